@@ -1,0 +1,247 @@
+import type { Target } from './model.js';
+import type { Store, TopicCount } from './store.js';
+import { TopicIndex, type TopicAliases } from './topics.js';
+import { buildDigest, type DigestOptions } from './digest.js';
+import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
+import type {
+  CommandError,
+  NewsResult,
+  SubscribeResult,
+  SubscriptionView,
+  TimezoneResult,
+  TopicSuggestion,
+  UnsubscribeResult,
+} from './types.js';
+import type { Subscription } from './model.js';
+
+export const DEFAULT_COUNT = 5;
+export const MAX_COUNT = 10;
+export const DEFAULT_TIME = '08:00';
+export const DEFAULT_TIMEZONE = 'UTC';
+export const MAX_SUBSCRIPTIONS_PER_TARGET = 25;
+
+export interface NewsbriefOptions {
+  store: Store;
+  /** Current time; a parameter so tests and schedulers control it. */
+  clock?: () => Date;
+  aliases?: TopicAliases;
+  digest?: Partial<Omit<DigestOptions, 'now' | 'count' | 'excludeIds'>>;
+}
+
+export interface NewsOptions {
+  count?: number | string;
+  excludeIds?: ReadonlySet<string>;
+}
+
+/**
+ * The platform-neutral commands: every adapter calls these and renders what they return. Expected
+ * failures (unknown topic, bad time) come back as values with a user-facing message.
+ */
+export class Newsbrief {
+  readonly store: Store;
+  readonly clock: () => Date;
+  private readonly aliases: TopicAliases | undefined;
+  private readonly digestOptions: NewsbriefOptions['digest'];
+  private topicIndex: TopicIndex | undefined;
+
+  constructor(options: NewsbriefOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? (() => new Date());
+    this.aliases = options.aliases;
+    this.digestOptions = options.digest;
+  }
+
+  /** Call after ingest so topic lookups see new topics. */
+  refreshTopics(): void {
+    this.topicIndex = undefined;
+  }
+
+  private topics(): TopicIndex {
+    this.topicIndex ??= new TopicIndex(this.store.topicCounts(), this.aliases);
+    return this.topicIndex;
+  }
+
+  /** Known topics with live article counts, most articles first. */
+  listTopics(): TopicCount[] {
+    return this.topics().all();
+  }
+
+  /** The main topics, for a keyboard or menu. */
+  mainTopics(limit = 8): TopicSuggestion[] {
+    return this.topics()
+      .all()
+      .slice(0, limit)
+      .map(({ key, name, count }) => ({ key, name, count }));
+  }
+
+  /** Topic autocomplete: prefix matches first, then fuzzy ones, at most `limit`. */
+  completeTopic(partial: string, limit = 25): TopicSuggestion[] {
+    return this.topics().complete(partial, limit);
+  }
+
+  /** The ranked digest for a topic now. */
+  news(topic: string | undefined, options: NewsOptions = {}): NewsResult {
+    if (topic === undefined || topic.trim() === '') {
+      return {
+        ok: false,
+        code: 'missing-topic',
+        message: 'Name a topic.',
+        example: '/news AI',
+        suggestions: this.mainTopics(),
+      };
+    }
+    const count = parseCount(options.count);
+    if (typeof count !== 'number') return count;
+    const resolved = this.topics().resolve(topic);
+    if (!resolved) return this.unknownTopic(topic);
+    const digest = buildDigest(this.store, resolved, {
+      ...this.digestOptions,
+      now: this.clock(),
+      count,
+      excludeIds: options.excludeIds,
+    });
+    return { ok: true, digest };
+  }
+
+  /** Subscribes a target to a daily digest at a local time (defaults: 08:00, the target's zone or UTC). */
+  subscribe(target: Target, topic: string | undefined, time?: string, timezone?: string): SubscribeResult {
+    if (topic === undefined || topic.trim() === '') {
+      return {
+        ok: false,
+        code: 'missing-topic',
+        message: 'Name the topic to subscribe to.',
+        example: '/subscribe AI 08:00 Europe/Kyiv',
+        suggestions: this.mainTopics(),
+      };
+    }
+    const resolved = this.topics().resolve(topic);
+    if (!resolved) return this.unknownTopic(topic);
+    const parsedTime = parseTime(time ?? DEFAULT_TIME);
+    if (!parsedTime.ok) return parsedTime;
+    const zone = parseTimezone(timezone ?? this.store.getTimezone(target) ?? DEFAULT_TIMEZONE);
+    if (!zone.ok) return zone;
+    const existing = this.store.listSubscriptions(target);
+    if (
+      existing.length >= MAX_SUBSCRIPTIONS_PER_TARGET &&
+      !existing.some((s) => s.topicKey === resolved.key)
+    ) {
+      return {
+        ok: false,
+        code: 'too-many-subscriptions',
+        message: `This chat already has ${existing.length} subscriptions, the most allowed. Unsubscribe from one first.`,
+        example: '/unsubscribe AI',
+      };
+    }
+    const nextDueAt = nextDueAfter(parsedTime.value, zone.value, this.clock()).toISOString();
+    const { subscription, created } = this.store.upsertSubscription({
+      target,
+      topic: resolved.name,
+      topicKey: resolved.key,
+      time: parsedTime.value,
+      timezone: zone.value,
+      nextDueAt,
+    });
+    return { ok: true, created, view: this.view(subscription) };
+  }
+
+  /** Removes one subscription, or every one with `all`. */
+  unsubscribe(target: Target, topic: string | undefined): UnsubscribeResult {
+    const subs = this.store.listSubscriptions(target);
+    if (topic === undefined || topic.trim() === '') {
+      return {
+        ok: false,
+        code: 'missing-topic',
+        message: 'Name the topic to unsubscribe from, or "all".',
+        example: '/unsubscribe AI',
+        suggestions: subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 })),
+      };
+    }
+    if (subs.length === 0) {
+      return { ok: false, code: 'no-subscriptions', message: 'There are no subscriptions here.', example: '/subscribe AI 08:00' };
+    }
+    if (topic.trim().toLowerCase() === 'all') {
+      this.store.removeAllSubscriptions(target);
+      return { ok: true, removed: subs.map((s) => s.topic) };
+    }
+    const resolved = this.topics().resolve(topic);
+    const match = subs.find((s) => s.topicKey === (resolved?.key ?? TopicIndex.normalize(topic)));
+    if (!match) {
+      return {
+        ok: false,
+        code: 'not-subscribed',
+        message: `There is no subscription to "${topic.trim().slice(0, 100)}" here.`,
+        example: `/unsubscribe ${subs[0]!.topic}`,
+        suggestions: subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 })),
+      };
+    }
+    this.store.removeSubscription(target, match.topicKey);
+    return { ok: true, removed: [match.topic] };
+  }
+
+  /** The target's subscriptions with their next delivery times. */
+  subscriptions(target: Target): SubscriptionView[] {
+    return this.store.listSubscriptions(target).map((s) => this.view(s));
+  }
+
+  /** Sets the target's default zone and moves its existing subscriptions to it (same local times). */
+  setTimezone(target: Target, timezone: string | undefined): TimezoneResult {
+    const zone = parseTimezone(timezone ?? '');
+    if (!zone.ok) return zone;
+    this.store.setTimezone(target, zone.value);
+    let updated = 0;
+    for (const sub of this.store.listSubscriptions(target)) {
+      this.store.upsertSubscription({
+        target,
+        topic: sub.topic,
+        topicKey: sub.topicKey,
+        time: sub.time,
+        timezone: zone.value,
+        nextDueAt: nextDueAfter(sub.time, zone.value, this.clock()).toISOString(),
+      });
+      updated++;
+    }
+    return { ok: true, timezone: zone.value, updated };
+  }
+
+  /** The target's zone: set with setTimezone, else UTC. */
+  timezone(target: Target): string {
+    return this.store.getTimezone(target) ?? DEFAULT_TIMEZONE;
+  }
+
+  view(subscription: Subscription): SubscriptionView {
+    return {
+      subscription,
+      nextDelivery: subscription.nextDueAt,
+      nextDeliveryLocal: describeLocal(new Date(subscription.nextDueAt), subscription.timezone),
+    };
+  }
+
+  private unknownTopic(topic: string): CommandError {
+    const shown = topic.trim().slice(0, 100);
+    const suggestions = this.topics().suggest(topic, 5);
+    return {
+      ok: false,
+      code: 'unknown-topic',
+      message:
+        suggestions.length > 0
+          ? `No topic "${shown}". Did you mean ${suggestions.map((s) => s.name).join(', ')}?`
+          : `No topic "${shown}". /topics lists the known ones.`,
+      example: suggestions[0] ? `/news ${suggestions[0].name}` : '/topics',
+      suggestions,
+    };
+  }
+}
+
+function parseCount(value: number | string | undefined): number | CommandError {
+  if (value === undefined || value === '') return DEFAULT_COUNT;
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT) {
+    return {
+      ok: false,
+      code: 'bad-count',
+      message: `The count must be a whole number from 1 to ${MAX_COUNT}.`,
+      example: '/news AI 5',
+    };
+  }
+  return n;
+}

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/** Only these URL schemes ever become links. */
+export function safeHttpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || trimmed.length > 2048) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  if (parsed.hostname.length === 0) return undefined;
+  return parsed.toString();
+}
+
+/** Strips markup and control characters and folds white space: seed text is shown as plain text only. */
+export function plainText(value: string): string {
+  return value
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const MAX_TEXT = 20_000;
+
+const text = (max = MAX_TEXT) =>
+  z
+    .string()
+    .max(max, { message: `longer than ${max} characters` })
+    .transform(plainText);
+
+/** YAML turns unquoted ISO dates into Date objects; quoted ones stay strings. Both are accepted. */
+const dateTime = z.union([z.date(), z.string()]).transform((value, ctx) => {
+  const date = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    ctx.addIssue({ code: 'custom', message: `not a valid date-time: ${String(value).slice(0, 40)}` });
+    return z.NEVER;
+  }
+  return date.toISOString();
+});
+
+const score = z.coerce
+  .number({ message: 'expected a number' })
+  .refine(Number.isFinite, { message: 'expected a finite number' });
+
+const ProviderSchema = z.looseObject({
+  name: text(200).optional(),
+  domain: z.string().max(253).optional(),
+});
+
+const ImageSchema = z.looseObject({
+  url: z.string().max(4096),
+  width: z.number().optional(),
+  height: z.number().optional(),
+});
+
+const RelatedSchema = z.looseObject({
+  title: text(1000),
+  excerpt: text().optional(),
+  publishedDateTime: dateTime.optional(),
+  webUrl: z.string().optional(),
+  originalUrl: z.string().optional(),
+  ampWebUrl: z.string().optional(),
+  type: z.string().max(50).optional(),
+  provider: ProviderSchema.optional(),
+  quality: score.optional(),
+});
+
+/**
+ * The front matter of one seed file, as real files carry it. Unknown fields are kept (loose objects),
+ * so nothing the source adds later is lost; only the fields the bot relies on are checked.
+ */
+export const SeedFrontMatterSchema = z.looseObject({
+  category: z.string().max(100).optional(),
+  title: text(1000).refine((t) => t.length > 0, { message: 'is empty' }),
+  excerpt: text().optional(),
+  publishedDateTime: dateTime,
+  updatedDateTime: dateTime.optional(),
+  originalUrl: z.string().optional(),
+  webUrl: z.string().optional(),
+  ampWebUrl: z.string().optional(),
+  cdnAmpWebUrl: z.string().optional(),
+  type: z.string().max(50).optional(),
+  quality: score.optional(),
+  heat: score.optional(),
+  published: z.boolean().optional(),
+  removed: z.boolean().optional(),
+  featuredContent: z.string().optional(),
+  provider: ProviderSchema.optional(),
+  topics: z.array(z.string().max(200)).max(100).optional(),
+  images: z.array(ImageSchema).max(200).optional(),
+  related: z.array(RelatedSchema).max(500).optional(),
+  secured: z.unknown().optional(),
+});
+export type SeedFrontMatter = z.output<typeof SeedFrontMatterSchema>;
+
+export interface Provider {
+  name: string;
+  domain: string;
+}
+
+export interface Image {
+  url: string;
+  width?: number;
+  height?: number;
+}
+
+/** Other coverage of the same story, listed by the article's source. */
+export interface RelatedArticle {
+  title: string;
+  excerpt: string;
+  url: string;
+  publishedAt: string | null;
+  provider: Provider;
+  quality: number;
+}
+
+/** A validated, normalised article: what the store keeps and the rest of the core works with. */
+export interface Article {
+  /** Stable id derived from the canonical URL. */
+  id: string;
+  /** Canonical http(s) URL: webUrl, else originalUrl, else ampWebUrl. */
+  url: string;
+  title: string;
+  excerpt: string;
+  /** ISO 8601, UTC. */
+  publishedAt: string;
+  updatedAt: string | null;
+  type: string;
+  quality: number;
+  heat: number;
+  published: boolean;
+  removed: boolean;
+  provider: Provider;
+  topics: string[];
+  images: Image[];
+  related: RelatedArticle[];
+  /** Fields the bot does not use, kept as they came (minus `secured` and raw HTML, never shown). */
+  extra: Record<string, unknown>;
+  /** Path of the seed file relative to the seeds folder. */
+  source: string;
+  /** Hash of the seed file's bytes, for incremental ingest. */
+  contentHash: string;
+}
+
+/** Where a digest goes: a chat, channel, DM or terminal. */
+export interface Target {
+  platform: 'telegram' | 'discord' | 'console';
+  /** Chat id (Telegram), channel or user id (Discord), "local" (console). */
+  chatId: string;
+  /** Telegram forum topic (message_thread_id); empty when none. */
+  threadId?: string;
+}
+
+export interface Subscription {
+  id: number;
+  target: Target;
+  /** Display name of the topic. */
+  topic: string;
+  /** Normalised topic key. */
+  topicKey: string;
+  /** Local time of day, HH:MM. */
+  time: string;
+  /** IANA time zone. */
+  timezone: string;
+  active: boolean;
+  /** The next due instant, ISO 8601 UTC. */
+  nextDueAt: string;
+  createdAt: string;
+}

@@ -1,0 +1,116 @@
+import type { Provider, Subscription, Target } from './model.js';
+
+/** How an item's score came about; `total` = topicMatch × quality × recency × heat. */
+export interface ScoreExplanation {
+  total: number;
+  topicMatch: number;
+  quality: number;
+  recency: number;
+  heat: number;
+  ageHours: number;
+}
+
+export interface DigestLink {
+  title: string;
+  url: string;
+  provider: Provider;
+  publishedAt: string | null;
+}
+
+export interface DigestItem {
+  articleId: string;
+  title: string;
+  url: string;
+  provider: Provider;
+  /** ISO 8601 UTC. */
+  publishedAt: string;
+  type: string;
+  /** Plain text, cut at a word boundary. */
+  excerpt: string;
+  /** The best other coverage from the article's related list. */
+  related: DigestLink[];
+  /** Other stored articles about the same story, folded into this item. */
+  alsoCoveredBy: DigestLink[];
+  /** Every article id this item stands for (the item itself and the stories folded in). */
+  articleIds: string[];
+  score: ScoreExplanation;
+}
+
+/** A digest is plain data; each adapter renders it in its own markup. */
+export interface Digest {
+  /** Display name of the topic. */
+  topic: string;
+  topicKey: string;
+  /** ISO 8601 UTC. */
+  generatedAt: string;
+  items: DigestItem[];
+  /** Live articles matching the topic, before exclusions and the count limit. */
+  matched: number;
+}
+
+export interface TopicSuggestion {
+  name: string;
+  key: string;
+  count: number;
+}
+
+/** An expected failure of a command: shown to the user, never thrown. */
+export interface CommandError {
+  ok: false;
+  code:
+    | 'unknown-topic'
+    | 'missing-topic'
+    | 'bad-count'
+    | 'bad-time'
+    | 'bad-timezone'
+    | 'not-subscribed'
+    | 'no-subscriptions'
+    | 'too-many-subscriptions';
+  /** One short sentence for the user. */
+  message: string;
+  /** A worked example of the right input, when there is one. */
+  example?: string;
+  /** Closest known topics, for unknown-topic. */
+  suggestions?: TopicSuggestion[];
+}
+
+export type NewsResult = { ok: true; digest: Digest } | CommandError;
+
+export interface SubscriptionView {
+  subscription: Subscription;
+  /** Next delivery, ISO 8601 UTC. */
+  nextDelivery: string;
+  /** Next delivery in the subscription's zone, e.g. "Fri 27 Nov, 08:00 (Europe/Kyiv)". */
+  nextDeliveryLocal: string;
+}
+
+export type SubscribeResult =
+  | { ok: true; created: boolean; view: SubscriptionView }
+  | CommandError;
+
+export type UnsubscribeResult = { ok: true; removed: string[] } | CommandError;
+
+export type TimezoneResult = { ok: true; timezone: string; updated: number } | CommandError;
+
+export type { Target };
+
+/** What a platform reports after trying to deliver a digest to a target. */
+export type DeliveryOutcome =
+  | { ok: true; messages: number }
+  | {
+      ok: false;
+      /** True when retrying cannot help (blocked, kicked, channel gone): the target is deactivated. */
+      permanent: boolean;
+      reason: string;
+      /** Telegram: the group became a supergroup with this id; the scheduler moves the target. */
+      migrateTo?: Target;
+    };
+
+/**
+ * Implemented by each adapter: sends one digest through the platform's paced, retrying path.
+ * Must not throw for platform errors; it reports them as an outcome.
+ */
+export interface Deliverer {
+  readonly platform: Target['platform'];
+  deliver(target: Target, digest: Digest): Promise<DeliveryOutcome>;
+}
