@@ -19,10 +19,21 @@ export function parseTime(input: string): Parsed<string> {
   return { ok: true, value: `${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}` };
 }
 
-/** Accepts IANA zone names in any case ("europe/kyiv"), plus UTC; returns the canonical name. */
+/** Zone names this runtime lists, by lower-case name, so "europe/kyiv" finds its proper spelling. */
+let zoneNames: Map<string, string> | undefined;
+
+/** Every IANA zone name known here (plus UTC), for autocomplete. */
+export function knownTimezones(): string[] {
+  zoneNames ??= new Map(
+    [...Intl.supportedValuesOf('timeZone'), 'UTC', 'Europe/Kyiv'].map((name) => [name.toLowerCase(), name]),
+  );
+  return [...new Set(zoneNames.values())];
+}
+
+/** Accepts IANA zone names in any case ("europe/kyiv"), plus UTC; returns the name as the user knows it. */
 export function parseTimezone(input: string): Parsed<string> {
   const name = input.trim();
-  const zone = name.length > 0 && name.length <= 64 ? IANAZone.create(name) : undefined;
+  const zone = (name.length <= 64 && name.includes('/')) || /^utc$/i.test(name) ? IANAZone.create(name) : undefined;
   if (!zone || !zone.isValid) {
     return {
       ok: false,
@@ -31,24 +42,55 @@ export function parseTimezone(input: string): Parsed<string> {
       example: '/timezone Europe/Kyiv',
     };
   }
-  const canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone.name }).resolvedOptions().timeZone;
-  return { ok: true, value: canonical === 'Etc/UTC' || canonical === 'Etc/GMT' ? 'UTC' : canonical };
+  knownTimezones();
+  return { ok: true, value: zoneNames!.get(name.toLowerCase()) ?? (/^utc$/i.test(name) ? 'UTC' : name) };
 }
 
 /**
- * The first instant strictly after `after` at which the wall clock in `timezone` reads `time`.
- * On a day where that local time does not exist (spring forward) it is the first valid instant after
- * the gap; where it exists twice (fall back) it is the first of the two, so each day has one slot.
+ * The first instant strictly after `after` at which the wall clock in `timezone` reaches `time` (HH:MM),
+ * so each local day has exactly one slot. Where that local time does not exist (spring forward) the slot
+ * is the first instant after the gap (03:30 in a 03:00→04:00 gap is delivered at 04:00); where it exists
+ * twice (fall back) the slot is the first of the two.
  */
 export function nextDueAfter(time: string, timezone: string, after: Date): Date {
-  const [hour, minute] = time.split(':').map(Number) as [number, number];
-  let day = DateTime.fromJSDate(after, { zone: timezone }).startOf('day');
-  for (let i = 0; i < 3; i++) {
-    const candidate = day.set({ hour, minute, second: 0, millisecond: 0 });
-    if (candidate.toMillis() > after.getTime()) return candidate.toJSDate();
-    day = day.plus({ days: 1 }).startOf('day');
+  const match = /^(\d{2}):(\d{2})$/.exec(time);
+  const hour = Number(match?.[1]);
+  const minute = Number(match?.[2]);
+  if (!match || hour > 23 || minute > 59) throw new Error(`nextDueAfter: "${time}" is not HH:MM`);
+  const zone = IANAZone.create(timezone);
+  if (!zone.isValid) throw new Error(`nextDueAfter: "${timezone}" is not an IANA time zone`);
+  if (Number.isNaN(after.getTime())) throw new Error('nextDueAfter: `after` is an invalid Date');
+  const start = DateTime.fromJSDate(after, { zone });
+  // Walk calendar dates, not instants: a day can be 23, 25 or (Samoa, 2011) 0 hours long.
+  for (let i = 0; i < 4; i++) {
+    const date = DateTime.utc(start.year, start.month, start.day).plus({ days: i });
+    const slot = slotOn(date.year, date.month, date.day, hour, minute, zone);
+    if (slot !== undefined && slot > after.getTime()) return new Date(slot);
   }
   throw new Error(`nextDueAfter: no slot for ${time} ${timezone} after ${after.toISOString()}`);
+}
+
+/** Epoch ms of the first instant on that local day whose wall clock reads hour:minute or later. */
+function slotOn(year: number, month: number, day: number, hour: number, minute: number, zone: IANAZone): number | undefined {
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  // Offsets a day either side cover both sides of any transition near this wall time.
+  const before = zone.offset(wall - DAY_MS);
+  const after = zone.offset(wall + DAY_MS);
+  const exact = [before, zone.offset(wall), after]
+    .map((offset) => wall - offset * MINUTE_MS)
+    .filter((instant) => instant + zone.offset(instant) * MINUTE_MS === wall);
+  if (exact.length > 0) return Math.min(...exact);
+  // In a gap: the transition instant lies in (wall - after, wall - before]; find it to the minute.
+  let lo = wall - after * MINUTE_MS;
+  let hi = wall - before * MINUTE_MS;
+  while (hi - lo > MINUTE_MS) {
+    const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+    if (zone.offset(mid) === before) lo = mid;
+    else hi = mid;
+  }
+  const local = DateTime.fromMillis(hi, { zone });
+  // A gap that swallows the whole day (Pacific/Apia skipped 2011-12-30): that day has no slot.
+  return local.year === year && local.month === month && local.day === day ? hi : undefined;
 }
 
 /** "Fri 27 Nov, 08:00 (Europe/Kyiv)": a delivery time as the subscriber reads it. */

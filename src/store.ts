@@ -28,6 +28,12 @@ export interface CandidateQuery {
   excludeIds?: ReadonlySet<string>;
 }
 
+export interface Candidate {
+  article: Article;
+  /** How the article matches the queried topic (see rank.ts topicMatch). */
+  topicMatch: number;
+}
+
 export interface NewSubscription {
   target: Target;
   topic: string;
@@ -62,7 +68,9 @@ export interface Store {
   getArticle(id: string): Article | undefined;
   articleCount(): number;
   /** Live (not removed) articles for the topics, best static rank (quality and recency) first. */
-  candidates(query: CandidateQuery): Article[];
+  candidates(query: CandidateQuery): Candidate[];
+  /** How many live articles a topic has. */
+  topicMatchCount(topicKey: string): number;
   topicCounts(): TopicCount[];
 
   // Subscriptions

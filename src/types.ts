@@ -3,6 +3,8 @@ import type { Provider, Subscription, Target } from './model.js';
 /** How an item's score came about; `total` = topicMatch × quality × recency × heat. */
 export interface ScoreExplanation {
   total: number;
+  /** ln(total): compared instead of total, which underflows to 0 for articles years old. */
+  logScore: number;
   topicMatch: number;
   quality: number;
   recency: number;

@@ -1,0 +1,106 @@
+import type { Article } from './model.js';
+import type { ScoreExplanation } from './types.js';
+
+/**
+ * Ranking constants. The score of an article for a topic is
+ *   topicMatch × quality × recency × heat
+ * and is compared in log space, so articles years old still order correctly instead of all
+ * rounding to zero.
+ */
+export const RANK = {
+  /** The topic is the article's first (main) topic. */
+  TOPIC_PRIMARY: 1,
+  /** The topic is one of the article's other topics. */
+  TOPIC_SECONDARY: 0.8,
+  /** Added to quality so an article with quality 0 still ranks by recency. */
+  QUALITY_FLOOR: 10,
+  /** Quality at which the quality factor is 1. Real data reaches ~190. */
+  QUALITY_REFERENCE: 100,
+  /** Quality above this is clamped, so one outlier cannot bury everything else. */
+  QUALITY_CAP: 250,
+  /** Heat (reader interest, -1 when unknown) adds at most this share: heat 100 → ×1.25. */
+  HEAT_WEIGHT: 0.25,
+  HEAT_CAP: 200,
+  /** Default recency half-life: a day-old article counts half as much as a fresh one. */
+  HALF_LIFE_HOURS: 24,
+} as const;
+
+const HOUR_MS = 3_600_000;
+
+export interface RankOptions {
+  now: Date;
+  halfLifeHours?: number;
+}
+
+export function qualityFactor(quality: number): number {
+  const q = Math.min(Math.max(quality, 0), RANK.QUALITY_CAP);
+  return (q + RANK.QUALITY_FLOOR) / (RANK.QUALITY_REFERENCE + RANK.QUALITY_FLOOR);
+}
+
+export function heatFactor(heat: number): number {
+  const h = Math.min(Math.max(heat, 0), RANK.HEAT_CAP);
+  return 1 + (RANK.HEAT_WEIGHT * h) / 100;
+}
+
+/** How well an article matches a topic key: main topic or a secondary one (0 when not at all). */
+export function topicMatch(articleTopicKeys: readonly string[], topicKey: string): number {
+  const index = articleTopicKeys.indexOf(topicKey);
+  if (index === -1) return 0;
+  return index === 0 ? RANK.TOPIC_PRIMARY : RANK.TOPIC_SECONDARY;
+}
+
+/**
+ * The time-independent part of the log score plus publication time scaled by the decay rate.
+ * Ordering by this key equals ordering by the full score at any `now`, so the store can index it.
+ */
+export function staticRankKey(
+  article: Pick<Article, 'quality' | 'heat' | 'publishedAt'>,
+  match: number,
+  halfLifeHours: number = RANK.HALF_LIFE_HOURS,
+): number {
+  return rankBase(article, match) + publishedHours(article.publishedAt) * (Math.LN2 / halfLifeHours);
+}
+
+/** ln(topicMatch × quality × heat): the part of the log score that does not decay. */
+export function rankBase(article: Pick<Article, 'quality' | 'heat'>, match: number): number {
+  return Math.log(match) + Math.log(qualityFactor(article.quality)) + Math.log(heatFactor(article.heat));
+}
+
+export function publishedHours(iso: string): number {
+  return Date.parse(iso) / HOUR_MS;
+}
+
+/** The score of an article for a topic at `now`, with every component. Deterministic for a given `now`. */
+export function explainScore(
+  article: Pick<Article, 'quality' | 'heat' | 'publishedAt'>,
+  match: number,
+  options: RankOptions,
+): ScoreExplanation {
+  const halfLife = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
+  // A date in the future (clock skew at the source) counts as fresh, not as a bonus.
+  const ageHours = Math.max(0, (options.now.getTime() - Date.parse(article.publishedAt)) / HOUR_MS);
+  const quality = qualityFactor(article.quality);
+  const heat = heatFactor(article.heat);
+  const logScore = Math.log(match) + Math.log(quality) + Math.log(heat) - (ageHours / halfLife) * Math.LN2;
+  return {
+    total: Math.exp(logScore),
+    logScore,
+    topicMatch: match,
+    quality,
+    recency: Math.pow(0.5, ageHours / halfLife),
+    heat,
+    ageHours,
+  };
+}
+
+/** Orders by score (log space), then newer first, then id, so the order is total and stable. */
+export function compareScored(
+  a: { score: ScoreExplanation; publishedAt: string; id: string },
+  b: { score: ScoreExplanation; publishedAt: string; id: string },
+): number {
+  return (
+    b.score.logScore - a.score.logScore ||
+    Date.parse(b.publishedAt) - Date.parse(a.publishedAt) ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}

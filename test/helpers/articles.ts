@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { Article, RelatedArticle } from '../../src/model.js';
+
+let counter = 0;
+
+/** A complete, valid Article with a unique URL; override any field. */
+export function makeArticle(overrides: Partial<Article> = {}): Article {
+  counter++;
+  const url = overrides.url ?? `https://news${counter % 7}.example.com/story-${counter}`;
+  const id = overrides.id ?? createHash('sha256').update(url).digest('hex').slice(0, 16);
+  return {
+    id,
+    url,
+    title: `Story number ${counter}`,
+    excerpt: `A short excerpt for story ${counter}.`,
+    publishedAt: '2026-11-25T08:00:00.000Z',
+    updatedAt: null,
+    type: 'article',
+    quality: 60,
+    heat: 10,
+    published: true,
+    removed: false,
+    provider: { name: `Outlet ${counter % 7}`, domain: `news${counter % 7}.example.com` },
+    topics: ['AI'],
+    images: [],
+    related: [],
+    extra: {},
+    source: `test/${id}.md`,
+    contentHash: createHash('sha256').update(`${url}:${counter}`).digest('hex'),
+    ...overrides,
+  };
+}
+
+/** A related-coverage entry with a unique URL; override any field. */
+export function makeRelated(overrides: Partial<RelatedArticle> = {}): RelatedArticle {
+  counter++;
+  return {
+    title: `Related coverage ${counter}`,
+    excerpt: '',
+    url: `https://related${counter % 5}.example.org/r-${counter}`,
+    publishedAt: '2026-11-24T10:00:00.000Z',
+    provider: { name: `Related ${counter % 5}`, domain: `related${counter % 5}.example.org` },
+    quality: 50,
+    ...overrides,
+  };
+}
