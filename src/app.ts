@@ -26,6 +26,8 @@ export interface NewsbriefOptions {
   clock?: () => Date;
   aliases?: TopicAliases;
   digest?: Partial<Omit<DigestOptions, 'now' | 'count' | 'excludeIds'>>;
+  /** Zone for subscriptions of chats that never set one (default UTC). */
+  defaultTimezone?: string;
 }
 
 export interface NewsOptions {
@@ -42,6 +44,7 @@ export class Newsbrief {
   readonly clock: () => Date;
   private readonly aliases: TopicAliases | undefined;
   private readonly digestOptions: NewsbriefOptions['digest'];
+  private readonly defaultTimezone: string;
   private topicIndex: TopicIndex | undefined;
 
   constructor(options: NewsbriefOptions) {
@@ -49,6 +52,7 @@ export class Newsbrief {
     this.clock = options.clock ?? (() => new Date());
     this.aliases = options.aliases;
     this.digestOptions = options.digest;
+    this.defaultTimezone = options.defaultTimezone ?? DEFAULT_TIMEZONE;
   }
 
   /** Call after ingest so topic lookups see new topics. */
@@ -118,7 +122,7 @@ export class Newsbrief {
     if (!resolved) return this.unknownTopic(topic);
     const parsedTime = parseTime(time ?? DEFAULT_TIME);
     if (!parsedTime.ok) return parsedTime;
-    const zone = parseTimezone(timezone ?? this.store.getTimezone(target) ?? DEFAULT_TIMEZONE);
+    const zone = parseTimezone(timezone ?? this.store.getTimezone(target) ?? this.defaultTimezone);
     if (!zone.ok) return zone;
     const existing = this.store.listSubscriptions(target);
     if (
@@ -203,9 +207,9 @@ export class Newsbrief {
     return { ok: true, timezone: zone.value, updated };
   }
 
-  /** The target's zone: set with setTimezone, else UTC. */
+  /** The target's zone: set with setTimezone, else the default (UTC unless configured). */
   timezone(target: Target): string {
-    return this.store.getTimezone(target) ?? DEFAULT_TIMEZONE;
+    return this.store.getTimezone(target) ?? this.defaultTimezone;
   }
 
   view(subscription: Subscription): SubscriptionView {

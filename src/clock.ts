@@ -46,6 +46,9 @@ export function parseTimezone(input: string): Parsed<string> {
   return { ok: true, value: zoneNames!.get(name.toLowerCase()) ?? (/^utc$/i.test(name) ? 'UTC' : name) };
 }
 
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
 /**
  * The first instant strictly after `after` at which the wall clock in `timezone` reaches `time` (HH:MM),
  * so each local day has exactly one slot. Where that local time does not exist (spring forward) the slot
@@ -60,23 +63,23 @@ export function nextDueAfter(time: string, timezone: string, after: Date): Date 
   const zone = IANAZone.create(timezone);
   if (!zone.isValid) throw new Error(`nextDueAfter: "${timezone}" is not an IANA time zone`);
   if (Number.isNaN(after.getTime())) throw new Error('nextDueAfter: `after` is an invalid Date');
-  const start = DateTime.fromJSDate(after, { zone });
   // Walk calendar dates, not instants: a day can be 23, 25 or (Samoa, 2011) 0 hours long.
+  const local = new Date(after.getTime() + zone.offset(after.getTime()) * MINUTE_MS);
   for (let i = 0; i < 4; i++) {
-    const date = DateTime.utc(start.year, start.month, start.day).plus({ days: i });
-    const slot = slotOn(date.year, date.month, date.day, hour, minute, zone);
+    const date = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + i));
+    const slot = slotOn(date, hour, minute, zone);
     if (slot !== undefined && slot > after.getTime()) return new Date(slot);
   }
   throw new Error(`nextDueAfter: no slot for ${time} ${timezone} after ${after.toISOString()}`);
 }
 
-/** Epoch ms of the first instant on that local day whose wall clock reads hour:minute or later. */
-function slotOn(year: number, month: number, day: number, hour: number, minute: number, zone: IANAZone): number | undefined {
-  const wall = Date.UTC(year, month - 1, day, hour, minute);
+/** Epoch ms of the first instant on the local day `date` (UTC midnight) whose wall clock reads hour:minute or later. */
+function slotOn(date: Date, hour: number, minute: number, zone: IANAZone): number | undefined {
+  const wall = date.getTime() + (hour * 60 + minute) * MINUTE_MS;
   // Offsets a day either side cover both sides of any transition near this wall time.
   const before = zone.offset(wall - DAY_MS);
   const after = zone.offset(wall + DAY_MS);
-  const exact = [before, zone.offset(wall), after]
+  const exact = (before === after ? [before] : [before, after])
     .map((offset) => wall - offset * MINUTE_MS)
     .filter((instant) => instant + zone.offset(instant) * MINUTE_MS === wall);
   if (exact.length > 0) return Math.min(...exact);
@@ -88,9 +91,9 @@ function slotOn(year: number, month: number, day: number, hour: number, minute: 
     if (zone.offset(mid) === before) lo = mid;
     else hi = mid;
   }
-  const local = DateTime.fromMillis(hi, { zone });
   // A gap that swallows the whole day (Pacific/Apia skipped 2011-12-30): that day has no slot.
-  return local.year === year && local.month === month && local.day === day ? hi : undefined;
+  const landed = new Date(hi + zone.offset(hi) * MINUTE_MS);
+  return Math.floor(landed.getTime() / DAY_MS) * DAY_MS === date.getTime() ? hi : undefined;
 }
 
 /** "Fri 27 Nov, 08:00 (Europe/Kyiv)": a delivery time as the subscriber reads it. */

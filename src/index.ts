@@ -15,3 +15,6 @@ export type { TopicAliases } from './topics.js';
 export { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export { parseNewsArgs, parseSubscribeArgs } from './command-args.js';
+export type { NewsArgs, SubscribeArgs } from './command-args.js';
+export { knownTimezones } from './clock.js';

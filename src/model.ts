@@ -20,7 +20,8 @@ export function safeHttpUrl(value: unknown): string | undefined {
 export function plainText(value: string): string {
   return value
     .replace(/<[^>]*>/g, ' ')
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '')
+    // C0/C1 controls (terminal escapes) and bidi overrides never reach a screen.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -99,7 +99,7 @@ export class TopicIndex {
       const names = [topic.key, ...wordKeys(topic.name), ...this.aliases.namesFor(topic.key)];
       if (names.some((n) => n.startsWith(key))) prefix.push(topic);
       else {
-        const distance = fuzzyDistance(key, topic.key);
+        const distance = fuzzyDistance(key, topic.key, wordKeys(topic.name));
         if (distance <= fuzzyBudget(key)) rest.push({ topic, distance });
       }
       if (prefix.length >= limit) break;
@@ -113,7 +113,7 @@ export class TopicIndex {
     const key = this.aliases.key(query);
     if (key.length === 0) return [];
     return this.sorted
-      .map((topic) => ({ topic, distance: fuzzyDistance(key, topic.key) }))
+      .map((topic) => ({ topic, distance: fuzzyDistance(key, topic.key, wordKeys(topic.name)) }))
       .filter((r) => r.distance <= fuzzyBudget(key))
       .sort((a, b) => a.distance - b.distance || b.topic.count - a.topic.count)
       .slice(0, limit)
@@ -133,10 +133,19 @@ function fuzzyBudget(key: string): number {
   return Math.max(1, Math.floor(key.length / 3));
 }
 
-/** Edit distance, except that containing the query outright counts as close (1). */
-function fuzzyDistance(query: string, key: string): number {
+/**
+ * How far a typed query is from a topic key: containment counts as close (1); otherwise the edit
+ * distance to the whole key, to any of its words, or to its start, whichever is least.
+ */
+function fuzzyDistance(query: string, key: string, words: readonly string[] = []): number {
   if (key.includes(query) || query.includes(key)) return 1;
-  return editDistance(query, key, fuzzyBudget(query) + 1);
+  const max = fuzzyBudget(query) + 1;
+  let best = editDistance(query, key, max);
+  for (const candidate of [...words, key.slice(0, query.length), key.slice(0, query.length + 1)]) {
+    if (best <= 1) break;
+    best = Math.min(best, editDistance(query, candidate, max));
+  }
+  return best;
 }
 
 /** Levenshtein distance with adjacent transpositions, giving up past `max`. */

@@ -1,0 +1,91 @@
+import type { CommandError, Digest, DigestItem, ScoreExplanation, SubscriptionView, TopicCount } from '../../src/index.js';
+
+export interface TextStyle {
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+export const plainStyle: TextStyle = { bold: (t) => t, dim: (t) => t };
+export const ansiStyle: TextStyle = {
+  bold: (t) => `\u001b[1m${t}\u001b[22m`,
+  dim: (t) => `\u001b[2m${t}\u001b[22m`,
+};
+
+/** Bold and dim on a terminal that allows color (NO_COLOR unset), nothing elsewhere. */
+export function styleFor(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): TextStyle {
+  return stream.isTTY && !('NO_COLOR' in env) ? ansiStyle : plainStyle;
+}
+
+export interface RenderOptions {
+  explain?: boolean;
+  style?: TextStyle;
+}
+
+/** A digest as readable plain text for a terminal. */
+export function renderDigestText(digest: Digest, options: RenderOptions = {}): string {
+  const style = options.style ?? plainStyle;
+  const header = `${style.bold(digest.topic)} — ${digest.items.length} ${plural(digest.items.length, 'story', 'stories')} from ${digest.matched} ${plural(digest.matched, 'article', 'articles')} · ${formatDate(digest.generatedAt)}`;
+  if (digest.items.length === 0) {
+    return `${header}\n\nNothing new on ${digest.topic} right now.`;
+  }
+  const items = digest.items.map((item, i) => renderItem(item, i + 1, options, style));
+  return [header, '', ...items].join('\n');
+}
+
+function renderItem(item: DigestItem, n: number, options: RenderOptions, style: TextStyle): string {
+  const indent = ' '.repeat(String(n).length + 2);
+  const lines = [`${n}. ${style.bold(item.title)}`];
+  const kind = item.type === 'video' ? ' · video' : '';
+  lines.push(`${indent}${item.provider.name} · ${formatDate(item.publishedAt)}${kind}`);
+  if (item.excerpt) lines.push(`${indent}${item.excerpt}`);
+  lines.push(`${indent}${item.url}`);
+  for (const link of item.alsoCoveredBy) lines.push(`${indent}${style.dim('Also covered by')} ${link.provider.name}: ${link.url}`);
+  for (const link of item.related) lines.push(`${indent}${style.dim('Related')} ${link.provider.name}: ${link.url}`);
+  if (options.explain) lines.push(`${indent}${style.dim(explainLine(item.score))}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** "score 0.4120 = topic 1.00 × quality 0.82 × recency 0.50 × heat 1.03 (age 1.0 d)". */
+export function explainLine(score: ScoreExplanation): string {
+  const total = score.total > 0.0001 ? score.total.toFixed(4) : `e^${score.logScore.toFixed(1)}`;
+  const recency = score.recency > 0.0001 ? score.recency.toFixed(4) : score.recency.toExponential(2);
+  return `score ${total} = topic ${score.topicMatch.toFixed(2)} × quality ${score.quality.toFixed(2)} × recency ${recency} × heat ${score.heat.toFixed(2)} (age ${formatAge(score.ageHours)})`;
+}
+
+export function renderTopicsText(topics: TopicCount[]): string {
+  if (topics.length === 0) return 'No topics yet: ingest some articles first (newsbrief ingest ./seeds).';
+  const width = Math.max(...topics.map((t) => t.name.length));
+  return topics.map((t) => `${t.name.padEnd(width)}  ${String(t.count).padStart(5)} ${plural(t.count, 'article', 'articles')}`).join('\n');
+}
+
+export function renderSubscriptionsText(views: SubscriptionView[]): string {
+  if (views.length === 0) return 'No subscriptions yet. Try: /subscribe AI 08:00 Europe/Kyiv';
+  return views
+    .map(({ subscription: s, nextDeliveryLocal }) =>
+      `${s.topic} — daily at ${s.time} ${s.timezone}${s.active ? '' : ' (paused)'}; next: ${nextDeliveryLocal}`,
+    )
+    .join('\n');
+}
+
+export function renderErrorText(error: CommandError): string {
+  const lines = [error.message];
+  if (error.example) lines.push(`Example: ${error.example}`);
+  return lines.join('\n');
+}
+
+function formatDate(iso: string): string {
+  const d = new Date(iso);
+  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
+  return `${date} ${time} UTC`;
+}
+
+function formatAge(hours: number): string {
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  if (hours < 24 * 365) return `${(hours / 24).toFixed(1)} d`;
+  return `${(hours / 24 / 365.25).toFixed(1)} y`;
+}
+
+function plural(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}

@@ -1,0 +1,158 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import {
+  parseNewsArgs,
+  parseSubscribeArgs,
+  type Deliverer,
+  type Digest,
+  type DeliveryOutcome,
+  type Newsbrief,
+  type Target,
+} from '../../src/index.js';
+import {
+  plainStyle,
+  renderDigestText,
+  renderErrorText,
+  renderSubscriptionsText,
+  renderTopicsText,
+  type TextStyle,
+} from './render.js';
+
+/** Terminal mode has one subscriber: whoever sits at the prompt. */
+export const CONSOLE_TARGET: Target = { platform: 'console', chatId: 'local' };
+
+export const TERMINAL_HELP = `Commands (the leading slash is optional):
+  /news TOPIC [COUNT]                   the ranked digest now, e.g. /news AI 3
+  /topics                               known topics with article counts
+  /subscribe TOPIC [HH:MM] [TIMEZONE]   a daily digest here, e.g. /subscribe AI 08:00 Europe/Kyiv
+  /unsubscribe TOPIC|all                stop one or every daily digest
+  /subscriptions                        your daily digests and when the next one comes
+  /timezone ZONE                        your default time zone, e.g. /timezone America/New_York
+  /help                                 this text
+  /quit                                 leave (Ctrl+D works too)`;
+
+export interface TerminalOptions {
+  app: Newsbrief;
+  input: Readable;
+  output: Writable;
+  style?: TextStyle;
+  prompt?: string;
+}
+
+/** The interactive prompt. Resolves when the user quits or input ends. */
+export class Terminal {
+  private readonly app: Newsbrief;
+  private readonly output: Writable;
+  private readonly style: TextStyle;
+  private readonly rl;
+  private closed = false;
+  readonly done: Promise<void>;
+
+  constructor(options: TerminalOptions) {
+    this.app = options.app;
+    this.output = options.output;
+    this.style = options.style ?? plainStyle;
+    this.rl = createInterface({ input: options.input, output: options.output, terminal: false });
+    this.done = new Promise((resolve) => this.rl.once('close', () => {
+      this.closed = true;
+      resolve();
+    }));
+    this.rl.setPrompt(options.prompt ?? 'newsbrief> ');
+    this.rl.on('line', (line) => {
+      const keepGoing = this.handle(line);
+      if (keepGoing) this.prompt();
+      else this.rl.close();
+    });
+  }
+
+  /** Prints the greeting and the first prompt. */
+  open(): void {
+    this.write(`Newsbrief terminal mode. Type /help for commands, /quit to leave.`);
+    this.prompt();
+  }
+
+  close(): void {
+    this.rl.close();
+  }
+
+  private prompt(): void {
+    if (!this.closed) this.rl.prompt();
+  }
+
+  write(text: string): void {
+    if (!this.closed || this.output.writable) this.output.write(`${text}\n`);
+  }
+
+  /** Runs one typed line; false when the user asked to quit. Never throws for bad input. */
+  handle(line: string): boolean {
+    const trimmed = line.trim();
+    if (trimmed === '') return true;
+    const [head = '', ...restWords] = trimmed.split(/\s+/);
+    const command = head.replace(/^\//, '').toLowerCase();
+    const rest = restWords.join(' ');
+    try {
+      switch (command) {
+        case 'quit':
+        case 'exit':
+          return false;
+        case 'help':
+        case 'start':
+          this.write(TERMINAL_HELP);
+          break;
+        case 'news': {
+          const args = parseNewsArgs(rest);
+          const result = this.app.news(args.topic, { count: args.count });
+          this.write(result.ok ? renderDigestText(result.digest, { style: this.style }) : renderErrorText(result));
+          break;
+        }
+        case 'topics':
+          this.write(renderTopicsText(this.app.listTopics()));
+          break;
+        case 'subscribe': {
+          const args = parseSubscribeArgs(rest);
+          const result = this.app.subscribe(CONSOLE_TARGET, args.topic, args.time, args.timezone);
+          this.write(
+            result.ok
+              ? `${result.created ? 'Subscribed to' : 'Updated'} ${result.view.subscription.topic}: daily at ${result.view.subscription.time} ${result.view.subscription.timezone}. Next: ${result.view.nextDeliveryLocal}.`
+              : renderErrorText(result),
+          );
+          break;
+        }
+        case 'unsubscribe': {
+          const result = this.app.unsubscribe(CONSOLE_TARGET, rest);
+          this.write(result.ok ? `Unsubscribed from ${result.removed.join(', ')}.` : renderErrorText(result));
+          break;
+        }
+        case 'subscriptions':
+          this.write(renderSubscriptionsText(this.app.subscriptions(CONSOLE_TARGET)));
+          break;
+        case 'timezone': {
+          if (rest === '') {
+            this.write(`Your time zone is ${this.app.timezone(CONSOLE_TARGET)}. Change it with /timezone Europe/Kyiv.`);
+            break;
+          }
+          const result = this.app.setTimezone(CONSOLE_TARGET, rest);
+          this.write(result.ok ? `Time zone set to ${result.timezone}.` : renderErrorText(result));
+          break;
+        }
+        default:
+          this.write(`Unknown command "${head.slice(0, 40)}". Type /help for the list.`);
+      }
+    } catch (error) {
+      this.write(`Sorry, that failed: ${(error as Error).message}`);
+    }
+    return true;
+  }
+
+  /** Prints scheduled digests for terminal subscriptions. */
+  deliverer(): Deliverer {
+    return {
+      platform: 'console',
+      deliver: async (_target: Target, digest: Digest): Promise<DeliveryOutcome> => {
+        this.write(`\n${this.style.bold('Your daily digest')}\n${renderDigestText(digest, { style: this.style })}`);
+        this.prompt();
+        return { ok: true, messages: 1 };
+      },
+    };
+  }
+}

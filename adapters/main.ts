@@ -1,0 +1,181 @@
+import cron from 'node-cron';
+import pino from 'pino';
+import type { Readable, Writable } from 'node:stream';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
+import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
+import { ingestDirectory } from '../src/ingest.js';
+import { DigestScheduler } from '../src/schedule.js';
+import { Terminal } from './console/terminal.js';
+import { styleFor } from './console/render.js';
+
+export interface StartOptions {
+  env: Record<string, string | undefined>;
+  stdin?: Readable & { isTTY?: boolean };
+  stdout?: Writable & { isTTY?: boolean };
+  stderr?: Writable;
+  /** Resolves when the service should stop; defaults to the first SIGINT or SIGTERM. */
+  stopSignal?: Promise<unknown>;
+}
+
+const NO_BOT_HELP = `Newsbrief has no bot token and no terminal to talk to, so there is nothing to run.
+Set one or both of these (see .env.example), then run npm start again:
+  TELEGRAM_BOT_TOKEN=123456:ABC…     a Telegram bot token from @BotFather
+  DISCORD_TOKEN=…                    a Discord bot token from the Developer Portal
+Or run npm start in a terminal for terminal mode, which needs no token.
+`;
+
+interface Service {
+  name: string;
+  deliverer: Deliverer;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one long-running process behind `npm start`: database, seeds (ingested now and re-scanned on a
+ * schedule), the bots that have tokens, the digest scheduler, and terminal mode when there is no token.
+ * Returns the exit code once stopped.
+ */
+export async function start(options: StartOptions): Promise<number> {
+  const stdin = options.stdin ?? process.stdin;
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  let config: Config;
+  try {
+    config = parseConfig(options.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      stderr.write(`newsbrief: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const hasBot = Boolean(config.TELEGRAM_BOT_TOKEN || config.DISCORD_TOKEN);
+  const terminalMode = !hasBot && (config.TERMINAL_MODE === 'on' || (config.TERMINAL_MODE === 'auto' && stdin.isTTY === true));
+  if (!hasBot && !terminalMode) {
+    stderr.write(NO_BOT_HELP);
+    return 0;
+  }
+
+  // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
+  const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
+  const logger: Logger & pino.Logger = pino(
+    { level, base: { service: 'newsbrief' }, redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN'] },
+    pino.destination({ dest: 2, sync: true }),
+  );
+  logger.info({ config: redactConfig(config) }, 'starting');
+
+  let store: SqliteStore;
+  try {
+    store = openStore(config.DATABASE_PATH, { halfLifeHours: config.RANK_HALF_LIFE_HOURS });
+  } catch (error) {
+    stderr.write(`newsbrief: cannot open database ${config.DATABASE_PATH}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const app = new Newsbrief({
+    store,
+    digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS },
+    defaultTimezone: config.DEFAULT_TIMEZONE,
+  });
+
+  const ingestSeeds = async (reason: string) => {
+    if (!existsSync(config.SEEDS_DIR)) {
+      logger.warn({ seeds: resolve(config.SEEDS_DIR) }, 'seeds folder not found; no articles loaded from it');
+      return;
+    }
+    const report = await ingestDirectory(config.SEEDS_DIR, store, { logger });
+    for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
+    const { rejected, ...counts } = report;
+    logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');
+    if (report.accepted + report.updated > 0) app.refreshTopics();
+  };
+
+  const services: Service[] = [];
+  const tasks: { stop(): unknown }[] = [];
+  let terminal: Terminal | undefined;
+  let scheduler: DigestScheduler | undefined;
+  let exitCode = 0;
+  try {
+    await ingestSeeds('start');
+    if (config.SEEDS_RESCAN !== 'off') {
+      tasks.push(
+        cron.schedule(config.SEEDS_RESCAN, () => ingestSeeds('rescan').catch((error) => logger.error({ err: error }, 'seed rescan failed')), {
+          noOverlap: true,
+          name: 'seeds-rescan',
+        }),
+      );
+    }
+
+    if (config.TELEGRAM_BOT_TOKEN) {
+      const { createTelegramBot } = await import('./telegram/index.js');
+      const telegram = createTelegramBot({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, app, logger });
+      await telegram.start();
+      services.push({ name: 'telegram', deliverer: telegram.deliverer, stop: () => telegram.stop() });
+      logger.info('telegram bot started');
+    }
+    if (config.DISCORD_TOKEN) {
+      const { createDiscordBot } = await import('./discord/index.js');
+      const discord = createDiscordBot({
+        token: config.DISCORD_TOKEN,
+        apiBase: config.DISCORD_API_BASE,
+        guildId: config.DISCORD_GUILD_ID,
+        app,
+        logger,
+      });
+      await discord.start();
+      services.push({ name: 'discord', deliverer: discord.deliverer, stop: () => discord.stop() });
+      logger.info('discord bot started');
+    }
+    const deliverers = services.map((s) => s.deliverer);
+    if (terminalMode) {
+      terminal = new Terminal({ app, input: stdin, output: stdout, style: styleFor(stdout, options.env) });
+      deliverers.push(terminal.deliverer());
+    }
+
+    scheduler = new DigestScheduler({
+      app,
+      deliverers,
+      graceMs: config.CATCH_UP_HOURS * 3_600_000,
+      count: config.DIGEST_COUNT,
+      logger,
+    });
+    await scheduler.recover();
+    scheduler.start();
+
+    const stopSignal = options.stopSignal ?? signalOnce();
+    if (terminal) {
+      terminal.open();
+      await Promise.race([terminal.done, stopSignal]);
+    } else {
+      await stopSignal;
+    }
+    logger.info('stopping');
+  } catch (error) {
+    logger.error({ err: error }, 'start-up failed');
+    stderr.write(`newsbrief: ${(error as Error).message}\n`);
+    exitCode = 1;
+  } finally {
+    for (const task of tasks) task.stop();
+    terminal?.close();
+    // Stop taking work first, then let in-flight sends finish, then close the database.
+    await scheduler?.stop();
+    await Promise.allSettled(services.map((s) => s.stop()));
+    store.close();
+    logger.flush?.();
+  }
+  return exitCode;
+}
+
+function signalOnce(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

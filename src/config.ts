@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import cron from 'node-cron';
+import { parseTimezone } from './clock.js';
+import { RANK } from './rank.js';
+
+const optionalSecret = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const baseUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((v) => (v === '' ? fallback : v.replace(/\/+$/, '')))
+    .refine((v) => /^https?:\/\/[^\s/]+/.test(v), { message: 'must be an http(s) URL' });
+
+const positive = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .transform((v) => (v === '' ? fallback : Number(v)))
+    .refine((v) => Number.isFinite(v) && v > 0, { message: 'must be a positive number' });
+
+const ConfigSchema = z.object({
+  DATABASE_PATH: z.string().trim().min(1).default('./data/newsbrief.db'),
+  SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
+  SEEDS_RESCAN: z
+    .string()
+    .trim()
+    .default('*/5 * * * *')
+    .refine((v) => v === 'off' || cron.validate(v), {
+      message: 'must be a cron expression such as "*/5 * * * *", or "off"',
+    }),
+  TERMINAL_MODE: z.enum(['auto', 'on', 'off']).default('auto'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  TELEGRAM_BOT_TOKEN: optionalSecret,
+  TELEGRAM_API_ROOT: baseUrl('https://api.telegram.org'),
+  DISCORD_TOKEN: optionalSecret,
+  DISCORD_API_BASE: baseUrl('https://discord.com/api'),
+  DISCORD_GUILD_ID: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^\d{5,25}$/.test(v), { message: 'must be a numeric server (guild) id' }),
+  DIGEST_COUNT: z
+    .string()
+    .trim()
+    .default('5')
+    .transform(Number)
+    .refine((v) => Number.isInteger(v) && v >= 1 && v <= 10, { message: 'must be a whole number from 1 to 10' }),
+  RANK_HALF_LIFE_HOURS: positive(RANK.HALF_LIFE_HOURS),
+  CATCH_UP_HOURS: positive(6),
+  DEFAULT_TIMEZONE: z
+    .string()
+    .trim()
+    .default('UTC')
+    .refine((v) => parseTimezone(v).ok, { message: 'must be an IANA time zone such as Europe/Kyiv or UTC' }),
+});
+
+/** Validated settings, parsed once from the environment by an entry point. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** Thrown when a setting is missing or malformed; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses settings from an environment-like object (never reads process.env itself). */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || 'environment';
+    const value = env[name];
+    const secret = /TOKEN/.test(name);
+    const shown = value === undefined || secret ? '' : ` (got "${value.slice(0, 60)}")`;
+    return `  ${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every setting.`);
+}
+
+/** The settings as safe to log: tokens replaced by whether they are set. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  return {
+    ...config,
+    TELEGRAM_BOT_TOKEN: config.TELEGRAM_BOT_TOKEN ? '[set]' : '[not set]',
+    DISCORD_TOKEN: config.DISCORD_TOKEN ? '[set]' : '[not set]',
+  };
+}

@@ -1,0 +1,525 @@
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, promises as fsp, type Dirent } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import matter from 'gray-matter';
+import { SeedFrontMatterSchema, safeHttpUrl, plainText, type Article, type Image, type Provider, type RelatedArticle, type SeedFrontMatter } from './model.js';
+import type { SeedFileRecord, Store } from './store.js';
+import { silentLogger, type Logger } from './logger.js';
+
+export interface IngestOptions {
+  /** Called with (files handled, files found) at most every ~100 files and once at the end. */
+  onProgress?: (done: number, total: number) => void;
+  /** Larger files are rejected without being read. Default 1 MiB. */
+  maxFileBytes?: number;
+  /** A folder with more seed files than this is refused (ingest throws). Default: no limit. */
+  maxFiles?: number;
+  logger?: Logger;
+}
+
+/** Why one seed file (or, with a trailing slash, one folder) was not used. */
+export interface Rejection {
+  /** Path relative to the seeds folder, forward slashes. */
+  file: string;
+  /** The front-matter field at fault, dotted (`related.3.quality`), when one is. */
+  field?: string;
+  reason: string;
+}
+
+export interface IngestReport {
+  /** Seed files found. */
+  files: number;
+  /** New articles stored. */
+  accepted: number;
+  /** Stored articles whose content changed. */
+  updated: number;
+  /** Files skipped because their bytes did not change, plus changed files whose article came out identical. */
+  unchanged: number;
+  rejected: Rejection[];
+  /** Files whose article's URL an earlier file (by sorted path) in this run already had. */
+  duplicates: number;
+  durationMs: number;
+}
+
+export type ParseResult = { ok: true; article: Article } | { ok: false; field?: string; reason: string };
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+const BATCH_SIZE = 500;
+const READ_CONCURRENCY = 16;
+const PROGRESS_EVERY = 100;
+const SEED_EXTENSION = /\.(md|txt)$/i;
+
+// Caps on the parsed front matter, counted with YAML aliases expanded: js-yaml shares aliased nodes, so
+// a "billion laughs" file parses in microseconds and only explodes when something walks it.
+const MAX_VALUES = 100_000;
+const MAX_CHARS = 4_000_000;
+const MAX_DEPTH = 32;
+
+const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
+
+/** Top-level fields turned into Article fields (or deliberately dropped); everything else goes to `extra`. */
+const CONSUMED_FIELDS = new Set([
+  'title',
+  'excerpt',
+  'publishedDateTime',
+  'updatedDateTime',
+  'webUrl',
+  'type',
+  'quality',
+  'heat',
+  'published',
+  'removed',
+  'provider',
+  'topics',
+  'images',
+  'related',
+  // Never kept: an opaque token and raw HTML (an embed), neither of which may be shown.
+  'secured',
+  'featuredContent',
+]);
+const EXTRA_URL_FIELDS = new Set(['originalUrl', 'ampWebUrl', 'cdnAmpWebUrl']);
+
+/**
+ * gray-matter 4 ships a `javascript` engine that evals the front matter of a `---js` file, and picks the
+ * engine from the text after the opening `---`. Every non-YAML language is mapped to an engine that
+ * refuses; parseSeedFile also rejects such files before gray-matter sees them.
+ */
+const yamlSafeLoad: (text: string) => unknown = (
+  matter as unknown as { engines: { yaml: { parse: (text: string) => unknown } } }
+).engines.yaml.parse;
+
+class ForbiddenLanguageError extends Error {}
+
+const refuse = (language: string) => ({
+  parse(): never {
+    throw new ForbiddenLanguageError(`front matter language ${language} is not allowed`);
+  },
+});
+
+const SAFE_ENGINES = {
+  yaml: { parse: (text: string) => yamlSafeLoad(text) as object },
+  yml: { parse: (text: string) => yamlSafeLoad(text) as object },
+  javascript: refuse('javascript'),
+  js: refuse('js'),
+  coffee: refuse('coffee'),
+  coffeescript: refuse('coffeescript'),
+  cson: refuse('cson'),
+  json: refuse('json'),
+  toml: refuse('toml'),
+};
+
+/**
+ * Parses one seed file (untrusted bytes) into a validated Article, or says why not. Pure: no I/O, and
+ * never throws for bad input. `source` is the path relative to the seeds folder.
+ */
+export function parseSeedFile(source: string, bytes: Buffer): ParseResult {
+  try {
+    return parseUnsafe(source, bytes);
+  } catch (error) {
+    // Should not happen; a defect here must not stop the other files.
+    return { ok: false, reason: `could not parse: ${firstLine(errorMessage(error))}` };
+  }
+}
+
+function parseUnsafe(source: string, bytes: Buffer): ParseResult {
+  if (bytes.length === 0) return { ok: false, reason: 'empty file' };
+  const decoded = decodeUtf8(bytes);
+  if (decoded === undefined) return { ok: false, reason: 'not UTF-8 text' };
+  const text = decoded.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (text.trim().length === 0) return { ok: false, reason: 'empty file' };
+
+  const lineEnd = text.indexOf('\n');
+  const opening = lineEnd === -1 ? text : text.slice(0, lineEnd);
+  if (!opening.startsWith('---') || /^-+$/.test(opening.slice(3).trim())) {
+    return { ok: false, reason: 'no front matter (the file must start with a --- line)' };
+  }
+  const language = opening.slice(3).trim();
+  if (language !== '' && !/^ya?ml$/i.test(language)) {
+    return { ok: false, reason: `front matter language ${language.slice(0, 40)} is not allowed` };
+  }
+  if (lineEnd === -1 || text.indexOf('\n---', lineEnd) === -1) {
+    return { ok: false, reason: 'front matter is not closed (no second --- line)' };
+  }
+
+  let raw: unknown;
+  try {
+    // Passing options also keeps gray-matter from caching every file's text in its module-level cache.
+    raw = matter(text, { language: 'yaml', engines: SAFE_ENGINES }).data;
+  } catch (error) {
+    if (error instanceof ForbiddenLanguageError) return { ok: false, reason: error.message };
+    return { ok: false, reason: `malformed YAML: ${describeYamlError(error)}` };
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || raw instanceof Date) {
+    return { ok: false, reason: 'front matter is not a mapping of fields' };
+  }
+
+  let data: unknown;
+  try {
+    data = boundedCopy(raw, { values: MAX_VALUES, chars: MAX_CHARS }, 0);
+  } catch (error) {
+    if (error instanceof FrontMatterTooLarge) return { ok: false, reason: error.message };
+    throw error;
+  }
+
+  const parsed = SeedFrontMatterSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
+    return { ok: false, ...(field ? { field } : {}), reason: issue ? describeIssue(issue) : 'invalid front matter' };
+  }
+  const article = buildArticle(parsed.data, source, sha256(bytes));
+  return article ? { ok: true, article } : { ok: false, field: 'webUrl', reason: NO_URL };
+}
+
+function describeIssue(issue: { code: string; message: string; expected?: unknown }): string {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
+    return `missing (expected ${String(issue.expected)})`;
+  }
+  return issue.message;
+}
+
+function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string): Article | undefined {
+  const url = safeHttpUrl(fm.webUrl) ?? safeHttpUrl(fm.originalUrl) ?? safeHttpUrl(fm.ampWebUrl);
+  if (!url) return undefined;
+  return {
+    id: sha256(url).slice(0, 16),
+    url,
+    title: fm.title,
+    excerpt: fm.excerpt ?? '',
+    publishedAt: fm.publishedDateTime,
+    updatedAt: fm.updatedDateTime ?? null,
+    type: fm.type?.trim().toLowerCase() || 'article',
+    quality: fm.quality ?? 0,
+    heat: fm.heat ?? 0,
+    published: fm.published ?? true,
+    removed: fm.removed ?? false,
+    provider: buildProvider(fm.provider, url),
+    topics: cleanTopics(fm.topics ?? []),
+    images: cleanImages(fm.images ?? []),
+    related: (fm.related ?? []).flatMap((r) => buildRelated(r)),
+    extra: buildExtra(fm),
+    source,
+    contentHash,
+  };
+}
+
+function buildProvider(provider: SeedFrontMatter['provider'], url: string): Provider {
+  const hostname = new URL(url).hostname;
+  const domain = plainText(provider?.domain ?? '') || hostname;
+  return { name: provider?.name || domain, domain };
+}
+
+function cleanTopics(topics: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const topic of topics) {
+    const name = plainText(topic);
+    // An over-long "topic" is noise, and a truncated one would become a new, wrong topic.
+    if (name.length === 0 || name.length > 100) continue;
+    const key = name.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(name);
+  }
+  return out;
+}
+
+function cleanImages(images: readonly { url: string; width?: number; height?: number }[]): Image[] {
+  return images.flatMap((image) => {
+    const url = safeHttpUrl(image.url);
+    if (!url) return [];
+    const out: Image = { url };
+    if (isSize(image.width)) out.width = image.width;
+    if (isSize(image.height)) out.height = image.height;
+    return [out];
+  });
+}
+
+const isSize = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n > 0;
+
+function buildRelated(r: NonNullable<SeedFrontMatter['related']>[number]): RelatedArticle[] {
+  const url = safeHttpUrl(r.webUrl) ?? safeHttpUrl(r.originalUrl) ?? safeHttpUrl(r.ampWebUrl);
+  // Bad related coverage is dropped, not held against the article that lists it.
+  if (!url || r.title.length === 0) return [];
+  return [
+    {
+      title: r.title,
+      excerpt: r.excerpt ?? '',
+      url,
+      publishedAt: r.publishedDateTime ?? null,
+      provider: buildProvider(r.provider, url),
+      quality: r.quality ?? 0,
+    },
+  ];
+}
+
+function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fm)) {
+    if (CONSUMED_FIELDS.has(key) || value === undefined) continue;
+    if (EXTRA_URL_FIELDS.has(key)) {
+      const url = safeHttpUrl(value);
+      if (url) extra[key] = url;
+      continue;
+    }
+    extra[key] = toJson(value);
+  }
+  // Provider fields beyond name and domain (e.g. logos) are kept too, with only http(s) image URLs.
+  const { name: _name, domain: _domain, ...providerRest } = fm.provider ?? {};
+  if (Object.keys(providerRest).length > 0) {
+    const rest = toJson(providerRest) as Record<string, unknown>;
+    if (Array.isArray(rest.images)) {
+      rest.images = rest.images.filter((i) => isRecord(i) && safeHttpUrl(i.url) !== undefined);
+    }
+    extra.provider = rest;
+  }
+  return extra;
+}
+
+/** JSON-safe copy of a value for `extra`: dates become ISO strings, non-finite numbers null. */
+function toJson(value: unknown): unknown {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(toJson);
+  if (isRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toJson(v);
+    return out;
+  }
+  return value;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+class FrontMatterTooLarge extends Error {}
+
+/**
+ * Copies the parsed YAML into plain data within a budget, so alias bombs and absurd nesting are rejected
+ * before anything else walks them. Drops `__proto__` keys (js-yaml keeps them as own properties, and a
+ * plain assignment would set a prototype) and binary values.
+ */
+function boundedCopy(value: unknown, budget: { values: number; chars: number }, depth: number): unknown {
+  budget.values--;
+  if (typeof value === 'string') budget.chars -= value.length;
+  if (budget.values < 0 || budget.chars < 0) {
+    throw new FrontMatterTooLarge(
+      `front matter is too large once YAML aliases are expanded (over ${MAX_VALUES} values or ${MAX_CHARS} characters)`,
+    );
+  }
+  if (depth > MAX_DEPTH) throw new FrontMatterTooLarge(`front matter is nested more than ${MAX_DEPTH} levels deep`);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
+  if (Array.isArray(value)) return value.map((v) => boundedCopy(v, budget, depth + 1) ?? null);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') continue;
+    const copied = boundedCopy((value as Record<string, unknown>)[key], budget, depth + 1);
+    if (copied !== undefined) out[key] = copied;
+  }
+  return out;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  // NUL is valid UTF-8 but never appears in text; it is the usual sign of a binary file.
+  if (bytes.includes(0)) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function describeYamlError(error: unknown): string {
+  const e = error as { reason?: unknown; mark?: { line?: unknown; column?: unknown } };
+  if (typeof e.reason === 'string' && typeof e.mark?.line === 'number' && typeof e.mark.column === 'number') {
+    // The block gray-matter hands over starts with the newline ending the `---` line, so js-yaml's
+    // 0-based line is the file's 1-based line minus one.
+    return `${e.reason} (line ${e.mark.line + 1}, column ${e.mark.column + 1})`;
+  }
+  return firstLine(errorMessage(error));
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const firstLine = (s: string) => s.split('\n', 1)[0]!.slice(0, 300);
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Reads every seed file (`.md`, `.txt`, any depth) under `dir` into the store, incrementally: files whose
+ * bytes are unchanged since the last run are skipped, so re-ingesting an unchanged folder writes nothing.
+ * Bad files become rejections in the report; only a missing folder (or one over `maxFiles`) throws.
+ */
+export async function ingestDirectory(dir: string, store: Store, options: IngestOptions = {}): Promise<IngestReport> {
+  const started = performance.now();
+  const logger = options.logger ?? silentLogger;
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const root = path.resolve(dir);
+  await assertFolder(root);
+
+  const rejected: Rejection[] = [];
+  const files = await listSeedFiles(root, rejected, options.maxFiles);
+  const total = files.length;
+  const previous = store.seedFiles();
+  const report = { files: total, accepted: 0, updated: 0, unchanged: 0, duplicates: 0 };
+  // Article id → the file that claimed it first in this run.
+  const claimed = new Map<string, string>();
+  let articles: Article[] = [];
+  let records: SeedFileRecord[] = [];
+
+  const flush = () => {
+    if (articles.length > 0) {
+      const result = store.upsertArticles(articles);
+      report.accepted += result.inserted;
+      report.updated += result.updated;
+      report.unchanged += result.unchanged;
+    }
+    // Records after their articles: if the process dies in between, the next run simply re-parses.
+    if (records.length > 0) store.recordSeedFiles(records);
+    articles = [];
+    records = [];
+  };
+
+  const record = (source: string, contentHash: string, articleId: string | null) => {
+    const prev = previous.get(source);
+    if (prev?.contentHash === contentHash && prev.articleId === articleId) return;
+    records.push({ source, contentHash, articleId });
+  };
+
+  const reject = (rejection: Rejection) => {
+    rejected.push(rejection);
+    logger.debug({ ...rejection }, 'seed file rejected');
+  };
+
+  let done = 0;
+  for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
+    const chunk = files.slice(i, i + READ_CONCURRENCY);
+    const loaded = await Promise.all(chunk.map((source) => readSeedFile(root, source, maxFileBytes)));
+    chunk.forEach((source, j) => {
+      const file = loaded[j]!;
+      if (!file.ok) {
+        reject({ file: source, reason: file.reason });
+        return;
+      }
+      const hash = sha256(file.bytes);
+      const prev = previous.get(source);
+      if (prev && prev.articleId !== null && prev.contentHash === hash) {
+        if (claimed.has(prev.articleId)) {
+          report.duplicates++;
+          // Re-parsed from now on, so it takes over the URL if the file that won is removed.
+          record(source, hash, null);
+        } else {
+          claimed.set(prev.articleId, source);
+          report.unchanged++;
+        }
+        return;
+      }
+      const parsed = parseSeedFile(source, file.bytes);
+      if (!parsed.ok) {
+        reject({ file: source, ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason });
+        // The old article, if any, stays: a file that turns bad must not lose what was stored.
+        record(source, hash, null);
+        return;
+      }
+      const article = parsed.article;
+      const winner = claimed.get(article.id);
+      if (winner !== undefined) {
+        report.duplicates++;
+        logger.debug({ file: source, sameAs: winner, url: article.url }, 'duplicate seed file skipped');
+        record(source, hash, null);
+        return;
+      }
+      claimed.set(article.id, source);
+      articles.push(article);
+      record(source, hash, article.id);
+    });
+    if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
+    const before = done;
+    done += chunk.length;
+    if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {
+      options.onProgress?.(done, total);
+    }
+  }
+  flush();
+  options.onProgress?.(total, total);
+
+  const durationMs = Math.round(performance.now() - started);
+  logger.info(
+    { folder: root, ...report, rejected: rejected.length, durationMs },
+    'seed folder ingested',
+  );
+  return { ...report, rejected, durationMs };
+}
+
+async function assertFolder(root: string): Promise<void> {
+  let stats;
+  try {
+    stats = await fsp.stat(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`Seeds folder not found: ${root}`);
+    throw new Error(`Seeds folder could not be read: ${root} (${errorMessage(error)})`);
+  }
+  if (!stats.isDirectory()) throw new Error(`Seeds folder is not a folder: ${root}`);
+}
+
+/** Relative paths (forward slashes) of the seed files, sorted; unreadable sub-folders become rejections. */
+async function listSeedFiles(root: string, rejected: Rejection[], maxFiles?: number): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await fsp.readdir(path.join(root, relative), { withFileTypes: true });
+    } catch (error) {
+      if (relative === '') throw new Error(`Seeds folder could not be read: ${root} (${errorMessage(error)})`);
+      rejected.push({ file: `${relative}/`, reason: `could not read folder: ${firstLine(errorMessage(error))}` });
+      return;
+    }
+    for (const entry of entries) {
+      // Dirent types come from lstat, so symbolic links are seen as links and never followed.
+      if (entry.name.startsWith('.') || entry.isSymbolicLink()) continue;
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules') await walk(child);
+      } else if (entry.isFile() && SEED_EXTENSION.test(entry.name)) {
+        found.push(child);
+        if (maxFiles !== undefined && found.length > maxFiles) {
+          throw new Error(`Seeds folder has more than ${maxFiles} seed files: ${root}`);
+        }
+      }
+    }
+  };
+  await walk('');
+  // Code-unit order, not locale order: the same on every machine.
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+
+async function readSeedFile(root: string, source: string, maxBytes: number): Promise<ReadResult> {
+  // O_NOFOLLOW: the file may have been swapped for a link since it was listed. O_NONBLOCK: or for a FIFO.
+  const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path.join(root, source), flags);
+    const stats = await handle.stat();
+    if (!stats.isFile()) return { ok: false, reason: 'not a regular file' };
+    if (stats.size > maxBytes) return { ok: false, reason: `file is larger than ${maxBytes} bytes (${stats.size} bytes)` };
+    // Read at most one byte past the limit, in case the file grew after stat.
+    const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > maxBytes) return { ok: false, reason: `file is larger than ${maxBytes} bytes` };
+    return { ok: true, bytes: buffer.subarray(0, length) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ok: false, reason: 'could not read: is a symbolic link' };
+    return { ok: false, reason: `could not read: ${firstLine(errorMessage(error)).replace(root + path.sep, '')}` };
+  } finally {
+    await handle?.close();
+  }
+}
