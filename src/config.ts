@@ -70,7 +70,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses settings from an environment-like object (never reads process.env itself). */
+/** Parses settings from an environment-like object that the entry point passes in. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);
   if (result.success) return result.data;

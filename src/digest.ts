@@ -81,7 +81,9 @@ export function buildDigest(store: Store, topic: { key: string; name: string }, 
 /** Shortens text to at most `max` characters, at a word boundary, with an ellipsis when cut. */
 export function cutAtWord(text: string, max: number): string {
   if (text.length <= max) return text;
-  const slice = text.slice(0, Math.max(0, max - 1));
+  let slice = text.slice(0, Math.max(0, max - 1));
+  // Do not leave half of a surrogate pair (an emoji) at the end.
+  if (/[\ud800-\udbff]$/.test(slice)) slice = slice.slice(0, -1);
   const lastSpace = slice.lastIndexOf(' ');
   const cut = lastSpace > max * 0.5 ? slice.slice(0, lastSpace) : slice;
   return `${cut.replace(/[\s,;:.\-–—]+$/u, '')}…`;

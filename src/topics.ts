@@ -98,7 +98,7 @@ export class TopicIndex {
     for (const topic of this.sorted) {
       const names = [topic.key, ...wordKeys(topic.name), ...this.aliases.namesFor(topic.key)];
       if (names.some((n) => n.startsWith(key))) prefix.push(topic);
-      else {
+      else if (key.length >= 3) {
         const distance = fuzzyDistance(key, topic.key, wordKeys(topic.name));
         if (distance <= fuzzyBudget(key)) rest.push({ topic, distance });
       }

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { Newsbrief, MAX_SUBSCRIPTIONS_PER_TARGET } from '../src/app.js';
+import { openStore } from '../src/sqlite-store.js';
+import type { Target } from '../src/model.js';
+import { makeArticle } from './helpers/articles.js';
+
+const now = new Date('2026-11-26T12:00:00Z');
+const chat: Target = { platform: 'telegram', chatId: '1' };
+
+function appWith(topics: string[][]) {
+  const store = openStore(':memory:');
+  const words = ['comets', 'batteries', 'vaccines', 'tariffs', 'glaciers', 'chips', 'elections', 'reefs'];
+  store.upsertArticles(
+    topics.map((t, i) => makeArticle({ topics: t, title: `${words[i % words.length]} ${i} ${words[(i * 3 + 1) % words.length]} report` })),
+  );
+  return new Newsbrief({ store, clock: () => now });
+}
+
+describe('Newsbrief commands', () => {
+  it('answers /news for a topic typed in any case, spacing or alias', () => {
+    const app = appWith([['Machine Learning'], ['Machine Learning'], ['AI']]);
+    for (const query of ['machine learning', 'MachineLearning', 'ML']) {
+      const result = app.news(query);
+      expect(result.ok && result.digest.topic).toBe('Machine Learning');
+      expect(result.ok && result.digest.items).toHaveLength(2);
+    }
+  });
+
+  it('suggests the closest topics for an unknown one', () => {
+    const result = appWith([['Space'], ['AI']]).news('spaec');
+    expect(result).toMatchObject({ ok: false, code: 'unknown-topic' });
+    expect(!result.ok && result.suggestions?.map((s) => s.name)).toEqual(['Space']);
+    expect(!result.ok && result.message).toContain('Did you mean Space?');
+  });
+
+  it('asks for a topic when none is given and offers the main ones', () => {
+    const result = appWith([['Space']]).news('  ');
+    expect(result).toMatchObject({ ok: false, code: 'missing-topic' });
+    expect(!result.ok && result.suggestions?.[0]?.name).toBe('Space');
+  });
+
+  it('rejects a count outside 1–10 with an example', () => {
+    const app = appWith([['Space']]);
+    for (const count of ['0', '11', 'many', 2.5]) {
+      expect(app.news('Space', { count })).toMatchObject({ ok: false, code: 'bad-count', example: '/news AI 5' });
+    }
+    expect(app.news('Space', { count: '1' }).ok).toBe(true);
+  });
+
+  it('subscribes with defaults 08:00 and UTC and reports the next delivery', () => {
+    const result = appWith([['AI']]).subscribe(chat, 'ai');
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.created).toBe(true);
+    expect(result.view.subscription).toMatchObject({ topic: 'AI', time: '08:00', timezone: 'UTC' });
+    expect(result.view.nextDelivery).toBe('2026-11-27T08:00:00.000Z');
+    expect(result.view.nextDeliveryLocal).toBe('Fri 27 Nov, 08:00 (UTC)');
+  });
+
+  it('uses the chat\'s zone once set, and moves existing subscriptions to it', () => {
+    const app = appWith([['AI'], ['Space']]);
+    app.subscribe(chat, 'AI', '09:30');
+    const tz = app.setTimezone(chat, 'europe/kyiv');
+    expect(tz).toEqual({ ok: true, timezone: 'Europe/Kyiv', updated: 1 });
+    expect(app.subscriptions(chat)[0]?.subscription).toMatchObject({ timezone: 'Europe/Kyiv', time: '09:30', nextDueAt: '2026-11-27T07:30:00.000Z' });
+    const space = app.subscribe(chat, 'Space');
+    expect(space.ok && space.view.subscription.timezone).toBe('Europe/Kyiv');
+  });
+
+  it('explains a bad time or zone with an example', () => {
+    const app = appWith([['AI']]);
+    expect(app.subscribe(chat, 'AI', '25:00')).toMatchObject({ ok: false, code: 'bad-time', example: '/subscribe AI 08:30' });
+    expect(app.subscribe(chat, 'AI', '08:00', 'Mars/Olympus')).toMatchObject({ ok: false, code: 'bad-timezone' });
+    expect(app.setTimezone(chat, 'nowhere')).toMatchObject({ ok: false, code: 'bad-timezone', example: '/timezone Europe/Kyiv' });
+    expect(app.subscriptions(chat)).toEqual([]);
+  });
+
+  it('updates instead of duplicating a subscription to the same topic', () => {
+    const app = appWith([['AI']]);
+    app.subscribe(chat, 'AI', '08:00');
+    const again = app.subscribe(chat, 'Artificial Intelligence', '18:00');
+    expect(again.ok && again.created).toBe(false);
+    expect(app.subscriptions(chat).map((v) => v.subscription.time)).toEqual(['18:00']);
+  });
+
+  it('limits how many subscriptions one chat may have', () => {
+    const topics = Array.from({ length: MAX_SUBSCRIPTIONS_PER_TARGET + 1 }, (_, i) => [`Topic ${String.fromCharCode(65 + i)}${i}`]);
+    const app = appWith(topics);
+    for (const [t] of topics.slice(0, MAX_SUBSCRIPTIONS_PER_TARGET)) expect(app.subscribe(chat, t!).ok).toBe(true);
+    expect(app.subscribe(chat, topics.at(-1)![0]!)).toMatchObject({ ok: false, code: 'too-many-subscriptions' });
+  });
+
+  it('unsubscribes one topic or all, and says when there is nothing to remove', () => {
+    const app = appWith([['AI'], ['Space']]);
+    expect(app.unsubscribe(chat, 'AI')).toMatchObject({ ok: false, code: 'no-subscriptions' });
+    app.subscribe(chat, 'AI');
+    app.subscribe(chat, 'Space');
+    expect(app.unsubscribe(chat, 'Climate')).toMatchObject({ ok: false, code: 'not-subscribed' });
+    expect(app.unsubscribe(chat, 'ai')).toEqual({ ok: true, removed: ['AI'] });
+    app.subscribe(chat, 'AI');
+    expect(app.unsubscribe(chat, 'ALL')).toEqual({ ok: true, removed: ['AI', 'Space'] });
+    expect(app.subscriptions(chat)).toEqual([]);
+  });
+
+  it('sees topics added by a later ingest after refreshTopics', () => {
+    const app = appWith([['AI']]);
+    expect(app.news('Robotics').ok).toBe(false);
+    app.store.upsertArticles([makeArticle({ topics: ['Robotics'] })]);
+    app.refreshTopics();
+    expect(app.news('Robotics').ok).toBe(true);
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../src/sqlite-store.js';
+import { buildDigest, cutAtWord, DIGEST } from '../src/digest.js';
+import { makeArticle, makeRelated } from './helpers/articles.js';
+
+const now = new Date('2026-11-26T12:00:00Z');
+const space = { key: 'space', name: 'Space' };
+
+function storeWith(...articles: ReturnType<typeof makeArticle>[]) {
+  const store = openStore(':memory:');
+  store.upsertArticles(articles);
+  return store;
+}
+
+describe('buildDigest', () => {
+  it('returns plain data: topic, time, items with url, provider, excerpt, related and score', () => {
+    const a = makeArticle({ topics: ['Space'], related: [makeRelated()] });
+    const digest = buildDigest(storeWith(a), space, { now, count: 5 });
+    expect(digest).toMatchObject({ topic: 'Space', topicKey: 'space', generatedAt: now.toISOString(), matched: 1 });
+    expect(digest.items[0]).toMatchObject({ articleId: a.id, title: a.title, url: a.url, provider: a.provider, publishedAt: a.publishedAt });
+    expect(digest.items[0]!.related).toHaveLength(1);
+    expect(digest.items[0]!.score.total).toBeGreaterThan(0);
+    expect(JSON.parse(JSON.stringify(digest))).toEqual(digest);
+  });
+
+  it('orders items by score and honours the count', () => {
+    const low = makeArticle({ topics: ['Space'], quality: 10, title: 'Low quality item about rockets' });
+    const high = makeArticle({ topics: ['Space'], quality: 150, title: 'High quality item about telescopes' });
+    const mid = makeArticle({ topics: ['Space'], quality: 70, title: 'Middle item about lunar landers' });
+    const digest = buildDigest(storeWith(low, high, mid), space, { now, count: 2 });
+    expect(digest.items.map((i) => i.articleId)).toEqual([high.id, mid.id]);
+  });
+
+  it('shows the same story from several outlets once, with the others as also-covered-by links', () => {
+    const a = makeArticle({ topics: ['Space'], quality: 90, title: 'Orbital Labs launches first reusable upper stage' });
+    const b = makeArticle({ topics: ['Space'], quality: 60, title: 'Orbital Labs Launches First Reusable Upper Stage, a Milestone' });
+    const digest = buildDigest(storeWith(a, b), space, { now, count: 5 });
+    expect(digest.items).toHaveLength(1);
+    expect(digest.items[0]!.alsoCoveredBy.map((l) => l.url)).toEqual([b.url]);
+    expect(digest.items[0]!.articleIds).toEqual([a.id, b.id]);
+  });
+
+  it('never links a related page that is already an item or folded story', () => {
+    const b = makeArticle({ topics: ['Space'], title: 'Second outlet take on the launch event today' });
+    const a = makeArticle({ topics: ['Space'], quality: 90, title: 'Rocket launch first outlet', related: [makeRelated({ url: b.url }), makeRelated()] });
+    const item = buildDigest(storeWith(a, b), space, { now, count: 5 }).items[0]!;
+    expect(item.related.map((r) => r.url)).not.toContain(b.url);
+    expect(item.related).toHaveLength(1);
+  });
+
+  it('leaves out excluded articles (already delivered)', () => {
+    const a = makeArticle({ topics: ['Space'], title: 'First distinct story about comets' });
+    const b = makeArticle({ topics: ['Space'], title: 'Second distinct story about asteroids' });
+    const digest = buildDigest(storeWith(a, b), space, { now, count: 5, excludeIds: new Set([a.id]) });
+    expect(digest.items.map((i) => i.articleId)).toEqual([b.id]);
+  });
+
+  it('cuts long excerpts at a word boundary', () => {
+    const long = 'word '.repeat(400).trim();
+    const a = makeArticle({ topics: ['Space'], excerpt: long });
+    const item = buildDigest(storeWith(a), space, { now, count: 1 }).items[0]!;
+    expect(item.excerpt.length).toBeLessThanOrEqual(DIGEST.EXCERPT_LENGTH);
+    expect(item.excerpt.endsWith('word…')).toBe(true);
+  });
+
+  it('returns an empty list, not an error, when nothing is left', () => {
+    const digest = buildDigest(openStore(':memory:'), space, { now, count: 5 });
+    expect(digest.items).toEqual([]);
+    expect(digest.matched).toBe(0);
+  });
+});
+
+describe('cutAtWord', () => {
+  it('leaves short text alone', () => {
+    expect(cutAtWord('short text', 50)).toBe('short text');
+  });
+  it('cuts at the last space and trims punctuation before the ellipsis', () => {
+    expect(cutAtWord('The quick brown fox, jumps over', 22)).toBe('The quick brown fox…');
+  });
+  it('cuts a single long word hard when there is no space to cut at', () => {
+    const cut = cutAtWord('x'.repeat(100), 10);
+    expect(cut).toHaveLength(10);
+  });
+  it('never splits a surrogate pair', () => {
+    const cut = cutAtWord('😀'.repeat(50), 12);
+    expect(cut.length).toBeLessThanOrEqual(12);
+    expect(/[\ud800-\udbff]…$/.test(cut)).toBe(false);
+  });
+});

@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/store.js';
+import type { Target } from '../../src/model.js';
+import { makeArticle } from './articles.js';
+
+/**
+ * The behaviour every Store must have. Each implementation's test file calls this with a factory,
+ * so a second backend is held to the same contract.
+ */
+export function runStoreContract(name: string, newStore: () => Store): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    afterEach(() => store?.close());
+    const open = () => (store = newStore());
+    const chat: Target = { platform: 'telegram', chatId: '42' };
+    const topicThread: Target = { platform: 'telegram', chatId: '42', threadId: '7' };
+
+    it('inserts, updates and recognises unchanged articles', () => {
+      open();
+      const a = makeArticle({ topics: ['AI'] });
+      expect(store.upsertArticles([a])).toEqual({ inserted: 1, updated: 0, unchanged: 0 });
+      expect(store.upsertArticles([a])).toEqual({ inserted: 0, updated: 0, unchanged: 1 });
+      expect(store.upsertArticles([{ ...a, title: 'Changed' }])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+      expect(store.getArticle(a.id)?.title).toBe('Changed');
+      expect(store.articleCount()).toBe(1);
+    });
+
+    it('keeps removed articles out of candidates and topic counts', () => {
+      open();
+      const live = makeArticle({ topics: ['AI'] });
+      const gone = makeArticle({ topics: ['AI'], removed: true });
+      store.upsertArticles([live, gone]);
+      expect(store.candidates({ topicKeys: ['ai'], limit: 10 }).map((c) => c.article.id)).toEqual([live.id]);
+      expect(store.topicCounts()).toEqual([{ key: 'ai', name: 'AI', count: 1 }]);
+      store.upsertArticles([{ ...live, removed: true }]);
+      expect(store.candidates({ topicKeys: ['ai'], limit: 10 })).toEqual([]);
+      expect(store.topicMatchCount('ai')).toBe(0);
+    });
+
+    it('files topics under their canonical alias key', () => {
+      open();
+      store.upsertArticles([makeArticle({ topics: ['Artificial Intelligence'] }), makeArticle({ topics: ['ai'] })]);
+      expect(store.topicCounts()).toEqual([{ key: 'ai', name: 'AI', count: 2 }]);
+    });
+
+    it('returns candidates best-ranked first, skipping excluded ids, up to the limit', () => {
+      open();
+      const old = makeArticle({ topics: ['Space'], quality: 100, publishedAt: '2026-11-01T00:00:00Z' });
+      const fresh = makeArticle({ topics: ['Space'], quality: 50, publishedAt: '2026-11-25T00:00:00Z' });
+      const good = makeArticle({ topics: ['Space'], quality: 150, publishedAt: '2026-11-25T00:00:00Z' });
+      store.upsertArticles([old, fresh, good]);
+      expect(store.candidates({ topicKeys: ['space'], limit: 10 }).map((c) => c.article.id)).toEqual([good.id, fresh.id, old.id]);
+      expect(store.candidates({ topicKeys: ['space'], limit: 1, excludeIds: new Set([good.id]) }).map((c) => c.article.id)).toEqual([fresh.id]);
+    });
+
+    it('reports how an article matches the topic', () => {
+      open();
+      const a = makeArticle({ topics: ['Computer Vision', 'AI'] });
+      store.upsertArticles([a]);
+      expect(store.candidates({ topicKeys: ['ai'], limit: 1 })[0]?.topicMatch).toBeLessThan(1);
+      expect(store.candidates({ topicKeys: ['computervision'], limit: 1 })[0]?.topicMatch).toBe(1);
+    });
+
+    it('remembers seed files for incremental ingest', () => {
+      open();
+      store.recordSeedFiles([{ source: 'a.md', contentHash: 'h1', articleId: 'x' }]);
+      store.recordSeedFiles([{ source: 'a.md', contentHash: 'h2', articleId: 'x' }, { source: 'b.md', contentHash: 'h3', articleId: null }]);
+      expect(store.seedFiles().get('a.md')?.contentHash).toBe('h2');
+      expect(store.seedFiles().get('b.md')?.articleId).toBeNull();
+    });
+
+    it('adds a subscription once per target and topic, updating time and zone', () => {
+      open();
+      const first = store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      const again = store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '09:00', timezone: 'Europe/Kyiv', nextDueAt: '2026-11-27T07:00:00.000Z' });
+      expect(first.created).toBe(true);
+      expect(again.created).toBe(false);
+      expect(again.subscription.id).toBe(first.subscription.id);
+      expect(store.listSubscriptions(chat).map((s) => [s.time, s.timezone])).toEqual([['09:00', 'Europe/Kyiv']]);
+    });
+
+    it('keeps forum topics of one chat apart', () => {
+      open();
+      store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      store.upsertSubscription({ target: topicThread, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      expect(store.listSubscriptions(topicThread)).toHaveLength(1);
+      expect(store.listSubscriptions(topicThread)[0]?.target).toEqual(topicThread);
+      expect(store.removeAllSubscriptions(chat)).toBe(1);
+      expect(store.listSubscriptions(topicThread)).toHaveLength(1);
+    });
+
+    it('deactivates and reactivates a target without deleting its subscriptions', () => {
+      open();
+      store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      expect(store.setTargetActive(chat, false, 'blocked')).toBe(1);
+      expect(store.dueSubscriptions(new Date('2030-01-01T00:00:00Z'), 10)).toEqual([]);
+      expect(store.listSubscriptions(chat)[0]?.active).toBe(false);
+      expect(store.setTargetActive(chat, true)).toBe(1);
+      expect(store.dueSubscriptions(new Date('2030-01-01T00:00:00Z'), 10)).toHaveLength(1);
+    });
+
+    it('lists due subscriptions earliest first', () => {
+      open();
+      const other: Target = { platform: 'discord', chatId: '9' };
+      store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      store.upsertSubscription({ target: other, topic: 'AI', topicKey: 'ai', time: '07:00', timezone: 'UTC', nextDueAt: '2026-11-27T07:00:00.000Z' });
+      expect(store.dueSubscriptions(new Date('2026-11-27T07:30:00Z'), 10).map((s) => s.target.chatId)).toEqual(['9']);
+      expect(store.dueSubscriptions(new Date('2026-11-27T09:00:00Z'), 10).map((s) => s.target.chatId)).toEqual(['9', '42']);
+    });
+
+    it('records deliveries, remembers sent articles and advances the due time atomically', () => {
+      open();
+      const { subscription } = store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      const slot = subscription.nextDueAt;
+      store.recordDelivery({ subscriptionId: subscription.id, slot, status: 'sending', articleIds: ['a', 'b'], detail: null }, chat);
+      expect(store.sentArticleIds(chat).size).toBe(0);
+      store.recordDelivery({ subscriptionId: subscription.id, slot, status: 'sent', articleIds: ['a', 'b'], detail: null }, chat, '2026-11-28T08:00:00.000Z');
+      expect(store.getDelivery(subscription.id, slot)?.status).toBe('sent');
+      expect([...store.sentArticleIds(chat)].sort()).toEqual(['a', 'b']);
+      expect(store.getSubscription(subscription.id)?.nextDueAt).toBe('2026-11-28T08:00:00.000Z');
+      expect(store.deliveries(subscription.id)).toHaveLength(1);
+    });
+
+    it('moves a migrated chat\'s subscriptions, zone and history to the new id', () => {
+      open();
+      const group: Target = { platform: 'telegram', chatId: '-100' };
+      const supergroup: Target = { platform: 'telegram', chatId: '-100200' };
+      const { subscription } = store.upsertSubscription({ target: group, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      store.setTimezone(group, 'Europe/Kyiv');
+      store.recordDelivery({ subscriptionId: subscription.id, slot: 's', status: 'sent', articleIds: ['a'], detail: null }, group);
+      expect(store.migrateTarget(group, supergroup)).toBe(1);
+      expect(store.listSubscriptions(group)).toEqual([]);
+      expect(store.listSubscriptions(supergroup)[0]?.target).toEqual(supergroup);
+      expect(store.getTimezone(supergroup)).toBe('Europe/Kyiv');
+      expect(store.sentArticleIds(supergroup).has('a')).toBe(true);
+    });
+  });
+}
