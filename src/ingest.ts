@@ -433,8 +433,8 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
       claimed.set(article.id, source);
       articles.push(article);
       record(source, hash, article.id);
+      if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
     });
-    if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
     const before = done;
     done += chunk.length;
     if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {

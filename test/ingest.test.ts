@@ -1,0 +1,622 @@
+import { createHash } from 'node:crypto';
+import fs, { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import matter from 'gray-matter';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import type { Article } from '../src/model.js';
+import { openStore } from '../src/sqlite-store.js';
+import type { Store } from '../src/store.js';
+import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sharedSeed = path.resolve(repoRoot, '../shared/seed');
+const powerApps = path.resolve(repoRoot, '../shared/corpus/power-apps');
+
+const idOf = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 16);
+
+function parse(text: string | Buffer, source = 'a.md') {
+  return parseSeedFile(source, typeof text === 'string' ? Buffer.from(text) : text);
+}
+
+function parseOk(text: string | Buffer, source = 'a.md'): Article {
+  const result = parse(text, source);
+  if (!result.ok) throw new Error(`expected a valid seed, got: ${result.field ?? ''} ${result.reason}`);
+  return result.article;
+}
+
+/** Every file ends up in exactly one bucket. */
+function expectBalanced(report: IngestReport) {
+  expect(report.accepted + report.updated + report.unchanged + report.duplicates + report.rejected.length).toBe(
+    report.files,
+  );
+}
+
+describe('parseSeedFile', () => {
+  it.skipIf(!existsSync(sharedSeed))('accepts the example seed with published false and heat -1 kept as they are', () => {
+    const name = fs.readdirSync(sharedSeed).find((f) => f.endsWith('.txt'))!;
+    const bytes = readFileSync(path.join(sharedSeed, name));
+    const article = parseOk(bytes, name);
+    expect(article.published).toBe(false);
+    expect(article.heat).toBe(-1);
+    expect(article.quality).toBe(65);
+    expect(article.url.startsWith('https://www.republicworld.com/')).toBe(true);
+    expect(article.id).toBe(idOf(article.url));
+    expect(article.contentHash).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(article.topics).toEqual(['Computer Vision', 'AI']);
+    expect(article.related.length).toBeGreaterThan(2);
+    expect(article.related.every((r) => /^https?:\/\//.test(r.url))).toBe(true);
+    expect(article.extra.category).toBe('news');
+    expect(article.extra).not.toHaveProperty('secured');
+  });
+
+  it('keeps a quality above 100 as given', () => {
+    expect(parseOk(seedText(seedFields({ quality: 154 }))).quality).toBe(154);
+  });
+
+  it('falls back to originalUrl, then ampWebUrl, when webUrl is missing or unsafe', () => {
+    const original = parseOk(
+      seedText(seedFields({ webUrl: undefined, originalUrl: 'https://youtube.com/watch?v=abc' })),
+    );
+    expect(original.url).toBe('https://youtube.com/watch?v=abc');
+    expect(original.id).toBe(idOf('https://youtube.com/watch?v=abc'));
+
+    const amp = parseOk(
+      seedText(seedFields({ webUrl: 'ftp://files.example.com/x', ampWebUrl: 'https://amp.example.com/x' })),
+    );
+    expect(amp.url).toBe('https://amp.example.com/x');
+  });
+
+  it('rejects a file whose only URL is javascript:, naming webUrl', () => {
+    const result = parse(seedText(seedFields({ webUrl: 'javascript:alert(1)', originalUrl: 'data:text/html,hi' })));
+    expect(result).toEqual({ ok: false, field: 'webUrl', reason: 'no http(s) URL (webUrl, originalUrl or ampWebUrl)' });
+  });
+
+  it('rejects a file with no URL at all', () => {
+    expect(parse(seedText(seedFields({ webUrl: undefined })))).toMatchObject({ ok: false, field: 'webUrl' });
+  });
+
+  it('keeps a video but never its featuredContent HTML', () => {
+    const iframe = '<iframe src="https://www.youtube.com/embed/abc" allowfullscreen></iframe>';
+    const article = parseOk(seedText(seedFields({ type: 'video', featuredContent: iframe })));
+    expect(article.type).toBe('video');
+    expect(article.extra).not.toHaveProperty('featuredContent');
+    expect(JSON.stringify(article)).not.toContain('iframe');
+  });
+
+  it('never keeps the secured token', () => {
+    const article = parseOk(seedText(seedFields({ secured: 'c2VjcmV0LXRva2Vu;abc==' })));
+    expect(article.extra).not.toHaveProperty('secured');
+    expect(JSON.stringify(article)).not.toContain('c2VjcmV0LXRva2Vu');
+  });
+
+  it('applies defaults for quality, heat, published, removed, type and excerpt', () => {
+    const article = parseOk(
+      seedText(
+        seedFields({ quality: undefined, heat: undefined, published: undefined, type: undefined, excerpt: undefined }),
+      ),
+    );
+    expect(article).toMatchObject({ quality: 0, heat: 0, published: true, removed: false, type: 'article', excerpt: '' });
+    expect(article.updatedAt).toBeNull();
+  });
+
+  it('keeps removed: true', () => {
+    expect(parseOk(seedText(seedFields({ removed: true }))).removed).toBe(true);
+  });
+
+  it('keeps dozens of related entries and silently drops those without a usable URL', () => {
+    const related = Array.from({ length: 40 }, (_, i) => ({
+      title: `Coverage ${i}`,
+      webUrl: i % 10 === 3 ? 'javascript:alert(1)' : `https://r${i}.example.org/story`,
+      provider: i % 2 === 0 ? { name: `Outlet ${i}`, domain: `r${i}.example.org` } : undefined,
+      quality: i % 5 === 0 ? undefined : i,
+      publishedDateTime: '2026-02-28T10:00:00Z',
+    }));
+    related.push({ title: 'Only an original URL', originalUrl: 'https://orig.example.net/a' } as never);
+    const article = parseOk(seedText(seedFields({ related: JSON.parse(JSON.stringify(related)) })));
+    expect(article.related).toHaveLength(37);
+    expect(article.related.some((r) => r.url.startsWith('javascript'))).toBe(false);
+    const first = article.related[0]!;
+    expect(first).toEqual({
+      title: 'Coverage 0',
+      excerpt: '',
+      url: 'https://r0.example.org/story',
+      publishedAt: '2026-02-28T10:00:00.000Z',
+      provider: { name: 'Outlet 0', domain: 'r0.example.org' },
+      quality: 0,
+    });
+    // No provider: the related URL's host names it.
+    expect(article.related[1]!.provider).toEqual({ name: 'r1.example.org', domain: 'r1.example.org' });
+    expect(article.related.at(-1)).toMatchObject({ url: 'https://orig.example.net/a', publishedAt: null });
+  });
+
+  it('rejects the whole file when a related entry has a wrong type, naming its path', () => {
+    const related = [
+      { title: 'ok', webUrl: 'https://a.example.org' },
+      { title: 'ok', webUrl: 'https://b.example.org' },
+      { title: 'ok', webUrl: 'https://c.example.org' },
+      { title: 'bad', webUrl: 'https://d.example.org', quality: 'high' },
+    ];
+    expect(parse(seedText(seedFields({ related })))).toEqual({
+      ok: false,
+      field: 'related.3.quality',
+      reason: 'expected a number',
+    });
+  });
+
+  it('keeps provider images (http only) in extra and falls back for provider name and domain', () => {
+    const article = parseOk(
+      seedText(
+        seedFields({
+          provider: {
+            name: 'Microsoft',
+            domain: 'microsoft.com',
+            images: [
+              { url: 'https://logos.example.com/microsoft-50x50.jpg', width: 50, height: 50 },
+              { url: 'javascript:alert(1)' },
+            ],
+          },
+          images: [
+            { url: 'https://img.example.com/a.jpg', width: 1280, height: 720, isCached: true },
+            { url: 'data:image/png;base64,AAAA' },
+          ],
+        }),
+      ),
+    );
+    expect(article.provider).toEqual({ name: 'Microsoft', domain: 'microsoft.com' });
+    expect(article.extra.provider).toEqual({
+      images: [{ url: 'https://logos.example.com/microsoft-50x50.jpg', width: 50, height: 50 }],
+    });
+    expect(article.images).toEqual([{ url: 'https://img.example.com/a.jpg', width: 1280, height: 720 }]);
+
+    const domainOnly = parseOk(seedText(seedFields({ provider: { domain: 'outlet.example' } })));
+    expect(domainOnly.provider).toEqual({ name: 'outlet.example', domain: 'outlet.example' });
+    const none = parseOk(seedText(seedFields({ provider: undefined, webUrl: 'https://www.host.example/a' })));
+    expect(none.provider).toEqual({ name: 'www.host.example', domain: 'www.host.example' });
+  });
+
+  it('keeps unknown fields, category and the other URLs in extra, JSON-safe', () => {
+    const article = parseOk(
+      seedText(
+        seedFields({
+          category: 'news',
+          ampWebUrl: 'https://amp.example.com/a',
+          cdnAmpWebUrl: 'https://cdn.example.com/a',
+          originalUrl: 'https://orig.example.com/a',
+          sentiment: { score: 0.4, labels: ['calm', 'positive'] },
+          seenAt: new Date('2026-03-02T00:00:00Z'),
+        }),
+      ),
+    );
+    expect(article.extra).toEqual({
+      category: 'news',
+      ampWebUrl: 'https://amp.example.com/a',
+      cdnAmpWebUrl: 'https://cdn.example.com/a',
+      originalUrl: 'https://orig.example.com/a',
+      sentiment: { score: 0.4, labels: ['calm', 'positive'] },
+      seenAt: '2026-03-02T00:00:00.000Z',
+    });
+    expect(article.extra).not.toHaveProperty('title');
+    expect(article.extra).not.toHaveProperty('webUrl');
+  });
+
+  it('cleans topics: trims, drops empty and over-long ones, de-duplicates ignoring case', () => {
+    const article = parseOk(
+      seedText(seedFields({ topics: ['  AI ', 'ai', '', '   ', 'Power <b>Apps</b>', 'x'.repeat(101), 'Robotics'] })),
+    );
+    expect(article.topics).toEqual(['AI', 'Power Apps', 'Robotics']);
+  });
+
+  it('strips markup from title and excerpt', () => {
+    const article = parseOk(
+      seedText(seedFields({ title: '<script>x</script>Big <b>news</b>\u0007 today', excerpt: 'a\n\n b' })),
+    );
+    expect(article.title).toBe('x Big news today');
+    expect(article.excerpt).toBe('a b');
+  });
+
+  it('reads CRLF line endings, a BOM, and both together', () => {
+    const fields = seedFields();
+    const lf = seedText(fields, 'Body\n');
+    const crlf = lf.replace(/\n/g, '\r\n');
+    const expected = parseOk(lf);
+    for (const text of [crlf, `\uFEFF${lf}`, `\uFEFF${crlf}`]) {
+      const article = parseOk(text);
+      expect({ ...article, contentHash: '' }).toEqual({ ...expected, contentHash: '' });
+    }
+  });
+
+  it('rejects an empty file and one with only white space', () => {
+    expect(parse('')).toEqual({ ok: false, reason: 'empty file' });
+    expect(parse(' \n\r\n\t')).toEqual({ ok: false, reason: 'empty file' });
+  });
+
+  it('rejects binary bytes and text that is not UTF-8', () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
+    expect(parse(png)).toEqual({ ok: false, reason: 'not UTF-8 text' });
+    expect(parse(Buffer.from(seedText(), 'utf16le'))).toEqual({ ok: false, reason: 'not UTF-8 text' });
+    const latin1 = Buffer.from(seedText(seedFields({ title: 'Café' })), 'latin1');
+    expect(parse(latin1)).toEqual({ ok: false, reason: 'not UTF-8 text' });
+  });
+
+  it('rejects a file without front matter, or with front matter never closed', () => {
+    expect(parse('# Just a heading\n\ntitle: x\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^no front matter/) });
+    expect(parse('----\ntitle: x\n----\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^no front matter/) });
+    expect(parse('---\ntitle: x\npublishedDateTime: 2026-01-01\n')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not closed/),
+    });
+  });
+
+  it('reports malformed YAML with the parser message and the file line', () => {
+    const text = '---\ntitle: T\n  bad: : indent\n---\n';
+    const result = parse(text);
+    expect(result).toEqual({ ok: false, reason: 'malformed YAML: bad indentation of a mapping entry (line 3, column 6)' });
+    expect(parse(text.replace(/\n/g, '\r\n'))).toEqual(result);
+  });
+
+  it('rejects front matter that is not a mapping', () => {
+    expect(parse('---\n- a\n- b\n---\n')).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
+    expect(parse('---\njust a string\n---\n')).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
+  });
+
+  it.each([
+    ['missing title', { title: undefined }, 'title', 'missing (expected string)'],
+    ['empty title', { title: '   ' }, 'title', 'is empty'],
+    ['markup-only title', { title: '<b></b>' }, 'title', 'is empty'],
+    ['quality: "high"', { quality: 'high' }, 'quality', 'expected a number'],
+    ['topics as a string', { topics: 'AI' }, 'topics', 'Invalid input: expected array, received string'],
+    ['related as a number', { related: 5 }, 'related', 'Invalid input: expected array, received number'],
+    ['a bad date', { publishedDateTime: 'yesterday' }, 'publishedDateTime', 'not a valid date-time: yesterday'],
+    ['a missing date', { publishedDateTime: undefined }, 'publishedDateTime', expect.any(String)],
+    ['removed as a string', { removed: 'yes' }, 'removed', 'Invalid input: expected boolean, received string'],
+  ])('rejects %s, naming the field', (_name, overrides, field, reason) => {
+    expect(parse(seedText(seedFields(overrides)))).toEqual({ ok: false, field, reason });
+  });
+
+  it('never runs ---js / ---javascript front matter and says the language is not allowed', () => {
+    const g = globalThis as { __pwned?: unknown };
+    delete g.__pwned;
+    const code = '{ title: (globalThis.__pwned = true, "x"), publishedDateTime: "2026-01-01", webUrl: "https://a.b/c" }';
+    for (const language of ['js', 'javascript', ' JS', 'coffee', 'json']) {
+      const result = parse(`---${language}\n${code}\n---\nbody\n`);
+      expect(result).toEqual({ ok: false, reason: `front matter language ${language.trim()} is not allowed` });
+    }
+    // The same code through gray-matter's defaults would run: the guard above is what stops it.
+    matter(`---js\n${code}\n---\n`, {});
+    expect(g.__pwned).toBe(true);
+    delete g.__pwned;
+    parse(`---javascript\n${code}\n---\n`);
+    expect(g.__pwned).toBeUndefined();
+  });
+
+  it('accepts an explicit ---yaml or ---yml opening line', () => {
+    const text = seedText();
+    const expected = parseOk(text);
+    for (const opening of ['---yaml', '--- yml', '---YAML']) {
+      expect(parseOk(text.replace(/^---/, opening)).title).toBe(expected.title);
+    }
+  });
+
+  it('refuses YAML tags that would build functions or other JS objects', () => {
+    const result = parse('---\ntitle: !!js/function "function () { globalThis.__pwned = 1 }"\n---\n');
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed YAML: unknown tag/) });
+    expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
+  });
+
+  it('rejects a YAML alias bomb quickly', () => {
+    let text = `---\n${seedText().slice(4, -4)}a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n`;
+    for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+    text += '---\n';
+    const started = performance.now();
+    const result = parse(text);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/too large once YAML aliases are expanded/) });
+  });
+
+  it('rejects a long string repeated through aliases', () => {
+    const big = 'x'.repeat(100_000);
+    const text = `---\n${seedText().slice(4, -4)}big: &big "${big}"\nmany: [${Array(100).fill('*big').join(', ')}]\n---\n`;
+    expect(parse(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/too large/) });
+  });
+
+  it('rejects absurdly deep nesting', () => {
+    const text = `---\n${seedText().slice(4, -4)}deep: ${'['.repeat(100)}1${']'.repeat(100)}\n---\n`;
+    expect(parse(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/nested more than/) });
+  });
+
+  it('does not let a __proto__ key change any prototype', () => {
+    const text = `---\n${seedText().slice(4, -4)}__proto__: { polluted: 1 }\nnested: { __proto__: { polluted: 2 }, ok: 1 }\n---\n`;
+    const article = parseOk(text);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(article.extra)).toBe(Object.prototype);
+    expect(article.extra.nested).toEqual({ ok: 1 });
+    expect((article.extra as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it('does not fill gray-matter\'s module-level cache', () => {
+    const cached = matter as unknown as { cache: object; clearCache(): void };
+    cached.clearCache();
+    parseOk(seedText());
+    expect(Object.keys(cached.cache)).toHaveLength(0);
+    // The check can fail: gray-matter does cache when called without options.
+    matter(seedText());
+    expect(Object.keys(cached.cache)).toHaveLength(1);
+    cached.clearCache();
+  });
+});
+
+describe('ingestDirectory', () => {
+  let dir: string;
+  let store: Store;
+
+  beforeEach(() => {
+    dir = makeTempDir();
+    store = openStore(':memory:');
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    store.close();
+    removeDir(dir);
+  });
+
+  it('ingests .md and .txt files (any case) in nested folders, sorted, with relative sources', async () => {
+    const files = {
+      'b.md': seedText(),
+      'a/deep/er/c.TXT': seedText(),
+      'a/x.Md': seedText(),
+      'notes.json': '{}',
+      'readme': seedText(),
+    };
+    writeSeeds(dir, files);
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ files: 3, accepted: 3, updated: 0, unchanged: 0, duplicates: 0, rejected: [] });
+    expect(store.articleCount()).toBe(3);
+    expect([...store.seedFiles().keys()].sort()).toEqual(['a/deep/er/c.TXT', 'a/x.Md', 'b.md']);
+    const article = parseOk(files['a/deep/er/c.TXT'], 'a/deep/er/c.TXT');
+    expect(store.getArticle(article.id)).toEqual(article);
+  });
+
+  it('skips hidden files and folders, node_modules and symbolic links', async () => {
+    const outside = makeTempDir();
+    try {
+      writeSeeds(outside, { 'linked.md': seedText(), 'sub/inner.md': seedText() });
+      writeSeeds(dir, {
+        'real.md': seedText(),
+        '.hidden.md': seedText(),
+        '.git/x.md': seedText(),
+        'node_modules/pkg/readme.md': seedText(),
+      });
+      symlinkSync(path.join(outside, 'linked.md'), path.join(dir, 'link.md'));
+      symlinkSync(path.join(outside, 'sub'), path.join(dir, 'linked-dir'));
+      const report = await ingestDirectory(dir, store);
+      expect(report).toMatchObject({ files: 1, accepted: 1, rejected: [] });
+      expect([...store.seedFiles().keys()]).toEqual(['real.md']);
+    } finally {
+      removeDir(outside);
+    }
+  });
+
+  it('throws, naming the absolute path, when the folder is missing', async () => {
+    const missing = path.join(dir, 'nope');
+    await expect(ingestDirectory(missing, store)).rejects.toThrow(`Seeds folder not found: ${missing}`);
+    const relative = path.relative(process.cwd(), missing);
+    await expect(ingestDirectory(relative, store)).rejects.toThrow(`Seeds folder not found: ${path.resolve(relative)}`);
+  });
+
+  it('throws when the folder holds more files than maxFiles', async () => {
+    writeSeeds(dir, { 'a.md': seedText(), 'b.md': seedText(), 'c.md': seedText() });
+    await expect(ingestDirectory(dir, store, { maxFiles: 2 })).rejects.toThrow(/more than 2 seed files/);
+    expect(store.articleCount()).toBe(0);
+    await expect(ingestDirectory(dir, store, { maxFiles: 3 })).resolves.toMatchObject({ accepted: 3 });
+  });
+
+  it('reports every kind of bad file by path and still stores the good ones', async () => {
+    writeSeeds(dir, {
+      'good-1.md': seedText(),
+      'bad/empty.md': '',
+      'bad/binary.md': Buffer.from([0x2d, 0x2d, 0x2d, 0x0a, 0x00, 0xff, 0x10]),
+      'bad/no-front-matter.txt': 'Hello there\n',
+      'bad/yaml.md': '---\ntitle: [unclosed\n---\n',
+      'bad/no-title.md': seedText(seedFields({ title: undefined })),
+      'bad/js-url.md': seedText(seedFields({ webUrl: 'javascript:alert(1)' })),
+      'bad/code.md': '---js\n{ title: (globalThis.__pwned = true, "x") }\n---\n',
+      'bad/huge.md': seedText(seedFields({ excerpt: 'y'.repeat(5000) })),
+      'good-2.txt': seedText(),
+    });
+    const report = await ingestDirectory(dir, store, { maxFileBytes: 4000 });
+    expect(report.accepted).toBe(2);
+    expect(store.articleCount()).toBe(2);
+    expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
+    const byFile = Object.fromEntries(report.rejected.map((r) => [r.file, r]));
+    expect(Object.keys(byFile).sort()).toEqual([
+      'bad/binary.md',
+      'bad/code.md',
+      'bad/empty.md',
+      'bad/huge.md',
+      'bad/js-url.md',
+      'bad/no-front-matter.txt',
+      'bad/no-title.md',
+      'bad/yaml.md',
+    ]);
+    expect(byFile['bad/empty.md']).toEqual({ file: 'bad/empty.md', reason: 'empty file' });
+    expect(byFile['bad/binary.md']!.reason).toBe('not UTF-8 text');
+    expect(byFile['bad/no-front-matter.txt']!.reason).toMatch(/^no front matter/);
+    expect(byFile['bad/yaml.md']!.reason).toMatch(/^malformed YAML: /);
+    expect(byFile['bad/no-title.md']).toMatchObject({ field: 'title' });
+    expect(byFile['bad/js-url.md']).toMatchObject({ field: 'webUrl' });
+    expect(byFile['bad/code.md']!.reason).toBe('front matter language js is not allowed');
+    expect(byFile['bad/huge.md']!.reason).toMatch(/^file is larger than 4000 bytes \(\d+ bytes\)$/);
+    expectBalanced(report);
+  });
+
+  it('rejects a file over the default 1 MiB limit without reading it', async () => {
+    writeSeeds(dir, { 'big.md': seedText(seedFields(), 'z'.repeat(1024 * 1024)), 'ok.md': seedText() });
+    const report = await ingestDirectory(dir, store);
+    expect(report.accepted).toBe(1);
+    expect(report.rejected).toEqual([{ file: 'big.md', reason: expect.stringMatching(/^file is larger than 1048576 bytes/) }]);
+  });
+
+  it('reports a file that vanishes between listing and reading, and goes on', async () => {
+    writeSeeds(dir, { 'a.md': seedText(), 'gone.md': seedText(), 'z.md': seedText() });
+    const open = fs.promises.open;
+    vi.spyOn(fs.promises, 'open').mockImplementation(async (file, ...rest) => {
+      if (String(file).endsWith('gone.md')) unlinkSync(String(file));
+      return open(file, ...rest);
+    });
+    const report = await ingestDirectory(dir, store);
+    expect(report.accepted).toBe(2);
+    expect(report.rejected).toEqual([{ file: 'gone.md', reason: expect.stringMatching(/^could not read: ENOENT/) }]);
+  });
+
+  it('stores the same URL from two files once: the first path wins, the other counts as a duplicate', async () => {
+    const url = 'https://dup.example.com/one-story';
+    writeSeeds(dir, {
+      'b.md': seedText(seedFields({ webUrl: url, title: 'From b' })),
+      'a/first.md': seedText(seedFields({ webUrl: url, title: 'From a/first' })),
+      'c.md': seedText(seedFields({ webUrl: undefined, originalUrl: url, title: 'From c' })),
+    });
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ files: 3, accepted: 1, duplicates: 2, rejected: [] });
+    expect(store.articleCount()).toBe(1);
+    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'From a/first', source: 'a/first.md' });
+
+    const again = await ingestDirectory(dir, store);
+    expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2 });
+
+    // When the winner goes away, the next file by path takes the URL over.
+    unlinkSync(path.join(dir, 'a', 'first.md'));
+    const after = await ingestDirectory(dir, store);
+    expect(after).toMatchObject({ updated: 1, duplicates: 1 });
+    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
+  });
+
+  it('re-ingesting an unchanged folder parses and writes nothing, and reports the same rejections', async () => {
+    writeSeeds(dir, {
+      'a.md': seedText(),
+      'b/c.txt': seedText(),
+      'd.md': seedText(seedFields({ removed: true })),
+      'bad.md': '---\ntitle: x\n---\n',
+    });
+    const first = await ingestDirectory(dir, store);
+    expect(first).toMatchObject({ files: 4, accepted: 3, updated: 0, unchanged: 0 });
+    const before = [...store.seedFiles().values()].map((r) => store.getArticle(r.articleId ?? ''));
+
+    const upsert = vi.spyOn(store, 'upsertArticles');
+    const record = vi.spyOn(store, 'recordSeedFiles');
+    const second = await ingestDirectory(dir, store);
+    expect(second).toMatchObject({ files: 4, accepted: 0, updated: 0, unchanged: 3, duplicates: 0 });
+    expect(second.rejected).toEqual(first.rejected);
+    expect(second.rejected).toEqual([{ file: 'bad.md', field: 'publishedDateTime', reason: expect.any(String) }]);
+    expect(upsert).not.toHaveBeenCalled();
+    expect(record).not.toHaveBeenCalled();
+    expect([...store.seedFiles().values()].map((r) => store.getArticle(r.articleId ?? ''))).toEqual(before);
+    expectBalanced(second);
+  });
+
+  it('stores removed: true as removed', async () => {
+    const fields = seedFields({ removed: true });
+    writeSeeds(dir, { 'gone.md': seedText(fields) });
+    await ingestDirectory(dir, store);
+    expect(store.getArticle(idOf(fields.webUrl as string))?.removed).toBe(true);
+  });
+
+  it('updates the article when its file changes', async () => {
+    const fields = seedFields({ title: 'Old title' });
+    writeSeeds(dir, { 'story.md': seedText(fields), 'other.md': seedText() });
+    await ingestDirectory(dir, store);
+    writeSeeds(dir, { 'story.md': seedText({ ...fields, title: 'New title' }) });
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ accepted: 0, updated: 1, unchanged: 1 });
+    expect(store.getArticle(idOf(fields.webUrl as string))?.title).toBe('New title');
+  });
+
+  it('keeps the stored article when a good file turns bad, and picks it up again once fixed', async () => {
+    const fields = seedFields({ title: 'Stays stored' });
+    const good = seedText(fields);
+    writeSeeds(dir, { 'story.md': good });
+    await ingestDirectory(dir, store);
+    const id = idOf(fields.webUrl as string);
+    const stored = store.getArticle(id);
+
+    writeSeeds(dir, { 'story.md': '---\ntitle: [broken\n---\n' });
+    const broken = await ingestDirectory(dir, store);
+    expect(broken.rejected).toEqual([{ file: 'story.md', reason: expect.stringMatching(/^malformed YAML/) }]);
+    expect(store.getArticle(id)).toEqual(stored);
+    expect(store.articleCount()).toBe(1);
+    // Still reported on the next run: a rejected file is never skipped as unchanged.
+    expect((await ingestDirectory(dir, store)).rejected).toHaveLength(1);
+
+    writeSeeds(dir, { 'story.md': good });
+    const fixed = await ingestDirectory(dir, store);
+    expect(fixed).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, rejected: [] });
+    expect(store.seedFiles().get('story.md')).toMatchObject({ articleId: id });
+    expect((await ingestDirectory(dir, store)).unchanged).toBe(1);
+  });
+
+  it('writes in batches and reports progress at most every 100 files and at the end', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 620; i++) files[`batch/${String(i).padStart(4, '0')}.md`] = seedText();
+    writeSeeds(dir, files);
+    const upsert = vi.spyOn(store, 'upsertArticles');
+    const progress: [number, number][] = [];
+    const report = await ingestDirectory(dir, store, { onProgress: (done, total) => progress.push([done, total]) });
+    expect(report).toMatchObject({ files: 620, accepted: 620 });
+    expect(store.articleCount()).toBe(620);
+    expect(upsert.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...upsert.mock.calls.map(([batch]) => batch.length))).toBeLessThanOrEqual(500);
+    expect(progress.at(-1)).toEqual([620, 620]);
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.length).toBeLessThanOrEqual(8);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]![0]).toBeGreaterThan(progress[i - 1]![0]);
+  });
+
+  it('reports progress once for an empty folder', async () => {
+    const progress: [number, number][] = [];
+    const report = await ingestDirectory(dir, store, { onProgress: (d, t) => progress.push([d, t]) });
+    expect(report).toMatchObject({ files: 0, accepted: 0, rejected: [] });
+    expect(progress).toEqual([[0, 0]]);
+  });
+
+  it.skipIf(!existsSync(sharedSeed))('ingests the example seed folder', async () => {
+    const report = await ingestDirectory(sharedSeed, store);
+    expect(report.rejected).toEqual([]);
+    expect(report.accepted).toBe(report.files);
+    const [record] = [...store.seedFiles().values()];
+    expect(store.getArticle(record!.articleId!)).toMatchObject({ published: false, heat: -1 });
+  });
+
+  it.skipIf(!existsSync(powerApps))('accepts every file of the power-apps corpus, and a second run changes nothing', async () => {
+    const report = await ingestDirectory(powerApps, store);
+    expect(report.files).toBe(192);
+    expect(report.rejected).toEqual([]);
+    expect(report.accepted).toBe(store.articleCount());
+    expectBalanced(report);
+    const articles = [...store.seedFiles().values()].flatMap((r) => (r.articleId ? [store.getArticle(r.articleId)!] : []));
+    expect(articles.some((a) => a.type === 'video')).toBe(true);
+    for (const article of articles) {
+      expect(article.extra).not.toHaveProperty('secured');
+      expect(article.extra).not.toHaveProperty('featuredContent');
+      expect(article.url).toMatch(/^https?:\/\//);
+    }
+    const again = await ingestDirectory(powerApps, store);
+    expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: report.accepted, duplicates: report.duplicates });
+  });
+});
+
+it('hashes bytes exactly, so a file rewritten identically stays unchanged', async () => {
+  const dir = makeTempDir();
+  const store = openStore(':memory:');
+  try {
+    const text = seedText();
+    writeSeeds(dir, { 'a.md': text });
+    await ingestDirectory(dir, store);
+    writeFileSync(path.join(dir, 'a.md'), text);
+    expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, updated: 0 });
+  } finally {
+    store.close();
+    removeDir(dir);
+  }
+});
