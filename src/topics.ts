@@ -112,8 +112,16 @@ export class TopicIndex {
   suggest(query: string, limit = 5): TopicSuggestion[] {
     const key = this.aliases.key(query);
     if (key.length === 0) return [];
+    const queryWords = wordKeys(query);
     return this.sorted
-      .map((topic) => ({ topic, distance: fuzzyDistance(key, topic.key, wordKeys(topic.name)) }))
+      .map((topic) => {
+        const words = wordKeys(topic.name);
+        // "comp vison" → Computer Vision: every typed word is close to the start of one of the topic's words.
+        const byWords = queryWords.length > 1 && queryWords.every((q) =>
+            words.some((w) => Math.min(editDistance(q, w.slice(0, q.length), 1), editDistance(q, w.slice(0, q.length + 1), 1)) <= 1),
+          );
+        return { topic, distance: byWords ? 1 : fuzzyDistance(key, topic.key, words) };
+      })
       .filter((r) => r.distance <= fuzzyBudget(key))
       .sort((a, b) => a.distance - b.distance || b.topic.count - a.topic.count)
       .slice(0, limit)

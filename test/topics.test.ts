@@ -42,6 +42,7 @@ describe('topics', () => {
     expect(index.resolve('spce')).toBeUndefined();
     expect(index.suggest('spce').map((s) => s.name)).toEqual(['Space']);
     expect(index.suggest('machine lerning')[0]?.name).toBe('Machine Learning');
+    expect(index.suggest('comp vison')[0]?.name).toBe('Computer Vision');
     expect(index.suggest('zzzzzzzz')).toEqual([]);
   });
 
