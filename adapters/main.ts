@@ -141,7 +141,6 @@ export async function start(options: StartOptions): Promise<number> {
       count: config.DIGEST_COUNT,
       logger,
     });
-    await scheduler.recover();
     scheduler.start();
 
     const stopSignal = options.stopSignal ?? signalOnce();

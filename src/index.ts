@@ -18,3 +18,5 @@ export { silentLogger } from './logger.js';
 export { parseNewsArgs, parseSubscribeArgs } from './command-args.js';
 export type { NewsArgs, SubscribeArgs } from './command-args.js';
 export { knownTimezones } from './clock.js';
+export { DigestScheduler, SCHEDULE } from './schedule.js';
+export type { DigestSchedulerOptions, TickReport } from './schedule.js';

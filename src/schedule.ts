@@ -12,6 +12,8 @@ import type { Deliverer, DeliveryOutcome, Digest } from './types.js';
 export const SCHEDULE = {
   /** Missed slots younger than this are still delivered after a restart; older ones are skipped. */
   GRACE_MS: 6 * 60 * 60 * 1000,
+  /** A shorter grace is raised to this, so an ordinary late tick never skips a slot. */
+  MIN_GRACE_MS: 5 * 60 * 1000,
   /** Parallel sends per platform; the deliverer paces them against the platform's limits. */
   CONCURRENCY: 4,
   /** Tries per slot for transient failures (one per tick) before the slot is given up. */
@@ -28,6 +30,7 @@ export interface DigestSchedulerOptions {
   deliverers: readonly Deliverer[];
   /** Current time; tests pass a fake clock. */
   clock?: () => Date;
+  /** How late a missed slot may still be delivered (default 6 h, at least 5 min). */
   graceMs?: number;
   /** Items per digest. */
   count?: number;
@@ -82,7 +85,7 @@ export class DigestScheduler {
       this.deliverers.set(deliverer.platform, deliverer);
     }
     this.clock = options.clock ?? options.app.clock;
-    this.graceMs = options.graceMs ?? SCHEDULE.GRACE_MS;
+    this.graceMs = Math.max(options.graceMs ?? SCHEDULE.GRACE_MS, SCHEDULE.MIN_GRACE_MS);
     this.count = options.count ?? DEFAULT_COUNT;
     this.logger = options.logger ?? silentLogger;
     this.concurrency = Math.max(1, options.concurrency ?? SCHEDULE.CONCURRENCY);
@@ -149,7 +152,7 @@ export class DigestScheduler {
   recover(): number {
     const now = this.clock();
     let settled = 0;
-    for (const row of this.pendingDeliveries(now)) {
+    for (const row of this.store.deliveriesWithStatus('sending')) {
       const sub = this.store.getSubscription(row.subscriptionId);
       // A subscription removed since the crash has no target left to mark articles for.
       if (!sub) continue;
@@ -406,22 +409,7 @@ export class DigestScheduler {
     return nextDueAfter(sub.time, sub.timezone, new Date(from)).toISOString();
   }
 
-  private pendingDeliveries(now: Date): DeliveryRecord[] {
-    const store = this.store as Store & { deliveriesWithStatus?: (status: DeliveryRecord['status']) => DeliveryRecord[] };
-    if (typeof store.deliveriesWithStatus === 'function') return store.deliveriesWithStatus('sending');
-    // Without that query, in-flight rows are found through their subscriptions, which stay due.
-    const pending: DeliveryRecord[] = [];
-    const seen = new Set<number>();
-    for (;;) {
-      const page = this.store.dueSubscriptions(now, SCHEDULE.PAGE_SIZE + seen.size).filter((s) => !seen.has(s.id));
-      if (page.length === 0) return pending;
-      for (const sub of page) {
-        seen.add(sub.id);
-        const row = this.store.getDelivery(sub.id, sub.nextDueAt);
-        if (row?.status === 'sending') pending.push(row);
-      }
-    }
-  }
+
 
   private warnNoDeliverer(platform: string): void {
     if (this.warnedPlatforms.has(platform)) return;

@@ -95,6 +95,8 @@ export interface Store {
   /** Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. */
   recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string): void;
   deliveries(subscriptionId: number, limit?: number): DeliveryRecord[];
+  /** Deliveries in a given state across all subscriptions (crash recovery looks for 'sending'). */
+  deliveriesWithStatus(status: DeliveryStatus): DeliveryRecord[];
   /** Ids of every article ever sent to the target. */
   sentArticleIds(target: Target): Set<string>;
 

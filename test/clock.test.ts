@@ -1,0 +1,177 @@
+import { DateTime } from 'luxon';
+import { describe, expect, it } from 'vitest';
+import { describeLocal, nextDueAfter, parseTime, parseTimezone } from '../src/clock.js';
+
+/** Local wall-clock reading of an instant, "yyyy-MM-dd HH:mm ZZ". */
+function local(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat('yyyy-MM-dd HH:mm ZZ');
+}
+
+/** The next `n` slots after `from`. */
+function slots(time: string, zone: string, from: string, n: number): Date[] {
+  const out: Date[] = [];
+  let after = new Date(from);
+  for (let i = 0; i < n; i++) {
+    after = nextDueAfter(time, zone, after);
+    out.push(after);
+  }
+  return out;
+}
+
+describe('parseTime', () => {
+  it.each([
+    ['8', '08:00'],
+    ['08:00', '08:00'],
+    ['8:05', '08:05'],
+    ['20.30', '20:30'],
+    ['7h15', '07:15'],
+    [' 23:59 ', '23:59'],
+    ['0:00', '00:00'],
+  ])('reads %j as %s', (input, expected) => {
+    expect(parseTime(input)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['24:00', '8:60', '8:5', 'noon', '', '-1', '123'])('rejects %j with a worked example', (input) => {
+    const result = parseTime(input);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('bad-time');
+    expect(result.example).toMatch(/^\/subscribe /);
+  });
+});
+
+describe('parseTimezone', () => {
+  it.each([
+    ['Europe/Kyiv', 'Europe/Kyiv'],
+    ['europe/kyiv', 'Europe/Kyiv'],
+    ['AMERICA/NEW_YORK', 'America/New_York'],
+    [' America/New_York ', 'America/New_York'],
+    ['UTC', 'UTC'],
+    ['utc', 'UTC'],
+  ])('accepts %j as %s', (input, expected) => {
+    expect(parseTimezone(input)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['Mars/Olympus_Mons', '', 'Europe/', 'x'.repeat(200)])('rejects %j', (input) => {
+    const result = parseTimezone(input);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.code).toBe('bad-timezone');
+    expect(result.message).toContain('IANA');
+  });
+});
+
+describe('nextDueAfter', () => {
+  it('returns the next local 08:00, strictly after the given instant', () => {
+    const first = nextDueAfter('08:00', 'Europe/Kyiv', new Date('2026-11-26T12:00:00Z'));
+    expect(first.toISOString()).toBe('2026-11-27T06:00:00.000Z');
+    expect(nextDueAfter('08:00', 'Europe/Kyiv', first).toISOString()).toBe('2026-11-28T06:00:00.000Z');
+    expect(nextDueAfter('08:00', 'Europe/Kyiv', new Date(first.getTime() - 1)).toISOString()).toBe(first.toISOString());
+  });
+
+  it('keeps 08:00 Europe/Kyiv on both sides of the spring-forward change (2026-03-29)', () => {
+    const out = slots('08:00', 'Europe/Kyiv', '2026-03-27T12:00:00Z', 3);
+    expect(out.map((d) => d.toISOString())).toEqual([
+      '2026-03-28T06:00:00.000Z',
+      '2026-03-29T05:00:00.000Z',
+      '2026-03-30T05:00:00.000Z',
+    ]);
+    expect(out.map((d) => local(d, 'Europe/Kyiv'))).toEqual([
+      '2026-03-28 08:00 +02:00',
+      '2026-03-29 08:00 +03:00',
+      '2026-03-30 08:00 +03:00',
+    ]);
+  });
+
+  it('keeps 08:00 Europe/Kyiv on both sides of the fall-back change (2026-10-25)', () => {
+    const out = slots('08:00', 'Europe/Kyiv', '2026-10-23T12:00:00Z', 3);
+    expect(out.map((d) => local(d, 'Europe/Kyiv'))).toEqual([
+      '2026-10-24 08:00 +03:00',
+      '2026-10-25 08:00 +02:00',
+      '2026-10-26 08:00 +02:00',
+    ]);
+    // The fall-back day is 25 hours long.
+    expect(out[1]!.getTime() - out[0]!.getTime()).toBe(25 * 3_600_000);
+  });
+
+  it('keeps 08:00 America/New_York on both sides of both 2026 changes', () => {
+    expect(slots('08:00', 'America/New_York', '2026-03-07T00:00:00Z', 2).map((d) => d.toISOString())).toEqual([
+      '2026-03-07T13:00:00.000Z',
+      '2026-03-08T12:00:00.000Z',
+    ]);
+    expect(slots('08:00', 'America/New_York', '2026-10-31T00:00:00Z', 2).map((d) => d.toISOString())).toEqual([
+      '2026-10-31T12:00:00.000Z',
+      '2026-11-01T13:00:00.000Z',
+    ]);
+  });
+
+  it('delivers a time inside the spring gap once, at the first instant after the gap (03:30 Kyiv, 2026-03-29)', () => {
+    const out = slots('03:30', 'Europe/Kyiv', '2026-03-27T12:00:00Z', 4);
+    expect(out.map((d) => local(d, 'Europe/Kyiv'))).toEqual([
+      '2026-03-28 03:30 +02:00',
+      '2026-03-29 04:00 +03:00',
+      '2026-03-30 03:30 +03:00',
+      '2026-03-31 03:30 +03:00',
+    ]);
+  });
+
+  it('delivers a time in the repeated hour once, at its first occurrence (01:30 New York, 2026-11-01)', () => {
+    const first = nextDueAfter('01:30', 'America/New_York', new Date('2026-11-01T00:00:00Z'));
+    expect(local(first, 'America/New_York')).toBe('2026-11-01 01:30 -04:00');
+    // Neither from the first occurrence nor from between the two does the second one become a slot.
+    expect(local(nextDueAfter('01:30', 'America/New_York', first), 'America/New_York')).toBe('2026-11-02 01:30 -05:00');
+    const between = new Date('2026-11-01T06:00:00Z'); // 01:00 EST, after the first 01:30 and before the second
+    expect(local(nextDueAfter('01:30', 'America/New_York', between), 'America/New_York')).toBe('2026-11-02 01:30 -05:00');
+  });
+
+  it('delivers a time in the repeated hour once in Kyiv too (03:30, 2026-10-25)', () => {
+    const out = slots('03:30', 'Europe/Kyiv', '2026-10-24T12:00:00Z', 2);
+    expect(out.map((d) => local(d, 'Europe/Kyiv'))).toEqual(['2026-10-25 03:30 +03:00', '2026-10-26 03:30 +02:00']);
+  });
+
+  it('skips a local day that does not exist (Pacific/Apia, 2011-12-30)', () => {
+    const out = slots('08:00', 'Pacific/Apia', '2011-12-28T00:00:00Z', 3);
+    expect(out.map((d) => local(d, 'Pacific/Apia'))).toEqual([
+      '2011-12-28 08:00 -10:00',
+      '2011-12-29 08:00 -10:00',
+      '2011-12-31 08:00 +14:00',
+    ]);
+  });
+
+  it('gives exactly one slot on every local day of a year, at the wall time or right after a gap', () => {
+    const zones = ['Europe/Kyiv', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Kolkata', 'UTC'];
+    const times = ['00:00', '00:30', '01:30', '02:15', '03:30', '08:00', '23:59'];
+    for (const zone of zones) {
+      for (const time of times) {
+        let after = new Date('2026-01-01T00:00:00Z');
+        let previousDay: DateTime | undefined;
+        for (let i = 0; i < 365; i++) {
+          const slot = nextDueAfter(time, zone, after);
+          const at = DateTime.fromJSDate(slot, { zone });
+          const label = `${time} ${zone} slot ${i} (${slot.toISOString()})`;
+          if (previousDay) expect(at.toISODate(), label).toBe(previousDay.plus({ days: 1 }).toISODate());
+          if (at.toFormat('HH:mm') !== time) {
+            // Only in a gap: a minute earlier the wall clock had not reached the time yet.
+            const before = DateTime.fromMillis(slot.getTime() - 60_000, { zone });
+            expect(before.toFormat('HH:mm') < time || before.toISODate() !== at.toISODate(), label).toBe(true);
+            expect(at.toFormat('HH:mm') > time, label).toBe(true);
+          }
+          previousDay = at;
+          after = slot;
+        }
+      }
+    }
+  });
+
+  it('names the bad argument when the time or zone is invalid', () => {
+    expect(() => nextDueAfter('8:00', 'UTC', new Date())).toThrow(/nextDueAfter: "8:00"/);
+    expect(() => nextDueAfter('25:00', 'UTC', new Date())).toThrow(/nextDueAfter/);
+    expect(() => nextDueAfter('08:00', 'Mars/Olympus', new Date())).toThrow(/Mars\/Olympus/);
+  });
+});
+
+describe('describeLocal', () => {
+  it('shows a slot as the subscriber reads it', () => {
+    expect(describeLocal(new Date('2026-11-27T06:00:00Z'), 'Europe/Kyiv')).toBe('Fri 27 Nov, 08:00 (Europe/Kyiv)');
+  });
+});

@@ -1,0 +1,567 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
+import cron from 'node-cron';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Newsbrief } from '../src/app.js';
+import type { Article, Subscription, Target } from '../src/model.js';
+import { DigestScheduler, type DigestSchedulerOptions, type TickReport } from '../src/schedule.js';
+import { openStore, type SqliteStore } from '../src/sqlite-store.js';
+import { makeArticle } from './helpers/articles.js';
+import { FakeClock } from './helpers/fake-clock.js';
+import { RecordingDeliverer } from './helpers/recording-deliverer.js';
+
+const chat = (chatId: string, platform: Target['platform'] = 'telegram'): Target => ({ platform, chatId });
+
+let wordCounter = 0;
+/** A title of words no other test article shares, so no two articles are taken for one story. */
+function uniqueTitle(): string {
+  const word = () => {
+    let n = ++wordCounter;
+    let out = '';
+    do {
+      out += String.fromCharCode(97 + (n % 26));
+      n = Math.floor(n / 26);
+    } while (n > 0);
+    return `q${out}x`;
+  };
+  return `${word()} ${word()} ${word()} ${word()}`;
+}
+
+const opened: SqliteStore[] = [];
+const schedulers: DigestScheduler[] = [];
+
+afterEach(async () => {
+  await Promise.all(schedulers.splice(0).map((s) => s.stop(100)));
+  for (const store of opened.splice(0)) store.close();
+});
+
+/** A real in-memory store, the app on a fake clock, and a recording Telegram deliverer. */
+function world(start: string) {
+  const clock = new FakeClock(start);
+  const store = openStore(':memory:');
+  opened.push(store);
+  const app = new Newsbrief({ store, clock: clock.now });
+  const telegram = new RecordingDeliverer('telegram', clock.now);
+
+  const scheduler = (options: Partial<DigestSchedulerOptions> = {}) => {
+    const s = new DigestScheduler({ app, deliverers: [telegram], clock: clock.now, ...options });
+    schedulers.push(s);
+    return s;
+  };
+
+  /** Adds `n` new articles on the topic, published now. */
+  const addArticles = (n: number, topic = 'AI'): Article[] => {
+    const articles = Array.from({ length: n }, () =>
+      makeArticle({ title: uniqueTitle(), topics: [topic], publishedAt: clock.now().toISOString() }),
+    );
+    store.upsertArticles(articles);
+    app.refreshTopics();
+    return articles;
+  };
+
+  const subscribe = (target: Target, time: string, timezone: string, topic = 'AI'): Subscription => {
+    const result = app.subscribe(target, topic, time, timezone);
+    if (!result.ok) throw new Error(`subscribe failed: ${result.message}`);
+    return result.view.subscription;
+  };
+
+  const current = (sub: Subscription): Subscription => store.getSubscription(sub.id)!;
+
+  /** Moves the clock to the subscription's next due instant and ticks. */
+  const tickAtNextDue = async (s: DigestScheduler, sub: Subscription): Promise<TickReport> => {
+    clock.set(current(sub).nextDueAt);
+    return s.tick();
+  };
+
+  return { clock, store, app, telegram, scheduler, addArticles, subscribe, current, tickAtNextDue };
+}
+
+const sentIds = (calls: { digest: { items: { articleIds: string[] }[] } }[]) =>
+  calls.flatMap((c) => c.digest.items.flatMap((i) => i.articleIds));
+
+describe('DigestScheduler: one digest per local day', () => {
+  const scenarios = [
+    { name: 'Europe/Kyiv spring forward', zone: 'Europe/Kyiv', start: '2026-03-27T22:00:00Z', odd: '03:30', oddLocal: ['03:30', '04:00', '03:30'] },
+    { name: 'Europe/Kyiv fall back', zone: 'Europe/Kyiv', start: '2026-10-23T21:00:00Z', odd: '03:30', oddLocal: ['03:30', '03:30', '03:30'] },
+    { name: 'America/New_York spring forward', zone: 'America/New_York', start: '2026-03-07T05:00:00Z', odd: '02:30', oddLocal: ['02:30', '03:00', '02:30'] },
+    { name: 'America/New_York fall back', zone: 'America/New_York', start: '2026-10-31T04:00:00Z', odd: '01:30', oddLocal: ['01:30', '01:30', '01:30'] },
+  ];
+
+  it.each(scenarios)(
+    '$name: ticking every minute for three days sends each subscriber one digest a day, at its local time',
+    async ({ zone, start, odd, oddLocal }) => {
+      const w = world(start);
+      w.addArticles(2);
+      const regular = w.subscribe(chat('1'), '08:00', zone);
+      const inOddHour = w.subscribe(chat('2'), odd, zone);
+      const s = w.scheduler();
+      const end = Date.parse(start) + 3 * 86_400_000;
+      while (w.clock.now().getTime() < end) {
+        // New articles every six hours, so every day has something to send.
+        if (w.clock.now().getTime() % (6 * 3_600_000) === 0) w.addArticles(2);
+        await s.tick();
+        w.clock.advanceMinutes(1);
+      }
+
+      const localTimes = (chatId: string) =>
+        w.telegram.deliveredTo(chatId).map((c) => DateTime.fromJSDate(c.at, { zone }).toFormat('yyyy-MM-dd HH:mm'));
+      const days = [0, 1, 2].map((d) => DateTime.fromISO(start, { zone }).plus({ days: d }).toFormat('yyyy-MM-dd'));
+      expect(localTimes('1')).toEqual(days.map((d) => `${d} 08:00`));
+      expect(localTimes('2')).toEqual(days.map((d, i) => `${d} ${oddLocal[i]}`));
+      // Every tick of those three days found nothing to do except at the six slots.
+      expect(w.telegram.calls).toHaveLength(6);
+      expect(w.store.deliveries(regular.id).map((d) => d.status)).toEqual(['sent', 'sent', 'sent']);
+      expect(w.store.deliveries(inOddHour.id).map((d) => d.status)).toEqual(['sent', 'sent', 'sent']);
+    },
+  );
+});
+
+describe('DigestScheduler: what a digest holds', () => {
+  it('never sends an article twice to a chat: the next day brings only what is new', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const first = w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler({ count: 5 });
+    await w.tickAtNextDue(s, sub);
+    w.clock.advanceHours(12);
+    const second = w.addArticles(2);
+    await w.tickAtNextDue(s, sub);
+
+    const [day1, day2] = w.telegram.deliveredTo('1');
+    expect(sentIds([day1!]).sort()).toEqual(first.map((a) => a.id).sort());
+    expect(sentIds([day2!]).sort()).toEqual(second.map((a) => a.id).sort());
+    expect(w.store.sentArticleIds(chat('1'))).toEqual(new Set([...first, ...second].map((a) => a.id)));
+  });
+
+  it('keeps two subscriptions of one chat from sending the same article', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    // Both topics on the same articles: whichever subscription goes first takes them.
+    const shared = Array.from({ length: 3 }, () =>
+      makeArticle({ title: uniqueTitle(), topics: ['AI', 'Robotics'], publishedAt: w.clock.now().toISOString() }),
+    );
+    w.store.upsertArticles(shared);
+    w.app.refreshTopics();
+    const ai = w.subscribe(chat('1'), '08:00', 'UTC', 'AI');
+    const robotics = w.subscribe(chat('1'), '08:00', 'UTC', 'Robotics');
+    const s = w.scheduler({ concurrency: 4 });
+    w.clock.set(w.current(ai).nextDueAt);
+    await s.tick();
+
+    const ids = sentIds(w.telegram.deliveredTo('1'));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(shared.map((a) => a.id)));
+    expect(w.current(robotics).nextDueAt).toBe(w.current(ai).nextDueAt);
+  });
+
+  it('sends no message when nothing is new, and records the run as empty', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    await w.tickAtNextDue(s, sub);
+    const report = await w.tickAtNextDue(s, sub);
+
+    expect(report).toMatchObject({ due: 1, sent: 0, empty: 1 });
+    expect(w.telegram.calls).toHaveLength(1);
+    const [latest] = w.store.deliveries(sub.id);
+    expect(latest).toMatchObject({ slot: '2026-11-27T08:00:00.000Z', status: 'empty', articleIds: [] });
+    expect(w.current(sub).nextDueAt).toBe('2026-11-28T08:00:00.000Z');
+  });
+
+  it('records a failed delivery and moves on when the topic no longer has articles', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const [gone] = w.addArticles(1, 'Robotics');
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC', 'Robotics');
+    w.store.upsertArticles([{ ...gone!, removed: true }]);
+    w.app.refreshTopics();
+    const s = w.scheduler();
+    const report = await w.tickAtNextDue(s, sub);
+
+    expect(report).toMatchObject({ due: 1, failed: 1, sent: 0 });
+    expect(w.telegram.calls).toHaveLength(0);
+    expect(w.store.deliveries(sub.id)[0]).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^unknown-topic/) });
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+});
+
+describe('DigestScheduler: downtime', () => {
+  it('catches up a slot missed by less than the grace window, once', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler({ graceMs: 6 * 3_600_000 });
+    w.clock.set('2026-11-26T13:30:00Z'); // back up 5.5 hours late
+    expect(await s.tick()).toMatchObject({ due: 1, sent: 1 });
+    w.clock.advanceMinutes(1);
+    expect(await s.tick()).toMatchObject({ due: 0 });
+
+    expect(w.telegram.delivered).toHaveLength(1);
+    expect(w.store.deliveries(sub.id)[0]).toMatchObject({ slot: '2026-11-26T08:00:00.000Z', status: 'sent' });
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+
+  it('skips and records slots older than the grace window without sending them', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler({ graceMs: 6 * 3_600_000 });
+    w.clock.set('2026-11-28T07:00:00Z'); // down for two days; today's slot is still ahead
+    expect(await s.tick()).toMatchObject({ due: 1, skipped: 1, sent: 0 });
+
+    expect(w.telegram.calls).toHaveLength(0);
+    const [skipped] = w.store.deliveries(sub.id);
+    expect(skipped).toMatchObject({ slot: '2026-11-26T08:00:00.000Z', status: 'skipped', articleIds: [] });
+    expect(skipped!.detail).toContain('2 slots');
+    expect(w.current(sub).nextDueAt).toBe('2026-11-28T08:00:00.000Z');
+    expect(w.store.sentArticleIds(chat('1')).size).toBe(0);
+  });
+
+  it('skips the old slots and sends the latest one when it is still within the grace window', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler({ graceMs: 6 * 3_600_000 });
+    w.clock.set('2026-11-28T09:00:00Z');
+    expect(await s.tick()).toMatchObject({ due: 1, skipped: 1, sent: 1 });
+
+    expect(w.telegram.delivered).toHaveLength(1);
+    expect(w.store.deliveries(sub.id).map((d) => [d.slot, d.status])).toEqual([
+      ['2026-11-28T08:00:00.000Z', 'sent'],
+      ['2026-11-26T08:00:00.000Z', 'skipped'],
+    ]);
+    expect(w.current(sub).nextDueAt).toBe('2026-11-29T08:00:00.000Z');
+  });
+});
+
+describe('DigestScheduler: crash and restart', () => {
+  it('after a crash halfway through a fan-out, a restart sends the rest and resends none', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const targets = ['1', '2', '3', '4', '5'].map((id) => chat(id));
+    const subs = targets.map((t) => w.subscribe(t, '08:00', 'UTC'));
+    w.clock.set('2026-11-26T08:00:00Z');
+
+    // First process: two sends go through, the third is in flight when the process dies.
+    const before = new RecordingDeliverer('telegram', w.clock.now).holdAfter(2);
+    const crashed = new DigestScheduler({ app: w.app, deliverers: [before], clock: w.clock.now, concurrency: 1 });
+    void crashed.tick();
+    await vi.waitFor(() => expect(before.inFlight).toHaveLength(1), { timeout: 2000, interval: 5 });
+    const inFlight = before.inFlight[0]!.target.chatId;
+
+    // Second process on the same database.
+    w.clock.advanceMinutes(1);
+    const after = new RecordingDeliverer('telegram', w.clock.now);
+    const restarted = w.scheduler({ deliverers: [after], concurrency: 1 });
+    expect(restarted.recover()).toBe(1);
+    expect(await restarted.tick()).toMatchObject({ due: 2, sent: 2, resumed: 0 });
+
+    const first = before.delivered.map((c) => c.target.chatId);
+    const second = after.delivered.map((c) => c.target.chatId);
+    expect(first).toHaveLength(2);
+    expect([...first, inFlight, ...second].sort()).toEqual(['1', '2', '3', '4', '5']);
+    const inFlightSub = subs[targets.findIndex((t) => t.chatId === inFlight)]!;
+    expect(w.store.deliveries(inFlightSub.id)[0]).toMatchObject({ status: 'sent', detail: expect.stringMatching(/^unconfirmed/) });
+    // Its articles count as sent, so tomorrow's digest does not repeat them either.
+    expect(w.store.sentArticleIds(chat(inFlight)).size).toBeGreaterThan(0);
+    for (const sub of subs) expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+
+    // Nothing is due any more: more ticks send nothing.
+    w.clock.advanceMinutes(1);
+    expect(await restarted.tick()).toMatchObject({ due: 0 });
+    expect(after.calls).toHaveLength(2);
+  });
+
+  it('after kill -9 in the middle of a real fan-out, a restart sends the rest and resends none', { timeout: 15_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsbrief-crash-'));
+    try {
+      const dbPath = join(dir, 'newsbrief.db');
+      const received = join(dir, 'received.log');
+      const now = '2026-11-26T08:00:00.000Z';
+      const setup = openStore(dbPath);
+      const setupApp = new Newsbrief({ store: setup, clock: () => new Date('2026-11-26T00:00:00Z') });
+      setup.upsertArticles(Array.from({ length: 3 }, () => makeArticle({ title: uniqueTitle(), publishedAt: now })));
+      for (const id of ['1', '2', '3', '4', '5']) setupApp.subscribe(chat(id), 'AI', '08:00', 'UTC');
+      setup.close();
+
+      // The child's "platform" writes each message it receives to a file; on the third one the
+      // process is killed before the platform's answer can be recorded.
+      const src = (file: string) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
+      const script = `
+        const { appendFileSync } = await import('node:fs');
+        const { openStore } = await import(${src('sqlite-store.ts')});
+        const { Newsbrief } = await import(${src('app.ts')});
+        const { DigestScheduler } = await import(${src('schedule.ts')});
+        const clock = () => new Date(${JSON.stringify(now)});
+        const app = new Newsbrief({ store: openStore(${JSON.stringify(dbPath)}), clock });
+        let n = 0;
+        const deliverer = {
+          platform: 'telegram',
+          async deliver(target) {
+            appendFileSync(${JSON.stringify(received)}, target.chatId + '\\n');
+            if (++n === 3) process.kill(process.pid, 'SIGKILL');
+            return { ok: true, messages: 1 };
+          },
+        };
+        await new DigestScheduler({ app, deliverers: [deliverer], clock, concurrency: 1 }).tick();
+      `;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(child.signal, child.stderr).toBe('SIGKILL');
+      const beforeCrash = readFileSync(received, 'utf8').split('\n').filter(Boolean);
+      expect(beforeCrash).toHaveLength(3);
+
+      const store = openStore(dbPath);
+      opened.push(store);
+      const clock = new FakeClock('2026-11-26T08:01:00Z');
+      const app = new Newsbrief({ store, clock: clock.now });
+      const afterRestart = new RecordingDeliverer('telegram', clock.now);
+      const restarted = new DigestScheduler({ app, deliverers: [afterRestart], clock: clock.now });
+      schedulers.push(restarted);
+      expect(restarted.recover()).toBe(1);
+      expect(await restarted.tick()).toMatchObject({ due: 2, sent: 2 });
+
+      const all = [...beforeCrash, ...afterRestart.delivered.map((c) => c.target.chatId)];
+      expect(all.sort()).toEqual(['1', '2', '3', '4', '5']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a tick that meets a send left in flight takes it as delivered rather than resending it', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const [article] = w.addArticles(1);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.store.recordDelivery(
+      { subscriptionId: sub.id, slot: sub.nextDueAt, status: 'sending', articleIds: [article!.id], detail: null },
+      sub.target,
+    );
+    const s = w.scheduler();
+    w.clock.set('2026-11-26T08:05:00Z');
+    expect(await s.tick()).toMatchObject({ due: 1, resumed: 1, sent: 0 });
+
+    expect(w.telegram.calls).toHaveLength(0);
+    expect(w.store.sentArticleIds(chat('1'))).toEqual(new Set([article!.id]));
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+
+  it('a slot already recorded as sent is not sent again, only moved past', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.store.recordDelivery({ subscriptionId: sub.id, slot: sub.nextDueAt, status: 'sent', articleIds: [], detail: null }, sub.target);
+    const s = w.scheduler();
+    await w.tickAtNextDue(s, sub);
+
+    expect(w.telegram.calls).toHaveLength(0);
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+});
+
+describe('DigestScheduler: failures', () => {
+  it('deactivates a chat that fails permanently and stops sending to it, while the others get theirs', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    w.addArticles(3, 'Robotics');
+    w.subscribe(chat('1'), '08:00', 'UTC');
+    const blockedAi = w.subscribe(chat('2'), '08:00', 'UTC');
+    w.subscribe(chat('2'), '08:00', 'UTC', 'Robotics');
+    w.subscribe(chat('3'), '08:00', 'UTC');
+    w.telegram.failTarget(chat('2'), { ok: false, permanent: true, reason: 'Forbidden: bot was blocked by the user' });
+    const s = w.scheduler();
+    const report = await w.tickAtNextDue(s, blockedAi);
+
+    expect(report).toMatchObject({ sent: 2, failed: 1, deactivated: 1 });
+    expect(w.telegram.deliveredTo('1')).toHaveLength(1);
+    expect(w.telegram.deliveredTo('3')).toHaveLength(1);
+    // One try, not one per subscription of the blocked chat.
+    expect(w.telegram.calls.filter((c) => c.target.chatId === '2')).toHaveLength(1);
+    expect(w.store.listSubscriptions(chat('2')).map((s) => s.active)).toEqual([false, false]);
+    expect(w.store.deliveries(blockedAi.id)[0]).toMatchObject({ status: 'failed', detail: expect.stringContaining('blocked') });
+
+    w.addArticles(2);
+    w.clock.set('2026-11-27T08:00:00Z');
+    await s.tick();
+    expect(w.telegram.calls.filter((c) => c.target.chatId === '2')).toHaveLength(1);
+    expect(w.telegram.deliveredTo('1')).toHaveLength(2);
+  });
+
+  it('retries a transient failure on the next tick and delivers once', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.telegram.failNext({ ok: false, permanent: false, reason: 'Too Many Requests: retry after 30' });
+    const s = w.scheduler();
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ due: 1, failed: 1, sent: 0 });
+    expect(w.current(sub).nextDueAt).toBe('2026-11-26T08:00:00.000Z');
+    expect(w.store.deliveries(sub.id)[0]).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^attempt 1\//) });
+
+    w.clock.advanceMinutes(1);
+    expect(await s.tick()).toMatchObject({ due: 1, sent: 1 });
+    expect(w.telegram.calls).toHaveLength(2);
+    expect(w.telegram.delivered).toHaveLength(1);
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+
+  it('gives a transient failure up after the last attempt instead of retrying forever', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.telegram.failTarget(chat('1'), { ok: false, permanent: false, reason: 'Bad Gateway' });
+    const s = w.scheduler({ maxAttempts: 3 });
+    w.clock.set(sub.nextDueAt);
+    for (let i = 0; i < 6; i++) {
+      await s.tick();
+      w.clock.advanceMinutes(1);
+    }
+
+    expect(w.telegram.calls).toHaveLength(3);
+    expect(w.store.deliveries(sub.id)[0]).toMatchObject({ status: 'failed', detail: 'gave up after 3 attempts: Bad Gateway' });
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+    expect(w.current(sub).active).toBe(true);
+  });
+
+  it('treats a deliverer that throws as a transient failure of that subscriber only', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const subs = ['1', '2', '3'].map((id) => w.subscribe(chat(id), '08:00', 'UTC'));
+    w.telegram.failNext(new Error('socket hang up'));
+    const s = w.scheduler({ concurrency: 1 });
+    expect(await w.tickAtNextDue(s, subs[0]!)).toMatchObject({ due: 3, sent: 2, failed: 1 });
+    w.clock.advanceMinutes(1);
+    expect(await s.tick()).toMatchObject({ due: 1, sent: 1 });
+    expect(w.telegram.delivered.map((c) => c.target.chatId).sort()).toEqual(['1', '2', '3']);
+  });
+
+  it('follows a Telegram group that became a supergroup and delivers there', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const articles = w.addArticles(2);
+    const sub = w.subscribe(chat('-123'), '08:00', 'UTC');
+    const supergroup = chat('-100123');
+    w.telegram.failNext({ ok: false, permanent: false, reason: 'group upgraded to a supergroup', migrateTo: supergroup });
+    const s = w.scheduler();
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ sent: 1, failed: 0 });
+
+    expect(w.telegram.delivered.map((c) => c.target.chatId)).toEqual(['-100123']);
+    expect(w.store.listSubscriptions(supergroup).map((s) => s.topic)).toEqual(['AI']);
+    expect(w.store.listSubscriptions(chat('-123'))).toEqual([]);
+    expect(w.store.sentArticleIds(supergroup)).toEqual(new Set(articles.map((a) => a.id)));
+  });
+
+  it('does not let one slow send hold up the other subscribers', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(3);
+    const subs = ['1', '2', '3', '4'].map((id) => w.subscribe(chat(id), '08:00', 'UTC'));
+    w.telegram.holdTarget(chat('1'));
+    const s = w.scheduler({ concurrency: 2 });
+    w.clock.set(subs[0]!.nextDueAt);
+    const ticking = s.tick();
+    await vi.waitFor(() => expect(w.telegram.delivered.map((c) => c.target.chatId).sort()).toEqual(['2', '3', '4']), {
+      timeout: 2000,
+      interval: 5,
+    });
+    expect(w.telegram.inFlight.map((c) => c.target.chatId)).toEqual(['1']);
+    w.telegram.release();
+    expect(await ticking).toMatchObject({ due: 4, sent: 4 });
+  });
+
+  it('leaves subscriptions on a platform without a deliverer due, and still serves the others', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const onDiscord = w.subscribe(chat('9', 'discord'), '08:00', 'UTC');
+    w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    expect(await w.tickAtNextDue(s, onDiscord)).toMatchObject({ due: 1, sent: 1 });
+    expect(w.current(onDiscord).nextDueAt).toBe('2026-11-26T08:00:00.000Z');
+  });
+
+  it('works through more due subscriptions than one page, some of them failing, in one tick', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const subs = Array.from({ length: 1100 }, (_, i) => w.subscribe(chat(String(i)), '08:00', 'UTC'));
+    for (let i = 0; i < 600; i += 1) w.telegram.failTarget(chat(String(i)), { ok: false, permanent: false, reason: 'Bad Gateway' });
+    const s = w.scheduler({ concurrency: 8 });
+    const report = await w.tickAtNextDue(s, subs[0]!);
+
+    expect(report).toMatchObject({ due: 1100, sent: 500, failed: 600 });
+    expect(w.telegram.calls).toHaveLength(1100);
+    expect(new Set(w.telegram.calls.map((c) => c.target.chatId)).size).toBe(1100);
+  });
+});
+
+describe('DigestScheduler: start and stop with node-cron', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it('catches up at once on start, ticks with node-cron, and leaves no task or timer after stop', async () => {
+    const w = world('2026-11-26T09:00:00Z');
+    w.addArticles(2);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.clock.set('2026-11-27T09:00:00Z'); // yesterday's slot was missed; today's is an hour late
+    const tasksBefore = cron.getTasks().size;
+    const timersBefore = timers();
+    const s = w.scheduler();
+    s.start('* * * * * *');
+    expect(cron.getTasks().size).toBe(tasksBefore + 1);
+    await vi.waitFor(() => expect(w.telegram.delivered).toHaveLength(1), { timeout: 2000, interval: 10 });
+
+    // The next day's slot is picked up by a cron tick, not by the test.
+    w.addArticles(2);
+    w.clock.set('2026-11-28T08:00:00Z');
+    await vi.waitFor(() => expect(w.telegram.delivered).toHaveLength(2), { timeout: 3000, interval: 20 });
+
+    await s.stop();
+    expect(cron.getTasks().size).toBe(tasksBefore);
+    expect(timers()).toBeLessThanOrEqual(timersBefore);
+    expect(w.current(sub).nextDueAt).toBe('2026-11-29T08:00:00.000Z');
+  });
+
+  it('stop lets a send under way finish and starts no new ones', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const subs = ['1', '2', '3'].map((id) => w.subscribe(chat(id), '08:00', 'UTC'));
+    w.telegram.holdAfter(0);
+    w.clock.set('2026-11-26T08:00:00Z');
+    const s = w.scheduler({ concurrency: 1 });
+    s.start();
+    await vi.waitFor(() => expect(w.telegram.inFlight).toHaveLength(1), { timeout: 2000, interval: 5 });
+    const stopping = s.stop();
+    w.telegram.release();
+    await stopping;
+
+    expect(w.telegram.delivered).toHaveLength(1);
+    const due = subs.filter((sub) => w.current(sub).nextDueAt === '2026-11-26T08:00:00.000Z');
+    expect(due).toHaveLength(2);
+  });
+
+  it('stop returns after its timeout when a send hangs, and the next start settles it', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    w.telegram.holdAfter(0);
+    w.clock.set('2026-11-26T08:00:00Z');
+    const s = w.scheduler();
+    s.start();
+    await vi.waitFor(() => expect(w.telegram.inFlight).toHaveLength(1), { timeout: 2000, interval: 5 });
+    await s.stop(50);
+    expect(w.store.deliveries(sub.id)[0]?.status).toBe('sending');
+
+    const next = w.scheduler({ deliverers: [new RecordingDeliverer('telegram', w.clock.now)] });
+    expect(next.recover()).toBe(1);
+    expect(w.store.deliveries(sub.id)[0]?.status).toBe('sent');
+    expect(w.current(sub).nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+  });
+
+  it('refuses a bad cron expression and a second start', () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const s = w.scheduler();
+    expect(() => s.start('every minute')).toThrow(/not a cron expression/);
+    s.start();
+    expect(() => s.start()).toThrow(/already started/);
+  });
+});
