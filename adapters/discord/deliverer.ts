@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { DiscordAPIError, Routes, type REST } from 'discord.js';
+import type { Logger } from '../../src/logger.js';
+import type { Target } from '../../src/model.js';
+import type { Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import { Pacer } from './pacer.js';
+import { renderDigest } from './render.js';
+
+/** Scheduled posts stay under this many requests a second overall (Discord allows 50). */
+export const DEFAULT_POSTS_PER_SECOND = 40;
+
+/** What the deliverer needs: the client's REST queue and a log. */
+export interface DiscordDelivererOptions {
+  /** discord.js's REST client: it queues per route and waits out 429s on its own. */
+  rest: REST;
+  logger: Logger;
+  postsPerSecond?: number;
+}
+
+// Missing Access / Missing Permissions (403) and Unknown Channel (404): the bot was removed, lost its
+// permissions or the channel is gone. Retrying cannot help and repeated 403s count toward a ban.
+const PERMANENT_STATUSES = new Set([403, 404]);
+
+/**
+ * A nonce that repeats when the same digest part goes to the same channel again, so that with
+ * `enforce_nonce` a retried post within Discord's dedup window returns the earlier message instead of a copy.
+ */
+export function messageNonce(channelId: string, digest: Digest, part: number): string {
+  const ids = digest.items.map((i) => i.articleId).join(',');
+  return createHash('sha256').update(`${channelId}|${digest.topicKey}|${ids}|${part}`).digest('base64url').slice(0, 25);
+}
+
+function describe(error: unknown): { status?: number; reason: string } {
+  if (error instanceof DiscordAPIError) {
+    return { status: error.status, reason: `Discord ${error.status} (code ${error.code}) ${error.message}` };
+  }
+  const status = (error as { status?: unknown } | null)?.status;
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { status: typeof status === 'number' ? status : undefined, reason: text };
+}
+
+/** Posts digests to Discord channels (or DM channels) through the client's REST queue, paced overall. */
+export function createDiscordDeliverer(options: DiscordDelivererOptions): Deliverer {
+  const pacer = new Pacer(options.postsPerSecond ?? DEFAULT_POSTS_PER_SECOND);
+  const { rest, logger } = options;
+
+  return {
+    platform: 'discord',
+    async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+      if (target.platform !== 'discord') {
+        return { ok: false, permanent: false, reason: `not a Discord target: ${target.platform}` };
+      }
+      const channelId = target.chatId;
+      if (!/^\d{1,25}$/.test(channelId)) {
+        return { ok: false, permanent: true, reason: `not a Discord channel id: ${channelId.slice(0, 40)}` };
+      }
+      const messages = renderDigest(digest, { scheduled: true });
+      let sent = 0;
+      for (const [part, body] of messages.entries()) {
+        await pacer.wait();
+        try {
+          await rest.post(Routes.channelMessages(channelId), {
+            body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },
+          });
+          sent++;
+        } catch (error) {
+          const { status, reason } = describe(error);
+          const permanent = status !== undefined && PERMANENT_STATUSES.has(status);
+          const where = `POST /channels/${channelId}/messages, part ${part + 1} of ${messages.length}`;
+          logger.warn({ channelId, topic: digest.topicKey, status, permanent, sent }, `discord delivery failed: ${reason} (${where})`);
+          return { ok: false, permanent, reason: `${reason} (${where})` };
+        }
+      }
+      return { ok: true, messages: sent };
+    },
+  };
+}

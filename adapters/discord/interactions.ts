@@ -1,0 +1,196 @@
+import {
+  MessageFlags,
+  PermissionFlagsBits,
+  PermissionsBitField,
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type InteractionReplyOptions,
+} from 'discord.js';
+import type { Newsbrief } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
+import type { Target } from '../../src/model.js';
+import { completeSubscribed, completeTimezone, completeTopic, type Choice } from './autocomplete.js';
+import { CommandName, MANAGE_PERMISSION } from './commands.js';
+import {
+  renderApology,
+  renderBotCannotPost,
+  renderDigest,
+  renderError,
+  renderHelp,
+  renderNeedsPermission,
+  renderSubscribed,
+  renderSubscriptions,
+  renderTimezone,
+  renderTopics,
+  renderUnsubscribed,
+  type DiscordMessage,
+  type Place,
+} from './render.js';
+
+/** What the interaction handlers work with. */
+export interface InteractionContext {
+  app: Newsbrief;
+  logger: Logger;
+}
+
+/** Where a command acts: the channel it ran in; in a DM that is the DM channel, so digests reach the user. */
+export function targetOf(interaction: { channelId: string | null }): Target {
+  if (!interaction.channelId) throw new Error('targetOf: the interaction has no channel id');
+  return { platform: 'discord', chatId: interaction.channelId };
+}
+
+function placeOf(interaction: Interaction): Place {
+  return interaction.inGuild() ? 'channel' : 'dm';
+}
+
+function replyOptions(msg: DiscordMessage, ephemeral: boolean): InteractionReplyOptions {
+  return {
+    ...(msg.content !== undefined ? { content: msg.content } : {}),
+    embeds: msg.embeds,
+    allowedMentions: { parse: [] },
+    ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+  };
+}
+
+/**
+ * Sends the messages as the interaction's answer: the first as the reply, the rest as follow-ups.
+ * The core is synchronous and local, so the reply leaves within milliseconds of the interaction and only
+ * follow-ups (which have 15 minutes) wait in the REST queue.
+ */
+async function answer(interaction: ChatInputCommandInteraction, messages: DiscordMessage[], ephemeral: boolean): Promise<void> {
+  for (const [i, msg] of messages.entries()) {
+    const options = replyOptions(msg, ephemeral);
+    if (i === 0) await interaction.reply(options);
+    else await interaction.followUp(options);
+  }
+}
+
+function userMay(interaction: ChatInputCommandInteraction): boolean {
+  if (!interaction.inGuild()) return true;
+  // Discord hides these commands via default_member_permissions, but server admins can override that per
+  // channel or role, so the permission is checked again here.
+  return interaction.memberPermissions?.has(MANAGE_PERMISSION) ?? false;
+}
+
+/** What the bot lacks to post digests in this channel; empty in DMs. */
+function botMissing(interaction: ChatInputCommandInteraction): string[] {
+  if (!interaction.inGuild()) return [];
+  const have = interaction.appPermissions ?? new PermissionsBitField();
+  const send = interaction.channel?.isThread() ? 'SendMessagesInThreads' : 'SendMessages';
+  const needed = ['ViewChannel', send, 'EmbedLinks'] as const;
+  return needed.filter((p) => !have.has(PermissionFlagsBits[p])).map((p) => p.replace(/([a-z])([A-Z])/g, '$1 $2'));
+}
+
+async function runCommand(interaction: ChatInputCommandInteraction, { app }: InteractionContext): Promise<void> {
+  const place = placeOf(interaction);
+  const text = (name: string) => interaction.options.getString(name) ?? undefined;
+  switch (interaction.commandName) {
+    case CommandName.News: {
+      const result = app.news(text('topic'), { count: interaction.options.getInteger('count') ?? undefined });
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, renderDigest(result.digest), false);
+    }
+    case CommandName.Topics:
+      return answer(interaction, [renderTopics(app.listTopics())], true);
+    case CommandName.Subscriptions:
+      return answer(interaction, [renderSubscriptions(app.subscriptions(targetOf(interaction)), place)], true);
+    case CommandName.Help:
+      return answer(interaction, [renderHelp()], true);
+    case CommandName.Subscribe: {
+      if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+      const missing = botMissing(interaction);
+      if (missing.length > 0) return answer(interaction, [renderBotCannotPost(missing)], true);
+      const result = app.subscribe(targetOf(interaction), text('topic'), text('time'), text('timezone'));
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, [renderSubscribed(result.view, result.created, place)], true);
+    }
+    case CommandName.Unsubscribe: {
+      if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+      const result = app.unsubscribe(targetOf(interaction), text('topic'));
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, [renderUnsubscribed(result.removed)], true);
+    }
+    case CommandName.Timezone: {
+      const zone = text('zone');
+      const target = targetOf(interaction);
+      if (zone === undefined) return answer(interaction, [renderTimezone(app.timezone(target), undefined)], true);
+      if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+      const result = app.setTimezone(target, zone);
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, [renderTimezone(result.timezone, result.updated)], true);
+    }
+    default:
+      throw new Error(`unknown command /${interaction.commandName} (registered commands out of date?)`);
+  }
+}
+
+function suggestions(interaction: AutocompleteInteraction, { app }: InteractionContext): Choice[] {
+  const focused = interaction.options.getFocused(true);
+  const value = String(focused.value ?? '');
+  if (focused.name === 'timezone' || focused.name === 'zone') return completeTimezone(value);
+  if (focused.name !== 'topic') return [];
+  if (interaction.commandName === CommandName.Unsubscribe) {
+    return completeSubscribed(app, targetOf(interaction), value);
+  }
+  return completeTopic(app, value);
+}
+
+async function apologize(interaction: Interaction): Promise<void> {
+  if (interaction.isAutocomplete()) {
+    if (!interaction.responded) await interaction.respond([]);
+    return;
+  }
+  if (!interaction.isRepliable()) return;
+  const options = replyOptions(renderApology(), true);
+  if (interaction.replied || interaction.deferred) await interaction.followUp(options);
+  else await interaction.reply(options);
+}
+
+function describeInteraction(interaction: Interaction): Record<string, unknown> {
+  return {
+    interactionId: interaction.id,
+    type: interaction.type,
+    command: interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : undefined,
+    guildId: interaction.guildId,
+    channelId: interaction.channelId,
+    userId: interaction.user.id,
+  };
+}
+
+/** Interaction tokens act as credentials for 15 minutes; they appear in REST URLs and must not reach logs. */
+export function redactTokens(text: string): string {
+  return text.replace(/\/(interactions\/\d+|webhooks\/\d+)\/[^/?\s]+/g, '/$1/:token');
+}
+
+function loggable(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: redactTokens(String(error)) };
+  const extra = error as Error & { status?: number; code?: unknown; method?: string; url?: string };
+  return {
+    type: error.name,
+    message: redactTokens(error.message),
+    stack: error.stack === undefined ? undefined : redactTokens(error.stack),
+    status: extra.status,
+    code: extra.code,
+    method: extra.method,
+    url: extra.url === undefined ? undefined : redactTokens(extra.url),
+  };
+}
+
+/**
+ * The adapter's one catch point: runs a command or autocomplete, and turns any unexpected failure into a
+ * log line and an ephemeral apology. Never rejects.
+ */
+export async function handleInteraction(interaction: Interaction, context: InteractionContext): Promise<void> {
+  try {
+    if (interaction.isAutocomplete()) await interaction.respond(suggestions(interaction, context));
+    else if (interaction.isChatInputCommand()) await runCommand(interaction, context);
+  } catch (error) {
+    context.logger.error({ err: loggable(error), ...describeInteraction(interaction) }, 'discord interaction failed');
+    try {
+      await apologize(interaction);
+    } catch (apologyError) {
+      context.logger.warn({ err: loggable(apologyError), interactionId: interaction.id }, 'discord apology failed too');
+    }
+  }
+}

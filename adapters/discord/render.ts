@@ -1,0 +1,349 @@
+import { escapeMarkdown, type APIEmbed, type APIEmbedField } from 'discord.js';
+import { safeHttpUrl } from '../../src/model.js';
+import type { TopicCount } from '../../src/store.js';
+import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
+
+/** Discord's size limits; any breach is an HTTP 400, so every renderer stays inside them. */
+export const LIMITS = {
+  content: 2000,
+  embedsPerMessage: 10,
+  embedCharsPerMessage: 6000,
+  title: 256,
+  description: 4096,
+  fields: 25,
+  fieldName: 256,
+  fieldValue: 1024,
+  footer: 2048,
+  author: 256,
+  buttonUrl: 512,
+} as const;
+
+/** What this adapter keeps shorter than Discord allows, so one story stays a glance. */
+const BUDGET = {
+  excerpt: 700,
+  author: 100,
+  linkTitle: 120,
+  /** Longer embed URLs are dropped rather than risk a rejected message. */
+  url: 2048,
+  topicList: 3500,
+} as const;
+
+const BRAND_COLOR = 0x3b82f6;
+
+/** Nothing in a message may ping: not @everyone, not a user, not a role. */
+export interface AllowedMentionsNone {
+  parse: [];
+}
+
+/** One message as Discord's REST API takes it (snake_case body), shared by interaction replies and channel posts. */
+export interface DiscordMessage {
+  content?: string;
+  embeds: APIEmbed[];
+  allowed_mentions: AllowedMentionsNone;
+}
+
+function message(content: string | undefined, embeds: APIEmbed[] = []): DiscordMessage {
+  const msg: DiscordMessage = { embeds, allowed_mentions: { parse: [] } };
+  if (content !== undefined) msg.content = truncate(content, LIMITS.content);
+  return msg;
+}
+
+/**
+ * Text from articles shown as Discord markdown: markdown is escaped and every `@` is followed by a zero-width
+ * space, so `@everyone` or `<@123>` stays inert even if allowed_mentions were lost on the way.
+ */
+export function escapeText(text: string): string {
+  const escaped = escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
+  // escapeMarkdown leaves block quotes alone; a leading '>' would quote the rest of the text.
+  return escaped.replace(/^(\s*)>/gm, '$1\\>').replace(/@/g, '@\u200b');
+}
+
+/** Text for places without markdown (embed author, footer): only mentions are neutralised. */
+export function plain(text: string, max: number): string {
+  return truncate(text.replace(/@/g, '@\u200b'), max);
+}
+
+/** Cuts text to `max` characters at a word boundary, ending with '…'; never splits a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return max === 1 ? '…' : '';
+  let cut = text.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  const space = cut.lastIndexOf(' ');
+  if (space >= max * 0.6) cut = cut.slice(0, space);
+  return `${cut.trimEnd()}…`;
+}
+
+/** Escapes article text and fits the escaped result into `max` characters (escaping makes text longer). */
+export function fitEscaped(text: string, max: number): string {
+  let budget = max;
+  for (;;) {
+    const escaped = escapeText(truncate(text, budget));
+    if (escaped.length <= max || budget <= 1) return escaped.length <= max ? escaped : '';
+    budget = Math.min(budget - 1, Math.floor((budget * max) / escaped.length));
+  }
+}
+
+/** An http(s) URL safe inside `[label](url)`, or undefined. */
+export function linkUrl(url: string, max: number = BUDGET.url): string | undefined {
+  const safe = safeHttpUrl(url);
+  if (!safe) return undefined;
+  // Parentheses and angle brackets would end or break the markdown link early.
+  const encoded = safe.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/</g, '%3C').replace(/>/g, '%3E');
+  return encoded.length <= max ? encoded : undefined;
+}
+
+/** A masked link with escaped label, or just the escaped label when the URL is not http(s). */
+export function maskedLink(label: string, url: string, maxLabel: number = BUDGET.linkTitle): string {
+  const text = fitEscaped(label, maxLabel).replace(/\[/g, '\\[').replace(/\]/g, '\\]');
+  const href = linkUrl(url);
+  return href ? `[${text}](${href})` : text;
+}
+
+/** Characters Discord counts toward the 6,000 a message may carry across its embeds. */
+export function embedLength(embed: APIEmbed): number {
+  let n = (embed.title?.length ?? 0) + (embed.description?.length ?? 0);
+  n += embed.author?.name.length ?? 0;
+  n += embed.footer?.text.length ?? 0;
+  for (const field of embed.fields ?? []) n += field.name.length + field.value.length;
+  return n;
+}
+
+function providerName(link: { provider: { name: string; domain: string } }): string {
+  return link.provider.name || link.provider.domain || 'unknown source';
+}
+
+/** A field of one link a line, as many whole lines as fit in a field value. */
+function linkField(name: string, links: DigestLink[]): APIEmbedField | undefined {
+  const lines: string[] = [];
+  let length = 0;
+  for (const link of links) {
+    const line = `• ${maskedLink(link.title, link.url)} — ${fitEscaped(providerName(link), 60)}`;
+    if (length + line.length + 1 > LIMITS.fieldValue) break;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  return lines.length > 0 ? { name, value: lines.join('\n') } : undefined;
+}
+
+/** One story: linked title, provider, publish time, excerpt, other coverage. */
+export function renderItem(item: DigestItem, position: number, total: number): APIEmbed {
+  const embed: APIEmbed = {
+    color: BRAND_COLOR,
+    title: fitEscaped(item.title, LIMITS.title) || 'Untitled',
+    author: { name: plain(providerName(item), BUDGET.author) },
+    footer: { text: plain(`${position}/${total} · ${item.provider.domain || providerName(item)}`, 200) },
+  };
+  const url = linkUrl(item.url);
+  if (url) embed.url = url;
+  const published = new Date(item.publishedAt);
+  if (!Number.isNaN(published.getTime())) {
+    embed.timestamp = published.toISOString();
+    embed.description = `<t:${Math.floor(published.getTime() / 1000)}:R>`;
+  }
+  const excerpt = fitEscaped(item.excerpt, BUDGET.excerpt);
+  if (excerpt) embed.description = embed.description ? `${excerpt}\n${embed.description}` : excerpt;
+  const fields = [linkField('Related coverage', item.related), linkField('Also covered by', item.alsoCoveredBy)];
+  const present = fields.filter((f): f is APIEmbedField => f !== undefined);
+  if (present.length > 0) embed.fields = present;
+  return embed;
+}
+
+/** How a digest is introduced. */
+export interface RenderDigestOptions {
+  /** A scheduled delivery says so in its header. */
+  scheduled?: boolean;
+}
+
+/**
+ * A digest as Discord messages: a header naming the topic, then one embed per story, packed so that no message
+ * carries more than 10 embeds or 6,000 embed characters. Always at least one message.
+ */
+export function renderDigest(digest: Digest, options: RenderDigestOptions = {}): DiscordMessage[] {
+  const topic = fitEscaped(digest.topic, 200);
+  if (digest.items.length === 0) {
+    return [message(`No fresh stories on **${topic}** right now. Try again later, or pick another topic with /topics.`)];
+  }
+  const n = digest.items.length;
+  const lead = options.scheduled ? 'Your daily digest' : 'Top stories';
+  const header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
+  const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n));
+
+  const messages: DiscordMessage[] = [];
+  let current: APIEmbed[] = [];
+  let chars = 0;
+  for (const embed of embeds) {
+    const size = embedLength(embed);
+    if (current.length > 0 && (current.length >= LIMITS.embedsPerMessage || chars + size > LIMITS.embedCharsPerMessage)) {
+      messages.push(message(messages.length === 0 ? header : undefined, current));
+      current = [];
+      chars = 0;
+    }
+    current.push(embed);
+    chars += size;
+  }
+  messages.push(message(messages.length === 0 ? header : undefined, current));
+  return messages;
+}
+
+/** The known topics with article counts, as many as fit. */
+export function renderTopics(topics: TopicCount[]): DiscordMessage {
+  if (topics.length === 0) return message('No topics yet: no articles have been loaded.');
+  const lines: string[] = [];
+  let length = 0;
+  for (const t of topics) {
+    const line = `**${fitEscaped(t.name, 100)}** · ${t.count}`;
+    if (length + line.length + 1 > BUDGET.topicList) break;
+    lines.push(line);
+    length += line.length + 1;
+  }
+  const more = topics.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  return message(undefined, [
+    {
+      color: BRAND_COLOR,
+      title: 'Topics',
+      description: lines.join('\n'),
+      footer: { text: 'Get the news on one: /news topic:<name>' },
+    },
+  ]);
+}
+
+function relativeTime(iso: string): string {
+  const ms = new Date(iso).getTime();
+  return Number.isNaN(ms) ? '' : ` (<t:${Math.floor(ms / 1000)}:R>)`;
+}
+
+/** Where a command acts, in the words a user reads. */
+export type Place = 'channel' | 'dm';
+
+/** The target's subscriptions with the next delivery of each. */
+export function renderSubscriptions(views: SubscriptionView[], place: Place): DiscordMessage {
+  if (views.length === 0) {
+    const where = place === 'dm' ? 'You have' : 'This channel has';
+    return message(`${where} no daily digests yet. Start one with /subscribe topic:AI time:08:00`);
+  }
+  const lines = views.map(({ subscription: s, nextDelivery, nextDeliveryLocal }) => {
+    const head = `**${fitEscaped(s.topic, 100)}** — daily at ${s.time} (${s.timezone})`;
+    return s.active
+      ? `${head}\nnext: ${nextDeliveryLocal}${relativeTime(nextDelivery)}`
+      : `${head}\npaused: I could not post here. Check my permissions, then /subscribe again.`;
+  });
+  return message(undefined, [
+    {
+      color: BRAND_COLOR,
+      title: place === 'dm' ? 'Your daily digests' : 'Daily digests in this channel',
+      description: truncate(lines.join('\n\n'), LIMITS.description),
+    },
+  ]);
+}
+
+/** Confirms a new or changed subscription. */
+export function renderSubscribed(view: SubscriptionView, created: boolean, place: Place): DiscordMessage {
+  const s = view.subscription;
+  const who = place === 'dm' ? 'You are' : 'This channel is';
+  const verb = created ? 'now subscribed to' : 'still subscribed to';
+  const changed = created ? '' : ' (time and zone updated)';
+  return message(
+    `${who} ${verb} **${fitEscaped(s.topic, 100)}**${changed}: every day at ${s.time} (${s.timezone}). ` +
+      `Next digest: ${view.nextDeliveryLocal}${relativeTime(view.nextDelivery)}.`,
+  );
+}
+
+/** Confirms removed subscriptions. */
+export function renderUnsubscribed(removed: string[]): DiscordMessage {
+  const names = removed.map((t) => `**${fitEscaped(t, 100)}**`);
+  if (names.length === 1) return message(`Unsubscribed from ${names[0]}.`);
+  return message(`Removed ${names.length} subscriptions: ${names.join(', ')}.`);
+}
+
+/** The zone daily digests here use, after a change or as a reminder. */
+export function renderTimezone(timezone: string, updated: number | undefined): DiscordMessage {
+  if (updated === undefined) {
+    return message(`Daily digests here use **${timezone}**. Change it with /timezone zone:Europe/Kyiv`);
+  }
+  const moved = updated === 0 ? '' : ` ${updated} subscription${updated === 1 ? '' : 's'} moved to it, same local times.`;
+  return message(`Time zone set to **${timezone}**.${moved}`);
+}
+
+/** What each command does. */
+export function renderHelp(): DiscordMessage {
+  const lines = [
+    '**/news** topic:AI count:5 — the top stories on a topic now',
+    '**/topics** — the topics with news',
+    '**/subscribe** topic:AI time:08:00 timezone:Europe/Kyiv — a daily digest here',
+    '**/unsubscribe** topic:AI — stop one (or topic:all)',
+    '**/subscriptions** — the daily digests here and when the next one comes',
+    '**/timezone** zone:Europe/Kyiv — the zone for daily digests here',
+    '**/help** — this message',
+  ];
+  return message(undefined, [
+    {
+      color: BRAND_COLOR,
+      title: 'Newsbrief',
+      description: lines.join('\n'),
+      footer: { text: 'In a server, subscribing a channel needs the Manage Channels permission.' },
+    },
+  ]);
+}
+
+// Option names in the order the core's examples list their arguments.
+const TIME = /^\d{1,2}(?:[:.h]\d{2})?$/;
+const ZONE = /^(?:UTC|GMT|[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+)$/;
+
+/**
+ * The core's examples are written as typed text ("/subscribe AI 08:00 Europe/Kyiv"); Discord users type options
+ * ("/subscribe topic:AI time:08:00 timezone:Europe/Kyiv").
+ */
+export function discordExample(example: string): string {
+  const [command, ...words] = example.trim().split(/\s+/);
+  if (!command?.startsWith('/')) return example;
+  const options: string[] = [];
+  const take = (name: string, pattern: RegExp): void => {
+    const last = words.at(-1);
+    if (last !== undefined && pattern.test(last)) options.unshift(`${name}:${words.pop()}`);
+  };
+  switch (command) {
+    case '/news':
+      take('count', /^\d+$/);
+      break;
+    case '/subscribe':
+      take('timezone', ZONE);
+      take('time', TIME);
+      break;
+    case '/timezone':
+      return words.length > 0 ? `/timezone zone:${words.join(' ')}` : command;
+    case '/unsubscribe':
+      break;
+    default:
+      return example;
+  }
+  if (words.length > 0) options.unshift(`topic:${words.join(' ')}`);
+  return [command, ...options].join(' ');
+}
+
+/** An expected failure: the core's sentence, a worked example, and the closest topics when there are some. */
+export function renderError(error: CommandError): DiscordMessage {
+  const parts = [escapeText(error.message)];
+  const listed = error.code !== 'unknown-topic' && error.suggestions && error.suggestions.length > 0;
+  if (listed) parts.push(`Topics: ${error.suggestions!.slice(0, 10).map((s) => fitEscaped(s.name, 60)).join(', ')}`);
+  if (error.example) parts.push(`Example: \`${discordExample(error.example).replace(/`/g, "'")}\``);
+  return message(parts.join('\n'));
+}
+
+/** A user without Manage Channels tried to change a server channel's subscriptions. */
+export function renderNeedsPermission(): DiscordMessage {
+  return message('Only members with the **Manage Channels** permission can change the daily digests of this channel.');
+}
+
+/** The bot could not post in the channel, so a subscription would fail at its first delivery. */
+export function renderBotCannotPost(missing: string[]): DiscordMessage {
+  return message(
+    `I can't post digests in this channel: I need ${missing.join(', ')}. Ask a server admin to grant them, then try again.`,
+  );
+}
+
+/** The one reply to an unexpected failure; details go to the log. */
+export function renderApology(): DiscordMessage {
+  return message('Sorry, something went wrong on my side. Please try again in a minute.');
+}

@@ -1,0 +1,214 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDiscordBot, type DiscordBot } from '../adapters/discord/bot.js';
+import { Pacer } from '../adapters/discord/pacer.js';
+import { DigestScheduler } from '../src/schedule.js';
+import { Newsbrief, openStore, silentLogger, type Article, type Digest, type SqliteStore, type Target } from '../src/index.js';
+import { makeArticle, makeRelated } from './helpers/articles.js';
+import { FakeClock } from './helpers/fake-clock.js';
+import { DEFAULT_CHANNEL, FakeDiscord, Perm, type RecordedCall } from './helpers/fake-discord.js';
+
+interface Harness {
+  fake: FakeDiscord;
+  store: SqliteStore;
+  app: Newsbrief;
+  clock: FakeClock;
+  bot: DiscordBot;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+// Distinct words per story, so that the core does not fold them into one story.
+const words = (seed: string, n: number) => Array.from({ length: n }, (_, k) => `${seed}x${k}`).join(' ');
+
+function aiArticles(prefix: string, n: number, publishedAt = '2026-11-25T08:00:00.000Z'): Article[] {
+  return Array.from({ length: n }, (_, i) =>
+    makeArticle({ title: `${prefix} ${i} ${words(`${prefix}${i}`, 6)}`, topics: ['AI'], quality: 90 - i, publishedAt }),
+  );
+}
+
+/** Ten stories with long titles, excerpts and related links: more than one message can carry. */
+function longArticles(): Article[] {
+  return Array.from({ length: 10 }, (_, i) =>
+    makeArticle({
+      title: `Long ${i} ${words(`t${i}`, 40)}`,
+      excerpt: words(`e${i}`, 400),
+      topics: ['AI'],
+      quality: 90 - i,
+      related: Array.from({ length: 3 }, (_, j) =>
+        makeRelated({ title: words(`r${i}y${j}`, 30), url: `https://r${j}.site${i}.example.org/${j}`, provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` } }),
+      ),
+    }),
+  );
+}
+
+async function setup(options: { articles?: Article[]; postsPerSecond?: number } = {}): Promise<Harness> {
+  const fake = await FakeDiscord.start();
+  const store = openStore(':memory:');
+  store.upsertArticles(options.articles ?? aiArticles('Story', 3));
+  const clock = new FakeClock('2026-11-25T12:00:00.000Z');
+  const app = new Newsbrief({ store, clock: clock.now });
+  const bot = createDiscordBot({ token: fake.token, apiBase: fake.apiBase, app, logger: silentLogger, postsPerSecond: options.postsPerSecond });
+  cleanups.push(async () => {
+    await bot.stop();
+    await fake.close();
+    store.close();
+  });
+  await bot.start();
+  return { fake, store, app, clock, bot };
+}
+
+function digestOf(h: Harness, count = 5): Digest {
+  const result = h.app.news('AI', { count });
+  if (!result.ok) throw new Error(result.message);
+  return result.digest;
+}
+
+const channel = (chatId: string = DEFAULT_CHANNEL): Target => ({ platform: 'discord', chatId });
+const posts = (h: Harness, chatId: string = DEFAULT_CHANNEL): RecordedCall[] => h.fake.callsTo('POST', `/channels/${chatId}/messages`);
+
+describe('Discord deliverer', () => {
+  it('posts the digest to the channel: header, one embed per story, no mentions parsed, a nonce enforced', async () => {
+    const h = await setup();
+    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    expect(outcome).toEqual({ ok: true, messages: 1 });
+    const [post] = posts(h);
+    expect(post!.status).toBe(200);
+    expect(post!.headers.authorization).toBe(`Bot ${h.fake.token}`);
+    expect(post!.body.content).toContain('Your daily digest: **AI**');
+    expect(post!.body.embeds).toHaveLength(3);
+    expect(post!.body.allowed_mentions).toEqual({ parse: [] });
+    expect(post!.body.nonce).toMatch(/^[\w-]{1,25}$/);
+    expect(post!.body.enforce_nonce).toBe(true);
+    expect(h.bot.deliverer.platform).toBe('discord');
+  });
+
+  it('posts a digest too big for one message as several, in order', async () => {
+    const h = await setup({ articles: longArticles() });
+    const digest = digestOf(h, 10);
+    expect(digest.items).toHaveLength(10);
+    const outcome = await h.bot.deliverer.deliver(channel(), digest);
+    const sent = posts(h);
+    expect(sent.length).toBeGreaterThan(1);
+    expect(outcome).toEqual({ ok: true, messages: sent.length });
+    expect(sent.every((c) => c.status === 200)).toBe(true);
+    expect(sent.flatMap((c) => c.body.embeds.map((e: any) => e.url))).toEqual(digest.items.map((i) => i.url));
+    expect(new Set(sent.map((c) => c.body.nonce)).size).toBe(sent.length);
+  });
+
+  it('does not post a retried digest twice: Discord returns the message with the same nonce', async () => {
+    const h = await setup();
+    const digest = digestOf(h);
+    await h.bot.deliverer.deliver(channel(), digest);
+    const again = await h.bot.deliverer.deliver(channel(), digest);
+    expect(again.ok).toBe(true);
+    expect(posts(h)).toHaveLength(2);
+    expect(h.fake.channelMessages).toHaveLength(1);
+  });
+
+  it('waits out a 429 for its Retry-After, then posts', async () => {
+    const h = await setup();
+    h.fake.fail({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 429, retryAfter: 0.3 });
+    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    expect(outcome).toEqual({ ok: true, messages: 1 });
+    const [limited, accepted] = posts(h);
+    expect([limited!.status, accepted!.status]).toEqual([429, 200]);
+    expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(290);
+    expect(h.fake.channelMessages).toHaveLength(1);
+  });
+
+  it('reports 403 (access lost) as permanent and stops sending to that channel', async () => {
+    const h = await setup({ articles: longArticles() });
+    h.fake.breakChannel(DEFAULT_CHANNEL, 403);
+    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h, 10));
+    expect(outcome).toMatchObject({ ok: false, permanent: true, reason: expect.stringContaining('403') });
+    expect(posts(h)).toHaveLength(1);
+  });
+
+  it('reports 404 (channel deleted) as permanent', async () => {
+    const h = await setup();
+    h.fake.breakChannel(DEFAULT_CHANNEL, 404);
+    expect(await h.bot.deliverer.deliver(channel(), digestOf(h))).toMatchObject({ ok: false, permanent: true, reason: expect.stringContaining('Unknown Channel') });
+  });
+
+  it('reports a server error that outlasts the retries as transient', async () => {
+    const h = await setup();
+    h.fake.fail({ path: /^\/channels\/\d+\/messages$/, status: 500, times: 10 });
+    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    expect(outcome).toMatchObject({ ok: false, permanent: false });
+    expect(posts(h).length).toBeGreaterThan(1);
+  });
+
+  it('refuses targets that are not Discord channels without calling Discord', async () => {
+    const h = await setup();
+    const digest = digestOf(h);
+    expect(await h.bot.deliverer.deliver({ platform: 'telegram', chatId: '1' }, digest)).toMatchObject({ ok: false, permanent: false });
+    expect(await h.bot.deliverer.deliver(channel('../../users/@me'), digest)).toMatchObject({ ok: false, permanent: true });
+    expect(h.fake.calls.filter((c) => c.path.includes('messages'))).toEqual([]);
+  });
+
+  it('paces posts across all channels to the configured rate', async () => {
+    const h = await setup({ postsPerSecond: 20 });
+    const digest = digestOf(h);
+    const chats = Array.from({ length: 6 }, (_, i) => `90000000000000100${i}`);
+    const outcomes = await Promise.all(chats.map((id) => h.bot.deliverer.deliver(channel(id), digest)));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    const times = h.fake.calls.filter((c) => c.path.endsWith('/messages')).map((c) => c.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(6);
+    // 20/s is one every 50 ms when sent; arrival times jitter a little. Unpaced, all six land within a few ms.
+    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 2]!).toBeGreaterThanOrEqual(70);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(200);
+  });
+});
+
+describe('Pacer', () => {
+  it('spaces calls made at the same moment evenly', async () => {
+    let now = 1000;
+    const waits: number[] = [];
+    const pacer = new Pacer(40, () => now, async (ms) => {
+      waits.push(ms);
+    });
+    await Promise.all([pacer.wait(), pacer.wait(), pacer.wait(), pacer.wait()]);
+    expect(waits).toEqual([25, 50, 75]);
+    now += 1000;
+    await pacer.wait();
+    expect(waits).toHaveLength(3);
+  });
+});
+
+describe('scheduled delivery through the Discord bot', () => {
+  it('delivers a channel subscription, and a 403 marks it inactive so nothing more is sent there', async () => {
+    const h = await setup();
+    const scheduler = new DigestScheduler({ app: h.app, deliverers: [h.bot.deliverer], logger: silentLogger });
+
+    const d = h.fake.slash('subscribe', { topic: 'AI', time: '13:00', timezone: 'UTC' }, { kind: 'guild', permissions: Perm.ManageChannels });
+    await d.callback;
+    const [sub] = h.store.listSubscriptions(channel());
+    expect(sub).toMatchObject({ active: true, nextDueAt: '2026-11-25T13:00:00.000Z' });
+
+    h.clock.set('2026-11-25T13:00:30.000Z');
+    expect(await scheduler.tick()).toMatchObject({ sent: 1 });
+    expect(h.fake.channelMessages).toHaveLength(1);
+    expect(h.fake.channelMessages[0]!.body.embeds).toHaveLength(3);
+
+    // The next day brings news, but the bot has lost access to the channel.
+    h.store.upsertArticles(aiArticles('Fresh', 2, '2026-11-26T09:00:00.000Z'));
+    h.app.refreshTopics();
+    h.fake.breakChannel(DEFAULT_CHANNEL, 403);
+    h.clock.set('2026-11-26T13:00:30.000Z');
+    expect(await scheduler.tick()).toMatchObject({ deactivated: 1, sent: 0 });
+    expect(h.store.listSubscriptions(channel())[0]!.active).toBe(false);
+
+    const attempts = posts(h).length;
+    h.store.upsertArticles(aiArticles('Later', 2, '2026-11-27T09:00:00.000Z'));
+    h.clock.set('2026-11-27T13:00:30.000Z');
+    expect(await scheduler.tick()).toMatchObject({ due: 0 });
+    expect(posts(h)).toHaveLength(attempts);
+
+    const list = h.fake.slash('subscriptions', {}, { kind: 'guild' });
+    expect((await list.callback).body.data.embeds[0].description).toContain('paused');
+  });
+});
