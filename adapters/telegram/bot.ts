@@ -1,0 +1,175 @@
+import { Bot, type BotError, type Transformer } from 'grammy';
+import { autoRetry } from '@grammyjs/auto-retry';
+import type { Newsbrief } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
+import type { Deliverer } from '../../src/types.js';
+import { ChatLifecycle, targetOf } from './chats.js';
+import { TelegramDeliverer } from './deliverer.js';
+import { classifyFailure } from './failures.js';
+import { registerHandlers } from './handlers.js';
+import { Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
+import { COMMANDS, SOMETHING_WENT_WRONG } from './render.js';
+import { retryTransient, type RetryOptions } from './retry.js';
+import { sendHtml } from './send.js';
+
+/** The public Bot API server. */
+export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+export interface TelegramBotOptions {
+  token: string;
+  /** Another Bot API server (self-hosted, or a test fake); a trailing slash is ignored. */
+  apiRoot?: string;
+  app: Newsbrief;
+  logger: Logger;
+  /** Sending limits; the defaults follow Telegram's documented ones. */
+  pacing?: Partial<PacingOptions>;
+  /** Backoff for 5xx answers, network failures and timeouts. */
+  retry?: Partial<RetryOptions>;
+  /** A 429 asking to wait longer than this fails the call instead (default 60). */
+  maxRetryAfterSeconds?: number;
+  /** 429 retries per call before giving up (default 3). */
+  maxRateLimitRetries?: number;
+  /** Long-poll duration of getUpdates (default 30). */
+  pollTimeoutSeconds?: number;
+  /** Any one HTTP request is abandoned (and retried) after this long; must exceed the poll timeout (default 60). */
+  requestTimeoutSeconds?: number;
+  /** How long stop() lets handlers that are running finish their replies (default 5000). */
+  stopGraceMs?: number;
+}
+
+/** A running Telegram adapter. */
+export interface TelegramBot {
+  /** The grammY bot, with handlers, error handler and API transformers installed. */
+  readonly bot: Bot;
+  /** Sends scheduled digests through the same paced, retrying API client. */
+  readonly deliverer: Deliverer;
+  /** Checks the token (getMe), registers the command menu, starts long polling; resolves once polling runs. */
+  start(): Promise<void>;
+  /** Stops polling, lets running handlers finish within the grace period, then abandons waiting sends. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the Telegram adapter: the single place the bot is put together, used by `npm start` and by
+ * the tests alike. Nothing here reads the environment.
+ */
+export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
+  const { app, logger } = options;
+  const pollTimeoutSeconds = options.pollTimeoutSeconds ?? 30;
+  const requestTimeoutSeconds = options.requestTimeoutSeconds ?? Math.max(60, pollTimeoutSeconds + 30);
+  if (requestTimeoutSeconds <= pollTimeoutSeconds) {
+    throw new Error(
+      `createTelegramBot: requestTimeoutSeconds (${requestTimeoutSeconds}) must exceed pollTimeoutSeconds (${pollTimeoutSeconds})`,
+    );
+  }
+  const apiRoot = (options.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, '');
+  const bot = new Bot(options.token, { client: { apiRoot, timeoutSeconds: requestTimeoutSeconds } });
+
+  const stopping = new AbortController();
+  const pacer = new Pacer(options.pacing);
+  // Installed innermost first: a retried call is paced again, and every wait ends when the bot stops.
+  bot.api.config.use(pacer.transformer);
+  bot.api.config.use(retryTransient(options.retry, stopping.signal));
+  bot.api.config.use(
+    autoRetry({
+      maxRetryAttempts: options.maxRateLimitRetries ?? 3,
+      maxDelaySeconds: options.maxRetryAfterSeconds ?? 60,
+      rethrowInternalServerErrors: true,
+      rethrowHttpErrors: true,
+    }),
+  );
+  bot.api.config.use(abortOn(stopping.signal));
+
+  const chats = new ChatLifecycle(app.store, logger);
+  registerHandlers(bot, { app, chats, logger });
+  bot.catch((error) => handleError(error, chats, logger));
+
+  const deliverer = new TelegramDeliverer(bot.api, app.store, logger);
+  let polling: Promise<void> | undefined;
+
+  return {
+    bot,
+    deliverer,
+    async start() {
+      if (stopping.signal.aborted) throw new Error('TelegramBot.start: this bot was stopped; build a new one with createTelegramBot');
+      await bot.init();
+      try {
+        await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
+      } catch (error) {
+        logger.warn({ err: error }, 'telegram: could not register the command menu; commands still work');
+      }
+      await new Promise<void>((resolve, reject) => {
+        polling = bot
+          .start({
+            drop_pending_updates: false,
+            timeout: pollTimeoutSeconds,
+            onStart: (me) => {
+              logger.info({ username: me.username, apiRoot }, 'telegram: polling for updates');
+              resolve();
+            },
+          })
+          .catch((error: unknown) => {
+            logger.error({ err: error }, 'telegram: polling stopped with an error');
+            reject(error);
+          });
+      });
+    },
+    async stop() {
+      if (bot.isRunning()) {
+        try {
+          await bot.stop();
+        } catch (error) {
+          logger.warn({ err: error }, 'telegram: could not confirm the last update while stopping');
+        }
+      }
+      const grace = options.stopGraceMs ?? 5000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([polling, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
+      clearTimeout(timer);
+      pacer.close();
+      stopping.abort();
+      await polling?.catch(() => {});
+    },
+  };
+}
+
+/** Passes the bot's stop signal to every call, so no retry wait or request outlives stop(). */
+function abortOn(stopping: AbortSignal): Transformer {
+  return async (prev, method, payload, given) => {
+    // grammY types signals with the abort-controller polyfill; at run time they are Node's own.
+    const signal = given as AbortSignal | undefined;
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    if (stopping.aborted || signal?.aborted) controller.abort();
+    stopping.addEventListener('abort', abort);
+    signal?.addEventListener('abort', abort);
+    try {
+      return await prev(method, payload, controller.signal as NonNullable<typeof given>);
+    } finally {
+      stopping.removeEventListener('abort', abort);
+      signal?.removeEventListener('abort', abort);
+    }
+  };
+}
+
+/** The one catch point for updates: log, fix what the failure says about the chat, tell the user if it helps. */
+async function handleError(error: BotError, chats: ChatLifecycle, logger: Logger): Promise<void> {
+  try {
+    const { ctx } = error;
+    const failure = classifyFailure(error.error);
+    logger.error(
+      { err: error.error, updateId: ctx.update.update_id, kind: failure.kind, reason: failure.reason },
+      'telegram: an update failed',
+    );
+    const target = targetOf(ctx);
+    if (!target) return;
+    if (failure.kind === 'blocked') chats.pause(target, failure.reason);
+    else if (failure.kind === 'migrated') chats.migrate(target.chatId, failure.toChatId);
+    // A retried-out send would only fail (slowly) again, so only a bug or a refused request gets an apology.
+    else if ((failure.kind === 'internal' || failure.kind === 'rejected') && !(error.error instanceof PacerClosedError)) {
+      await sendHtml(ctx.api, target, [SOMETHING_WENT_WRONG]);
+    }
+  } catch (inner) {
+    logger.warn({ err: inner }, 'telegram: the error handler could not reply');
+  }
+}

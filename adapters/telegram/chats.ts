@@ -1,0 +1,71 @@
+import type { Context } from 'grammy';
+import type { Target } from '../../src/model.js';
+import type { Store } from '../../src/store.js';
+import type { Logger } from '../../src/logger.js';
+
+/**
+ * The target a message or button belongs to: the chat, plus the forum topic when the message was
+ * posted in one (not the General topic, and not a plain reply thread in a non-forum group).
+ */
+export function targetOf(ctx: Context): Target | undefined {
+  const chat = ctx.chat;
+  if (!chat) return undefined;
+  const msg = ctx.msg;
+  const threadId = msg?.is_topic_message && msg.message_thread_id !== undefined ? String(msg.message_thread_id) : undefined;
+  return threadId === undefined
+    ? { platform: 'telegram', chatId: String(chat.id) }
+    : { platform: 'telegram', chatId: String(chat.id), threadId };
+}
+
+/** The whole chat, whatever topic a target is in. */
+export function chatTarget(chatId: string | number): Target {
+  return { platform: 'telegram', chatId: String(chatId) };
+}
+
+/**
+ * Whether the sender may change this chat's subscriptions: anyone in a private chat or a channel (only
+ * admins post there); in groups the chat's administrators, as Telegram reports them right now.
+ */
+export async function mayManage(ctx: Context): Promise<boolean> {
+  const chat = ctx.chat;
+  if (!chat || chat.type === 'private' || chat.type === 'channel') return true;
+  // An anonymous administrator posts as the group itself.
+  if (ctx.message?.sender_chat?.id === chat.id) return true;
+  const user = ctx.from;
+  if (!user) return false;
+  const member = await ctx.api.getChatMember(chat.id, user.id);
+  return member.status === 'creator' || member.status === 'administrator';
+}
+
+/**
+ * Keeps stored subscriptions in step with what Telegram says about a chat: a chat that refuses the
+ * bot is paused (kept, not deleted), a group that became a supergroup moves to its new id.
+ */
+export class ChatLifecycle {
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Pauses the target's subscriptions, and the whole chat's when the chat as a whole refused. */
+  pause(target: Target, reason: string): number {
+    let changed = this.store.setTargetActive(target, false, reason);
+    if (target.threadId !== undefined) changed += this.store.setTargetActive(chatTarget(target.chatId), false, reason);
+    if (changed > 0) this.logger.warn({ target, reason, paused: changed }, 'telegram: paused subscriptions');
+    return changed;
+  }
+
+  /** Resumes paused subscriptions, e.g. after /start. */
+  resume(target: Target): number {
+    const changed = this.store.setTargetActive(target, true);
+    if (changed > 0) this.logger.info({ target, resumed: changed }, 'telegram: resumed subscriptions');
+    return changed;
+  }
+
+  /** Moves a group's subscriptions to the supergroup it became. Idempotent. */
+  migrate(fromChatId: string | number, toChatId: string | number): number {
+    const moved = this.store.migrateTarget(chatTarget(fromChatId), chatTarget(toChatId));
+    if (moved > 0) this.logger.info({ from: String(fromChatId), to: String(toChatId), moved }, 'telegram: chat migrated');
+    return moved;
+  }
+}

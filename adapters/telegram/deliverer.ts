@@ -1,0 +1,51 @@
+import type { Api } from 'grammy';
+import type { Target } from '../../src/model.js';
+import type { Store } from '../../src/store.js';
+import type { Logger } from '../../src/logger.js';
+import type { Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import { renderDigest } from './render.js';
+import { previewFor, sendHtml } from './send.js';
+import { classifyFailure } from './failures.js';
+import { chatTarget } from './chats.js';
+
+/**
+ * Delivers scheduled digests through the bot's own API client, so they share its pacing and retries.
+ * It only reports: the scheduler pauses a target on a permanent failure (403, chat gone) and moves it
+ * on `migrateTo`, so the store changes in one place and its report counts them.
+ */
+export class TelegramDeliverer implements Deliverer {
+  readonly platform = 'telegram' as const;
+
+  constructor(
+    private readonly api: Api,
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+    const timezone = this.store.getTimezone(target) ?? 'UTC';
+    const messages = renderDigest(digest, { timezone });
+    let sent = 0;
+    try {
+      sent = await sendHtml(this.api, target, messages, { preview: previewFor(digest, messages.length) });
+      return { ok: true, messages: sent };
+    } catch (error) {
+      const failure = classifyFailure(error);
+      const reason = sent > 0 ? `${failure.reason}; ${sent} of ${messages.length} messages were sent` : failure.reason;
+      this.logger.warn({ target, kind: failure.kind, reason }, 'telegram: delivery failed');
+      switch (failure.kind) {
+        case 'blocked':
+        case 'gone':
+          return { ok: false, permanent: true, reason };
+        case 'migrated':
+          return { ok: false, permanent: false, reason, migrateTo: chatTarget(failure.toChatId) };
+        case 'transient':
+        case 'rejected':
+          return { ok: false, permanent: false, reason };
+        case 'internal':
+          // A bug on our side (or the bot stopping) is not the chat's fault: report, don't pause.
+          return { ok: false, permanent: false, reason };
+      }
+    }
+  }
+}

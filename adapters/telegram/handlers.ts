@@ -1,0 +1,231 @@
+import type { Bot, CallbackQueryContext, CommandContext, Context } from 'grammy';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { Newsbrief } from '../../src/app.js';
+import { MAX_COUNT } from '../../src/app.js';
+import type { Logger } from '../../src/logger.js';
+import type { Target } from '../../src/model.js';
+import type { CommandError, NewsResult, SubscribeResult, UnsubscribeResult } from '../../src/types.js';
+import { parseNewsArgs, parseSubscribeArgs } from './args.js';
+import { decodeAction, resolveTopicRef } from './callback-data.js';
+import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
+import { isNotModified, isUneditable } from './failures.js';
+import { topicKeyboard } from './keyboards.js';
+import {
+  ADMINS_ONLY,
+  PICK_TOPIC,
+  renderDigest,
+  renderError,
+  renderHelp,
+  renderSubscribed,
+  renderSubscriptions,
+  renderTimezoneCurrent,
+  renderTimezoneSet,
+  renderTopics,
+  renderUnsubscribed,
+} from './render.js';
+import { NO_PREVIEW, previewFor, sendHtml, type SendOptions } from './send.js';
+
+/** What the handlers need from the rest of the adapter. */
+export interface HandlerDeps {
+  app: Newsbrief;
+  chats: ChatLifecycle;
+  logger: Logger;
+}
+
+/** What a handler shows: messages, plus a keyboard under the last one. */
+interface Reply {
+  messages: string[];
+  options?: SendOptions;
+}
+
+/** A callback answer is plain text of at most 200 characters. */
+const ADMINS_ONLY_ALERT = 'Only group administrators can change this chat’s subscriptions.';
+
+/** Registers every command, button and chat-event handler on the bot. */
+export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
+  const { app, chats } = deps;
+
+  bot.on('message:migrate_to_chat_id', (ctx) => void chats.migrate(ctx.chat.id, ctx.message.migrate_to_chat_id));
+  bot.on('message:migrate_from_chat_id', (ctx) => void chats.migrate(ctx.message.migrate_from_chat_id, ctx.chat.id));
+  bot.on('my_chat_member', (ctx) => {
+    const status = ctx.myChatMember.new_chat_member.status;
+    if (status === 'kicked' || status === 'left') {
+      const reason = ctx.chat.type === 'private' ? 'the user blocked the bot' : `the bot was removed from the chat (${status})`;
+      chats.pause(chatTarget(ctx.chat.id), reason);
+    }
+  });
+
+  bot.command('start', async (ctx) => {
+    const target = requireTarget(ctx);
+    let resumed = 0;
+    if (await mayManage(ctx)) {
+      resumed = chats.resume(target) + (target.threadId !== undefined ? chats.resume(chatTarget(target.chatId)) : 0);
+    }
+    await send(ctx, { messages: [renderHelp(resumed)] });
+  });
+
+  bot.command('help', async (ctx) => {
+    await send(ctx, { messages: [renderHelp()] });
+  });
+
+  bot.command('news', async (ctx) => {
+    const { topic, count } = parseNewsArgs(ctx.match);
+    if (topic === undefined) {
+      await send(ctx, topicPicker(app, count));
+      return;
+    }
+    await send(ctx, newsReply(app, requireTarget(ctx), app.news(topic, { count }), count));
+  });
+
+  bot.command('topics', async (ctx) => {
+    await send(ctx, { messages: renderTopics(app.listTopics()) });
+  });
+
+  bot.command('subscribe', async (ctx) => {
+    if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
+    const { topic, time, timezone } = parseSubscribeArgs(ctx.match);
+    const result = app.subscribe(requireTarget(ctx), topic, time, timezone);
+    await send(ctx, subscribeReply(result, time, timezone));
+  });
+
+  bot.command('unsubscribe', async (ctx) => {
+    if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
+    const target = requireTarget(ctx);
+    await send(ctx, unsubscribeReply(app.unsubscribe(target, ctx.match.trim() || undefined)));
+  });
+
+  bot.command('subscriptions', async (ctx) => {
+    await send(ctx, { messages: renderSubscriptions(app.subscriptions(requireTarget(ctx))) });
+  });
+
+  bot.command('timezone', async (ctx) => {
+    const target = requireTarget(ctx);
+    const zone = ctx.match.trim();
+    if (zone === '') return send(ctx, { messages: [renderTimezoneCurrent(app.timezone(target))] });
+    if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
+    const result = app.setTimezone(target, zone);
+    await send(ctx, { messages: [result.ok ? renderTimezoneSet(result.timezone, result.updated) : renderError(result)] });
+  });
+
+  bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
+  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' }));
+
+  bot.chatType('private').on('message:text', async (ctx) => {
+    const hint = ctx.message.text.startsWith('/')
+      ? 'Unknown command. /help lists what I can do.'
+      : 'Send <code>/news AI</code> for a digest, or /help for everything I can do.';
+    await send(ctx, { messages: [hint] });
+  });
+}
+
+function requireTarget(ctx: Context): Target {
+  const target = targetOf(ctx);
+  if (!target) throw new Error(`telegram: update ${ctx.update.update_id} has no chat`);
+  return target;
+}
+
+function send(ctx: Context, reply: Reply): Promise<number> {
+  return sendHtml(ctx.api, requireTarget(ctx), reply.messages, reply.options);
+}
+
+function validCount(count: string | undefined): number | undefined | false {
+  if (count === undefined) return undefined;
+  const n = Number(count);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_COUNT ? n : false;
+}
+
+function badCount(): CommandError {
+  return {
+    ok: false,
+    code: 'bad-count',
+    message: `The count must be a whole number from 1 to ${MAX_COUNT}.`,
+    example: '/news AI 5',
+  };
+}
+
+function topicPicker(app: Newsbrief, count: string | undefined): Reply {
+  const n = validCount(count);
+  if (n === false) return { messages: [renderError(badCount())] };
+  const keyboard = topicKeyboard(app.mainTopics(), (topicKey) => ({ kind: 'news', topicKey, count: n }), { counts: true });
+  if (!keyboard) return { messages: ['No topics yet: no articles have been loaded.'] };
+  return { messages: [PICK_TOPIC], options: { keyboard } };
+}
+
+function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: string | number): Reply {
+  if (result.ok) {
+    const messages = renderDigest(result.digest, { timezone: app.timezone(target) });
+    return { messages, options: { preview: previewFor(result.digest, messages.length) } };
+  }
+  const n = validCount(count === undefined ? undefined : String(count));
+  const keyboard = topicKeyboard(result.suggestions ?? [], (topicKey) => ({
+    kind: 'news',
+    topicKey,
+    count: n === false ? undefined : n,
+  }));
+  return { messages: [renderError(result)], options: { keyboard } };
+}
+
+function subscribeReply(result: SubscribeResult, time?: string, timezone?: string): Reply {
+  if (result.ok) return { messages: [renderSubscribed(result.view, result.created)] };
+  const keyboard = topicKeyboard(result.suggestions ?? [], (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
+  return { messages: [renderError(result)], options: { keyboard } };
+}
+
+function unsubscribeReply(result: UnsubscribeResult): Reply {
+  if (result.ok) return { messages: [renderUnsubscribed(result.removed)] };
+  const suggestions = result.suggestions ?? [];
+  const extra =
+    suggestions.length > 1 ? [{ text: 'All of them', callback_data: 'u|all' }] : [];
+  const keyboard = topicKeyboard(suggestions, (topicKey) => ({ kind: 'unsubscribe', topicKey }), { extra });
+  return { messages: [renderError(result)], options: { keyboard } };
+}
+
+/** A pressed button edits its own message into the answer, so the chat does not fill with menus. */
+async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): Promise<void> {
+  const { app } = deps;
+  const action = decodeAction(ctx.callbackQuery.data);
+  const target = targetOf(ctx);
+  if (!action || !target || !ctx.callbackQuery.message) {
+    await ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' });
+    return;
+  }
+  if (action.kind !== 'news' && !(await mayManage(ctx))) {
+    await ctx.answerCallbackQuery({ text: ADMINS_ONLY_ALERT, show_alert: true });
+    return;
+  }
+  await ctx.answerCallbackQuery();
+
+  let reply: Reply;
+  if (action.kind === 'news') {
+    const key = resolveTopicRef(action.topic, app.listTopics().map((t) => t.key));
+    reply = newsReply(app, target, app.news(key ?? '', { count: action.count }), action.count);
+  } else if (action.kind === 'subscribe') {
+    const key = resolveTopicRef(action.topic, app.listTopics().map((t) => t.key));
+    reply = subscribeReply(app.subscribe(target, key ?? '', action.time, action.timezone), action.time, action.timezone);
+  } else {
+    const keys = ['all', ...app.subscriptions(target).map((v) => v.subscription.topicKey)];
+    const key = resolveTopicRef(action.topic, keys);
+    reply = unsubscribeReply(app.unsubscribe(target, key ?? ''));
+  }
+  await editInto(ctx, target, reply);
+}
+
+async function editInto(ctx: CallbackQueryContext<Context>, target: Target, reply: Reply): Promise<void> {
+  const [first, ...rest] = reply.messages;
+  if (first === undefined) return;
+  const keyboard: InlineKeyboardMarkup | undefined = rest.length === 0 ? reply.options?.keyboard : undefined;
+  try {
+    await ctx.editMessageText(first, {
+      parse_mode: 'HTML',
+      link_preview_options: reply.options?.preview ?? NO_PREVIEW,
+      ...(keyboard ? { reply_markup: keyboard } : {}),
+    });
+  } catch (error) {
+    if (isNotModified(error)) return;
+    // Old messages (or ones deleted meanwhile) cannot be edited: answer with new messages instead.
+    if (!isUneditable(error)) throw error;
+    await sendHtml(ctx.api, target, reply.messages, reply.options);
+    return;
+  }
+  if (rest.length > 0) await sendHtml(ctx.api, target, rest, { ...reply.options, preview: NO_PREVIEW });
+}

@@ -1,0 +1,17 @@
+export { createTelegramBot, DEFAULT_API_ROOT, type TelegramBot, type TelegramBotOptions } from './bot.js';
+export { TelegramDeliverer } from './deliverer.js';
+export {
+  renderDigest,
+  renderTopics,
+  renderSubscriptions,
+  renderError,
+  renderHelp,
+  escapeHtml,
+  MESSAGE_LIMIT,
+  COMMANDS,
+  type RenderOptions,
+} from './render.js';
+export { DEFAULT_PACING, Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
+export { DEFAULT_RETRY, retryTransient, type RetryOptions } from './retry.js';
+export { encodeAction, decodeAction, CALLBACK_DATA_LIMIT, type ButtonAction } from './callback-data.js';
+export { parseNewsArgs, parseSubscribeArgs } from './args.js';

@@ -1,0 +1,215 @@
+import { DateTime } from 'luxon';
+import { safeHttpUrl } from '../../src/model.js';
+import type { TopicCount } from '../../src/store.js';
+import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
+import { MESSAGE_LIMIT, cutText, escapeHtml, link, pack } from './html.js';
+
+export { MESSAGE_LIMIT, escapeHtml } from './html.js';
+
+/** How a digest is shown; the zone only changes how publication times read. */
+export interface RenderOptions {
+  /** IANA zone for dates; UTC when absent. */
+  timezone?: string;
+  /** Per-message limit; tests lower it to exercise splitting. */
+  limit?: number;
+}
+
+/** Related links shown under an item, at most. */
+const MAX_LINKS = 5;
+const MAX_PROVIDER = 60;
+const MAX_TOPIC = 100;
+const SEPARATOR = '\n\n';
+
+/**
+ * A digest as Telegram HTML messages, each within the limit, split only between items. An item too
+ * long for a message on its own loses excerpt, then related links, then title length until it fits.
+ */
+export function renderDigest(digest: Digest, options: RenderOptions = {}): string[] {
+  const limit = options.limit ?? MESSAGE_LIMIT;
+  const topic = escapeHtml(cutText(digest.topic, MAX_TOPIC));
+  if (digest.items.length === 0) {
+    return [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`];
+  }
+  const shown = digest.items.length;
+  const header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
+  // Every item gets the first message's budget, so no item ever depends on where it lands.
+  const budget = limit - header.length - SEPARATOR.length;
+  const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC'));
+  return pack([header, ...blocks], limit, SEPARATOR);
+}
+
+interface ItemParts {
+  title: string;
+  excerpt: string;
+  links: DigestLink[];
+  linkTitle: boolean;
+}
+
+function renderItem(item: DigestItem, n: number, parts: ItemParts, timezone: string): string {
+  const title = parts.linkTitle ? link(item.url, parts.title) : escapeHtml(parts.title);
+  const lines = [`<b>${n}. ${title}</b>`];
+  const provider = cutText(item.provider.name || item.provider.domain || 'Unknown source', MAX_PROVIDER);
+  lines.push(`<i>${escapeHtml(provider)}</i> · ${formatDate(item.publishedAt, timezone)}`);
+  if (parts.excerpt !== '') lines.push(escapeHtml(parts.excerpt));
+  if (parts.links.length > 0) {
+    lines.push(`Also: ${parts.links.map((l) => link(l.url, linkLabel(l))).join(' · ')}`);
+  }
+  return lines.join('\n');
+}
+
+function renderItemWithin(item: DigestItem, n: number, budget: number, timezone: string): string {
+  const full: ItemParts = { title: item.title, excerpt: item.excerpt, links: itemLinks(item), linkTitle: true };
+  const render = (parts: ItemParts) => renderItem(item, n, parts, timezone);
+  const whole = render(full);
+  if (whole.length <= budget) return whole;
+
+  const shorterExcerpt = longestFitting(item.excerpt.length, budget, (max) =>
+    render({ ...full, excerpt: cutText(item.excerpt, max) }),
+  );
+  if (shorterExcerpt !== undefined) return shorterExcerpt;
+
+  for (let keep = full.links.length - 1; keep >= 0; keep--) {
+    const html = render({ ...full, excerpt: '', links: full.links.slice(0, keep) });
+    if (html.length <= budget) return html;
+  }
+
+  const bare: ItemParts = { ...full, excerpt: '', links: [] };
+  for (const linkTitle of [true, false]) {
+    const html = longestFitting(item.title.length, budget, (max) =>
+      render({ ...bare, linkTitle, title: cutText(item.title, Math.max(1, max)) }),
+    );
+    if (html !== undefined) return html;
+  }
+  throw new Error(`renderDigest: item ${item.articleId} cannot fit ${budget} characters`);
+}
+
+/** The longest rendering (by the text length it was given) that fits, found by binary search. */
+function longestFitting(max: number, budget: number, render: (max: number) => string): string | undefined {
+  let best: string | undefined;
+  let lo = 0;
+  let hi = max;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const html = render(mid);
+    if (html.length <= budget) {
+      best = html;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}
+
+function itemLinks(item: DigestItem): DigestLink[] {
+  const seen = new Set<string>([item.url]);
+  const links: DigestLink[] = [];
+  for (const l of [...item.alsoCoveredBy, ...item.related]) {
+    if (seen.has(l.url) || safeHttpUrl(l.url) === undefined) continue;
+    seen.add(l.url);
+    links.push(l);
+  }
+  return links.slice(0, MAX_LINKS);
+}
+
+function linkLabel(l: DigestLink): string {
+  return cutText(l.provider.name || l.provider.domain || 'source', 40);
+}
+
+function formatDate(iso: string, timezone: string): string {
+  const local = DateTime.fromISO(iso, { zone: timezone, locale: 'en-GB' });
+  if (!local.isValid) return '';
+  const zone = timezone === 'UTC' ? 'UTC' : local.toFormat('ZZZZ');
+  return escapeHtml(`${local.toFormat('d LLL yyyy, HH:mm')} ${zone}`);
+}
+
+/** The known topics with their article counts; long lists end with how many were left out. */
+export function renderTopics(topics: readonly TopicCount[], options: { max?: number; limit?: number } = {}): string[] {
+  if (topics.length === 0) return ['No topics yet: no articles have been loaded.'];
+  const max = options.max ?? 60;
+  const lines = topics
+    .slice(0, max)
+    .map((t) => `• <b>${escapeHtml(cutText(t.name, MAX_TOPIC))}</b> — ${t.count} ${t.count === 1 ? 'article' : 'articles'}`);
+  const more = topics.length > max ? [`…and ${topics.length - max} more. /news works with any of them.`] : [];
+  return pack([`<b>Topics</b> (${topics.length})`, ...lines, ...more], options.limit ?? MESSAGE_LIMIT, '\n');
+}
+
+/** This chat's subscriptions, each with its next delivery in the subscription's own zone. */
+export function renderSubscriptions(views: readonly SubscriptionView[], options: { limit?: number } = {}): string[] {
+  if (views.length === 0) {
+    return ['No subscriptions here yet. Example: <code>/subscribe AI 08:00 Europe/Kyiv</code>'];
+  }
+  const lines = views.map(({ subscription: s, nextDeliveryLocal }) => {
+    const when = `daily at ${s.time} (${escapeHtml(s.timezone)})`;
+    const next = s.active ? `next: ${escapeHtml(nextDeliveryLocal)}` : 'paused: the bot could not post here; /start resumes';
+    return `• <b>${escapeHtml(cutText(s.topic, MAX_TOPIC))}</b> — ${when} · ${next}`;
+  });
+  return pack(['<b>Subscriptions</b>', ...lines], options.limit ?? MESSAGE_LIMIT, '\n');
+}
+
+/** What went wrong and, when there is one, an example of the right input. */
+export function renderError(error: Pick<CommandError, 'message' | 'example'>): string {
+  const example = error.example ? `\nExample: <code>${escapeHtml(cutText(error.example, 200))}</code>` : '';
+  return `⚠️ ${escapeHtml(cutText(error.message, 1000))}${example}`;
+}
+
+/** Confirms a new or changed subscription with its next delivery. */
+export function renderSubscribed(view: SubscriptionView, created: boolean): string {
+  const s = view.subscription;
+  const verb = created ? 'Subscribed to' : 'Updated';
+  return (
+    `✅ ${verb} <b>${escapeHtml(cutText(s.topic, MAX_TOPIC))}</b>: daily at ${s.time} (${escapeHtml(s.timezone)}).\n` +
+    `Next digest: ${escapeHtml(view.nextDeliveryLocal)}.`
+  );
+}
+
+/** Confirms removed subscriptions. */
+export function renderUnsubscribed(removed: readonly string[]): string {
+  const names = removed.map((t) => `<b>${escapeHtml(cutText(t, MAX_TOPIC))}</b>`);
+  const shown = names.length > 20 ? [...names.slice(0, 20), `${names.length - 20} more`] : names;
+  return `Unsubscribed from ${shown.join(', ')}.`;
+}
+
+/** Confirms the chat's new zone. */
+export function renderTimezoneSet(timezone: string, updated: number): string {
+  const moved =
+    updated > 0 ? ` ${updated} ${updated === 1 ? 'subscription keeps its' : 'subscriptions keep their'} local time in it.` : '';
+  return `🕗 This chat's time zone is now <b>${escapeHtml(timezone)}</b>.${moved}`;
+}
+
+/** Answers /timezone without an argument. */
+export function renderTimezoneCurrent(timezone: string): string {
+  return `🕗 This chat's time zone is <b>${escapeHtml(timezone)}</b>. Change it with <code>/timezone Europe/Kyiv</code>.`;
+}
+
+/** The prompt above the topic keyboard. */
+export const PICK_TOPIC = 'Pick a topic:';
+
+/** Told to a group member who is not an administrator. */
+export const ADMINS_ONLY = '⚠️ Only group administrators can change this chat’s subscriptions and time zone.';
+
+/** Shown when something unexpected failed; the log has the details. */
+export const SOMETHING_WENT_WRONG = '⚠️ Something went wrong on our side. Please try again in a minute.';
+
+/** Every command with what it does and an example; the source of both /help and the command menu. */
+export const COMMANDS: ReadonlyArray<{ command: string; description: string; example: string }> = [
+  { command: 'news', description: 'Top stories on a topic now', example: '/news AI 5' },
+  { command: 'topics', description: 'Topics with article counts', example: '/topics' },
+  { command: 'subscribe', description: 'Daily digest for this chat', example: '/subscribe Machine Learning 08:00 Europe/Kyiv' },
+  { command: 'unsubscribe', description: 'Stop a daily digest (or all)', example: '/unsubscribe AI' },
+  { command: 'subscriptions', description: 'This chat’s digests and next times', example: '/subscriptions' },
+  { command: 'timezone', description: 'Set this chat’s time zone', example: '/timezone Europe/Kyiv' },
+  { command: 'help', description: 'What the bot does', example: '/help' },
+];
+
+/** /start and /help. `resumed` counts subscriptions that /start just reactivated. */
+export function renderHelp(resumed = 0): string {
+  const lines = COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}\n   <code>${escapeHtml(c.example)}</code>`);
+  const back = resumed > 0 ? `\n\n▶️ Resumed ${resumed} paused ${resumed === 1 ? 'subscription' : 'subscriptions'}.` : '';
+  return (
+    '<b>Newsbrief</b> sends ranked news digests by topic: ask for one now, or subscribe this chat to a daily one.\n\n' +
+    lines.join('\n') +
+    '\n\nWithout a topic, /news shows buttons for the main topics. In groups, only administrators can change subscriptions.' +
+    back
+  );
+}
