@@ -85,6 +85,9 @@ export class Newsbrief {
 
   /** The ranked digest for a topic now. */
   news(topic: string | undefined, options: NewsOptions = {}): NewsResult {
+    // The count is checked first, so "/news AI 50" says what is wrong with 50 whatever the topic.
+    const count = parseCount(options.count);
+    if (typeof count !== 'number') return count;
     if (topic === undefined || topic.trim() === '') {
       return {
         ok: false,
@@ -94,8 +97,6 @@ export class Newsbrief {
         suggestions: this.mainTopics(),
       };
     }
-    const count = parseCount(options.count);
-    if (typeof count !== 'number') return count;
     const resolved = this.topics().resolve(topic);
     if (!resolved) return this.unknownTopic(topic);
     const digest = buildDigest(this.store, resolved, {

@@ -1,45 +1,61 @@
 /**
- * Splitting the text after a typed command into its parts, for the text-command platforms (Telegram,
- * terminal). Topics may contain spaces ("Machine Learning"), so the optional parts are taken off the end
- * by their shape: a count is a whole number, a time looks like 8:00, a zone contains a slash or is UTC.
+ * Command arguments as typed after a text command (Telegram, terminal). Topics may contain spaces ("Machine Learning"), so the
+ * options are taken off the end by their shape and whatever remains is the topic. Whether a value is
+ * valid is the core's call; these only decide which part is which.
  */
 
+/** What /news was given. */
 export interface NewsArgs {
-  topic: string;
+  topic?: string;
   count?: string;
 }
 
+/** What /subscribe was given. */
 export interface SubscribeArgs {
-  topic: string;
+  topic?: string;
   time?: string;
   timezone?: string;
 }
 
-const TIME_LIKE = /^\d{1,2}([:.h]\d{2})?$/;
-const ZONE_LIKE = /^([A-Za-z_]+\/[A-Za-z0-9_+\-/]+|utc|gmt)$/i;
-
-function words(text: string): string[] {
-  return text.trim().split(/\s+/).filter(Boolean);
+function words(text: string | undefined): string[] {
+  return (text ?? '').trim().split(/\s+/).filter((w) => w.length > 0);
 }
 
-/** "/news Machine Learning 3" → { topic: "Machine Learning", count: "3" }. */
-export function parseNewsArgs(text: string): NewsArgs {
+function joined(parts: string[]): string | undefined {
+  return parts.length > 0 ? parts.join(' ') : undefined;
+}
+
+/** "/news Machine Learning 3": a trailing whole number is the count. */
+export function parseNewsArgs(text: string | undefined): NewsArgs {
   const parts = words(text);
   const last = parts.at(-1);
-  if (parts.length > 1 && last !== undefined && /^\d+$/.test(last)) {
-    return { topic: parts.slice(0, -1).join(' '), count: last };
+  if (last !== undefined && /^[+-]?\d+$/.test(last)) {
+    return { topic: joined(parts.slice(0, -1)), count: last };
   }
-  return { topic: parts.join(' ') };
+  return { topic: joined(parts) };
 }
 
-/** "/subscribe Machine Learning 08:00 Europe/Kyiv" → topic, time and zone; each trailing part is optional. */
-export function parseSubscribeArgs(text: string): SubscribeArgs {
+/** Looks like a time of day, right or wrong: "8", "08:00", "25:99", "8.30", "7pm". */
+export function looksLikeTime(word: string): boolean {
+  return /^\d{1,2}([:.h]\d{0,2})?\s*(am|pm)?$/i.test(word) || /^\d{1,2}:\d*$/.test(word);
+}
+
+/** Looks like a time zone, right or wrong: "Europe/Kyiv", "utc", "GMT+2". */
+export function looksLikeTimezone(word: string): boolean {
+  return word.includes('/') || /^(utc|gmt|z)([+-]\d{1,2}(:?\d{2})?)?$/i.test(word);
+}
+
+/** "/subscribe Machine Learning 08:00 Europe/Kyiv": time and zone come off the end, in either order. */
+export function parseSubscribeArgs(text: string | undefined): SubscribeArgs {
   const parts = words(text);
-  const result: SubscribeArgs = { topic: '' };
-  if (parts.length > 1 && ZONE_LIKE.test(parts.at(-1)!)) result.timezone = parts.pop();
-  if (parts.length > 1 && TIME_LIKE.test(parts.at(-1)!)) result.time = parts.pop();
-  // A zone given before the time ("AI Europe/Kyiv 08:00") is accepted too.
-  if (!result.timezone && parts.length > 1 && ZONE_LIKE.test(parts.at(-1)!)) result.timezone = parts.pop();
-  result.topic = parts.join(' ');
+  const result: SubscribeArgs = {};
+  for (let taken = 0; taken < 2 && parts.length > 0; taken++) {
+    const last = parts.at(-1)!;
+    if (result.timezone === undefined && looksLikeTimezone(last)) result.timezone = last;
+    else if (result.time === undefined && looksLikeTime(last)) result.time = last;
+    else break;
+    parts.pop();
+  }
+  result.topic = joined(parts);
   return result;
 }

@@ -289,29 +289,44 @@ export class SqliteStore implements Store {
   }
 
   setTargetActive(target: Target, active: boolean, reason?: string): number {
-    return this.stmts.setActive.run(active ? 1 : 0, active ? null : (reason ?? null), targetKey(target), active ? 1 : 0).changes;
+    const flag = active ? 1 : 0;
+    const why = active ? null : (reason ?? null);
+    // A chat without a thread means the whole chat, forum topics included (kicked, blocked).
+    if (target.threadId === undefined) {
+      return this.stmts.setChatActive.run(flag, why, target.platform, target.chatId, flag).changes;
+    }
+    return this.stmts.setActive.run(flag, why, targetKey(target), flag).changes;
   }
 
   migrateTarget(from: Target, to: Target): number {
     const fromKey = targetKey(from);
-    const toKey = targetKey(to);
-    if (fromKey === toKey) return 0;
+    if (fromKey === targetKey(to)) return 0;
+    // Without a thread the whole chat moves, each forum topic to the same topic of the new chat.
+    const pairs =
+      from.threadId === undefined && to.threadId === undefined
+        ? this.chatTargets(from).map((key) => [key, `${targetKey(to).slice(0, -1)}${key.slice(fromKey.length - 1)}`] as const)
+        : [[fromKey, targetKey(to)] as const];
     return this.db.transaction(() => {
-      // Where the new chat already has a topic, its own subscription wins.
-      const moved = this.db
-        .prepare(
-          `UPDATE OR IGNORE subscriptions SET target = ?, platform = ?, chat_id = ?, thread_id = ? WHERE target = ?`,
-        )
-        .run(toKey, to.platform, to.chatId, to.threadId ?? '', fromKey).changes;
-      this.db.prepare('DELETE FROM subscriptions WHERE target = ?').run(fromKey);
-      this.db
-        .prepare('INSERT OR IGNORE INTO sent_articles (target, article_id, sent_at) SELECT ?, article_id, sent_at FROM sent_articles WHERE target = ?')
-        .run(toKey, fromKey);
-      this.db.prepare('DELETE FROM sent_articles WHERE target = ?').run(fromKey);
-      this.db.prepare('UPDATE OR IGNORE chat_settings SET target = ? WHERE target = ?').run(toKey, fromKey);
-      this.db.prepare('DELETE FROM chat_settings WHERE target = ?').run(fromKey);
+      let moved = 0;
+      for (const [oldKey, newKey] of pairs) {
+        const threadId = newKey.slice(newKey.lastIndexOf(':') + 1);
+        // Where the new chat already has a topic, its own subscription wins.
+        moved += this.stmts.moveSubscriptions.run(newKey, to.platform, to.chatId, threadId, oldKey).changes;
+        this.stmts.deleteAllSubscriptions.run(oldKey);
+        this.stmts.copySent.run(newKey, oldKey);
+        this.stmts.deleteSent.run(oldKey);
+        this.stmts.moveSettings.run(newKey, oldKey);
+        this.stmts.deleteSettings.run(oldKey);
+      }
       return moved;
     })();
+  }
+
+  /** Every target key of a chat: the chat itself and each of its threads that has any state. */
+  private chatTargets(chat: Target): string[] {
+    const prefix = targetKey({ platform: chat.platform, chatId: chat.chatId });
+    const rows = this.stmts.chatTargets.all(prefix.length, prefix, prefix.length, prefix, prefix.length, prefix) as { target: string }[];
+    return [...new Set([prefix, ...rows.map((r) => r.target)])];
   }
 
   getTimezone(target: Target): string | undefined {
@@ -430,6 +445,23 @@ function prepare(db: Database.Database) {
     listSubscriptions: db.prepare('SELECT * FROM subscriptions WHERE target = ? ORDER BY topic'),
     getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
     setActive: db.prepare('UPDATE subscriptions SET active = ?, inactive_reason = ? WHERE target = ? AND active != ?'),
+    setChatActive: db.prepare(
+      'UPDATE subscriptions SET active = ?, inactive_reason = ? WHERE platform = ? AND chat_id = ? AND active != ?',
+    ),
+    moveSubscriptions: db.prepare(
+      'UPDATE OR IGNORE subscriptions SET target = ?, platform = ?, chat_id = ?, thread_id = ? WHERE target = ?',
+    ),
+    copySent: db.prepare(
+      'INSERT OR IGNORE INTO sent_articles (target, article_id, sent_at) SELECT ?, article_id, sent_at FROM sent_articles WHERE target = ?',
+    ),
+    deleteSent: db.prepare('DELETE FROM sent_articles WHERE target = ?'),
+    moveSettings: db.prepare('UPDATE OR IGNORE chat_settings SET target = ? WHERE target = ?'),
+    deleteSettings: db.prepare('DELETE FROM chat_settings WHERE target = ?'),
+    chatTargets: db.prepare(
+      `SELECT target FROM subscriptions WHERE substr(target, 1, ?) = ?
+       UNION SELECT target FROM sent_articles WHERE substr(target, 1, ?) = ?
+       UNION SELECT target FROM chat_settings WHERE substr(target, 1, ?) = ?`,
+    ),
     getTimezone: db.prepare('SELECT timezone FROM chat_settings WHERE target = ?'),
     setTimezone: db.prepare(
       'INSERT INTO chat_settings (target, timezone) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET timezone = excluded.timezone',

@@ -80,9 +80,15 @@ export interface Store {
   removeAllSubscriptions(target: Target): number;
   listSubscriptions(target: Target): Subscription[];
   getSubscription(id: number): Subscription | undefined;
-  /** Marks every subscription of the target (in)active; returns how many changed. */
+  /**
+   * Marks every subscription of the target (in)active; returns how many changed. A target without a
+   * thread means the whole chat, its forum topics included.
+   */
   setTargetActive(target: Target, active: boolean, reason?: string): number;
-  /** Moves a chat's subscriptions, settings and history to a new id (Telegram group → supergroup). */
+  /**
+   * Moves a chat's subscriptions, settings and history to a new id (Telegram group → supergroup); a target
+   * without a thread moves the whole chat, each forum topic to the same topic of the new chat.
+   */
   migrateTarget(from: Target, to: Target): number;
   getTimezone(target: Target): string | undefined;
   setTimezone(target: Target, timezone: string): void;

@@ -1,11 +1,10 @@
 import type { Bot, CallbackQueryContext, CommandContext, Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Newsbrief } from '../../src/app.js';
-import { MAX_COUNT } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Target } from '../../src/model.js';
 import type { CommandError, NewsResult, SubscribeResult, UnsubscribeResult } from '../../src/types.js';
-import { parseNewsArgs, parseSubscribeArgs } from './args.js';
+import { parseNewsArgs, parseSubscribeArgs } from '../../src/command-args.js';
 import { decodeAction, resolveTopicRef } from './callback-data.js';
 import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
 import { isNotModified, isUneditable } from './failures.js';
@@ -128,24 +127,11 @@ function send(ctx: Context, reply: Reply): Promise<number> {
   return sendHtml(ctx.api, requireTarget(ctx), reply.messages, reply.options);
 }
 
-function validCount(count: string | undefined): number | undefined | false {
-  if (count === undefined) return undefined;
-  const n = Number(count);
-  return Number.isInteger(n) && n >= 1 && n <= MAX_COUNT ? n : false;
-}
-
-function badCount(): CommandError {
-  return {
-    ok: false,
-    code: 'bad-count',
-    message: `The count must be a whole number from 1 to ${MAX_COUNT}.`,
-    example: '/news AI 5',
-  };
-}
-
 function topicPicker(app: Newsbrief, count: string | undefined): Reply {
-  const n = validCount(count);
-  if (n === false) return { messages: [renderError(badCount())] };
+  // The core checks the count before the topic: with no topic, anything but missing-topic is a bad count.
+  const check = app.news(undefined, { count });
+  if (!check.ok && check.code !== 'missing-topic') return { messages: [renderError(check)] };
+  const n = count === undefined ? undefined : Number(count);
   const keyboard = topicKeyboard(app.mainTopics(), (topicKey) => ({ kind: 'news', topicKey, count: n }), { counts: true });
   if (!keyboard) return { messages: ['No topics yet: no articles have been loaded.'] };
   return { messages: [PICK_TOPIC], options: { keyboard } };
@@ -156,11 +142,11 @@ function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: s
     const messages = renderDigest(result.digest, { timezone: app.timezone(target) });
     return { messages, options: { preview: previewFor(result.digest, messages.length) } };
   }
-  const n = validCount(count === undefined ? undefined : String(count));
+  // Suggestions only come with topic errors, which the core reports after the count passed.
   const keyboard = topicKeyboard(result.suggestions ?? [], (topicKey) => ({
     kind: 'news',
     topicKey,
-    count: n === false ? undefined : n,
+    count: count === undefined ? undefined : Number(count),
   }));
   return { messages: [renderError(result)], options: { keyboard } };
 }

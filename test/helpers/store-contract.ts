@@ -99,6 +99,30 @@ export function runStoreContract(name: string, newStore: () => Store): void {
       expect(store.dueSubscriptions(new Date('2030-01-01T00:00:00Z'), 10)).toHaveLength(1);
     });
 
+    it('pauses and moves a whole chat, forum topics included, when no thread is named', () => {
+      open();
+      const group: Target = { platform: 'telegram', chatId: '-100' };
+      const groupTopic: Target = { platform: 'telegram', chatId: '-100', threadId: '5' };
+      const otherChat: Target = { platform: 'telegram', chatId: '-1001' };
+      for (const target of [group, groupTopic, otherChat]) {
+        store.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      }
+      expect(store.setTargetActive(group, false, 'kicked')).toBe(2);
+      expect(store.listSubscriptions(groupTopic)[0]?.active).toBe(false);
+      expect(store.listSubscriptions(otherChat)[0]?.active).toBe(true);
+      expect(store.setTargetActive(groupTopic, true)).toBe(1);
+      expect(store.listSubscriptions(group)[0]?.active).toBe(false);
+
+      const moved: Target = { platform: 'telegram', chatId: '-100999' };
+      store.setTimezone(groupTopic, 'Europe/Kyiv');
+      expect(store.migrateTarget(group, moved)).toBe(2);
+      expect(store.listSubscriptions({ ...moved, threadId: '5' })).toHaveLength(1);
+      expect(store.getTimezone({ ...moved, threadId: '5' })).toBe('Europe/Kyiv');
+      expect(store.listSubscriptions(moved)).toHaveLength(1);
+      expect(store.listSubscriptions(groupTopic)).toEqual([]);
+      expect(store.listSubscriptions(otherChat)).toHaveLength(1);
+    });
+
     it('lists due subscriptions earliest first', () => {
       open();
       const other: Target = { platform: 'discord', chatId: '9' };
