@@ -3,7 +3,7 @@ import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Target } from '../../src/model.js';
-import type { CommandError, NewsResult, SubscribeResult, UnsubscribeResult } from '../../src/types.js';
+import type { NewsResult, SubscribeResult, UnsubscribeResult } from '../../src/types.js';
 import { parseNewsArgs, parseSubscribeArgs } from '../../src/command-args.js';
 import { decodeAction, resolveTopicRef } from './callback-data.js';
 import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
