@@ -233,6 +233,11 @@ export class FakeTelegram {
     this.faults.push({ method, chatId, fault, remaining: times });
   }
 
+  /** Forgets every fault still queued by failNext. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** Every message to this chat answers 403 until unblocked. */
   block(chatId: number, description = 'Forbidden: bot was blocked by the user'): void {
     this.blocked.set(chatId, description);
