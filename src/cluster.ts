@@ -6,7 +6,7 @@ export const CLUSTER = {
   TITLE_SIMILARITY: 0.6,
   /** Titles shorter than this many meaningful words are never matched on title alone. */
   MIN_TITLE_TOKENS: 3,
-  /** Only articles published this close together are matched on title. */
+  /** Only articles published this close together are matched on title or on a one-way related link. */
   TITLE_WINDOW_HOURS: 72,
 } as const;
 
@@ -85,21 +85,25 @@ export function groupStories<T extends { article: Article }>(ranked: readonly T[
     if (seen === undefined) byUrl.set(key, i);
     else union(seen, i);
   });
+  // A related link is "same story" when both list each other, or when they appeared close together;
+  // an old background piece linked from a new article stays a story of its own.
+  const links = ranked.map((c) => new Set(c.article.related.map((r) => canonicalUrl(r.url))));
   ranked.forEach((c, i) => {
-    for (const related of c.article.related) {
-      const j = byUrl.get(canonicalUrl(related.url));
-      if (j !== undefined && j !== i) union(i, j);
+    for (const url of links[i]!) {
+      const j = byUrl.get(url);
+      if (j === undefined || j === i) continue;
+      const mutual = links[j]!.has(canonicalUrl(c.article.url));
+      if (mutual || hoursApart(c.article, ranked[j]!.article) <= CLUSTER.TITLE_WINDOW_HOURS) union(i, j);
     }
   });
   for (let i = 0; i < ranked.length; i++) {
     const ti = tokens[i]!;
     if (ti.size < CLUSTER.MIN_TITLE_TOKENS) continue;
-    const pi = Date.parse(ranked[i]!.article.publishedAt);
     for (let j = i + 1; j < ranked.length; j++) {
       const tj = tokens[j]!;
       if (tj.size < CLUSTER.MIN_TITLE_TOKENS || find(i) === find(j)) continue;
-      const hours = Math.abs(pi - Date.parse(ranked[j]!.article.publishedAt)) / 3_600_000;
-      if (hours <= CLUSTER.TITLE_WINDOW_HOURS && titleSimilarity(ti, tj) >= CLUSTER.TITLE_SIMILARITY) union(i, j);
+      const close = hoursApart(ranked[i]!.article, ranked[j]!.article) <= CLUSTER.TITLE_WINDOW_HOURS;
+      if (close && titleSimilarity(ti, tj) >= CLUSTER.TITLE_SIMILARITY) union(i, j);
     }
   }
 
@@ -111,6 +115,10 @@ export function groupStories<T extends { article: Article }>(ranked: readonly T[
     else stories.set(root, { lead: c, others: [] });
   });
   return [...stories.values()];
+}
+
+function hoursApart(a: Pick<Article, 'publishedAt'>, b: Pick<Article, 'publishedAt'>): number {
+  return Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
 }
 
 /**

@@ -39,6 +39,19 @@ describe('groupStories', () => {
     expect(stories[0]!.lead.article.id).toBe(b.id);
   });
 
+  it('keeps an old background piece that a new article links to as a story of its own', () => {
+    const old = makeArticle({ title: 'Standards body picks encryption algorithms', publishedAt: '2022-07-06T00:00:00Z' });
+    const fresh = makeArticle({ title: 'Browsers switch on new key exchange', related: [makeRelated({ url: old.url })] });
+    expect(groupStories([fresh, old].map(wrap))).toHaveLength(2);
+  });
+
+  it('groups articles far apart in time when each lists the other', () => {
+    const a = makeArticle({ title: 'Part one of the investigation', publishedAt: '2026-01-01T00:00:00Z' });
+    const b = makeArticle({ title: 'Follow-up months later', publishedAt: '2026-06-01T00:00:00Z', related: [makeRelated({ url: a.url })] });
+    a.related = [makeRelated({ url: b.url })];
+    expect(groupStories([a, b].map(wrap))).toHaveLength(1);
+  });
+
   it('groups the same canonical URL reached by different spellings', () => {
     const a = makeArticle({ url: 'https://www.example.com/story/' });
     const b = makeArticle({ url: 'https://example.com/story?utm_medium=feed', title: 'Completely different words here' });
