@@ -26,7 +26,11 @@ export interface DigestOptions {
 }
 
 /** Builds the ranked, story-grouped digest for a topic. Plain data: adapters render it. */
-export function buildDigest(store: Store, topic: { key: string; name: string }, options: DigestOptions): Digest {
+export function buildDigest(
+  store: Store,
+  topic: { key: string; name: string; count?: number },
+  options: DigestOptions,
+): Digest {
   const limit = Math.max(DIGEST.MIN_CANDIDATES, options.count * DIGEST.CANDIDATES_PER_ITEM);
   const scored = store
     .candidates({ topicKeys: [topic.key], limit, excludeIds: options.excludeIds })
@@ -74,7 +78,8 @@ export function buildDigest(store: Store, topic: { key: string; name: string }, 
     topicKey: topic.key,
     generatedAt: options.now.toISOString(),
     items,
-    matched: store.topicMatchCount(topic.key),
+    // A known count (the topic index has one) saves counting a large topic on every request.
+    matched: topic.count ?? store.topicMatchCount(topic.key),
   };
 }
 
