@@ -3,7 +3,7 @@ import { constants as fsConstants, promises as fsp, type Dirent } from 'node:fs'
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import matter from 'gray-matter';
-import { SeedFrontMatterSchema, safeHttpUrl, plainText, type Article, type Image, type Provider, type RelatedArticle, type SeedFrontMatter } from './model.js';
+import { SeedFrontMatterSchema, impossibleDateParts, safeHttpUrl, plainText, type Article, type Image, type Provider, type RelatedArticle, type SeedFrontMatter } from './model.js';
 import type { SeedFileRecord, Store } from './store.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -84,9 +84,40 @@ const EXTRA_URL_FIELDS = new Set(['originalUrl', 'ampWebUrl', 'cdnAmpWebUrl']);
  * engine from the text after the opening `---`. Every non-YAML language is mapped to an engine that
  * refuses; parseSeedFile also rejects such files before gray-matter sees them.
  */
-const yamlSafeLoad: (text: string) => unknown = (
-  matter as unknown as { engines: { yaml: { parse: (text: string) => unknown } } }
+const yamlSafeLoad: (text: string, options: { listener: YamlListener }) => unknown = (
+  matter as unknown as { engines: { yaml: { parse: (text: string, options: object) => unknown } } }
 ).engines.yaml.parse;
+
+/** What js-yaml 3 hands its `listener` option as each node opens and closes. */
+interface YamlState {
+  input: string;
+  position: number;
+  result: unknown;
+  anchor: string | null;
+  anchorMap: Record<string, unknown>;
+}
+type YamlListener = (event: 'open' | 'close', state: YamlState) => void;
+
+/**
+ * js-yaml turns an unquoted `2022-13-45` into 2023-02-14 without a word. Such a node is handed on as its
+ * text instead, so validation rejects it, naming the field, as it does a quoted one.
+ */
+function keepImpossibleDatesAsText(): YamlListener {
+  const starts: number[] = [];
+  return (event, state) => {
+    if (event === 'open') {
+      starts.push(state.position);
+      return;
+    }
+    const start = starts.pop();
+    if (!(state.result instanceof Date) || start === undefined) return;
+    // The node's text may begin with its tag or anchor (`!!timestamp`, `&when`).
+    const text = state.input.slice(start, state.position).trim().replace(/^(?:[!&]\S*\s+)+/, '');
+    if (!impossibleDateParts(text)) return;
+    state.result = text;
+    if (state.anchor !== null) state.anchorMap[state.anchor] = text;
+  };
+}
 
 class ForbiddenLanguageError extends Error {}
 
@@ -97,8 +128,8 @@ const refuse = (language: string) => ({
 });
 
 const SAFE_ENGINES = {
-  yaml: { parse: (text: string) => yamlSafeLoad(text) as object },
-  yml: { parse: (text: string) => yamlSafeLoad(text) as object },
+  yaml: { parse: (text: string) => yamlSafeLoad(text, { listener: keepImpossibleDatesAsText() }) as object },
+  yml: { parse: (text: string) => yamlSafeLoad(text, { listener: keepImpossibleDatesAsText() }) as object },
   javascript: refuse('javascript'),
   js: refuse('js'),
   coffee: refuse('coffee'),

@@ -13,6 +13,10 @@ export function safeHttpUrl(value: unknown): string | undefined {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
   if (parsed.hostname.length === 0) return undefined;
+  // Credentials in a seed URL must not be shown in a chat, and `https://trusted.example@evil.example/`
+  // should read as the host it really goes to.
+  parsed.username = '';
+  parsed.password = '';
   return parsed.toString();
 }
 
@@ -34,15 +38,31 @@ const text = (max = MAX_TEXT) =>
     .max(max, { message: `longer than ${max} characters` })
     .transform(plainText);
 
+/**
+ * Whether a date-time written as numbers ("2022-13-45", "2022-02-30T25:00") has a part out of range:
+ * JavaScript (and YAML) would silently roll it over into another date.
+ */
+export function impossibleDateParts(text: string): boolean {
+  const m = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?/.exec(text);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return true;
+  return m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59);
+}
+
 /** YAML turns unquoted ISO dates into Date objects; quoted ones stay strings. Both are accepted. */
-const dateTime = z.union([z.date(), z.string()]).transform((value, ctx) => {
-  const date = value instanceof Date ? value : new Date(value);
-  if (Number.isNaN(date.getTime())) {
-    ctx.addIssue({ code: 'custom', message: `not a valid date-time: ${String(value).slice(0, 40)}` });
-    return z.NEVER;
-  }
-  return date.toISOString();
-});
+const dateTime = z
+  .union([z.date(), z.string()], {
+    error: (issue) => (issue.input === undefined ? 'missing (expected a date-time)' : 'expected a date-time such as 2026-03-01T09:30:00Z'),
+  })
+  .transform((value, ctx) => {
+    const date = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(date.getTime()) || (typeof value === 'string' && impossibleDateParts(value))) {
+      ctx.addIssue({ code: 'custom', message: `not a valid date-time: ${String(value).slice(0, 40)}` });
+      return z.NEVER;
+    }
+    return date.toISOString();
+  });
 
 const score = z.coerce
   .number({ message: 'expected a number' })

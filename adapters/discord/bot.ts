@@ -57,10 +57,29 @@ function clientOptions(apiBase: string | undefined): ClientOptions {
   return options;
 }
 
+/**
+ * discord.js builds its objects from gateway packets inside a WebSocket message handler, so a packet it cannot
+ * read (an interaction with neither member nor user) became an unhandled rejection, which ends the process.
+ * Such a packet is logged and dropped instead. `handlePacket` is internal to discord.js (pinned in package.json).
+ */
+function guardPackets(client: Client, logger: Logger): void {
+  const ws = client.ws as unknown as { handlePacket(packet?: { t?: unknown }, shard?: unknown): boolean };
+  const handle = ws.handlePacket.bind(ws);
+  ws.handlePacket = (packet, shard) => {
+    try {
+      return handle(packet, shard);
+    } catch (error) {
+      logger.error({ err: error, event: packet?.t }, 'discord: dropped a gateway packet discord.js could not read');
+      return true;
+    }
+  };
+}
+
 /** Builds the Discord bot: the one way `npm start` and the tests create it. Nothing connects until start(). */
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   const { app, logger, token, guildId } = options;
   const client = new Client(clientOptions(options.apiBase));
+  guardPackets(client, logger);
   const deliverer = createDiscordDeliverer({ rest: client.rest, logger, postsPerSecond: options.postsPerSecond });
 
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction, { app, logger }));

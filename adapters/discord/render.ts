@@ -48,14 +48,19 @@ function message(content: string | undefined, embeds: APIEmbed[] = []): DiscordM
   return msg;
 }
 
+/** A '[' or '`' after an even run of backslashes (none, or escaped ones): it could open a masked link or code span. */
+const LIVE_OPENER = /(?<!\\)((?:\\\\)*)([[`])/g;
+
 /**
  * Text from articles shown as Discord markdown: markdown is escaped and every `@` is followed by a zero-width
  * space, so `@everyone` or `<@123>` stays inert even if allowed_mentions were lost on the way.
  */
 export function escapeText(text: string): string {
   const escaped = escapeMarkdown(text, { heading: true, bulletedList: true, numberedList: true, maskedLink: true });
-  // escapeMarkdown leaves block quotes alone; a leading '>' would quote the rest of the text.
-  return escaped.replace(/^(\s*)>/gm, '$1\\>').replace(/@/g, '@\u200b');
+  // escapeMarkdown leaves block quotes alone; a leading '>' would quote the rest of the text. It also escapes
+  // only the first '[' of a line ("[a] [b](https://…)" kept a live masked link) and leaves the fourth of four
+  // backticks live, so every '[' and '`' it left is escaped here.
+  return escaped.replace(/^(\s*)>/gm, '$1\\>').replace(LIVE_OPENER, '$1\\$2').replace(/@/g, '@\u200b');
 }
 
 /** Text for places without markdown (embed author, footer): only mentions are neutralised. */
@@ -95,7 +100,8 @@ export function linkUrl(url: string, max: number = BUDGET.url): string | undefin
 
 /** A masked link with escaped label, or just the escaped label when the URL is not http(s). */
 export function maskedLink(label: string, url: string, maxLabel: number = BUDGET.linkTitle): string {
-  const text = fitEscaped(label, maxLabel).replace(/\[/g, '\\[').replace(/\]/g, '\\]');
+  // '[' is already escaped by escapeText; escaping it again would make it live.
+  const text = fitEscaped(label, maxLabel).replace(/\]/g, '\\]');
   const href = linkUrl(url);
   return href ? `[${text}](${href})` : text;
 }

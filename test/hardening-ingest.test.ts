@@ -1,0 +1,358 @@
+import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as discord from '../adapters/discord/render.js';
+import * as telegram from '../adapters/telegram/render.js';
+import { Newsbrief } from '../src/app.js';
+import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import type { Article } from '../src/model.js';
+import { openStore } from '../src/sqlite-store.js';
+import { discordProblems, hostileText, rawSeed, telegramProblems } from './helpers/hostile.js';
+import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
+
+const idOf = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 16);
+const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
+const NOW = new Date('2026-03-02T00:00:00Z');
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach(removeDir));
+
+/** A rejection: the field at fault (when there is one) and the reason, exactly or by pattern. */
+interface Rejected {
+  field?: string;
+  reason: string | RegExp;
+}
+/** An acceptance, with what must hold of the stored article. */
+interface Accepted {
+  accepted: (article: Article) => void;
+}
+interface Kind {
+  name: string;
+  bytes: () => string | Buffer;
+  expect: Rejected | Accepted;
+}
+
+const seed = (values: Record<string, string | undefined> = {}, extra = '') => () => rawSeed(values, extra).text;
+const withBytes = (insert: number[]) => () => {
+  const text = rawSeed({ title: '"Broken here: X"' }).text;
+  const at = text.indexOf('X');
+  return Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(insert), Buffer.from(text.slice(at + 1))]);
+};
+const aliasBomb = () => {
+  let extra = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+  for (let i = 1; i < 10; i++) extra += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+  return rawSeed({}, extra).text;
+};
+const CONTROL_OR_BIDI = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+const KINDS: Kind[] = [
+  // Bytes that are not UTF-8 text.
+  { name: 'NUL bytes', bytes: withBytes([0x00, 0x00]), expect: { reason: 'not UTF-8 text' } },
+  { name: 'invalid UTF-8 (a lone continuation byte)', bytes: withBytes([0x80]), expect: { reason: 'not UTF-8 text' } },
+  { name: 'overlong UTF-8 ("/" as C0 AF)', bytes: withBytes([0xc0, 0xaf]), expect: { reason: 'not UTF-8 text' } },
+  {
+    name: 'UTF-16 with a byte-order mark',
+    bytes: () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rawSeed().text, 'utf16le')]),
+    expect: { reason: 'not UTF-8 text' },
+  },
+  { name: 'Windows-1252 text', bytes: () => Buffer.from(rawSeed({ title: '"Café crème"' }).text, 'latin1'), expect: { reason: 'not UTF-8 text' } },
+  // Front matter missing, empty or never closed.
+  { name: 'only ---', bytes: () => '---', expect: { reason: 'front matter is not closed (no second --- line)' } },
+  { name: 'empty front matter', bytes: () => '---\n---\nBody\n', expect: { field: 'title', reason: 'missing (expected string)' } },
+  {
+    name: 'unterminated front matter',
+    bytes: () => rawSeed().text.replace(/---\nBody\.\n$/, 'Body.\n'),
+    expect: { reason: 'front matter is not closed (no second --- line)' },
+  },
+  { name: 'no front matter at all', bytes: () => '# A heading\n\ntitle: x\n', expect: { reason: /^no front matter/ } },
+  { name: 'front matter that is a list', bytes: () => '---\n- title\n- webUrl\n---\n', expect: { reason: 'front matter is not a mapping of fields' } },
+  // YAML that is malformed or tries to do more than data.
+  {
+    name: 'YAML indented with tabs',
+    bytes: seed({ provider: '' }, '\tname: Tabbed News\n\tdomain: tabs.example\n'),
+    expect: { field: 'provider', reason: /expected object/ },
+  },
+  { name: 'duplicate keys', bytes: seed({}, 'title: "Second title"\n'), expect: { reason: /^malformed YAML: duplicated mapping key \(line \d+, column 1\)$/ } },
+  { name: 'an alias bomb', bytes: aliasBomb, expect: { reason: /too large once YAML aliases are expanded/ } },
+  { name: '!!js/function tag', bytes: seed({ title: '!!js/function "function () { return 1 }"' }), expect: { reason: /^malformed YAML: unknown tag/ } },
+  { name: '!!python/object tag', bytes: seed({ title: '!!python/object:os.system ls' }), expect: { reason: /^malformed YAML: unknown tag/ } },
+  { name: 'a raw escape byte in YAML', bytes: seed({ title: '"red \u001b[31m text"' }), expect: { reason: /^malformed YAML: / } },
+  { name: '---js front matter', bytes: () => '---js\n{ title: "x", webUrl: "https://a.example/" }\n---\n', expect: { reason: 'front matter language js is not allowed' } },
+  { name: '---coffee front matter', bytes: () => '---coffee\ntitle: "x"\n---\n', expect: { reason: 'front matter language coffee is not allowed' } },
+  // Sizes.
+  { name: 'a 10 MB title line', bytes: seed({ title: 'x'.repeat(10 * 1024 * 1024) }), expect: { reason: /^file is larger than 1048576 bytes \(\d+ bytes\)$/ } },
+  { name: 'a 1,001-character title', bytes: seed({ title: 'y'.repeat(1001) }), expect: { field: 'title', reason: 'longer than 1000 characters' } },
+  {
+    name: 'deeply nested related',
+    bytes: seed({ related: `${'['.repeat(60)}{ title: deep, webUrl: "https://d.example/" }${']'.repeat(60)}` }),
+    expect: { reason: /nested more than 32 levels deep/ },
+  },
+  { name: 'topics with 10,000 entries', bytes: seed({ topics: `[${Array(10_000).fill('AI').join(', ')}]` }), expect: { field: 'topics', reason: 'Too big: expected array to have <=100 items' } },
+  // Fields of the wrong type.
+  { name: 'related as a string', bytes: seed({ related: '"https://other.example/story"' }), expect: { field: 'related', reason: 'Invalid input: expected array, received string' } },
+  { name: 'a numeric title', bytes: seed({ title: '1984' }), expect: { field: 'title', reason: 'Invalid input: expected string, received number' } },
+  { name: 'a binary title', bytes: seed({ title: '!!binary aGVsbG8=' }), expect: { field: 'title', reason: 'missing (expected string)' } },
+  { name: 'provider as a string', bytes: seed({ provider: 'Reuters' }), expect: { field: 'provider', reason: 'Invalid input: expected object, received string' } },
+  { name: 'published as a string', bytes: seed({ published: '"false"' }), expect: { field: 'published', reason: 'Invalid input: expected boolean, received string' } },
+  { name: 'a title of bidi controls only', bytes: seed({ title: '"\\u202e\\u2066\\u202a"' }), expect: { field: 'title', reason: 'is empty' } },
+  // Dates.
+  { name: 'date 2022-13-45 (unquoted)', bytes: seed({ publishedDateTime: '2022-13-45' }), expect: { field: 'publishedDateTime', reason: 'not a valid date-time: 2022-13-45' } },
+  { name: 'date 2023-02-29 (quoted)', bytes: seed({ publishedDateTime: '"2023-02-29T10:00:00Z"' }), expect: { field: 'publishedDateTime', reason: 'not a valid date-time: 2023-02-29T10:00:00Z' } },
+  { name: 'a related date 2022-02-31', bytes: seed({ related: '[{ title: R, webUrl: "https://r.example/", publishedDateTime: 2022-02-31 }]' }), expect: { field: 'related.0.publishedDateTime', reason: 'not a valid date-time: 2022-02-31' } },
+  { name: 'date as a number', bytes: seed({ publishedDateTime: '1700000000' }), expect: { field: 'publishedDateTime', reason: 'expected a date-time such as 2026-03-01T09:30:00Z' } },
+  // Scores.
+  { name: 'quality NaN', bytes: seed({ quality: '.nan' }), expect: { field: 'quality', reason: 'expected a number' } },
+  { name: 'quality Infinity', bytes: seed({ quality: '.inf' }), expect: { field: 'quality', reason: 'expected a number' } },
+  { name: 'quality "1e309"', bytes: seed({ quality: '"1e309"' }), expect: { field: 'quality', reason: 'expected a number' } },
+  // URLs.
+  { name: 'a javascript: URL', bytes: seed({ webUrl: '"javascript:alert(1)"' }), expect: { field: 'webUrl', reason: NO_URL } },
+  { name: 'a data: URL', bytes: seed({ webUrl: '"data:text/html,<script>alert(1)</script>"' }), expect: { field: 'webUrl', reason: NO_URL } },
+  { name: 'a file: URL', bytes: seed({ webUrl: 'file:///etc/passwd' }), expect: { field: 'webUrl', reason: NO_URL } },
+  { name: 'a 3,000-character URL', bytes: seed({ webUrl: `https://long.example/${'p'.repeat(3000)}` }), expect: { field: 'webUrl', reason: NO_URL } },
+  // Accepted, but made safe.
+  {
+    name: 'a URL with credentials (kept, credentials stripped)',
+    bytes: seed({ webUrl: 'https://reader:s3cret@creds.example/story', originalUrl: 'https://news.example.com@evil.example/x' }),
+    expect: {
+      accepted: (a) => {
+        expect(a.url).toBe('https://creds.example/story');
+        expect(a.extra.originalUrl).toBe('https://evil.example/x');
+        expect(JSON.stringify(a)).not.toMatch(/s3cret|reader@|news\.example\.com@/);
+      },
+    },
+  },
+  {
+    name: 'RTL override and ANSI escapes in the title (kept, sanitized)',
+    bytes: seed({ title: '"\\e[31mALERT\\e[0m \\u202Egnp.exe\\u202C \\u2066isolated\\u2069"', excerpt: '"\\x07bell \\x1b]0;title\\x07"' }),
+    expect: {
+      accepted: (a) => {
+        expect(a.title).toBe('[31mALERT[0m gnp.exe isolated');
+        expect(a.title).not.toMatch(CONTROL_OR_BIDI);
+        expect(a.excerpt).not.toMatch(CONTROL_OR_BIDI);
+      },
+    },
+  },
+  {
+    name: 'HTML and script in title and excerpt (kept, markup stripped)',
+    bytes: seed({ title: '"<script>alert(1)</script><b>Big</b> <img src=x onerror=alert(1)>news"', excerpt: '"<a href=\\"javascript:x\\">click</a>"' }),
+    expect: {
+      accepted: (a) => {
+        expect(a.title).toBe('alert(1) Big news');
+        expect(a.excerpt).toBe('click');
+      },
+    },
+  },
+  {
+    name: 'emoji and ZWJ sequences (kept intact)',
+    bytes: seed({ title: '"👩‍💻 Devs 👨‍👩‍👧‍👦 and 🇺🇦 flags, e\u0301"' }),
+    expect: { accepted: (a) => expect(a.title).toBe('👩‍💻 Devs 👨‍👩‍👧‍👦 and 🇺🇦 flags, e\u0301') },
+  },
+  { name: 'empty topics (kept, no topics)', bytes: seed({ topics: '[]' }), expect: { accepted: (a) => expect(a.topics).toEqual([]) } },
+  { name: 'negative heat (kept as given)', bytes: seed({ heat: '-5' }), expect: { accepted: (a) => expect(a.heat).toBe(-5) } },
+  {
+    name: '__proto__ keys (kept, no prototype touched)',
+    bytes: seed({}, '__proto__: { polluted: 1 }\nnested: { __proto__: { polluted: 2 }, ok: 1 }\n'),
+    expect: {
+      accepted: (a) => {
+        expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+        expect(Object.getPrototypeOf(a.extra)).toBe(Object.prototype);
+        expect(a.extra.nested).toEqual({ ok: 1 });
+      },
+    },
+  },
+  {
+    name: 'constructor and prototype keys (kept as plain data)',
+    bytes: seed({}, 'constructor: { prototype: { polluted: 1 } }\ntoString: 5\nhasOwnProperty: x\n'),
+    expect: {
+      accepted: (a) => {
+        expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+        expect(Object.prototype.hasOwnProperty.call(a.extra, 'toString')).toBe(true);
+        expect(JSON.parse(JSON.stringify(a.extra))).toMatchObject({ toString: 5, hasOwnProperty: 'x' });
+      },
+    },
+  },
+];
+
+const rejections = KINDS.filter((k) => !('accepted' in k.expect));
+
+describe('a table of hostile seed files', () => {
+  it('has at least 25 kinds of bad file, each with its own name', () => {
+    expect(rejections.length).toBeGreaterThanOrEqual(25);
+    expect(new Set(KINDS.map((k) => k.name)).size).toBe(KINDS.length);
+  });
+
+  it.each(KINDS)('$name: handled with a clear outcome, nothing stored lost, a good file beside it still accepted', async (kind) => {
+    const dir = makeTempDir('newsbrief-hostile-');
+    dirs.push(dir);
+    const store = openStore(':memory:');
+    try {
+      const keep = seedFields({ title: 'Stays stored', topics: ['AI'] });
+      const victim = seedFields({ title: 'Was fine before', topics: ['AI'] });
+      writeSeeds(dir, { 'keep.md': seedText(keep), 'victim.md': seedText(victim) });
+      expect((await ingestDirectory(dir, store)).accepted).toBe(2);
+      const app = new Newsbrief({ store, clock: () => NOW });
+      const subscribed = app.subscribe({ platform: 'telegram', chatId: '42' }, 'AI', '08:00', 'UTC');
+      expect(subscribed.ok).toBe(true);
+      const kept = store.getArticle(idOf(keep.webUrl as string));
+      const before = store.getArticle(idOf(victim.webUrl as string));
+
+      // The good file turns hostile, and a new good file arrives beside it.
+      const bytes = kind.bytes();
+      const fresh = seedFields({ title: 'Arrived later', topics: ['AI'] });
+      writeSeeds(dir, { 'victim.md': bytes, 'fresh.md': seedText(fresh) });
+      const started = performance.now();
+      const report: IngestReport = await ingestDirectory(dir, store);
+      expect(performance.now() - started).toBeLessThan(3000);
+
+      expect(report.files).toBe(3);
+      expect(store.getArticle(idOf(fresh.webUrl as string))?.title).toBe('Arrived later');
+      expect(store.getArticle(idOf(keep.webUrl as string))).toEqual(kept);
+      expect(store.getArticle(idOf(victim.webUrl as string))).toEqual(before);
+      expect(store.listSubscriptions({ platform: 'telegram', chatId: '42' })).toHaveLength(1);
+
+      if ('accepted' in kind.expect) {
+        expect(report.rejected).toEqual([]);
+        const articleId = store.seedFiles().get('victim.md')?.articleId;
+        const article = store.getArticle(articleId ?? '');
+        expect(article).toBeDefined();
+        kind.expect.accepted(article!);
+        expect(report.accepted).toBe(2);
+        expect(store.articleCount()).toBe(4);
+      } else {
+        const { field, reason } = kind.expect;
+        expect(report.rejected).toEqual([
+          { file: 'victim.md', ...(field ? { field } : {}), reason: typeof reason === 'string' ? reason : expect.stringMatching(reason) },
+        ]);
+        expect(report.accepted).toBe(1);
+        expect(store.articleCount()).toBe(3);
+        // Parsing the bytes directly says the same (unless the size limit stopped them being read).
+        if (!/^file is larger/.test(report.rejected[0]!.reason)) {
+          expect(parseSeedFile('victim.md', Buffer.from(bytes))).toEqual({ ok: false, ...(field ? { field } : {}), reason: report.rejected[0]!.reason });
+        }
+      }
+
+      // The bot keeps serving: a digest builds and both platforms can show it.
+      app.refreshTopics();
+      const news = app.news('AI', { count: 10 });
+      if (!news.ok) throw new Error(news.message);
+      expect(news.digest.items.map((i) => i.title)).toEqual(expect.arrayContaining(['Stays stored', 'Arrived later']));
+      for (const html of telegram.renderDigest(news.digest)) expect(telegramProblems(html, { rawLimit: true })).toEqual([]);
+      for (const msg of discord.renderDigest(news.digest)) expect(discordProblems(msg)).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** What parseSeedFile must do with any input: answer, quickly, without reaching its last-resort catch. */
+function expectAnswered(bytes: Uint8Array): void {
+  const started = performance.now();
+  const result = parseSeedFile('any.md', Buffer.from(bytes));
+  expect(performance.now() - started).toBeLessThan(1000);
+  if (result.ok) {
+    expect(result.article.url).toMatch(/^https?:\/\//);
+    expect(result.article.title.length).toBeGreaterThan(0);
+    return;
+  }
+  expect(result.reason.length).toBeGreaterThan(0);
+  // "could not parse" is the catch for defects, not for bad input.
+  expect(result.reason).not.toMatch(/^could not parse/);
+}
+
+const VALID = Buffer.from(seedText(seedFields({ related: [{ title: 'R', webUrl: 'https://r.example/' }] }), 'Body text.\n'));
+
+/** Random edits of a valid seed file: bytes flipped, inserted or cut, and hostile text spliced in. */
+const mutatedSeed = fc
+  .array(
+    fc.oneof(
+      fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ maxLength: 8 }) }),
+      fc.record({ op: fc.constant('splice' as const), at: fc.nat(), text: fc.oneof(hostileText(4), fc.constantFrom(': ', '\n- ', '[', '{', '&a ', '*a', '!!str ', '|\n', '>-\n', '\t', '"', "'", '---\n', '\n---\n', '#')) }),
+      fc.record({ op: fc.constant('cut' as const), at: fc.nat(), length: fc.nat({ max: 40 }) }),
+      fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
+    ),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((edits) => {
+    let bytes = Buffer.from(VALID);
+    for (const edit of edits) {
+      const at = edit.at % (bytes.length + 1);
+      if (edit.op === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), edit.bytes, bytes.subarray(at)]);
+      else if (edit.op === 'splice') bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(edit.text), bytes.subarray(at)]);
+      else if (edit.op === 'cut') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + edit.length)]);
+      else if (at < bytes.length) bytes[at] = bytes[at]! ^ (1 << edit.bit);
+    }
+    return new Uint8Array(bytes);
+  });
+
+/** Front matter assembled from YAML's sharpest tokens. */
+const yamlSoup = fc
+  .array(
+    fc.constantFrom(
+      'title', 'webUrl', 'publishedDateTime', 'related', 'topics', 'provider', 'quality', '__proto__', 'constructor',
+      ': ', ':', '\n', '\n  ', '\t', '- ', '[', ']', '{', '}', ',', '&a ', '*a', '&b ', '*b', '!!binary ', '!!js/function ',
+      '!!timestamp ', '!!str ', '!!int ', '!!float ', '!!set ', '!!omap ', '<<: ', '? ', '|', '>', '"', "'", '\\', '#',
+      '%YAML 1.2\n', '---\n', '...\n', 'https://a.example/x', '2026-03-01', '2022-13-45', '1e309', '.nan', '~', 'null', 'yes',
+    ),
+    { maxLength: 80 },
+  )
+  .map((tokens) => new Uint8Array(Buffer.from(`---\n${tokens.join('')}\n---\n`)));
+
+describe('parseSeedFile on any bytes', () => {
+  it('accepts or rejects any bytes with a reason, never throwing or hanging', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), expectAnswered), { numRuns: 200 });
+  });
+
+  it('does the same for random edits of a valid seed file', () => {
+    fc.assert(fc.property(mutatedSeed, expectAnswered), { numRuns: 300 });
+  });
+
+  it('does the same for front matter made of YAML’s sharpest tokens', () => {
+    fc.assert(fc.property(yamlSoup, expectAnswered), { numRuns: 300 });
+  });
+
+  it('rejects whatever is not a closed front-matter block first, by its first line', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+        fc.pre(!text.replace(/^\uFEFF/, '').startsWith('---'));
+        const result = parseSeedFile('x.md', Buffer.from(text));
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.reason).toMatch(/^(empty file|not UTF-8 text|no front matter)/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('ingestDirectory on any files', () => {
+  it('never throws, accounts for every file, keeps the good one, and names every rejected file with a reason', async () => {
+    const anyFile = fc.oneof(fc.uint8Array({ maxLength: 1500 }), mutatedSeed, yamlSoup);
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyFile, { minLength: 1, maxLength: 5 }), async (files) => {
+        const dir = makeTempDir('newsbrief-anyfiles-');
+        const store = openStore(':memory:');
+        try {
+          const good = seedFields({ title: 'The good one' });
+          writeSeeds(dir, Object.fromEntries([['good.md', seedText(good)], ...files.map((f, i) => [`any-${i}.md`, Buffer.from(f)])]));
+          const report = await ingestDirectory(dir, store);
+          expect(report.files).toBe(files.length + 1);
+          expect(report.accepted + report.updated + report.unchanged + report.duplicates + report.rejected.length).toBe(report.files);
+          for (const r of report.rejected) {
+            expect(r.file).toMatch(/^any-\d\.md$/);
+            expect(r.reason.length).toBeGreaterThan(0);
+            expect(r.reason).not.toMatch(/^could not parse/);
+          }
+          expect(store.getArticle(idOf(good.webUrl as string))?.title).toBe('The good one');
+          // A second run over the same folder changes nothing and reports the same.
+          const again = await ingestDirectory(dir, store);
+          expect(again.rejected).toEqual(report.rejected);
+          expect(again.accepted + again.updated).toBe(0);
+        } finally {
+          store.close();
+          removeDir(dir);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
