@@ -8,6 +8,7 @@ import {
   renderHelp,
   renderSubscriptions,
   renderTopics,
+  renderUnsubscribed,
 } from '../adapters/telegram/render.js';
 import { cutText, pack } from '../adapters/telegram/html.js';
 import type { Digest, DigestItem, DigestLink, SubscriptionView } from '../src/types.js';
@@ -270,5 +271,15 @@ describe('other messages', () => {
     expect(help).toContain('<code>/subscribe Machine Learning 08:00 Europe/Kyiv</code>');
     expectValid([help, renderHelp(2)]);
     expect(renderHelp(2)).toContain('Resumed 2 paused subscriptions');
+  });
+});
+
+describe('renderUnsubscribed', () => {
+  it('stays within the raw message limit however much escaping grows the names', () => {
+    const names = Array.from({ length: 25 }, (_, i) => `${'&'.repeat(95)}${i}`);
+    const text = renderUnsubscribed(names);
+    expect(text.length).toBeLessThanOrEqual(4096);
+    expect(text).toMatch(/\d+ more\.$/);
+    expect(renderUnsubscribed(['AI', 'Space'])).toBe('Unsubscribed from <b>AI</b>, <b>Space</b>.');
   });
 });

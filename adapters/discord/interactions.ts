@@ -19,6 +19,7 @@ import {
   renderError,
   renderHelp,
   renderNeedsPermission,
+  renderOutdated,
   renderSubscribed,
   renderSubscriptions,
   renderTimezone,
@@ -121,7 +122,7 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
       return answer(interaction, [renderTimezone(result.timezone, result.updated)], true);
     }
     default:
-      throw new Error(`unknown command /${interaction.commandName} (registered commands out of date?)`);
+      throw new OutdatedCommandError(`unknown command /${interaction.commandName}`);
   }
 }
 
@@ -158,6 +159,19 @@ function describeInteraction(interaction: Interaction): Record<string, unknown> 
   };
 }
 
+/** A command name this bot does not register (any more). */
+class OutdatedCommandError extends Error {
+  override name = 'OutdatedCommandError';
+}
+
+/** Unknown command, or an option of another type than declared (discord.js's CommandInteractionOptionType). */
+function isOutdated(error: unknown): boolean {
+  return (
+    error instanceof OutdatedCommandError ||
+    (error instanceof Error && (error as Error & { code?: unknown }).code === 'CommandInteractionOptionType')
+  );
+}
+
 /** Interaction tokens act as credentials for 15 minutes; they appear in REST URLs and must not reach logs. */
 export function redactTokens(text: string): string {
   return text.replace(/\/(interactions\/\d+|webhooks\/\d+)\/[^/?\s]+/g, '/$1/:token');
@@ -186,6 +200,12 @@ export async function handleInteraction(interaction: Interaction, context: Inter
     if (interaction.isAutocomplete()) await interaction.respond(suggestions(interaction, context));
     else if (interaction.isChatInputCommand()) await runCommand(interaction, context);
   } catch (error) {
+    if (isOutdated(error) && interaction.isChatInputCommand() && !interaction.replied) {
+      // A command or option type this bot does not have: the user's client shows an old command list.
+      context.logger.warn({ err: loggable(error), ...describeInteraction(interaction) }, 'discord command options out of date');
+      await answer(interaction, [renderOutdated()], true).catch(() => undefined);
+      return;
+    }
     context.logger.error({ err: loggable(error), ...describeInteraction(interaction) }, 'discord interaction failed');
     try {
       await apologize(interaction);

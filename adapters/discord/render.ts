@@ -349,6 +349,13 @@ export function renderBotCannotPost(missing: string[]): DiscordMessage {
   );
 }
 
+/** For a command or option this bot no longer has: Discord is still showing an old command list. */
+export function renderOutdated(): DiscordMessage {
+  return message(
+    "That command doesn't match this bot's current commands: Discord may still be showing an old list. It refreshes within the hour; reopening Discord usually helps at once. /help lists what works now.",
+  );
+}
+
 /** The one reply to an unexpected failure; details go to the log. */
 export function renderApology(): DiscordMessage {
   return message('Sorry, something went wrong on my side. Please try again in a minute.');

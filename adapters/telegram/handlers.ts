@@ -47,7 +47,8 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   bot.on('message:migrate_to_chat_id', (ctx) => void chats.migrate(ctx.chat.id, ctx.message.migrate_to_chat_id));
   bot.on('message:migrate_from_chat_id', (ctx) => void chats.migrate(ctx.message.migrate_from_chat_id, ctx.chat.id));
   bot.on('my_chat_member', (ctx) => {
-    const status = ctx.myChatMember.new_chat_member.status;
+    // Malformed updates exist in the wild: a missing member is simply not a status change.
+    const status = ctx.myChatMember.new_chat_member?.status;
     if (status === 'kicked' || status === 'left') {
       const reason = ctx.chat.type === 'private' ? 'the user blocked the bot' : `the bot was removed from the chat (${status})`;
       chats.pause(chatTarget(ctx.chat.id), reason);
@@ -108,6 +109,8 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
 
   bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
   bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' }));
+  // Buttons without data (games) are not ours, but an unanswered press leaves the user's spinner running.
+  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
 
   bot.chatType('private').on('message:text', async (ctx) => {
     const hint = ctx.message.text.startsWith('/')

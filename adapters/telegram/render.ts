@@ -166,7 +166,15 @@ export function renderSubscribed(view: SubscriptionView, created: boolean): stri
 /** Confirms removed subscriptions. */
 export function renderUnsubscribed(removed: readonly string[]): string {
   const names = removed.map((t) => `<b>${escapeHtml(cutText(t, MAX_TOPIC))}</b>`);
-  const shown = names.length > 20 ? [...names.slice(0, 20), `${names.length - 20} more`] : names;
+  // Escaping can grow a name sixfold (&amp;): keep whole names while the raw message stays within the limit.
+  const shown: string[] = [];
+  let length = 40;
+  for (const name of names) {
+    if (length + name.length + 2 > MESSAGE_LIMIT - 40) break;
+    shown.push(name);
+    length += name.length + 2;
+  }
+  if (shown.length < names.length) shown.push(`${names.length - shown.length} more`);
   return `Unsubscribed from ${shown.join(', ')}.`;
 }
 
