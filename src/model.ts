@@ -97,7 +97,11 @@ const RelatedSchema = z.looseObject({
  */
 export const SeedFrontMatterSchema = z.looseObject({
   category: z.string().max(100).optional(),
-  title: text(1000).refine((t) => t.length > 0, { message: 'is empty' }),
+  // YAML reads `title: 1984` as a number; a headline that is a number is still a headline.
+  title: z.preprocess(
+    (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
+    text(1000).refine((t) => t.replace(/[\u200b-\u200d\u2060\ufeff]/g, '').trim().length > 0, { message: 'is empty' }),
+  ),
   excerpt: text().optional(),
   publishedDateTime: dateTime,
   updatedDateTime: dateTime.optional(),

@@ -91,7 +91,8 @@ const KINDS: Kind[] = [
   { name: 'topics with 10,000 entries', bytes: seed({ topics: `[${Array(10_000).fill('AI').join(', ')}]` }), expect: { field: 'topics', reason: 'Too big: expected array to have <=100 items' } },
   // Fields of the wrong type.
   { name: 'related as a string', bytes: seed({ related: '"https://other.example/story"' }), expect: { field: 'related', reason: 'Invalid input: expected array, received string' } },
-  { name: 'a numeric title', bytes: seed({ title: '1984' }), expect: { field: 'title', reason: 'Invalid input: expected string, received number' } },
+  { name: 'a numeric title (kept as text)', bytes: seed({ title: '1984' }), expect: { accepted: (a) => expect(a.title).toBe('1984') } },
+  { name: 'a title of zero-width spaces only', bytes: seed({ title: '"\u200b\u200b\u2060"' }), expect: { field: 'title', reason: 'is empty' } },
   { name: 'a binary title', bytes: seed({ title: '!!binary aGVsbG8=' }), expect: { field: 'title', reason: 'missing (expected string)' } },
   { name: 'provider as a string', bytes: seed({ provider: 'Reuters' }), expect: { field: 'provider', reason: 'Invalid input: expected object, received string' } },
   { name: 'published as a string', bytes: seed({ published: '"false"' }), expect: { field: 'published', reason: 'Invalid input: expected boolean, received string' } },
