@@ -92,6 +92,10 @@ export async function start(options: StartOptions): Promise<number> {
     if (report.accepted + report.updated > 0) app.refreshTopics();
   };
 
+  // Last line of defence: a library promise nobody awaits must not take the whole bot down.
+  const onUnhandled = (reason: unknown) => logger.error({ err: reason }, 'unhandled rejection; still running');
+  process.on('unhandledRejection', onUnhandled);
+
   const services: Service[] = [];
   const tasks: { stop(): unknown }[] = [];
   let terminal: Terminal | undefined;
@@ -162,6 +166,7 @@ export async function start(options: StartOptions): Promise<number> {
     await scheduler?.stop();
     await Promise.allSettled(services.map((s) => s.stop()));
     store.close();
+    process.off('unhandledRejection', onUnhandled);
     logger.flush?.();
   }
   return exitCode;

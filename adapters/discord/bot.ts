@@ -62,6 +62,8 @@ function clientOptions(apiBase: string | undefined): ClientOptions {
  * read (an interaction with neither member nor user) became an unhandled rejection, which ends the process.
  * Such a packet is logged and dropped instead. `handlePacket` is internal to discord.js (pinned in package.json).
  */
+// Surprise: discord.js turns a malformed gateway packet into an unhandled rejection, which ends the process.
+// `client.ws.handlePacket` is internal to discord.js (pinned at 14.28.1); re-check this on upgrades.
 function guardPackets(client: Client, logger: Logger): void {
   const ws = client.ws as unknown as { handlePacket(packet?: { t?: unknown }, shard?: unknown): boolean };
   const handle = ws.handlePacket.bind(ws);
