@@ -30,9 +30,10 @@ describe('terminal mode', () => {
   it('answers typed commands with or without the slash and survives nonsense', async () => {
     const t = terminalWith();
     t.terminal.open();
-    t.input.end('news space\n/subscribe Space 7:15 europe/kyiv\nsubscriptions\n/frobnicate\n/subscribe Space 99:99\n/quit\n');
+    t.input.end('news\nnews space\n/subscribe Space 7:15 europe/kyiv\nsubscriptions\n/frobnicate\n/subscribe Space 99:99\n/quit\n');
     await t.terminal.done;
     const out = t.output();
+    expect(out).toContain('Name a topic.\nTopics: Space\nExample: /news AI');
     expect(out).toContain('Comet flyby seen from orbit');
     expect(out).toContain('Subscribed to Space: daily at 07:15 Europe/Kyiv');
     expect(out).toMatch(/Space — daily at 07:15 Europe\/Kyiv; next: .+\(Europe\/Kyiv\)/);

@@ -69,6 +69,10 @@ export function renderSubscriptionsText(views: SubscriptionView[]): string {
 
 export function renderErrorText(error: CommandError): string {
   const lines = [error.message];
+  // Unknown-topic messages already name their suggestions; elsewhere they are the topics to pick from.
+  if (error.code !== 'unknown-topic' && error.suggestions && error.suggestions.length > 0) {
+    lines.push(`Topics: ${error.suggestions.map((s) => s.name).join(', ')}`);
+  }
   if (error.example) lines.push(`Example: ${error.example}`);
   return lines.join('\n');
 }
