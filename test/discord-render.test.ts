@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import {
   LIMITS,
@@ -17,7 +18,7 @@ import {
   truncate,
   type DiscordMessage,
 } from '../adapters/discord/render.js';
-import type { Digest, DigestItem, DigestLink, SubscriptionView } from '../src/types.js';
+import type { Digest, DigestItem, DigestLink } from '../src/types.js';
 import { validateMessage } from './helpers/fake-discord.js';
 
 let counter = 0;
@@ -266,21 +267,7 @@ describe('other renderers', () => {
   });
 
   it('lists subscriptions with their next delivery, and flags paused ones', () => {
-    const view = (topic: string, active: boolean): SubscriptionView => ({
-      subscription: {
-        id: 1,
-        target: { platform: 'discord', chatId: '1' },
-        topic,
-        topicKey: topic.toLowerCase(),
-        time: '08:00',
-        timezone: 'Europe/Kyiv',
-        active,
-        nextDueAt: '2026-11-27T06:00:00.000Z',
-        createdAt: '2026-11-25T00:00:00.000Z',
-      },
-      nextDelivery: '2026-11-27T06:00:00.000Z',
-      nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',
-    });
+    const view = (topic: string, active: boolean) => makeSubscriptionView(topic, { active, platform: 'discord' });
     const msg = renderSubscriptions([view('AI', true), view('Space', false)], 'channel');
     const text = msg.embeds[0]!.description!;
     expect(msg.embeds[0]!.title).toBe('Daily digests in this channel');

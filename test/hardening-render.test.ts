@@ -1,11 +1,12 @@
 import fc from 'fast-check';
+import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
 import { parseSeedFile } from '../src/ingest.js';
 import { openStore } from '../src/sqlite-store.js';
-import type { CommandError, DigestItem, SubscriptionView } from '../src/types.js';
+import type { CommandError, DigestItem } from '../src/types.js';
 import {
   anyUrl,
   bloatingText,
@@ -52,23 +53,7 @@ function expectDiscordOk(messages: discord.DiscordMessage[]): void {
   for (const msg of messages) expect(discordProblems(msg), JSON.stringify(msg).slice(0, 300)).toEqual([]);
 }
 
-function view(topicName: string, active = true): SubscriptionView {
-  return {
-    subscription: {
-      id: 1,
-      target: { platform: 'telegram', chatId: '1' },
-      topic: topicName,
-      topicKey: topicName.toLowerCase(),
-      time: '08:00',
-      timezone: 'Europe/Kyiv',
-      active,
-      nextDueAt: '2026-11-27T06:00:00.000Z',
-      createdAt: '2026-11-26T06:00:00.000Z',
-    },
-    nextDelivery: '2026-11-27T06:00:00.000Z',
-    nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',
-  };
-}
+const view = (topicName: string, active = true) => makeSubscriptionView(topicName, { active });
 
 describe('the checks themselves', () => {
   it('catch what the platforms would refuse or what would be unsafe', () => {

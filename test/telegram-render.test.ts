@@ -1,3 +1,4 @@
+import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -11,7 +12,7 @@ import {
   renderUnsubscribed,
 } from '../adapters/telegram/render.js';
 import { cutText, pack } from '../adapters/telegram/html.js';
-import type { Digest, DigestItem, DigestLink, SubscriptionView } from '../src/types.js';
+import type { Digest, DigestItem, DigestLink } from '../src/types.js';
 import { parseTelegramHtml } from './helpers/fake-telegram.js';
 
 let n = 0;
@@ -236,21 +237,7 @@ describe('other messages', () => {
   });
 
   it('lists subscriptions with their next local delivery, and marks paused ones', () => {
-    const view = (topic: string, active: boolean): SubscriptionView => ({
-      subscription: {
-        id: 1,
-        target: { platform: 'telegram', chatId: '1' },
-        topic,
-        topicKey: topic.toLowerCase(),
-        time: '08:00',
-        timezone: 'Europe/Kyiv',
-        active,
-        nextDueAt: '2026-11-27T06:00:00.000Z',
-        createdAt: '2026-11-26T06:00:00.000Z',
-      },
-      nextDelivery: '2026-11-27T06:00:00.000Z',
-      nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',
-    });
+    const view = (topic: string, active: boolean) => makeSubscriptionView(topic, { active });
     const [text] = expectValid(renderSubscriptions([view('AI', true), view('<Space>', false)]));
     expect(text).toContain('• AI — daily at 08:00 (Europe/Kyiv) · next: Fri 27 Nov, 08:00 (Europe/Kyiv)');
     expect(text).toContain('• <Space> — daily at 08:00 (Europe/Kyiv) · paused');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Article, RelatedArticle } from '../../src/model.js';
+import type { Article, RelatedArticle, Target } from '../../src/model.js';
+import type { SubscriptionView } from '../../src/types.js';
 
 let counter = 0;
 
@@ -42,5 +43,27 @@ export function makeRelated(overrides: Partial<RelatedArticle> = {}): RelatedArt
     provider: { name: `Related ${counter % 5}`, domain: `related${counter % 5}.example.org` },
     quality: 50,
     ...overrides,
+  };
+}
+
+/** A subscription as /subscriptions shows it: 08:00 Europe/Kyiv, next delivery on 27 Nov. */
+export function makeSubscriptionView(
+  topic: string,
+  options: { active?: boolean; platform?: Target['platform'] } = {},
+): SubscriptionView {
+  return {
+    subscription: {
+      id: 1,
+      target: { platform: options.platform ?? 'telegram', chatId: '1' },
+      topic,
+      topicKey: topic.toLowerCase(),
+      time: '08:00',
+      timezone: 'Europe/Kyiv',
+      active: options.active ?? true,
+      nextDueAt: '2026-11-27T06:00:00.000Z',
+      createdAt: '2026-11-26T06:00:00.000Z',
+    },
+    nextDelivery: '2026-11-27T06:00:00.000Z',
+    nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',
   };
 }
