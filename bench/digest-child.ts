@@ -1,0 +1,159 @@
+// Runs in its own process (spawned by digest-bench.ts), so that the memory measured is that of a
+// process serving /news from a store, not of the one that generated the corpus.
+//   node --import tsx bench/digest-child.ts '{"mode":"build",...}' | '{"mode":"serve",...}'
+// Prints one JSON line with the result on stdout.
+import { statSync } from 'node:fs';
+import { Newsbrief } from '../src/app.js';
+import type { Article } from '../src/model.js';
+import { openStore } from '../src/sqlite-store.js';
+import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
+import { percentile } from './report.js';
+
+export interface BuildRequest {
+  mode: 'build';
+  db: string;
+  size: number;
+  seed: number;
+  batch: number;
+}
+
+export interface BuildResult {
+  articles: number;
+  totalMs: number;
+  /** Time inside store.upsertArticles only (the rest is generating the articles). */
+  insertMs: number;
+  dbBytes: number;
+}
+
+export interface ServeRequest {
+  mode: 'serve';
+  db: string;
+  /** Timed queries per kind (ad-hoc /news, and digests with ~50 already-sent ids excluded). */
+  queries: number;
+  warmup: number;
+  seed: number;
+}
+
+export interface LatencySummary {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface ServeResult {
+  articles: number;
+  topics: number;
+  /** First /news after opening: builds the topic index from the store. */
+  coldMs: number;
+  news: LatencySummary;
+  excluding: LatencySummary;
+  /** The topic with the most articles, queried alone (with the sent ids excluded): the worst case. */
+  biggest: LatencySummary & { topic: string; articles: number };
+  /** Resident memory after opening the store and running every query. */
+  rss: number;
+  /** Resident memory before the store was opened: node, tsx and the loaded modules. */
+  rssAtStart: number;
+  heapUsed: number;
+  plans: Record<string, string[]>;
+}
+
+function build(req: BuildRequest): BuildResult {
+  const store = openStore(req.db);
+  const started = process.hrtime.bigint();
+  let insertNs = 0n;
+  let batch: Article[] = [];
+  let articles = 0;
+  const flush = () => {
+    const t = process.hrtime.bigint();
+    store.upsertArticles(batch);
+    insertNs += process.hrtime.bigint() - t;
+    articles += batch.length;
+    batch = [];
+  };
+  for (const seed of generateCorpus({ size: req.size, seed: req.seed })) {
+    batch.push(toArticle(seed));
+    if (batch.length >= req.batch) flush();
+  }
+  flush();
+  const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+  store.db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  return { articles, totalMs, insertMs: Number(insertNs) / 1e6, dbBytes: statSync(req.db).size };
+}
+
+function serve(req: ServeRequest): ServeResult {
+  const rssAtStart = process.memoryUsage().rss;
+  const store = openStore(req.db);
+  const app = new Newsbrief({ store, clock: () => CORPUS_END });
+  const rng = new Rng(req.seed);
+
+  const coldStart = process.hrtime.bigint();
+  const cold = app.news('AI');
+  const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
+  if (!cold.ok) throw new Error(`serve: /news AI failed: ${cold.message}`);
+
+  const topics = app.listTopics();
+  // What people type: the display name, or a lower-case one.
+  const spellings = topics.flatMap((t) => [t.name, t.name.toLowerCase()]);
+  // A daily subscriber has already been sent the best articles of the topic: those are the ones excluded.
+  const sent = new Map(
+    topics.map((t) => [
+      t.name,
+      new Set(store.candidates({ topicKeys: [t.key], limit: 50 }).map((c) => c.article.id)),
+    ]),
+  );
+
+  const run = (count: number, exclude: boolean, only?: string): number[] => {
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const topic = only ?? rng.pick(spellings);
+      const excludeIds = exclude ? sent.get(topics.find((t) => t.name.toLowerCase() === topic.toLowerCase())!.name) : undefined;
+      const start = process.hrtime.bigint();
+      const result = app.news(topic, { count: 5, excludeIds });
+      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (!result.ok || result.digest.items.length === 0) throw new Error(`serve: /news ${topic} gave no digest`);
+    }
+    return samples;
+  };
+  run(req.warmup, false);
+  run(req.warmup, true);
+  const news = run(req.queries, false);
+  const excluding = run(req.queries, true);
+  const top = topics[0]!;
+  const biggest = { ...summarize(run(Math.ceil(req.queries / 4), true, top.name)), topic: top.name, articles: top.count };
+
+  const explain = (sql: string, ...params: unknown[]) =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+  const plans = {
+    candidates: explain(
+      'SELECT a.id, a.doc FROM article_topics t JOIN articles a ON a.id = t.article_id WHERE t.topic_key = ? ORDER BY t.rank_key DESC',
+      top.key,
+    ),
+    topicMatchCount: explain('SELECT count(*) AS n FROM article_topics WHERE topic_key = ?', top.key),
+  };
+
+  const memory = process.memoryUsage();
+  const result: ServeResult = {
+    articles: store.articleCount(),
+    topics: topics.length,
+    coldMs,
+    news: summarize(news),
+    excluding: summarize(excluding),
+    biggest,
+    rss: memory.rss,
+    rssAtStart,
+    heapUsed: memory.heapUsed,
+    plans,
+  };
+  store.close();
+  return result;
+}
+
+function summarize(samples: number[]): LatencySummary {
+  return { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
+}
+
+const request = JSON.parse(process.argv[2] ?? '{}') as BuildRequest | ServeRequest;
+const output = request.mode === 'build' ? build(request) : serve(request);
+process.stdout.write(`${JSON.stringify(output)}\n`);
