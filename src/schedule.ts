@@ -14,8 +14,12 @@ export const SCHEDULE = {
   GRACE_MS: 6 * 60 * 60 * 1000,
   /** A shorter grace is raised to this, so an ordinary late tick never skips a slot. */
   MIN_GRACE_MS: 5 * 60 * 1000,
-  /** Parallel sends per platform; the deliverer paces them against the platform's limits. */
-  CONCURRENCY: 4,
+  /**
+   * Parallel sends per platform; the deliverer paces them against the platform's limits. Telegram allows
+   * one message a second per chat, so each chat's digest holds a worker for a second or more: 16 workers
+   * keep the 30 messages/s overall limit busy.
+   */
+  CONCURRENCY: 16,
   /** Tries per slot for transient failures (one per tick) before the slot is given up. */
   MAX_ATTEMPTS: 5,
   /** Due subscriptions fetched per store query. */
@@ -191,45 +195,42 @@ export class DigestScheduler {
     const now = this.clock();
     const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0 };
     const run: RunState = { now, report, migrated: new Map(), deactivated: new Set() };
-    // Subscriptions held back (transient failure, no deliverer) stay due; asking for that many more
-    // rows each time keeps the next page full of ones this tick has not looked at yet.
+    // Each platform pages through its own due subscriptions, so a slow platform never idles a fast one.
+    await Promise.all([...this.deliverers.keys()].map((platform) => this.runPlatform(platform, run)));
+    for (const sub of this.store.dueSubscriptions(now, SCHEDULE.PAGE_SIZE)) {
+      if (!this.deliverers.has(sub.target.platform)) this.warnNoDeliverer(sub.target.platform);
+    }
+    return report;
+  }
+
+  private async runPlatform(platform: Target['platform'], run: RunState): Promise<void> {
+    // Subscriptions held back (transient failure) stay due; asking for that many more rows each time
+    // keeps the next page full of ones this tick has not looked at yet.
     const seen = new Set<number>();
     while (!this.draining) {
       const page = this.store
-        .dueSubscriptions(now, SCHEDULE.PAGE_SIZE + seen.size)
+        .dueSubscriptions(run.now, SCHEDULE.PAGE_SIZE + seen.size, platform)
         .filter((sub) => !seen.has(sub.id));
       if (page.length === 0) break;
       for (const sub of page) seen.add(sub.id);
       await this.runPage(page, run);
     }
-    return report;
   }
 
   private async runPage(page: Subscription[], run: RunState): Promise<void> {
-    // One queue per platform so a slow platform never holds up another; one chat's subscriptions
-    // run one after another so two digests for it never pick the same article.
-    const queues = new Map<Target['platform'], Map<string, Subscription[]>>();
+    // One chat's subscriptions run one after another so two digests for it never pick the same article.
+    const byTarget = new Map<string, Subscription[]>();
     for (const sub of page) {
-      if (!this.deliverers.has(sub.target.platform)) {
-        this.warnNoDeliverer(sub.target.platform);
-        continue;
-      }
-      const byTarget = queues.get(sub.target.platform) ?? new Map<string, Subscription[]>();
-      queues.set(sub.target.platform, byTarget);
       const key = targetKey(sub.target);
       byTarget.set(key, [...(byTarget.get(key) ?? []), sub]);
     }
-    await Promise.all(
-      [...queues.values()].map((byTarget) =>
-        eachLimited([...byTarget.values()], this.concurrency, async (subs) => {
-          for (const sub of subs) {
-            if (this.draining) return;
-            run.report.due++;
-            await this.processSafely(sub, run);
-          }
-        }),
-      ),
-    );
+    await eachLimited([...byTarget.values()], this.concurrency, async (subs) => {
+      for (const sub of subs) {
+        if (this.draining) return;
+        run.report.due++;
+        await this.processSafely(sub, run);
+      }
+    });
   }
 
   private async processSafely(sub: Subscription, run: RunState): Promise<void> {

@@ -338,8 +338,9 @@ export class SqliteStore implements Store {
     this.stmts.setTimezone.run(targetKey(target), timezone);
   }
 
-  dueSubscriptions(now: Date, limit: number): Subscription[] {
-    return (this.stmts.due.all(now.getTime(), limit) as SubscriptionRow[]).map(toSubscription);
+  dueSubscriptions(now: Date, limit: number, platform?: Target['platform']): Subscription[] {
+    const rows = platform === undefined ? this.stmts.due.all(now.getTime(), limit) : this.stmts.duePlatform.all(now.getTime(), platform, limit);
+    return (rows as SubscriptionRow[]).map(toSubscription);
   }
 
   setNextDue(subscriptionId: number, nextDueAt: string): void {
@@ -467,6 +468,9 @@ function prepare(db: Database.Database) {
       'INSERT INTO chat_settings (target, timezone) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET timezone = excluded.timezone',
     ),
     due: db.prepare('SELECT * FROM subscriptions WHERE active = 1 AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?'),
+    duePlatform: db.prepare(
+      'SELECT * FROM subscriptions WHERE active = 1 AND next_due_at <= ? AND platform = ? ORDER BY next_due_at, id LIMIT ?',
+    ),
     setNextDue: db.prepare('UPDATE subscriptions SET next_due_at = ? WHERE id = ?'),
     getDelivery: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? AND slot = ?'),
     upsertDelivery: db.prepare(

@@ -94,8 +94,8 @@ export interface Store {
   setTimezone(target: Target, timezone: string): void;
 
   // Schedule and delivery log
-  /** Active subscriptions whose next due instant is at or before `now`, earliest first. */
-  dueSubscriptions(now: Date, limit: number): Subscription[];
+  /** Active subscriptions whose next due instant is at or before `now`, earliest first; optionally one platform's. */
+  dueSubscriptions(now: Date, limit: number, platform?: Target['platform']): Subscription[];
   setNextDue(subscriptionId: number, nextDueAt: string): void;
   getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined;
   /** Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. */

@@ -29,7 +29,7 @@ describe('pacing', () => {
   });
 
   it('does not make different chats wait for each other', async () => {
-    const pacer = new Pacer({ chatGapMs: 300 });
+    const pacer = new Pacer({ chatGapMs: 300, globalGapMs: 0 });
     const { sent, prev } = recorder();
     const started = Date.now();
     await Promise.all([1, 2, 3, 4, 5].map((chat) => call(pacer, prev, 'sendMessage', chat)));
@@ -51,6 +51,13 @@ describe('pacing', () => {
     await Promise.all(Array.from({ length: 8 }, (_, i) => call(pacer, prev, 'sendMessage', i + 1)));
     const sorted = sent.map((s) => s.at).sort((a, b) => a - b);
     expect(sorted[4]! - sorted[0]!).toBeGreaterThanOrEqual(240);
+  });
+
+  it('spreads messages to different chats evenly instead of sending them in a burst', async () => {
+    const pacer = new Pacer({ chatGapMs: 0, globalGapMs: 40 });
+    const { sent, prev } = recorder();
+    await Promise.all([1, 2, 3, 4, 5].map((chat) => call(pacer, prev, 'sendMessage', chat)));
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(35);
   });
 
   it('leaves calls that send nothing alone', async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Bot, type BotError, type Transformer } from 'grammy';
 import { autoRetry } from '@grammyjs/auto-retry';
 import type { Newsbrief } from '../../src/app.js';
@@ -66,6 +67,8 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   const bot = new Bot(options.token, { client: { apiRoot, timeoutSeconds: requestTimeoutSeconds } });
 
   const stopping = new AbortController();
+  // Every paced send listens for the stop signal; a busy fan-out has dozens waiting at once.
+  setMaxListeners(0, stopping.signal);
   const pacer = new Pacer(options.pacing);
   // Installed innermost first: a retried call is paced again, and every wait ends when the bot stops.
   bot.api.config.use(pacer.transformer);
