@@ -165,17 +165,41 @@ describe('Discord deliverer', () => {
 });
 
 describe('Pacer', () => {
-  it('spaces calls made at the same moment evenly', async () => {
-    let now = 1000;
-    const waits: number[] = [];
-    const pacer = new Pacer(40, () => now, async (ms) => {
-      waits.push(ms);
-    });
-    await Promise.all([pacer.wait(), pacer.wait(), pacer.wait(), pacer.wait()]);
-    expect(waits).toEqual([25, 50, 75]);
-    now += 1000;
+  /** Starts `n` callers at once and returns when each was let through. */
+  async function starts(pacer: Pacer, n: number, stallMs = 0): Promise<number[]> {
+    // The first slot is taken up front, so every caller below has to wait for its turn.
     await pacer.wait();
-    expect(waits).toHaveLength(3);
+    const times: number[] = [performance.now()];
+    const all = Array.from({ length: n }, async () => {
+      await pacer.wait();
+      times.push(performance.now());
+    });
+    if (stallMs > 0) {
+      const until = performance.now() + stallMs;
+      while (performance.now() < until); // a blocked event loop, as a long synchronous task causes
+    }
+    await Promise.all(all);
+    return times.sort((a, b) => a - b);
+  }
+
+  it('spaces calls made at the same moment evenly', async () => {
+    const times = await starts(new Pacer(100), 5);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(48);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(9);
+  });
+
+  it('does not release a burst after the event loop was blocked', async () => {
+    const times = await starts(new Pacer(100), 5, 120);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(9);
+  });
+
+  it('lets a caller through at once when the pacer has been idle', async () => {
+    const pacer = new Pacer(10);
+    await pacer.wait();
+    await new Promise((r) => setTimeout(r, 120));
+    const before = performance.now();
+    await pacer.wait();
+    expect(performance.now() - before).toBeLessThan(20);
   });
 });
 

@@ -18,9 +18,15 @@ export class Pacer {
 
   /** Resolves when the caller may make its next call. */
   async wait(): Promise<void> {
-    const now = this.now();
-    const at = Math.max(now, this.nextAt);
-    this.nextAt = at + this.intervalMs;
-    if (at > now) await this.sleep(at - now);
+    // A slot is taken only when it has come: callers woken together after a stalled event loop go
+    // one interval apart again instead of all at once (a burst the platform would answer with 429).
+    for (;;) {
+      const now = this.now();
+      if (now >= this.nextAt) {
+        this.nextAt = now + this.intervalMs;
+        return;
+      }
+      await this.sleep(this.nextAt - now);
+    }
   }
 }
