@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, promises as fsp, type Dirent } from 'node:fs';
+import fs, { constants as fsConstants, promises as fsp, type Dirent } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import matter from 'gray-matter';
 import { SeedFrontMatterSchema, impossibleDateParts, safeHttpUrl, plainText, type Article, type Image, type Provider, type RelatedArticle, type SeedFrontMatter } from './model.js';
 import type { SeedFileRecord, Store } from './store.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ParsePool } from './parse-pool.js';
 
 export interface IngestOptions {
   /** Called with (files handled, files found) at most every ~100 files and once at the end. */
@@ -14,6 +16,13 @@ export interface IngestOptions {
   maxFileBytes?: number;
   /** A folder with more seed files than this is refused (ingest throws). Default: no limit. */
   maxFiles?: number;
+  /**
+   * Worker threads that parse and validate files when a run has at least 200 to parse.
+   * Default `os.availableParallelism()`; 0 parses everything on the calling thread.
+   */
+  workers?: number;
+  /** On workers, a file whose parse takes longer is rejected and its worker replaced. Default 5 s. */
+  parseTimeLimitMs?: number;
   logger?: Logger;
 }
 
@@ -44,8 +53,14 @@ export interface IngestReport {
 export type ParseResult = { ok: true; article: Article } | { ok: false; field?: string; reason: string };
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
+/** Below this many files to parse, starting workers costs more than it saves. */
+export const WORKER_THRESHOLD = 200;
 const BATCH_SIZE = 500;
-const READ_CONCURRENCY = 16;
+// Files read ahead and waiting on a worker: enough to keep the workers busy while a batch is written.
+const PARSE_WINDOW = 1024;
+// The worker module beside this one: ingest-worker.ts under tsx and vitest, .js if ever compiled.
+const WORKER_URL = new URL(`./ingest-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 const PROGRESS_EVERY = 100;
 const SEED_EXTENSION = /\.(md|txt)$/i;
 
@@ -381,11 +396,16 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
  * Reads every seed file (`.md`, `.txt`, any depth) under `dir` into the store, incrementally: files whose
  * bytes are unchanged since the last run are skipped, so re-ingesting an unchanged folder writes nothing.
  * Bad files become rejections in the report; only a missing folder (or one over `maxFiles`) throws.
+ *
+ * Files are read and hashed on this thread; once a run has `WORKER_THRESHOLD` files to parse, parsing
+ * and validation move to worker threads while this thread writes the results in path order, so the
+ * report and the stored articles are the same whichever worker finishes first.
  */
 export async function ingestDirectory(dir: string, store: Store, options: IngestOptions = {}): Promise<IngestReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const workers = options.workers ?? os.availableParallelism();
   const root = path.resolve(dir);
   await assertFolder(root);
 
@@ -423,54 +443,119 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     logger.debug({ ...rejection }, 'seed file rejected');
   };
 
-  let done = 0;
-  for (let i = 0; i < files.length; i += READ_CONCURRENCY) {
-    const chunk = files.slice(i, i + READ_CONCURRENCY);
-    const loaded = await Promise.all(chunk.map((source) => readSeedFile(root, source, maxFileBytes)));
-    chunk.forEach((source, j) => {
-      const file = loaded[j]!;
-      if (!file.ok) {
-        reject({ file: source, reason: file.reason });
-        return;
-      }
-      const hash = sha256(file.bytes);
-      const prev = previous.get(source);
-      if (prev && prev.articleId !== null && prev.contentHash === hash) {
-        if (claimed.has(prev.articleId)) {
-          report.duplicates++;
-          // Re-parsed from now on, so it takes over the URL if the file that won is removed.
-          record(source, hash, null);
-        } else {
-          claimed.set(prev.articleId, source);
-          report.unchanged++;
-        }
-        return;
-      }
-      const parsed = parseSeedFile(source, file.bytes);
-      if (!parsed.ok) {
-        reject({ file: source, ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason });
-        // The old article, if any, stays: a file that turns bad must not lose what was stored.
-        record(source, hash, null);
-        return;
-      }
-      const article = parsed.article;
-      const winner = claimed.get(article.id);
-      if (winner !== undefined) {
-        report.duplicates++;
-        logger.debug({ file: source, sameAs: winner, url: article.url }, 'duplicate seed file skipped');
-        record(source, hash, null);
-        return;
-      }
-      claimed.set(article.id, source);
-      articles.push(article);
-      record(source, hash, article.id);
-      if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
-    });
-    const before = done;
-    done += chunk.length;
-    if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {
-      options.onProgress?.(done, total);
+  /** Uses one file's outcome. Called in path order: the first file to claim a URL keeps it. */
+  const apply = (slot: Slot) => {
+    if (slot.kind === 'unreadable') {
+      reject({ file: slot.source, reason: slot.reason });
+      return;
     }
+    const { source, hash } = slot;
+    if (slot.kind === 'unchanged') {
+      if (claimed.has(slot.articleId)) {
+        report.duplicates++;
+        // Re-parsed from now on, so it takes over the URL if the file that won is removed.
+        record(source, hash, null);
+      } else {
+        claimed.set(slot.articleId, source);
+        report.unchanged++;
+      }
+      return;
+    }
+    const parsed = slot.outcome!;
+    if (!parsed.ok) {
+      reject({ file: source, ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason });
+      // The old article, if any, stays: a file that turns bad must not lose what was stored.
+      record(source, hash, null);
+      return;
+    }
+    const article = parsed.article;
+    const winner = claimed.get(article.id);
+    if (winner !== undefined) {
+      report.duplicates++;
+      logger.debug({ file: source, sameAs: winner, url: article.url }, 'duplicate seed file skipped');
+      record(source, hash, null);
+      return;
+    }
+    claimed.set(article.id, source);
+    articles.push(article);
+    record(source, hash, article.id);
+    if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
+  };
+
+  // Files in path order, from the first not yet applied; parse outcomes may arrive out of order.
+  const queue: Slot[] = [];
+  let head = 0;
+  // Files to parse seen before the run knows whether it is worth starting workers.
+  let held: ParseSlot[] = [];
+  let pool: ParsePool | undefined;
+  let inThread = workers < 1;
+  let inFlight = 0;
+  let done = 0;
+
+  const dispatch = (slot: ParseSlot) => {
+    const bytes = slot.bytes!;
+    slot.bytes = undefined;
+    if (!pool) {
+      slot.outcome = parseSeedFile(slot.source, bytes);
+      return;
+    }
+    inFlight++;
+    slot.pending = pool.parse(slot.source, bytes).then((outcome) => {
+      inFlight--;
+      slot.outcome = outcome;
+    });
+  };
+
+  /** Applies the files at the head of the queue whose outcome is known; waits for one only when asked to. */
+  const drain = async (wait: (inFlight: number) => boolean) => {
+    while (head < queue.length) {
+      const slot = queue[head]!;
+      if (slot.kind === 'parse' && slot.outcome === undefined) {
+        if (slot.pending === undefined || !wait(inFlight)) return;
+        await slot.pending;
+      }
+      apply(slot);
+      queue[head++] = undefined as unknown as Slot;
+      const before = done++;
+      if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {
+        options.onProgress?.(done, total);
+      }
+    }
+    queue.length = 0;
+    head = 0;
+  };
+
+  try {
+    for (const source of files) {
+      const slot = readSlot(root, source, maxFileBytes, previous);
+      queue.push(slot);
+      if (slot.kind === 'parse') {
+        if (pool || inThread) {
+          dispatch(slot);
+        } else {
+          held.push(slot);
+          if (held.length >= WORKER_THRESHOLD) {
+            pool = new ParsePool({
+              size: workers,
+              timeLimitMs: options.parseTimeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS,
+              workerUrl: WORKER_URL,
+              fallback: parseSeedFile,
+              logger,
+            });
+            logger.debug({ workers }, 'parsing seed files on worker threads');
+            held.forEach(dispatch);
+            held = [];
+          }
+        }
+      }
+      // Read ahead while the workers are busy, but never more than a window of files.
+      await drain((n) => n >= PARSE_WINDOW);
+    }
+    // Too few files to parse for workers to pay off.
+    held.forEach(dispatch);
+    await drain(() => true);
+  } finally {
+    await pool?.close();
   }
   flush();
   options.onProgress?.(total, total);
@@ -481,6 +566,33 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     'seed folder ingested',
   );
   return { ...report, rejected, durationMs };
+}
+
+/** One listed file on its way through ingest. */
+type Slot =
+  | { kind: 'unreadable'; source: string; reason: string }
+  | { kind: 'unchanged'; source: string; hash: string; articleId: string }
+  | ParseSlot;
+interface ParseSlot {
+  kind: 'parse';
+  source: string;
+  hash: string;
+  /** Until handed to the parser. */
+  bytes: Buffer | undefined;
+  pending?: Promise<void>;
+  outcome?: ParseResult;
+}
+
+/** Reads and hashes one file: it is unreadable, unchanged since the last run, or to be parsed. */
+function readSlot(root: string, source: string, maxBytes: number, previous: Map<string, SeedFileRecord>): Slot {
+  const file = readSeedFile(root, source, maxBytes);
+  if (!file.ok) return { kind: 'unreadable', source, reason: file.reason };
+  const hash = sha256(file.bytes);
+  const prev = previous.get(source);
+  if (prev && prev.articleId !== null && prev.contentHash === hash) {
+    return { kind: 'unchanged', source, hash, articleId: prev.articleId };
+  }
+  return { kind: 'parse', source, hash, bytes: file.bytes };
 }
 
 async function assertFolder(root: string): Promise<void> {
@@ -527,20 +639,25 @@ async function listSeedFiles(root: string, rejected: Rejection[], maxFiles?: num
 
 type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
 
-async function readSeedFile(root: string, source: string, maxBytes: number): Promise<ReadResult> {
-  // O_NOFOLLOW: the file may have been swapped for a link since it was listed. O_NONBLOCK: or for a FIFO.
-  const flags = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
-  let handle: fsp.FileHandle | undefined;
+// O_NOFOLLOW: the file may have been swapped for a link since it was listed. O_NONBLOCK: or for a FIFO.
+const READ_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
+
+/**
+ * Synchronous on purpose: a seed file is a few KB from the page cache, and four thread-pool round trips
+ * per file (open, stat, read, close) cost more than the reads themselves.
+ */
+function readSeedFile(root: string, source: string, maxBytes: number): ReadResult {
+  let fd: number | undefined;
   try {
-    handle = await fsp.open(path.join(root, source), flags);
-    const stats = await handle.stat();
+    fd = fs.openSync(path.join(root, source), READ_FLAGS);
+    const stats = fs.fstatSync(fd);
     if (!stats.isFile()) return { ok: false, reason: 'not a regular file' };
     if (stats.size > maxBytes) return { ok: false, reason: `file is larger than ${maxBytes} bytes (${stats.size} bytes)` };
     // Read at most one byte past the limit, in case the file grew after stat.
     const buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
     while (length < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      const bytesRead = fs.readSync(fd, buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
     }
@@ -551,6 +668,6 @@ async function readSeedFile(root: string, source: string, maxBytes: number): Pro
     if (code === 'ELOOP') return { ok: false, reason: 'could not read: is a symbolic link' };
     return { ok: false, reason: `could not read: ${firstLine(errorMessage(error)).replace(root + path.sep, '')}` };
   } finally {
-    await handle?.close();
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }

@@ -461,8 +461,8 @@ describe('ingestDirectory', () => {
 
   it('reports a file that vanishes between listing and reading, and goes on', async () => {
     writeSeeds(dir, { 'a.md': seedText(), 'gone.md': seedText(), 'z.md': seedText() });
-    const open = fs.promises.open;
-    vi.spyOn(fs.promises, 'open').mockImplementation(async (file, ...rest) => {
+    const open = fs.openSync;
+    vi.spyOn(fs, 'openSync').mockImplementation((file, ...rest) => {
       if (String(file).endsWith('gone.md')) unlinkSync(String(file));
       return open(file, ...rest);
     });

@@ -23,7 +23,10 @@ export class Pacer {
     for (;;) {
       const now = this.now();
       if (now >= this.nextAt) {
-        this.nextAt = now + this.intervalMs;
+        // Keep to the schedule through ordinary timer lateness (else the rate drifts down), but after a
+        // longer stall start afresh from now rather than catch up.
+        const late = now - this.nextAt;
+        this.nextAt = (late < this.intervalMs ? this.nextAt : now) + this.intervalMs;
         return;
       }
       await this.sleep(this.nextAt - now);
