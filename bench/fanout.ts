@@ -40,7 +40,7 @@ export interface FanoutTuning {
   schedulerPerPlatform: boolean;
 }
 
-/** The deployment settings docs/benchmarks.md proposes; the full run measures them next to the defaults. */
+/** The shipped settings, spelled out: the base that `--tuning '{…}'` experiments change. */
 export const PROPOSED_TUNING: FanoutTuning = {
   concurrency: 16,
   discordPostsPerSecond: 46,
