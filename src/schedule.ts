@@ -7,7 +7,7 @@ import { silentLogger } from './logger.js';
 import type { Subscription, Target } from './model.js';
 import type { DeliveryRecord, Store } from './store.js';
 import { targetKey } from './store.js';
-import type { Deliverer, DeliveryOutcome, Digest } from './types.js';
+import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from './types.js';
 
 export const SCHEDULE = {
   /** Missed slots younger than this are still delivered after a restart; older ones are skipped. */
@@ -295,17 +295,25 @@ export class DigestScheduler {
       return following;
     }
 
-    // The intent is durable before the platform is asked, so a crash from here on is visible.
-    this.record(sub, slot, 'sending', articleIds, previousAttempts > 0 ? `attempt ${previousAttempts + 1}` : null);
+    // The send becomes durable as "in flight" the moment the platform is about to be asked (after the
+    // adapter's pacing wait), so a crash while still waiting for a slot leaves it to be sent on restart.
+    let inFlight = false;
+    const hooks = {
+      onSending: () => {
+        if (inFlight) return;
+        inFlight = true;
+        this.record(sub, slot, 'sending', articleIds, previousAttempts > 0 ? `attempt ${previousAttempts + 1}` : null);
+      },
+    };
     let target = sub.target;
-    let outcome = await this.deliver(target, digest.digest);
+    let outcome = await this.deliver(target, digest.digest, hooks);
     if (!outcome.ok && outcome.migrateTo) {
       const to = outcome.migrateTo;
       this.store.migrateTarget(target, to);
       run.migrated.set(targetKey(target), to);
       this.logger.info({ from: targetKey(target), to: targetKey(to) }, 'chat moved; subscriptions follow it');
       target = to;
-      outcome = await this.deliver(target, digest.digest);
+      outcome = await this.deliver(target, digest.digest, hooks);
     }
     const delivered = { ...sub, target };
 
@@ -381,11 +389,11 @@ export class DigestScheduler {
     return result;
   }
 
-  private async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+  private async deliver(target: Target, digest: Digest, hooks: DeliverHooks): Promise<DeliveryOutcome> {
     const deliverer = this.deliverers.get(target.platform);
     if (!deliverer) return { ok: false, permanent: false, reason: `no deliverer for ${target.platform}` };
     try {
-      return await deliverer.deliver(target, digest);
+      return await deliverer.deliver(target, digest, hooks);
     } catch (error) {
       // Deliverers report platform errors as outcomes; a throw is a bug, retried like a transient error.
       this.logger.error({ err: error, target: targetKey(target) }, 'deliverer threw instead of returning an outcome');

@@ -108,11 +108,22 @@ export type DeliveryOutcome =
       migrateTo?: Target;
     };
 
+/** What the scheduler wants to hear from a deliverer while it works. */
+export interface DeliverHooks {
+  /**
+   * Called right before the digest's first request leaves for the platform, after any pacing wait.
+   * The scheduler records the send as in flight here: a crash before this point leaves nothing in
+   * flight, so the digest is simply sent after a restart.
+   */
+  onSending?(): void;
+}
+
 /**
  * Implemented by each adapter: sends one digest through the platform's paced, retrying path.
- * Must not throw for platform errors; it reports them as an outcome.
+ * Must not throw for platform errors; it reports them as an outcome. A deliverer that never calls
+ * `hooks.onSending` makes delivery at-least-once across crashes instead of exactly-once.
  */
 export interface Deliverer {
   readonly platform: Target['platform'];
-  deliver(target: Target, digest: Digest): Promise<DeliveryOutcome>;
+  deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome>;
 }

@@ -301,7 +301,8 @@ describe('DigestScheduler: crash and restart', () => {
         let n = 0;
         const deliverer = {
           platform: 'telegram',
-          async deliver(target) {
+          async deliver(target, digest, hooks) {
+            hooks?.onSending?.();
             appendFileSync(${JSON.stringify(received)}, target.chatId + '\\n');
             if (++n === 3) process.kill(process.pid, 'SIGKILL');
             return { ok: true, messages: 1 };
@@ -332,6 +333,27 @@ describe('DigestScheduler: crash and restart', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a digest still waiting for a pacing slot when the process dies is sent after a restart', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    w.addArticles(2);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    // A deliverer stuck in its pacing wait: it never reaches the point of sending.
+    const stuck = { platform: 'telegram' as const, deliver: () => new Promise<never>(() => {}) };
+    const first = new DigestScheduler({ app: w.app, deliverers: [stuck], clock: w.clock.now });
+    w.clock.set('2026-11-26T08:00:00Z');
+    void first.tick();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(w.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')).toBeUndefined();
+
+    // "Restart": a new scheduler on the same database sends it, once.
+    w.clock.set('2026-11-26T08:01:00Z');
+    const restarted = w.scheduler();
+    expect(restarted.recover()).toBe(0);
+    expect(await restarted.tick()).toMatchObject({ due: 1, sent: 1, resumed: 0 });
+    expect(w.telegram.calls).toHaveLength(1);
+    expect(w.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')?.status).toBe('sent');
   });
 
   it('a tick that meets a send left in flight takes it as delivered rather than resending it', async () => {

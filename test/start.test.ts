@@ -91,7 +91,7 @@ describe('npm start with both tokens', () => {
 describe('exactly-once delivery across kill -9', () => {
   it('a restart after kill -9 mid fan-out sends the rest and resends none', async () => {
     const fake = await FakeTelegram.start();
-    const chats = Array.from({ length: 8 }, (_, i) => privateChat(user(7001 + i)));
+    const chats = Array.from({ length: 40 }, (_, i) => privateChat(user(7001 + i)));
     for (const chat of chats) fake.addChat(chat);
     const ws = databaseWithDueSubscriptions(chats.map((c) => ({ platform: 'telegram', chatId: String(c.id) })));
     const env = {

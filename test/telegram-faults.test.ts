@@ -107,6 +107,24 @@ describe('rate limits and server errors', () => {
   });
 });
 
+describe('scheduled delivery and crash safety', () => {
+  it('reports a digest as sending only when the pacer lets it leave', async () => {
+    h = await startTelegramHarness({ articles: articles(), botOptions: { pacing: { chatGapMs: 300 } } });
+    h.fake.addChat(dm);
+    const announced: number[] = [];
+    const hooks = { onSending: () => announced.push(Date.now()) };
+    const first = h.telegram.deliverer.deliver(targetFor(dm), aiDigest(1), hooks);
+    const second = h.telegram.deliverer.deliver(targetFor(dm), aiDigest(1), { onSending: () => announced.push(Date.now()) });
+    await Promise.all([first, second]);
+    const sends = h.fake.callsOf('sendMessage');
+    expect(sends).toHaveLength(2);
+    expect(announced).toHaveLength(2);
+    // The second digest waited its turn in the pacer before it said it was sending.
+    expect(announced[1]! - announced[0]!).toBeGreaterThanOrEqual(280);
+    expect(Math.abs(sends[1]!.at - announced[1]!)).toBeLessThan(100);
+  });
+});
+
 function longArticles() {
   return Array.from({ length: 10 }, (_, i) =>
     makeArticle({

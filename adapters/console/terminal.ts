@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import {
   parseNewsArgs,
   parseSubscribeArgs,
+  type DeliverHooks,
   type Deliverer,
   type Digest,
   type DeliveryOutcome,
@@ -148,7 +149,8 @@ export class Terminal {
   deliverer(): Deliverer {
     return {
       platform: 'console',
-      deliver: async (_target: Target, digest: Digest): Promise<DeliveryOutcome> => {
+      deliver: async (_target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> => {
+        hooks?.onSending?.();
         this.write(`\n${this.style.bold('Your daily digest')}\n${renderDigestText(digest, { style: this.style })}`);
         this.prompt();
         return { ok: true, messages: 1 };

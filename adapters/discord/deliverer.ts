@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../../src/logger.js';
 import type { Target } from '../../src/model.js';
-import type { Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
 import { Pacer } from './pacer.js';
 import { renderDigest } from './render.js';
 
@@ -50,7 +50,7 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
 
   return {
     platform: 'discord',
-    async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+    async deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
       if (target.platform !== 'discord') {
         return { ok: false, permanent: false, reason: `not a Discord target: ${target.platform}` };
       }
@@ -62,6 +62,7 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
       let sent = 0;
       for (const [part, body] of messages.entries()) {
         await pacer.wait();
+        if (part === 0) hooks?.onSending?.();
         try {
           await rest.post(Routes.channelMessages(channelId), {
             body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },

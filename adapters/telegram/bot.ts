@@ -5,7 +5,7 @@ import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Deliverer } from '../../src/types.js';
 import { ChatLifecycle, targetOf } from './chats.js';
-import { TelegramDeliverer } from './deliverer.js';
+import { TelegramDeliverer, announceSending } from './deliverer.js';
 import { classifyFailure } from './failures.js';
 import { registerHandlers } from './handlers.js';
 import { Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
@@ -71,6 +71,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   setMaxListeners(0, stopping.signal);
   const pacer = new Pacer(options.pacing);
   // Installed innermost first: a retried call is paced again, and every wait ends when the bot stops.
+  bot.api.config.use(announceSending);
   bot.api.config.use(pacer.transformer);
   bot.api.config.use(retryTransient(options.retry, stopping.signal));
   bot.api.config.use(

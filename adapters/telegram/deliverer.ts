@@ -1,12 +1,25 @@
-import type { Api } from 'grammy';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Api, Transformer } from 'grammy';
 import type { Target } from '../../src/model.js';
 import type { Store } from '../../src/store.js';
 import type { Logger } from '../../src/logger.js';
-import type { Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
 import { renderDigest } from './render.js';
 import { previewFor, sendHtml } from './send.js';
 import { classifyFailure } from './failures.js';
 import { chatTarget } from './chats.js';
+
+/** The hooks of the delivery a call belongs to, seen by the API transformers below the pacer. */
+const deliveryHooks = new AsyncLocalStorage<DeliverHooks>();
+
+/**
+ * Tells the delivery its request is leaving now. Installed innermost (after pacing), so "sending" is
+ * reported only once the pacer has let the message go, not while it waits for a slot.
+ */
+export const announceSending: Transformer = (prev, method, payload, signal) => {
+  deliveryHooks.getStore()?.onSending?.();
+  return prev(method, payload, signal);
+};
 
 /**
  * Delivers scheduled digests through the bot's own API client, so they share its pacing and retries.
@@ -22,12 +35,12 @@ export class TelegramDeliverer implements Deliverer {
     private readonly logger: Logger,
   ) {}
 
-  async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+  async deliver(target: Target, digest: Digest, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
     const timezone = this.store.getTimezone(target) ?? 'UTC';
     const messages = renderDigest(digest, { timezone });
     let sent = 0;
     try {
-      sent = await sendHtml(this.api, target, messages, { preview: previewFor(digest, messages.length) });
+      sent = await deliveryHooks.run(hooks, () => sendHtml(this.api, target, messages, { preview: previewFor(digest, messages.length) }));
       return { ok: true, messages: sent };
     } catch (error) {
       const failure = classifyFailure(error);

@@ -1,6 +1,6 @@
 import type { Target } from '../../src/model.js';
 import { targetKey } from '../../src/store.js';
-import type { Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
 
 /** One call to deliver(), with what it answered. */
 export interface DeliveryCall {
@@ -80,8 +80,10 @@ export class RecordingDeliverer implements Deliverer {
     for (const wake of waiters) wake();
   }
 
-  async deliver(target: Target, digest: Digest): Promise<DeliveryOutcome> {
+  async deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
     const at = this.clock();
+    // Like a real adapter whose request has just left: a held call is "on the wire".
+    hooks?.onSending?.();
     if (this.holding && (this.holding.only === undefined || this.holding.only === targetKey(target))) {
       if (this.holding.after > 0) this.holding.after--;
       else {
