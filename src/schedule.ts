@@ -142,14 +142,14 @@ export class DigestScheduler {
   }
 
   /**
-   * Settles deliveries left in 'sending' by a crash (or kill -9) between recording the intent and
-   * recording the platform's answer. The message may or may not have reached the chat, and Telegram
-   * offers no idempotency key to ask, so resending risks a duplicate and not resending risks a loss.
-   * We choose not to resend: the slot is recorded as sent, its articles are marked as sent to the
-   * target, and a warning names the subscription and slot. Exactly once holds for every slot not yet
-   * started when the process died (they are sent on restart, none twice); the single send in flight
-   * is at most once. If a Deliverer ever accepts an idempotency key (a Discord message nonce could
-   * serve), resending with the slot as the key would make that one exactly once too; not built.
+   * Settles deliveries left in 'sending' by a crash (or kill -9). A slot is marked 'sending' only when
+   * the adapter reports its first request leaving (after pacing), so such a row means a request was on
+   * the wire: it may or may not have reached the chat, and Telegram offers no idempotency key to ask.
+   * Resending risks a duplicate, not resending a loss; we choose not to resend: the slot is recorded as
+   * sent, its articles as sent to the target, and a warning names the subscription and slot. Every slot
+   * whose request had not left (still building, or queued for a pacing slot) has no such row and is sent
+   * on restart, none twice. Discord posts carry a nonce derived from the digest, so there a resend would
+   * be harmless; the rule is kept the same for both platforms.
    *
    * Returns how many deliveries were settled. tick() applies the same rule to any such row it meets.
    */
