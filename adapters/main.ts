@@ -62,7 +62,7 @@ export async function start(options: StartOptions): Promise<number> {
   // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
   const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
   const logger: Logger & pino.Logger = pino(
-    { level, base: { service: 'newsbrief' }, redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN'] },
+    { level, base: { service: 'newsbrief' }, redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'] },
     pino.destination({ dest: 2, sync: true }),
   );
   logger.info({ config: redactConfig(config) }, 'starting');
@@ -114,7 +114,20 @@ export async function start(options: StartOptions): Promise<number> {
 
     if (config.TELEGRAM_BOT_TOKEN) {
       const { createTelegramBot } = await import('./telegram/index.js');
-      const telegram = createTelegramBot({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, app, logger });
+      const telegram = createTelegramBot({
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        app,
+        logger,
+        webhook: config.TELEGRAM_WEBHOOK_URL
+          ? {
+              url: config.TELEGRAM_WEBHOOK_URL,
+              port: config.TELEGRAM_WEBHOOK_PORT,
+              host: config.TELEGRAM_WEBHOOK_HOST,
+              secret: config.TELEGRAM_WEBHOOK_SECRET,
+            }
+          : undefined,
+      });
       await telegram.start();
       services.push({ name: 'telegram', deliverer: telegram.deliverer, stop: () => telegram.stop() });
       logger.info('telegram bot started');

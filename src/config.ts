@@ -25,6 +25,35 @@ const positive = (fallback: number) =>
     .transform((v) => (v === '' ? fallback : Number(v)))
     .refine((v) => Number.isFinite(v) && v > 0, { message: 'must be a positive number' });
 
+const port = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .transform((v) => (v === '' ? fallback : Number(v)))
+    .refine((v) => Number.isInteger(v) && v >= 1 && v <= 65535, { message: 'must be a port number from 1 to 65535' });
+
+/** The ports the public Bot API server calls webhooks on. */
+const WEBHOOK_PORTS = new Set(['443', '80', '88', '8443']);
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+const webhookUrl = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined))
+  .refine((v) => v === undefined || isHttpUrl(v), {
+    message: 'must be an http(s) URL such as https://bot.example.com/telegram',
+  });
+
 const ConfigSchema = z.object({
   DATABASE_PATH: z.string().trim().min(1).default('./data/newsbrief.db'),
   SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
@@ -39,6 +68,16 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   TELEGRAM_BOT_TOKEN: optionalSecret,
   TELEGRAM_API_ROOT: baseUrl('https://api.telegram.org'),
+  TELEGRAM_WEBHOOK_URL: webhookUrl,
+  TELEGRAM_WEBHOOK_HOST: z
+    .string()
+    .trim()
+    .default('0.0.0.0')
+    .transform((v) => (v === '' ? '0.0.0.0' : v)),
+  TELEGRAM_WEBHOOK_PORT: port(8080),
+  TELEGRAM_WEBHOOK_SECRET: optionalSecret.refine((v) => v === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(v), {
+    message: 'must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram allows no others)',
+  }),
   DISCORD_TOKEN: optionalSecret,
   DISCORD_API_BASE: baseUrl('https://discord.com/api'),
   DISCORD_GUILD_ID: z
@@ -60,6 +99,18 @@ const ConfigSchema = z.object({
     .trim()
     .default('UTC')
     .refine((v) => parseTimezone(v).ok, { message: 'must be an IANA time zone such as Europe/Kyiv or UTC' }),
+}).superRefine((config, ctx) => {
+  // What the public Bot API server refuses at setWebhook, refused here with the variable's name.
+  // (Zod runs this even when a field failed on its own; that failure is already reported.)
+  if (!config.TELEGRAM_WEBHOOK_URL || !isHttpUrl(config.TELEGRAM_WEBHOOK_URL)) return;
+  if (config.TELEGRAM_API_ROOT !== 'https://api.telegram.org') return;
+  const url = new URL(config.TELEGRAM_WEBHOOK_URL);
+  const issue = (message: string) => ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_URL'], message });
+  if (url.protocol !== 'https:') {
+    issue('must be an https URL: Telegram calls webhooks over TLS only (http works with a self-hosted Bot API server)');
+  } else if (!WEBHOOK_PORTS.has(url.port || '443')) {
+    issue('must use port 443, 80, 88 or 8443: the only ones Telegram calls (TELEGRAM_WEBHOOK_PORT, where we listen, may differ)');
+  }
 });
 
 /** Validated settings, parsed once from the environment by an entry point. */
@@ -77,7 +128,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || 'environment';
     const value = env[name];
-    const secret = /TOKEN/.test(name);
+    const secret = /TOKEN|SECRET/.test(name);
     const shown = value === undefined || secret ? '' : ` (got "${value.slice(0, 60)}")`;
     return `  ${name}: ${issue.message}${shown}`;
   });
@@ -90,5 +141,6 @@ export function redactConfig(config: Config): Record<string, unknown> {
     ...config,
     TELEGRAM_BOT_TOKEN: config.TELEGRAM_BOT_TOKEN ? '[set]' : '[not set]',
     DISCORD_TOKEN: config.DISCORD_TOKEN ? '[set]' : '[not set]',
+    TELEGRAM_WEBHOOK_SECRET: config.TELEGRAM_WEBHOOK_SECRET ? '[set]' : '[not set (random for each start)]',
   };
 }

@@ -32,9 +32,55 @@ describe('config', () => {
     }
   });
 
+  it('runs Telegram by long polling unless TELEGRAM_WEBHOOK_URL is set, with webhook defaults for when it is', () => {
+    const defaults = parseConfig({ TELEGRAM_WEBHOOK_URL: '', TELEGRAM_WEBHOOK_SECRET: ' ' });
+    expect(defaults.TELEGRAM_WEBHOOK_URL).toBeUndefined();
+    expect(defaults.TELEGRAM_WEBHOOK_SECRET).toBeUndefined();
+    expect(defaults).toMatchObject({ TELEGRAM_WEBHOOK_HOST: '0.0.0.0', TELEGRAM_WEBHOOK_PORT: 8080 });
+    const config = parseConfig({
+      TELEGRAM_WEBHOOK_URL: 'https://bot.example.com:8443/telegram',
+      TELEGRAM_WEBHOOK_PORT: '3000',
+      TELEGRAM_WEBHOOK_HOST: '127.0.0.1',
+      TELEGRAM_WEBHOOK_SECRET: 'abc_DEF-123',
+    });
+    expect(config).toMatchObject({
+      TELEGRAM_WEBHOOK_URL: 'https://bot.example.com:8443/telegram',
+      TELEGRAM_WEBHOOK_PORT: 3000,
+      TELEGRAM_WEBHOOK_HOST: '127.0.0.1',
+      TELEGRAM_WEBHOOK_SECRET: 'abc_DEF-123',
+    });
+  });
+
+  it('names each bad webhook setting, without printing the secret', () => {
+    const secret = 'not allowed: spaces';
+    try {
+      parseConfig({ TELEGRAM_WEBHOOK_URL: 'bot.example.com/telegram', TELEGRAM_WEBHOOK_PORT: '70000', TELEGRAM_WEBHOOK_SECRET: secret });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/TELEGRAM_WEBHOOK_URL: must be an http\(s\) URL/);
+      expect(message).toMatch(/TELEGRAM_WEBHOOK_PORT: must be a port number/);
+      expect(message).toMatch(/TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters/);
+      expect(message).not.toContain(secret);
+    }
+    expect(() => parseConfig({ TELEGRAM_WEBHOOK_PORT: 'eighty' })).toThrow(/TELEGRAM_WEBHOOK_PORT/);
+  });
+
+  it('with the public Bot API server, wants an https webhook on a port Telegram calls', () => {
+    expect(() => parseConfig({ TELEGRAM_WEBHOOK_URL: 'http://bot.example.com/telegram' })).toThrow(/TELEGRAM_WEBHOOK_URL: must be an https URL/);
+    expect(() => parseConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com:8080/telegram' })).toThrow(
+      /TELEGRAM_WEBHOOK_URL: must use port 443, 80, 88 or 8443/,
+    );
+    expect(parseConfig({ TELEGRAM_WEBHOOK_URL: 'https://bot.example.com/telegram' }).TELEGRAM_WEBHOOK_URL).toBe('https://bot.example.com/telegram');
+    // A self-hosted Bot API server (or the tests' fake) calls plain http on any port.
+    const local = parseConfig({ TELEGRAM_API_ROOT: 'http://127.0.0.1:8081', TELEGRAM_WEBHOOK_URL: 'http://127.0.0.1:9000/telegram' });
+    expect(local.TELEGRAM_WEBHOOK_URL).toBe('http://127.0.0.1:9000/telegram');
+  });
+
   it('never prints a token, even when it is the bad value', () => {
     const secret = 'TOPSECRET-123';
-    const config = parseConfig({ TELEGRAM_BOT_TOKEN: secret, DISCORD_TOKEN: secret });
+    const config = parseConfig({ TELEGRAM_BOT_TOKEN: secret, DISCORD_TOKEN: secret, TELEGRAM_WEBHOOK_SECRET: secret });
     expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
   });
 });

@@ -12,9 +12,13 @@ import { Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
 import { COMMANDS, SOMETHING_WENT_WRONG } from './render.js';
 import { retryTransient, type RetryOptions } from './retry.js';
 import { sendHtml } from './send.js';
+import { SECRET_TOKEN_PATTERN, listenForUpdates, randomSecretToken, type WebhookListener, type WebhookOptions } from './webhook.js';
 
 /** The public Bot API server. */
 export const DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/** Telegram's default set (all but chat_member and reactions): what grammY's polling asks for, and the webhook too. */
+const ALLOWED_UPDATES: [] = [];
 
 export interface TelegramBotOptions {
   token: string;
@@ -36,6 +40,8 @@ export interface TelegramBotOptions {
   requestTimeoutSeconds?: number;
   /** How long stop() lets handlers that are running finish their replies (default 5000). */
   stopGraceMs?: number;
+  /** Receive updates by webhook instead of long polling. */
+  webhook?: WebhookOptions;
 }
 
 /** A running Telegram adapter. */
@@ -44,9 +50,15 @@ export interface TelegramBot {
   readonly bot: Bot;
   /** Sends scheduled digests through the same paced, retrying API client. */
   readonly deliverer: Deliverer;
-  /** Checks the token (getMe), registers the command menu, starts long polling; resolves once polling runs. */
+  /**
+   * Checks the token (getMe), registers the command menu, then starts long polling, or in webhook mode
+   * listens and registers the webhook (setWebhook); resolves once updates can arrive.
+   */
   start(): Promise<void>;
-  /** Stops polling, lets running handlers finish within the grace period, then abandons waiting sends. */
+  /**
+   * Stops polling or closes the webhook server, lets running handlers finish within the grace period, then
+   * abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -64,6 +76,8 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     );
   }
   const apiRoot = (options.apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, '');
+  const webhook = options.webhook && { ...options.webhook, secret: options.webhook.secret ?? randomSecretToken() };
+  if (webhook) checkWebhook(webhook);
   const bot = new Bot(options.token, { client: { apiRoot, timeoutSeconds: requestTimeoutSeconds } });
 
   const stopping = new AbortController();
@@ -90,6 +104,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
 
   const deliverer = new TelegramDeliverer(bot.api, app.store, logger);
   let polling: Promise<void> | undefined;
+  let listener: WebhookListener | undefined;
 
   return {
     bot,
@@ -101,6 +116,27 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
       } catch (error) {
         logger.warn({ err: error }, 'telegram: could not register the command menu; commands still work');
+      }
+      if (webhook) {
+        listener = await listenForUpdates(bot, webhook, logger);
+        try {
+          await bot.api.setWebhook(webhook.url, {
+            secret_token: webhook.secret,
+            allowed_updates: ALLOWED_UPDATES,
+            drop_pending_updates: false,
+          });
+        } catch (error) {
+          const closing = listener.close();
+          listener.destroy();
+          await closing;
+          listener = undefined;
+          throw error;
+        }
+        const { address, port } = listener.address;
+        // Only the origin: a path can hold something private.
+        const url = new URL(webhook.url).origin;
+        logger.info({ username: bot.botInfo.username, apiRoot, url, listening: `${address}:${port}` }, 'telegram: receiving updates by webhook');
+        return;
       }
       await new Promise<void>((resolve, reject) => {
         polling = bot
@@ -126,15 +162,36 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
           logger.warn({ err: error }, 'telegram: could not confirm the last update while stopping');
         }
       }
+      const receiving = listener ? listener.close() : polling;
       const grace = options.stopGraceMs ?? 5000;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([polling, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
+      await Promise.race([receiving, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);
       clearTimeout(timer);
       pacer.close();
       stopping.abort();
-      await polling?.catch(() => {});
+      listener?.destroy();
+      await receiving?.catch(() => {});
     },
   };
+}
+
+/** Refuses at build time what Telegram's setWebhook would refuse at start. */
+function checkWebhook(webhook: WebhookOptions & { secret: string }): void {
+  let url: URL;
+  try {
+    url = new URL(webhook.url);
+  } catch {
+    throw new Error(`createTelegramBot: webhook.url must be an http(s) URL (got "${webhook.url.slice(0, 80)}")`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`createTelegramBot: webhook.url must be an http(s) URL (got "${url.protocol}")`);
+  }
+  if (!SECRET_TOKEN_PATTERN.test(webhook.secret)) {
+    throw new Error('createTelegramBot: webhook.secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
+  }
+  if (!Number.isInteger(webhook.port) || webhook.port < 0 || webhook.port > 65535) {
+    throw new Error(`createTelegramBot: webhook.port must be a port number (got ${webhook.port})`);
+  }
 }
 
 /** Passes the bot's stop signal to every call, so no retry wait or request outlives stop(). */

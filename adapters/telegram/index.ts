@@ -14,3 +14,4 @@ export {
 export { DEFAULT_PACING, Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
 export { DEFAULT_RETRY, retryTransient, type RetryOptions } from './retry.js';
 export { encodeAction, decodeAction, CALLBACK_DATA_LIMIT, type ButtonAction } from './callback-data.js';
+export { type WebhookOptions } from './webhook.js';

@@ -64,7 +64,23 @@ export type Fault =
   | { kind: '5xx'; status?: number; description?: string }
   | { kind: '400'; description: string; parameters?: ApiAnswer['parameters'] }
   /** Never answer: the client's own timeout has to end it. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Answer as usual, but only after `ms`. */
+  | { kind: 'delay'; ms: number };
+
+/** The webhook as setWebhook registered it. */
+export interface FakeWebhook {
+  url: string;
+  secret_token?: string;
+  allowed_updates?: string[];
+}
+
+/** One attempt of the fake to POST an update to the webhook: the HTTP status, or why there was none. */
+export interface WebhookDelivery {
+  update_id: number;
+  status: number | 'unreachable';
+  at: number;
+}
 
 export interface WaitOptions {
   /** Only calls recorded at or after this index (see `mark()`). */
@@ -182,6 +198,11 @@ export class FakeTelegram {
   private readonly hung = new Set<http.ServerResponse>();
   private readonly listeners = new Set<() => void>();
   private port = 0;
+  private hook: FakeWebhook | undefined;
+  private delivering: Promise<void> | undefined;
+  private readonly closing = new AbortController();
+  /** Every attempt to deliver an update to the webhook, oldest first. */
+  readonly webhookDeliveries: WebhookDelivery[] = [];
 
   private constructor() {
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -202,6 +223,9 @@ export class FakeTelegram {
 
   /** Ends held requests and closes every connection, so the test process can exit. */
   async close(): Promise<void> {
+    this.hook = undefined;
+    this.closing.abort();
+    await this.delivering;
     for (const poll of this.polls) {
       clearTimeout(poll.timer);
       this.answer(poll.res, poll.call, { ok: true, result: [] });
@@ -253,12 +277,76 @@ export class FakeTelegram {
     this.addChat(newChat);
   }
 
-  /** Queues a raw update; returns it with its update_id. */
+  /** Queues a raw update (and POSTs it to the webhook, if one is set); returns it with its update_id. */
   pushUpdate(update: Record<string, unknown>): Record<string, unknown> & { update_id: number } {
     const full = { update_id: this.nextUpdateId++, ...update };
     this.updates.push(full);
     this.flushPolls();
+    this.deliverPending();
     return full;
+  }
+
+  /** The webhook registered by setWebhook, if any. */
+  get webhook(): Readonly<FakeWebhook> | undefined {
+    return this.hook;
+  }
+
+  /** Updates not yet confirmed (by a later getUpdates offset, or a 2xx from the webhook). */
+  get pendingUpdateCount(): number {
+    return this.updates.length;
+  }
+
+  /**
+   * POSTs queued updates to the webhook one at a time, oldest first, with the secret token header, as
+   * Telegram does; a non-2xx answer or no answer keeps the update queued and ends the round. Telegram
+   * retries on its own schedule; the fake retries on the next update, the next setWebhook, or this call.
+   */
+  deliverPending(): Promise<void> {
+    if (!this.hook || this.delivering) return this.delivering ?? Promise.resolve();
+    const round = async () => {
+      while (this.hook && this.updates.length > 0 && !this.closing.signal.aborted) {
+        const update = this.updates[0]!;
+        const { url, secret_token } = this.hook;
+        let status: WebhookDelivery['status'];
+        try {
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...(secret_token ? { 'x-telegram-bot-api-secret-token': secret_token } : {}) },
+            body: JSON.stringify(update),
+            signal: AbortSignal.any([this.closing.signal, AbortSignal.timeout(5000)]),
+          });
+          await res.arrayBuffer();
+          status = res.status;
+        } catch {
+          status = 'unreachable';
+        }
+        const delivered = status !== 'unreachable' && status >= 200 && status <= 299;
+        if (delivered && this.updates[0] === update) this.updates.shift();
+        this.webhookDeliveries.push({ update_id: update.update_id, status, at: Date.now() });
+        this.notify();
+        if (!delivered) return;
+      }
+    };
+    this.delivering = round().finally(() => (this.delivering = undefined));
+    return this.delivering;
+  }
+
+  /** Resolves once `done()` holds (checked after every call and webhook delivery); rejects after `timeoutMs`. */
+  waitUntil(done: () => boolean, what: string, timeoutMs = 4000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done()) return false;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`fake Telegram: waited ${timeoutMs} ms for ${what}`));
+      }, timeoutMs);
+      if (!check()) this.listeners.add(check);
+    });
   }
 
   /** A user writes text (a command, if it starts with "/") in a chat, optionally in a forum topic. */
@@ -362,6 +450,8 @@ export class FakeTelegram {
 
     if (method === 'getUpdates') return this.getUpdates(res, call, payload);
     this.answer(res, call, this.dispatch(method!, payload));
+    // Telegram tries a new webhook at once.
+    if (method === 'setWebhook' && call.answer?.ok) void this.deliverPending();
   }
 
   private dispatch(method: string, p: Record<string, unknown>): ApiAnswer {
@@ -382,7 +472,22 @@ export class FakeTelegram {
     switch (method) {
       case 'getMe':
         return { ok: true, result: { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false } };
+      case 'setWebhook':
+        return this.setWebhook(p);
       case 'deleteWebhook':
+        this.hook = undefined;
+        if (p.drop_pending_updates === true) this.updates.length = 0;
+        return { ok: true, result: true };
+      case 'getWebhookInfo':
+        return {
+          ok: true,
+          result: {
+            url: this.hook?.url ?? '',
+            has_custom_certificate: false,
+            pending_update_count: this.updates.length,
+            ...(this.hook?.allowed_updates ? { allowed_updates: this.hook.allowed_updates } : {}),
+          },
+        };
       case 'setMyCommands':
       case 'answerCallbackQuery':
         return { ok: true, result: true };
@@ -395,6 +500,33 @@ export class FakeTelegram {
       default:
         return { ok: false, error_code: 404, description: `Not Found: method ${method} is not in the fake` };
     }
+  }
+
+  /** Like Telegram, except that http URLs are accepted (as a self-hosted Bot API server does), so loopback works. */
+  private setWebhook(p: Record<string, unknown>): ApiAnswer {
+    const bad = (description: string): ApiAnswer => ({ ok: false, error_code: 400, description: `Bad Request: ${description}` });
+    if (typeof p.url !== 'string' || p.url === '') {
+      this.hook = undefined;
+      return { ok: true, result: true };
+    }
+    let url: URL;
+    try {
+      url = new URL(p.url);
+    } catch {
+      return bad('invalid webhook URL specified');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return bad('bad webhook: unsupported URL protocol');
+    const secret = p.secret_token;
+    if (secret !== undefined && (typeof secret !== 'string' || !/^[A-Za-z0-9_-]{1,256}$/.test(secret))) {
+      return bad('secret token contains unallowed characters');
+    }
+    if (p.drop_pending_updates === true) this.updates.length = 0;
+    this.hook = {
+      url: p.url,
+      ...(typeof secret === 'string' ? { secret_token: secret } : {}),
+      ...(Array.isArray(p.allowed_updates) ? { allowed_updates: p.allowed_updates as string[] } : {}),
+    };
+    return { ok: true, result: true };
   }
 
   private getChatMember(chatId: number, userId: number): ApiAnswer {
@@ -473,6 +605,13 @@ export class FakeTelegram {
     const offset = p.offset === undefined ? 0 : Number(p.offset);
     const limit = p.limit === undefined ? 100 : Number(p.limit);
     const timeout = p.timeout === undefined ? 0 : Number(p.timeout);
+    if (this.hook) {
+      return this.answer(res, call, {
+        ok: false,
+        error_code: 409,
+        description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      });
+    }
     // Telegram forgets updates below the offset: they are confirmed.
     while (this.updates.length > 0 && this.updates[0]!.update_id < offset) this.updates.shift();
     // A newer poll supersedes held ones (Telegram would answer them 409; grammY never overlaps them).
@@ -528,6 +667,18 @@ export class FakeTelegram {
         this.hung.add(res);
         res.on('close', () => this.hung.delete(res));
         return;
+      case 'delay': {
+        this.hung.add(res);
+        const timer = setTimeout(() => {
+          this.hung.delete(res);
+          this.answer(res, call, this.dispatch(call.method, call.payload));
+        }, fault.ms);
+        res.on('close', () => {
+          clearTimeout(timer);
+          this.hung.delete(res);
+        });
+        return;
+      }
     }
   }
 
