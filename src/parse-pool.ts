@@ -23,7 +23,13 @@ interface JobMessage {
   source: string;
   bytes: Uint8Array;
 }
-type WorkerMessage = { ready: true } | { id: number; result: ParseResult };
+type WorkerMessage = { ready: true } | { results: { id: number; result: ParseResult }[] };
+
+// Files go to a worker, and come back, in batches: one message per file costs more than a small file's parse.
+const BATCH = 16;
+// Files handed to one worker and not answered yet: enough to keep it busy while the main thread writes
+// a batch of articles to the store (tens of ms), few enough to spread the work evenly.
+const MAX_IN_FLIGHT = 16 * BATCH;
 
 interface BootData {
   entry: string;
@@ -73,6 +79,11 @@ const now = () => performance.timeOrigin + performance.now();
  */
 export class ParsePool {
   private readonly threads: Thread[] = [];
+  /** Files not yet handed to a worker, oldest first. */
+  private queue: Job[] = [];
+  /** Set by flush(): hand over part batches too, because the caller is waiting. */
+  private eager = false;
+  private flushing: NodeJS.Immediate | undefined;
   private readonly options: ParsePoolOptions;
   private readonly logger: Logger;
   private readonly epoch = now();
@@ -91,12 +102,19 @@ export class ParsePool {
 
   parse(source: string, bytes: Buffer): Promise<ParseResult> {
     if (this.broken) return Promise.resolve(this.options.fallback(source, bytes));
-    return new Promise((resolve) => this.assign({ id: this.nextId++, source, bytes, resolve, done: false }));
+    this.eager = false;
+    return new Promise((resolve) => {
+      this.queue.push({ id: this.nextId++, source, bytes, resolve, done: false });
+      this.pump();
+      // A part batch goes out as soon as the caller yields, e.g. to wait for a result.
+      this.flushing ??= setImmediate(() => this.flush());
+    });
   }
 
   /** Stops every worker; results still outstanding never arrive. */
   async close(): Promise<void> {
     clearInterval(this.watchdog);
+    if (this.flushing) clearImmediate(this.flushing);
     await Promise.all(this.threads.splice(0).map((thread) => this.retire(thread)));
   }
 
@@ -123,12 +141,25 @@ export class ParsePool {
     return thread;
   }
 
-  private assign(job: Job): void {
-    let thread = this.threads[0]!;
-    for (const t of this.threads) if (t.jobs.size < thread.jobs.size) thread = t;
-    thread.jobs.set(job.id, job);
-    // Copied, not transferred: the bytes are needed again if this worker has to be replaced.
-    thread.worker.postMessage({ id: job.id, source: job.source, bytes: job.bytes } satisfies JobMessage);
+  /** Hands every queued file to a worker now, as far as they have room. */
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    this.eager = true;
+    this.pump();
+  }
+
+  /** Posts batches from the queue to workers with room for them. */
+  private pump(): void {
+    while (this.queue.length > 0 && (this.eager || this.queue.length >= BATCH)) {
+      let thread: Thread | undefined;
+      for (const t of this.threads) if (t.jobs.size < MAX_IN_FLIGHT && (!thread || t.jobs.size < thread.jobs.size)) thread = t;
+      if (!thread) return;
+      const batch = this.queue.splice(0, Math.min(BATCH, MAX_IN_FLIGHT - thread.jobs.size));
+      for (const job of batch) thread.jobs.set(job.id, job);
+      // Copied, not transferred: the bytes are needed again if this worker has to be replaced.
+      thread.worker.postMessage(batch.map(({ id, source, bytes }): JobMessage => ({ id, source, bytes })));
+    }
   }
 
   private onMessage(thread: Thread, message: WorkerMessage): void {
@@ -136,9 +167,12 @@ export class ParsePool {
       thread.ready = true;
       return;
     }
-    const job = thread.jobs.get(message.id);
-    thread.jobs.delete(message.id);
-    if (job) finish(job, message.result);
+    for (const { id, result } of message.results) {
+      const job = thread.jobs.get(id);
+      thread.jobs.delete(id);
+      if (job) finish(job, result);
+    }
+    this.pump();
   }
 
   private onFailure(thread: Thread, error: Error): void {
@@ -150,7 +184,8 @@ export class ParsePool {
       // Nothing was parsed: the worker could not load (no tsx, a broken install). Parse here instead.
       this.logger.warn({ err: error }, 'parse workers could not start; parsing on the main thread');
       this.broken = true;
-      const orphans = [...thread.jobs.values(), ...this.threads.flatMap((t) => [...t.jobs.values()])];
+      const orphans = [...thread.jobs.values(), ...this.threads.flatMap((t) => [...t.jobs.values()]), ...this.queue];
+      this.queue = [];
       for (const t of this.threads.splice(0)) void this.retire(t);
       for (const job of orphans) if (!job.done) finish(job, this.options.fallback(job.source, job.bytes));
       return;
@@ -179,12 +214,13 @@ export class ParsePool {
     }
   }
 
-  /** A fresh worker takes the place of one that stopped, and every file it still had. */
+  /** A fresh worker takes the place of one that stopped; the files it still had go first to the others. */
   private replace(thread: Thread): void {
     if (this.broken) return;
     this.threads.push(this.spawn());
-    for (const job of thread.jobs.values()) if (!job.done) this.assign(job);
+    this.queue.unshift(...[...thread.jobs.values()].filter((job) => !job.done));
     thread.jobs.clear();
+    this.flush();
   }
 
   private async retire(thread: Thread): Promise<void> {
@@ -213,19 +249,22 @@ export function serveParseJobs(parse: ParseFn): void {
   if (!port) throw new Error('serveParseJobs: not running in a worker thread');
   const { epoch, clock: shared } = workerData as BootData;
   const clock = new Int32Array(shared);
-  port.on('message', (job: JobMessage) => {
-    const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-    // Start time first: the pool reads the id, then the start, and must never pair a new id with an old start.
-    Atomics.store(clock, 1, Math.round(now() - epoch));
-    Atomics.store(clock, 0, job.id);
-    let result: ParseResult;
-    try {
-      result = parse(job.source, bytes);
-    } catch (error) {
-      result = { ok: false, reason: `could not parse: ${firstLine(error instanceof Error ? error.message : String(error))}` };
-    }
-    Atomics.store(clock, 0, IDLE);
-    port.postMessage({ id: job.id, result } satisfies WorkerMessage);
+  port.on('message', (jobs: JobMessage[]) => {
+    const results = jobs.map((job) => {
+      const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+      // Start time first: the pool reads the id, then the start, and must never pair a new id with an old start.
+      Atomics.store(clock, 1, Math.round(now() - epoch));
+      Atomics.store(clock, 0, job.id);
+      let result: ParseResult;
+      try {
+        result = parse(job.source, bytes);
+      } catch (error) {
+        result = { ok: false, reason: `could not parse: ${firstLine(error instanceof Error ? error.message : String(error))}` };
+      }
+      Atomics.store(clock, 0, IDLE);
+      return { id: job.id, result };
+    });
+    port.postMessage({ results } satisfies WorkerMessage);
   });
   port.postMessage({ ready: true } satisfies WorkerMessage);
 }

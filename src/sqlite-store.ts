@@ -179,20 +179,24 @@ export class SqliteStore implements Store {
     const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
     const k = Math.LN2 / this.halfLifeHours;
     this.db.transaction(() => {
+      // Topic names this call has already written (INSERT OR IGNORE): the first name of a key wins either way.
+      const named = new Set<string>();
       for (const article of articles) {
         const doc = JSON.stringify(article);
-        const existing = this.stmts.getDoc.get(article.id) as { doc: string } | undefined;
-        if (existing?.doc === doc) {
-          result.unchanged++;
-          continue;
-        }
-        if (existing) {
-          this.stmts.updateArticle.run(article.url, Date.parse(article.publishedAt), article.removed ? 1 : 0, doc, article.id);
+        const publishedAt = Date.parse(article.publishedAt);
+        const removed = article.removed ? 1 : 0;
+        // A new id is the common case (every article of a first ingest): insert without reading first.
+        if (this.stmts.insertArticle.run(article.id, article.url, publishedAt, removed, doc).changes > 0) {
+          result.inserted++;
+        } else {
+          const existing = this.stmts.getDoc.get(article.id) as { doc: string };
+          if (existing.doc === doc) {
+            result.unchanged++;
+            continue;
+          }
+          this.stmts.updateArticle.run(article.url, publishedAt, removed, doc, article.id);
           this.stmts.deleteTopics.run(article.id);
           result.updated++;
-        } else {
-          this.stmts.insertArticle.run(article.id, article.url, Date.parse(article.publishedAt), article.removed ? 1 : 0, doc);
-          result.inserted++;
         }
         if (article.removed) continue;
         const keys = this.topicKeys(article.topics);
@@ -200,6 +204,8 @@ export class SqliteStore implements Store {
         keys.forEach((key, i) => {
           const base = rankBase(article, topicMatch(keys, key));
           this.stmts.insertTopic.run(key, article.id, base, hours, base + hours * k);
+          if (named.has(key)) return;
+          named.add(key);
           const name = this.aliases.displayName(key) ?? article.topics[i]!;
           this.stmts.insertTopicName.run(key, name);
         });
@@ -415,7 +421,9 @@ function prepare(db: Database.Database) {
        ON CONFLICT (source) DO UPDATE SET content_hash = excluded.content_hash, article_id = excluded.article_id`,
     ),
     getDoc: db.prepare('SELECT doc FROM articles WHERE id = ?'),
-    insertArticle: db.prepare('INSERT INTO articles (id, url, published_at, removed, doc) VALUES (?, ?, ?, ?, ?)'),
+    insertArticle: db.prepare(
+      'INSERT INTO articles (id, url, published_at, removed, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    ),
     updateArticle: db.prepare('UPDATE articles SET url = ?, published_at = ?, removed = ?, doc = ? WHERE id = ?'),
     deleteTopics: db.prepare('DELETE FROM article_topics WHERE article_id = ?'),
     insertTopic: db.prepare(
