@@ -17,10 +17,12 @@ export interface IngestOptions {
   /** A folder with more seed files than this is refused (ingest throws). Default: no limit. */
   maxFiles?: number;
   /**
-   * Worker threads that parse and validate files when a run has at least 200 to parse.
+   * Worker threads that parse and validate files when a run has `workerThreshold` or more to parse.
    * Default `os.availableParallelism()`; 0 parses everything on the calling thread.
    */
   workers?: number;
+  /** Files to parse from which a run uses worker threads. Default `WORKER_THRESHOLD`. */
+  workerThreshold?: number;
   /** On workers, a file whose parse takes longer is rejected and its worker replaced. Default 5 s. */
   parseTimeLimitMs?: number;
   logger?: Logger;
@@ -54,11 +56,13 @@ export type ParseResult = { ok: true; article: Article } | { ok: false; field?: 
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
-/** Below this many files to parse, starting workers costs more than it saves. */
-export const WORKER_THRESHOLD = 200;
+/**
+ * Below this many files to parse, parsing on the calling thread is faster: starting a worker (tsx, zod,
+ * js-yaml) and warming its JIT costs about half a second, which two cores win back only after a few
+ * thousand files.
+ */
+export const WORKER_THRESHOLD = 4000;
 const BATCH_SIZE = 500;
-// Files read ahead and waiting on a worker: enough to keep the workers busy while a batch is written.
-const PARSE_WINDOW = 1024;
 // The worker module beside this one: ingest-worker.ts under tsx and vitest, .js if ever compiled.
 const WORKER_URL = new URL(`./ingest-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 const PROGRESS_EVERY = 100;
@@ -385,15 +389,16 @@ const sha256 = (data: Buffer | string) => createHash('sha256').update(data).dige
  * bytes are unchanged since the last run are skipped, so re-ingesting an unchanged folder writes nothing.
  * Bad files become rejections in the report; only a missing folder (or one over `maxFiles`) throws.
  *
- * Files are read and hashed on this thread; once a run has `WORKER_THRESHOLD` files to parse, parsing
- * and validation move to worker threads while this thread writes the results in path order, so the
- * report and the stored articles are the same whichever worker finishes first.
+ * Files are read and hashed on this thread; when a run has `workerThreshold` files to parse, parsing and
+ * validation move to worker threads while this thread writes the results in path order, so the report
+ * and the stored articles are the same whichever worker finishes first.
  */
 export async function ingestDirectory(dir: string, store: Store, options: IngestOptions = {}): Promise<IngestReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const workers = options.workers ?? os.availableParallelism();
+  const threshold = Math.max(1, options.workerThreshold ?? WORKER_THRESHOLD);
   const root = path.resolve(dir);
   await assertFolder(root);
 
@@ -474,15 +479,27 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
   };
 
-  // Files in path order, from the first not yet applied; parse outcomes may arrive out of order.
-  const queue: Slot[] = [];
+  // Files in path order, from the first not yet applied (`head`); parse outcomes may arrive out of order.
+  const queue: (Slot | undefined)[] = [];
   let head = 0;
   // Files to parse seen before the run knows whether it is worth starting workers.
   let held: ParseSlot[] = [];
   let pool: ParsePool | undefined;
-  let inThread = workers < 1;
   let inFlight = 0;
   let done = 0;
+  // Read ahead while the workers are busy (the main thread writes batches meanwhile), but not unboundedly.
+  const window = Math.min(8192, 512 * workers);
+
+  const startPool = () => {
+    pool = new ParsePool({
+      size: workers,
+      timeLimitMs: options.parseTimeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS,
+      workerUrl: WORKER_URL,
+      fallback: parseSeedFile,
+      logger,
+    });
+    logger.debug({ workers }, 'parsing seed files on worker threads');
+  };
 
   const dispatch = (slot: ParseSlot) => {
     if (!pool) {
@@ -505,7 +522,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
         await slot.pending;
       }
       apply(slot);
-      queue[head++] = undefined as unknown as Slot;
+      queue[head++] = undefined;
       const before = done++;
       if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {
         options.onProgress?.(done, total);
@@ -515,37 +532,33 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     head = 0;
   };
 
+  const decided = () => pool !== undefined || workers < 1;
   try {
+    // Files never stored before are certain to need a parse: enough of them, and the workers start now,
+    // while the files are read.
+    if (!decided() && files.filter((source) => !previous.has(source)).length >= threshold) startPool();
     for (const source of files) {
       const slot = readSlot(root, source, maxFileBytes, previous);
       queue.push(slot);
       if (slot.kind === 'parse') {
-        if (pool || inThread) {
+        if (decided()) {
           dispatch(slot);
         } else {
           held.push(slot);
-          if (held.length >= WORKER_THRESHOLD) {
-            pool = (globalThis as any).__POOL ??= new ParsePool({
-              size: workers,
-              timeLimitMs: options.parseTimeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS,
-              workerUrl: WORKER_URL,
-              fallback: parseSeedFile,
-              logger,
-            });
-            logger.debug({ workers }, 'parsing seed files on worker threads');
+          if (held.length >= threshold) {
+            startPool();
             held.forEach(dispatch);
             held = [];
           }
         }
       }
-      // Read ahead while the workers are busy, but never more than a window of files.
-      await drain((n) => n >= PARSE_WINDOW);
+      await drain((n) => n >= window);
     }
     // Too few files to parse for workers to pay off.
     held.forEach(dispatch);
     await drain(() => true);
   } finally {
-    if (!process.env.KEEP) await pool?.close();
+    await pool?.close();
   }
   flush();
   options.onProgress?.(total, total);

@@ -3,9 +3,11 @@ import fs, { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import matter from 'gray-matter';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
-import type { Article } from '../src/model.js';
+import { plainText, type Article } from '../src/model.js';
+import { ParsePool, type ParsePoolOptions } from '../src/parse-pool.js';
 import { openStore } from '../src/sqlite-store.js';
 import type { Store } from '../src/store.js';
 import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
@@ -345,6 +347,46 @@ describe('parseSeedFile', () => {
     expect(Object.keys(cached.cache)).toHaveLength(1);
     cached.clearCache();
   });
+
+  it('reads the front-matter block as gray-matter delimits it: blank, comment-only or null means no fields', () => {
+    const noFields = { ok: false, field: 'title', reason: 'missing (expected string)' };
+    for (const text of ['---\n---\n', '---\n~\n---\n', '---\nnull\n---\n', '---\n  # a comment\n\t\n---\nBody', '---\n\uFEFF\u3000\n---\n']) {
+      expect(parse(text), JSON.stringify(text)).toEqual(noFields);
+    }
+    expect(parse('---\n[1, 2]\n---\n')).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
+    // White space after an opening --- that names no language is part of the block, and counts as line 1.
+    expect(parse('---\u3000\ntitle: [\n---\n')).toEqual({
+      ok: false,
+      reason: 'malformed YAML: end of the stream or a document separator is expected (line 2, column 6)',
+    });
+    expect(parse('---yaml\ntitle: [\n---\n')).toEqual({
+      ok: false,
+      reason: 'malformed YAML: unexpected end of the stream within a flow collection (line 3, column 1)',
+    });
+  });
+});
+
+describe('plainText', () => {
+  const CONTROL_OR_BIDI = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  /** The cleaning every string went through before plain text got its fast path. */
+  const fullClean = (value: string) =>
+    value.replace(/<[^>]*>/g, ' ').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
+
+  it('returns already plain text unchanged, and cleans anything else exactly as the full cleaning does', () => {
+    expect(plainText('Markets rally as rates fall')).toBe('Markets rally as rates fall');
+    const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => plainText(pieces.join('')) === fullClean(pieces.join(''))),
+      { numRuns: 1500 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0x3100 }), { maxLength: 40 }), (codes) => {
+        const text = String.fromCharCode(...codes);
+        return plainText(text) === fullClean(text);
+      }),
+      { numRuns: 1500 },
+    );
+  });
 });
 
 describe('ingestDirectory', () => {
@@ -603,6 +645,146 @@ describe('ingestDirectory', () => {
     }
     const again = await ingestDirectory(powerApps, store);
     expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: report.accepted, duplicates: report.duplicates });
+  });
+});
+
+describe('ingestDirectory on worker threads', () => {
+  let dir: string;
+  const stores: Store[] = [];
+  const open = () => {
+    const store = openStore(':memory:');
+    stores.push(store);
+    return store;
+  };
+
+  beforeEach(() => {
+    dir = makeTempDir();
+  });
+
+  afterEach(() => {
+    stores.splice(0).forEach((store) => store.close());
+    removeDir(dir);
+  });
+
+  /** A logger that keeps the messages, to tell whether a run started workers. */
+  function recorder() {
+    const messages: string[] = [];
+    const log = (_: object | string, message?: string) => void (message && messages.push(message));
+    return { messages, logger: { debug: log, info: log, warn: log, error: log } };
+  }
+  const usedWorkers = (messages: string[]) => messages.includes('parsing seed files on worker threads');
+  const withoutDuration = ({ durationMs: _, ...report }: IngestReport) => report;
+  /** Every seed-file record with its stored article, in path order. */
+  const contents = (store: Store) =>
+    [...store.seedFiles().values()]
+      .sort((a, b) => (a.source < b.source ? -1 : 1))
+      .map((r) => ({ ...r, article: r.articleId ? store.getArticle(r.articleId) : undefined }));
+
+  it('stores and reports exactly what parsing on the calling thread does; the first path keeps a shared URL', async () => {
+    const url = 'https://dup.example.com/one-story';
+    const files: Record<string, string> = {
+      'z/late.md': seedText(seedFields({ webUrl: url, title: 'Late' })),
+      'a/early.md': seedText(seedFields({ webUrl: url, title: 'Early' })),
+      'm/middle.txt': seedText(seedFields({ webUrl: undefined, originalUrl: url, title: 'Middle' })),
+      'bad/yaml.md': '---\ntitle: [unclosed\n---\n',
+      'bad/no-title.md': seedText(seedFields({ title: undefined })),
+      'bad/empty.md': '',
+      'gone.md': seedText(seedFields({ removed: true })),
+    };
+    for (let i = 0; i < 60; i++) files[`n/${String(i).padStart(2, '0')}.md`] = seedText();
+    writeSeeds(dir, files);
+
+    const inThread = open();
+    const expected = await ingestDirectory(dir, inThread, { workers: 0 });
+    expect(expected).toMatchObject({ files: 67, accepted: 62, duplicates: 2 });
+    expect(expected.rejected.map((r) => r.file)).toEqual(['bad/empty.md', 'bad/no-title.md', 'bad/yaml.md']);
+    expect(inThread.getArticle(idOf(url))).toMatchObject({ title: 'Early', source: 'a/early.md' });
+
+    // Workers finish in whatever order they do; the outcome may not depend on it.
+    for (let run = 0; run < 2; run++) {
+      const store = open();
+      const { messages, logger } = recorder();
+      const report = await ingestDirectory(dir, store, { workers: 2, workerThreshold: 1, logger });
+      expect(usedWorkers(messages)).toBe(true);
+      expect(withoutDuration(report)).toEqual(withoutDuration(expected));
+      expect(contents(store)).toEqual(contents(inThread));
+    }
+  });
+
+  it('starts workers only when a run has workerThreshold files to parse', async () => {
+    const fields = Array.from({ length: 30 }, () => seedFields());
+    const name = (i: number) => `s/${String(i).padStart(2, '0')}.md`;
+    writeSeeds(dir, Object.fromEntries(fields.map((f, i) => [name(i), seedText(f)])));
+    const store = open();
+    const run = async () => {
+      const { messages, logger } = recorder();
+      const report = await ingestDirectory(dir, store, { workerThreshold: 20, logger });
+      return { report, workers: usedWorkers(messages) };
+    };
+
+    expect(await run()).toMatchObject({ report: { accepted: 30 }, workers: true });
+    // Nothing to parse: unchanged files are only read and hashed.
+    expect(await run()).toMatchObject({ report: { unchanged: 30 }, workers: false });
+    // Changed files are known only once read; 25 of them are enough.
+    writeSeeds(dir, Object.fromEntries(fields.slice(0, 25).map((f, i) => [name(i), seedText({ ...f, title: 'Changed' })])));
+    expect(await run()).toMatchObject({ report: { updated: 25, unchanged: 5 }, workers: true });
+    writeSeeds(dir, Object.fromEntries(fields.slice(0, 5).map((f, i) => [name(i), seedText({ ...f, title: 'Again' })])));
+    expect(await run()).toMatchObject({ report: { updated: 5, unchanged: 25 }, workers: false });
+    expect(store.getArticle(idOf(fields[0]!.webUrl as string))?.title).toBe('Again');
+    expect(store.getArticle(idOf(fields[29]!.webUrl as string))?.title).toBe(fields[29]!.title);
+  });
+});
+
+describe('ParsePool', () => {
+  const workerUrl = new URL('./helpers/parse-worker.ts', import.meta.url);
+  const pools: ParsePool[] = [];
+  const makePool = (options: Partial<ParsePoolOptions> = {}) => {
+    const pool = new ParsePool({ size: 1, timeLimitMs: 5000, workerUrl, fallback: parseSeedFile, ...options });
+    pools.push(pool);
+    return pool;
+  };
+  const seedNamed = (title: string) => Buffer.from(seedText(seedFields({ title })));
+  const parseAll = (pool: ParsePool, names: string[]) => Promise.all(names.map((n) => pool.parse(n, seedNamed(n))));
+
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((pool) => pool.close()));
+  });
+
+  it('rejects a file whose parse runs past the time limit, and parses the files queued behind it on a fresh worker', async () => {
+    const pool = makePool({ timeLimitMs: 400 });
+    const names = ['a.md', 'hang.md', 'b.md', 'c.md'];
+    const results = await parseAll(pool, names);
+    expect(results[1]).toEqual({ ok: false, reason: 'took longer than 400 ms to parse' });
+    for (const i of [0, 2, 3]) expect(results[i]).toMatchObject({ ok: true, article: { title: names[i], source: names[i] } });
+    expect(await pool.parse('d.md', seedNamed('d.md'))).toMatchObject({ ok: true, article: { title: 'd.md' } });
+  });
+
+  it('rejects a file that stops its worker, and parses the others', async () => {
+    const { messages, logger } = (() => {
+      const messages: string[] = [];
+      const log = (_: object | string, message?: string) => void (message && messages.push(message));
+      return { messages, logger: { debug: log, info: log, warn: log, error: log } };
+    })();
+    const results = await parseAll(makePool({ logger }), ['a.md', 'crash.md', 'b.md']);
+    expect(results[1]).toEqual({ ok: false, reason: 'could not parse: the parser stopped (parse worker exited with code 3)' });
+    expect(results[0]).toMatchObject({ ok: true, article: { title: 'a.md' } });
+    expect(results[2]).toMatchObject({ ok: true, article: { title: 'b.md' } });
+    expect(messages).toContain('parse worker stopped');
+  });
+
+  it('hands each file its own result, whichever worker finishes first', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => (i % 4 === 0 ? `slow-${i}.md` : `fast-${i}.md`));
+    const results = await parseAll(makePool({ size: 2 }), names);
+    results.forEach((result, i) => expect(result).toMatchObject({ ok: true, article: { title: names[i], source: names[i] } }));
+  });
+
+  it('parses on the calling thread when the workers cannot start', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_: object | string, message?: string) => void warnings.push(message ?? '') };
+    const pool = makePool({ size: 2, workerUrl: new URL('./helpers/no-such-worker.ts', import.meta.url), logger });
+    const results = await parseAll(pool, ['a.md', 'b.md', 'hang-but-never-on-a-worker.md']);
+    expect(results.map((r) => r.ok && r.article.title)).toEqual(['a.md', 'b.md', 'hang-but-never-on-a-worker.md']);
+    expect(warnings).toContain('parse workers could not start; parsing on the main thread');
   });
 });
 
