@@ -357,3 +357,18 @@ describe('ingestDirectory on any files', () => {
     );
   });
 });
+
+describe('plain-text cleaning stays linear', () => {
+  it('cleans a file full of unclosed "<" in well under a second', async () => {
+    const { parseSeedFile } = await import('../src/ingest.js');
+    const excerpt = '<'.repeat(19_000);
+    const related = Array.from({ length: 40 }, (_, i) => `  - title: "r${i}"\n    excerpt: "${excerpt}"\n    webUrl: "https://r.example/${i}"`).join('\n');
+    const bytes = Buffer.from(
+      `---\ntitle: "Angle brackets"\npublishedDateTime: 2026-11-01T00:00:00Z\nwebUrl: "https://a.example/x"\nexcerpt: "${excerpt}"\nrelated:\n${related}\n---\n`,
+    );
+    const started = performance.now();
+    const result = parseSeedFile('brackets.md', bytes);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(result.ok && result.article.excerpt).toBe(excerpt);
+  });
+});
