@@ -201,16 +201,16 @@ export class SqliteStore implements Store {
           result.updated++;
         }
         if (article.removed) continue;
-        const keys = this.topicKeys(article.topics);
+        const names = this.topicNames(article.topics);
+        const keys = [...names.keys()];
         const hours = publishedHours(article.publishedAt);
-        keys.forEach((key, i) => {
+        for (const [key, name] of names) {
           const base = rankBase(article, topicMatch(keys, key));
           this.stmts.insertTopic.run(key, article.id, base, hours, base + hours * k);
-          if (named.has(key)) return;
+          if (named.has(key)) continue;
           named.add(key);
-          const name = this.aliases.displayName(key) ?? article.topics[i]!;
-          this.stmts.insertTopicName.run(key, name);
-        });
+          this.stmts.insertTopicName.run(key, this.aliases.displayName(key) ?? name);
+        }
       }
     })();
     return result;
@@ -218,7 +218,17 @@ export class SqliteStore implements Store {
 
   /** Canonical keys of an article's topics, in order, without repeats. */
   topicKeys(topics: readonly string[]): string[] {
-    return [...new Set(topics.map((t) => this.aliases.key(t)).filter((k) => k.length > 0))];
+    return [...this.topicNames(topics).keys()];
+  }
+
+  /** Canonical key → the name the article first used for it, in the article's order. */
+  private topicNames(topics: readonly string[]): Map<string, string> {
+    const names = new Map<string, string>();
+    for (const topic of topics) {
+      const key = this.aliases.key(topic);
+      if (key.length > 0 && !names.has(key)) names.set(key, topic);
+    }
+    return names;
   }
 
   getArticle(id: string): Article | undefined {

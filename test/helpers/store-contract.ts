@@ -43,6 +43,12 @@ export function runStoreContract(name: string, newStore: () => Store): void {
       expect(store.topicCounts()).toEqual([{ key: 'ai', name: 'AI', count: 2 }]);
     });
 
+    it('names each topic after the article\'s own spelling even when an alias came first', () => {
+      open();
+      store.upsertArticles([makeArticle({ topics: ['AI', 'Artificial Intelligence', 'Deep Sea Mining'] })]);
+      expect(store.topicCounts().map((t) => t.name).sort()).toEqual(['AI', 'Deep Sea Mining']);
+    });
+
     it('returns candidates best-ranked first, skipping excluded ids, up to the limit', () => {
       open();
       const old = makeArticle({ topics: ['Space'], quality: 100, publishedAt: '2026-11-01T00:00:00Z' });
