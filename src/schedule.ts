@@ -288,7 +288,7 @@ export class DigestScheduler {
       this.logger.warn({ subscriptionId: sub.id, topic: sub.topic, slot }, `scheduled digest not built: ${digest.reason}`);
       return following;
     }
-    const articleIds = [...new Set(digest.digest.items.flatMap((item) => [item.articleId, ...item.articleIds]))];
+    const articleIds = [...new Set(digest.digest.items.flatMap((item) => item.articleIds))];
     if (articleIds.length === 0) {
       report.empty++;
       this.record(sub, slot, 'empty', [], `nothing new (${digest.digest.matched} articles on the topic)`, following);

@@ -246,12 +246,13 @@ export class SqliteStore implements Store {
     const exclude = query.excludeIds;
     // One key (the usual case) walks the index in rank order and stops early.
     for (const key of query.topicKeys) {
+      let taken = 0;
       for (const row of this.stmts.candidates.iterate(key) as Iterable<{ id: string; doc: string }>) {
         if (exclude?.has(row.id) || seen.has(row.id)) continue;
         seen.add(row.id);
         const article = JSON.parse(row.doc) as Article;
         out.push({ article, topicMatch: topicMatch(this.topicKeys(article.topics), key) });
-        if (out.length >= query.limit * query.topicKeys.length) break;
+        if (++taken >= query.limit) break;
       }
     }
     return out;

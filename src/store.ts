@@ -22,7 +22,7 @@ export interface TopicCount {
 export interface CandidateQuery {
   /** Normalised topic keys; an article matching any of them is a candidate. */
   topicKeys: string[];
-  /** How many candidates at most, best static rank first. */
+  /** How many candidates at most per topic key, best static rank first. */
   limit: number;
   /** Article ids to leave out (already delivered). */
   excludeIds?: ReadonlySet<string>;
