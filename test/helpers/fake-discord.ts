@@ -641,7 +641,8 @@ export class FakeDiscord {
     send(404, { message: '404: Not Found', code: 0 });
   }
 
-  private messageJson(msg: FakeMessage): any {
+  /** A message as Discord's API returns it (also for building interaction payloads in tests). */
+  messageJson(msg: FakeMessage): any {
     return {
       id: msg.id,
       channel_id: msg.channel_id,
