@@ -52,11 +52,15 @@ function launch(ws: ReturnType<typeof workspace>) {
 
 const src = (file: string) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
 
-/** Runs `body` in `n` node processes that all start it at the same instant; resolves with each one's output. */
-async function race(n: number, body: string): Promise<{ code: number | null; stdout: string; stderr: string }[]> {
-  const at = Date.now() + 1500;
+/**
+ * Runs `body` in `n` node processes that all start it at the same instant (after `setup`, which loads
+ * the modules); resolves with each one's output.
+ */
+async function race(n: number, body: string, setup = ''): Promise<{ code: number | null; stdout: string; stderr: string }[]> {
+  const at = Date.now() + 4000;
   const script = `
     const i = Number(process.argv.at(-1));
+    ${setup}
     while (Date.now() < ${at}); // start together: the point is what happens when they collide
     ${body}
   `;
@@ -114,12 +118,15 @@ describe('one database, several processes', () => {
 
   it('processes opening a fresh database file at once all migrate it without error', async () => {
     const ws = workspace();
-    const results = await race(6, `
-      const { openStore } = await import(${src('sqlite-store.ts')});
+    const results = await race(
+      6,
+      `
       const store = openStore(${JSON.stringify(ws.dbPath)});
       console.log(store.schemaVersion);
       store.close();
-    `);
+    `,
+      `const { openStore } = await import(${src('sqlite-store.ts')});`,
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const versions = new Set(results.map((r) => r.stdout.trim()));
     expect(versions.size).toBe(1);
@@ -140,13 +147,16 @@ describe('one database, several processes', () => {
       nextDueAt: '2026-11-26T08:00:00.000Z',
     });
     setup.close();
-    const results = await race(6, `
-      const { openStore } = await import(${src('sqlite-store.ts')});
+    const results = await race(
+      6,
+      `
       const store = openStore(${JSON.stringify(ws.dbPath)});
       const won = store.claimDelivery(${subscription.id}, '2026-11-26T08:00:00.000Z', 'claimant-' + i, new Date('2026-11-26T08:00:00Z'));
       console.log(won ? 'won' : 'lost');
       store.close();
-    `);
+    `,
+      `const { openStore } = await import(${src('sqlite-store.ts')});`,
+    );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(results.filter((r) => r.stdout.trim() === 'won')).toHaveLength(1);
     expect(results.filter((r) => r.stdout.trim() === 'lost')).toHaveLength(5);
