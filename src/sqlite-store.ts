@@ -190,6 +190,8 @@ export interface DatabaseLock {
  * Throws DatabaseLockedError when another process (or another opener in this one) holds it.
  */
 export function lockDatabase(databasePath: string): DatabaseLock {
+  // A private in-memory database cannot be shared, so there is nothing to lock.
+  if (databasePath === ':memory:') return { path: ':memory:', release: () => {} };
   mkdirSync(dirname(databasePath), { recursive: true });
   const lockPath = `${canonicalPath(databasePath)}.lock`;
   const db = new Database(lockPath, { timeout: 0 });
