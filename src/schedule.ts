@@ -360,6 +360,7 @@ export class DigestScheduler {
       }
     };
     let onWire = false;
+    const startPart = partsSent;
     const hooks: DeliverHooks = {
       fromPart: partsSent,
       onSending: (part, parts) => {
@@ -393,9 +394,11 @@ export class DigestScheduler {
 
     if (outcome.ok) {
       report.sent++;
-      const total = partsSent;
-      const detail = `${total} message${total === 1 ? '' : 's'}`;
-      record(target, 'sent', articleIds, outcome.messages === total ? detail : `${detail} (${total - outcome.messages} sent by an earlier attempt)`, following, { partsSent });
+      // A deliverer that does not report parts still says how many messages it sent.
+      const total = Math.max(partsSent, startPart + outcome.messages);
+      const earlier = total - outcome.messages;
+      const detail = `${total} message${total === 1 ? '' : 's'}${earlier > 0 ? ` (${earlier} sent by an earlier attempt)` : ''}`;
+      record(target, 'sent', articleIds, detail, following, { partsSent: total });
       return following;
     }
     const sentSoFar = partsSent > 0 ? `; ${partsSent} part${partsSent === 1 ? '' : 's'} delivered` : '';
@@ -454,7 +457,8 @@ export class DigestScheduler {
   /** Settles a slot a crash left owned (see recover()); returns the subscription's next due instant. */
   private settleInFlight(sub: Subscription, row: DeliveryRecord, now: Date): string {
     const partsSent = row.partsSent ?? 0;
-    if (row.status === 'claimed' || this.deliverers.get(sub.target.platform)?.resendIsHarmless) {
+    // Resending is harmless only as the same parts (same nonces): a row from before digests were kept has none.
+    if (row.status === 'claimed' || (row.digest && this.deliverers.get(sub.target.platform)?.resendIsHarmless)) {
       this.store.releaseDelivery(sub.id, row.slot);
       this.logger.info({ subscriptionId: sub.id, slot: row.slot, fromPart: partsSent }, 'an unfinished digest from a stopped process will be sent');
       return sub.nextDueAt;
