@@ -84,6 +84,31 @@ describe('a multi-part digest resumes from its first unsent part', () => {
     expect(h.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')).toMatchObject({ status: 'sent', partsSent: total });
   }, 30_000);
 
+  it('Telegram: after a crash while part 1 was on the wire, a restart takes part 1 as delivered and sends the rest', async () => {
+    const clock = new FakeClock('2026-11-26T07:00:00.000Z');
+    const h: TelegramHarness = await startTelegramHarness({ articles: longArticles(), clock: clock.now });
+    cleanups.push(() => h.close());
+    const chat = h.fake.addChat(privateChat(user(602)));
+    const target: Target = { platform: 'telegram', chatId: String(chat.id) };
+    const sub = subscribe(h.app, target);
+    const news = h.app.news('AI', { count: 10 });
+    if (!news.ok) throw new Error(news.message);
+    const articleIds = news.digest.items.flatMap((i) => i.articleIds);
+    // What a process killed while its first part was on the wire leaves behind.
+    h.store.claimDelivery(sub.id, sub.nextDueAt, 'dead-process', clock.now());
+    h.store.updateClaim(sub.id, sub.nextDueAt, 'dead-process', { status: 'sending', partsSent: 0, partsTotal: 2, articleIds, digest: news.digest });
+
+    clock.set('2026-11-26T08:01:00.000Z');
+    const restarted = new DigestScheduler({ app: h.app, deliverers: [h.telegram.deliverer], clock: clock.now, count: 10 });
+    expect(restarted.recover()).toBe(1);
+    expect(await restarted.tick()).toMatchObject({ sent: 1 });
+    const sent = h.fake.callsOf('sendMessage').filter((c) => c.payload.chat_id === chat.id && c.answer?.ok === true);
+    expect(sent).toHaveLength(1);
+    expect(String(sent[0]!.payload.text)).not.toContain('📰');
+    expect(h.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')).toMatchObject({ status: 'sent', partsSent: 2 });
+    expect(h.store.sentArticleIds(target)).toEqual(new Set(articleIds));
+  }, 30_000);
+
   it('Discord: a part that fails is retried on the next tick without posting the parts before it again', async () => {
     const fake = await FakeDiscord.start();
     const store = openStore(':memory:');
