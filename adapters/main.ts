@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
+import { DatabaseLockedError, lockDatabase, type DatabaseLock } from '../src/sqlite-store.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
 import { ingestDirectory } from '../src/ingest.js';
 import { DigestScheduler } from '../src/schedule.js';
@@ -67,13 +68,36 @@ export async function start(options: StartOptions): Promise<number> {
   );
   logger.info({ config: redactConfig(config) }, 'starting');
 
+  // One scheduler per database: a second process would send every digest again.
+  let lock: DatabaseLock;
   let store: SqliteStore;
   try {
-    store = openStore(config.DATABASE_PATH, { halfLifeHours: config.RANK_HALF_LIFE_HOURS });
+    lock = lockDatabase(config.DATABASE_PATH);
   } catch (error) {
+    const message = error instanceof DatabaseLockedError ? error.message : `cannot lock database ${config.DATABASE_PATH}: ${(error as Error).message}`;
+    stderr.write(`newsbrief: ${message}\n`);
+    return 1;
+  }
+  try {
+    store = openStore(config.DATABASE_PATH, { halfLifeHours: config.RANK_HALF_LIFE_HOURS });
+    store.recordLockHolder();
+  } catch (error) {
+    lock.release();
     stderr.write(`newsbrief: cannot open database ${config.DATABASE_PATH}: ${(error as Error).message}\n`);
     return 1;
   }
+  // The file deleted or replaced under us: stop rather than confirm writes that vanish.
+  let databaseGone: (error: Error) => void = () => {};
+  const goneSignal = new Promise<Error>((resolve) => (databaseGone = resolve));
+  store.onGone((error) => databaseGone(error));
+  const storeCheck = setInterval(() => {
+    try {
+      store.checkIntact();
+    } catch {
+      // onGone has been told.
+    }
+  }, 10_000);
+  storeCheck.unref();
   const app = new Newsbrief({
     store,
     digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS },
@@ -161,11 +185,16 @@ export async function start(options: StartOptions): Promise<number> {
     scheduler.start();
 
     const stopSignal = options.stopSignal ?? signalOnce();
+    const gone = goneSignal.then((error) => {
+      logger.fatal({ err: error }, 'database file lost; stopping');
+      stderr.write(`newsbrief: ${error.message}\n`);
+      exitCode = 1;
+    });
     if (terminal) {
       terminal.open();
-      await Promise.race([terminal.done, stopSignal]);
+      await Promise.race([terminal.done, stopSignal, gone]);
     } else {
-      await stopSignal;
+      await Promise.race([stopSignal, gone]);
     }
     logger.info('stopping');
   } catch (error) {
@@ -178,7 +207,9 @@ export async function start(options: StartOptions): Promise<number> {
     // Stop taking work first, then let in-flight sends finish, then close the database.
     await scheduler?.stop();
     await Promise.allSettled(services.map((s) => s.stop()));
+    clearInterval(storeCheck);
     store.close();
+    lock.release();
     process.off('unhandledRejection', onUnhandled);
     logger.flush?.();
   }

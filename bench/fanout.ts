@@ -154,7 +154,7 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
 
 /** Reports of schedulers that each saw every due subscription but handled only their own platform's. */
 function sumReports(reports: TickReport[]): TickReport {
-  const sum: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0 };
+  const sum: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0, deferred: 0 };
   for (const r of reports) for (const key of Object.keys(sum) as (keyof TickReport)[]) sum[key] += r[key];
   return sum;
 }

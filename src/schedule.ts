@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Newsbrief } from './app.js';
 import { DEFAULT_COUNT } from './app.js';
@@ -5,7 +6,7 @@ import { nextDueAfter } from './clock.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { Subscription, Target } from './model.js';
-import type { DeliveryRecord, Store } from './store.js';
+import type { DeliveryProgress, DeliveryRecord, Store } from './store.js';
 import { targetKey } from './store.js';
 import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from './types.js';
 
@@ -60,6 +61,16 @@ export interface TickReport {
   deactivated: number;
   /** Sends found in flight from a crashed run, taken as delivered and not resent. */
   resumed: number;
+  /** Slots waiting out a platform's retry_after, or owned by another scheduler: left for a later tick. */
+  deferred: number;
+}
+
+/** Thrown into a send whose slot this scheduler no longer owns: it must not go out. */
+export class ClaimLostError extends Error {
+  constructor(subscriptionId: number, slot: string) {
+    super(`DigestScheduler: the claim on subscription ${subscriptionId}, slot ${slot} was lost; not sending`);
+    this.name = 'ClaimLostError';
+  }
 }
 
 /** Sends the daily digests: one cron tick a minute delivers every subscription whose slot is due. */
@@ -77,6 +88,8 @@ export class DigestScheduler {
   private inFlight: Promise<TickReport> | undefined;
   private draining = false;
   private readonly warnedPlatforms = new Set<string>();
+  /** Names this scheduler's claims on slots in the delivery log. */
+  readonly claimant = randomUUID();
 
   constructor(options: DigestSchedulerOptions) {
     this.app = options.app;
@@ -142,24 +155,30 @@ export class DigestScheduler {
   }
 
   /**
-   * Settles deliveries left in 'sending' by a crash (or kill -9). A slot is marked 'sending' only when
-   * the adapter reports its first request leaving (after pacing), so such a row means a request was on
-   * the wire: it may or may not have reached the chat, and Telegram offers no idempotency key to ask.
-   * Resending risks a duplicate, not resending a loss; we choose not to resend: the slot is recorded as
-   * sent, its articles as sent to the target, and a warning names the subscription and slot. Every slot
-   * whose request had not left (still building, or queued for a pacing slot) has no such row and is sent
-   * on restart, none twice. Discord posts carry a nonce derived from the digest, so there a resend would
-   * be harmless; the rule is kept the same for both platforms.
+   * Settles slots a crashed (or kill -9ed) scheduler left owned. Call it only while no other scheduler
+   * runs on the database (npm start holds the database lock):
    *
-   * Returns how many deliveries were settled. tick() applies the same rule to any such row it meets.
+   * - `claimed`: nothing of the current part was on the wire (still building, queued for pacing, waiting
+   *   out a 429). The slot is released and sent on the next tick from its first unsent part.
+   * - `sending`: part `partsSent` was on the wire and may or may not have arrived. Where a resend cannot
+   *   show twice (Discord's nonce) the slot is released and that part resent. Telegram has no idempotency
+   *   key: resending risks a duplicate, not resending a loss, and we choose not to resend. The part is
+   *   taken as delivered (a warning names the subscription and slot) and the digest resumes after it; if
+   *   it was the last part, the slot is recorded as sent and its articles as sent to the target.
+   *
+   * Slots on a platform with no deliverer this run are left as they are. Returns how many were settled.
+   * tick() applies the same rule to an in-flight row that names no owner (written before claims existed).
    */
   recover(): number {
     const now = this.clock();
     let settled = 0;
-    for (const row of this.store.deliveriesWithStatus('sending')) {
+    const rows = [...this.store.deliveriesWithStatus('sending'), ...this.store.deliveriesWithStatus('claimed')];
+    for (const row of rows) {
+      if (row.claimedBy === this.claimant) continue;
       const sub = this.store.getSubscription(row.subscriptionId);
       // A subscription removed since the crash has no target left to mark articles for.
       if (!sub) continue;
+      if (!this.deliverers.has(sub.target.platform)) continue;
       try {
         this.settleInFlight(sub, row, now);
         settled++;
@@ -192,8 +211,10 @@ export class DigestScheduler {
 
   private async runTick(): Promise<TickReport> {
     this.draining = false;
+    // A deleted or replaced database file stops the tick before it sends what it could not record.
+    this.store.checkIntact();
     const now = this.clock();
-    const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0 };
+    const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0, deferred: 0 };
     const run: RunState = { now, report, migrated: new Map(), deactivated: new Set() };
     // Each platform pages through its own due subscriptions, so a slow platform never idles a fast one.
     await Promise.all([...this.deliverers.keys()].map((platform) => this.runPlatform(platform, run)));
@@ -238,6 +259,13 @@ export class DigestScheduler {
       await this.process(sub, run);
     } catch (error) {
       run.report.failed++;
+      // A claim this scheduler still holds would keep the slot from everyone until a restart.
+      try {
+        const row = this.store.getDelivery(sub.id, sub.nextDueAt);
+        if (row && row.claimedBy === this.claimant && row.status === 'claimed') this.store.releaseDelivery(sub.id, sub.nextDueAt);
+      } catch {
+        // The store itself failing is what the log line below reports.
+      }
       this.logger.error(
         { err: error, subscriptionId: sub.id, target: targetKey(sub.target), slot: sub.nextDueAt },
         'digest delivery failed unexpectedly; the slot stays due',
@@ -264,82 +292,144 @@ export class DigestScheduler {
     const { now, report } = run;
     const existing = this.store.getDelivery(sub.id, slot);
     const following = this.nextSlot(sub, slot, now);
-    if (existing?.status === 'sent' || existing?.status === 'empty' || existing?.status === 'skipped') {
+    if (
+      existing?.status === 'sent' ||
+      existing?.status === 'empty' ||
+      existing?.status === 'skipped' ||
+      (existing?.status === 'failed' && !existing.retryAt)
+    ) {
+      // Settled, by this scheduler or another; a final failure whose advance did not happen lands here too.
       this.store.setNextDue(sub.id, following);
       return following;
     }
-    if (existing?.status === 'sending') {
+    if (existing?.status === 'sending' || existing?.status === 'claimed') {
+      if (existing.claimedBy) {
+        // Another scheduler's slot (recover() settles those of a dead one at start).
+        report.deferred++;
+        return undefined;
+      }
       report.resumed++;
       return this.settleInFlight(sub, existing, now);
     }
-    const previousAttempts = existing?.status === 'failed' ? attemptsIn(existing) : 0;
-    if (existing?.status === 'failed' && previousAttempts === 0) {
-      // A final failure whose advance did not happen (the target was deactivated in between).
-      this.store.setNextDue(sub.id, following);
-      return following;
+    if (existing?.status === 'failed' && existing.retryAt && Date.parse(existing.retryAt) > now.getTime()) {
+      report.deferred++;
+      return undefined;
     }
 
     if (now.getTime() - Date.parse(slot) > this.graceMs) return this.skip(sub, slot, run);
 
-    const digest = this.buildDigest(sub);
-    if (!digest.ok) {
-      report.failed++;
-      this.record(sub, slot, 'failed', [], digest.reason, following);
-      this.logger.warn({ subscriptionId: sub.id, topic: sub.topic, slot }, `scheduled digest not built: ${digest.reason}`);
-      return following;
+    // The claim comes before the digest is built: of two schedulers on one database, one sends it.
+    const claim = this.store.claimDelivery(sub.id, slot, this.claimant, now);
+    if (!claim) {
+      report.deferred++;
+      return undefined;
     }
-    const articleIds = [...new Set(digest.digest.items.flatMap((item) => item.articleIds))];
+    const previousAttempts = claim.status === 'claimed' && existing?.status === 'failed' ? attemptsIn(existing) : 0;
+    const record = (target: Target, status: DeliveryRecord['status'], ids: string[], detail: string | null, next?: string, extra: Partial<DeliveryRecord> = {}) =>
+      this.store.recordDelivery({ subscriptionId: sub.id, slot, status, articleIds: ids, detail, ...extra }, target, next, this.claimant);
+
+    // A digest partly delivered is finished with the same digest, so its parts are the same messages.
+    let digest: Digest;
+    let partsSent = claim.partsSent ?? 0;
+    if (claim.digest && partsSent > 0) {
+      digest = claim.digest;
+    } else {
+      partsSent = 0;
+      const built = this.buildDigest(sub);
+      if (!built.ok) {
+        report.failed++;
+        record(sub.target, 'failed', [], built.reason, following);
+        this.logger.warn({ subscriptionId: sub.id, topic: sub.topic, slot }, `scheduled digest not built: ${built.reason}`);
+        return following;
+      }
+      digest = built.digest;
+    }
+    const articleIds = [...new Set(digest.items.flatMap((item) => item.articleIds))];
     if (articleIds.length === 0) {
       report.empty++;
-      this.record(sub, slot, 'empty', [], `nothing new (${digest.digest.matched} articles on the topic)`, following);
+      record(sub.target, 'empty', [], `nothing new (${digest.matched} articles on the topic)`, following);
       return following;
     }
 
-    // The send becomes durable as "in flight" the moment the platform is about to be asked (after the
-    // adapter's pacing wait), so a crash while still waiting for a slot leaves it to be sent on restart.
-    let inFlight = false;
-    const hooks = {
-      onSending: () => {
-        if (inFlight) return;
-        inFlight = true;
-        this.record(sub, slot, 'sending', articleIds, previousAttempts > 0 ? `attempt ${previousAttempts + 1}` : null);
+    // A part becomes durable as "in flight" the moment its request is about to leave (after the adapter's
+    // pacing and any 429 wait) and stops being so when the platform refuses it, so a crash while waiting
+    // leaves the slot to be sent on restart; each accepted part is recorded, so a retry resumes after it.
+    const claimed = (progress: Omit<DeliveryProgress, 'partsSent'>) => {
+      if (!this.store.updateClaim(sub.id, slot, this.claimant, { ...progress, partsSent })) {
+        throw new ClaimLostError(sub.id, slot);
+      }
+    };
+    let onWire = false;
+    const startPart = partsSent;
+    const hooks: DeliverHooks = {
+      fromPart: partsSent,
+      onSending: (part, parts) => {
+        if (part !== undefined) partsSent = part;
+        if (onWire) return;
+        onWire = true;
+        claimed({ status: 'sending', partsTotal: parts ?? null, articleIds, digest });
+      },
+      onPartSent: (part) => {
+        partsSent = part + 1;
+        onWire = false;
+        claimed({ status: 'claimed' });
+      },
+      onNotSent: () => {
+        if (!onWire) return;
+        onWire = false;
+        claimed({ status: 'claimed' });
       },
     };
     let target = sub.target;
-    let outcome = await this.deliver(target, digest.digest, hooks);
+    let outcome = await this.deliver(target, digest, hooks);
     if (!outcome.ok && outcome.migrateTo) {
       const to = outcome.migrateTo;
       this.store.migrateTarget(target, to);
       run.migrated.set(targetKey(target), to);
       this.logger.info({ from: targetKey(target), to: targetKey(to) }, 'chat moved; subscriptions follow it');
       target = to;
-      outcome = await this.deliver(target, digest.digest, hooks);
+      outcome = await this.deliver(target, digest, { ...hooks, fromPart: partsSent });
     }
-    const delivered = { ...sub, target };
+    const progress = { partsSent, digest };
 
     if (outcome.ok) {
       report.sent++;
-      const detail = `${outcome.messages} message${outcome.messages === 1 ? '' : 's'}`;
-      this.record(delivered, slot, 'sent', articleIds, detail, following);
+      // A deliverer that does not report parts still says how many messages it sent.
+      const total = Math.max(partsSent, startPart + outcome.messages);
+      const earlier = total - outcome.messages;
+      const detail = `${total} message${total === 1 ? '' : 's'}${earlier > 0 ? ` (${earlier} sent by an earlier attempt)` : ''}`;
+      record(target, 'sent', articleIds, detail, following, { partsSent: total });
       return following;
     }
+    const sentSoFar = partsSent > 0 ? `; ${partsSent} part${partsSent === 1 ? '' : 's'} delivered` : '';
     if (outcome.permanent) {
       report.failed++;
       if (this.store.setTargetActive(target, false, outcome.reason) > 0) report.deactivated++;
       run.deactivated.add(targetKey(target));
-      this.record(delivered, slot, 'failed', [], `permanent: ${outcome.reason}`, following);
+      record(target, 'failed', [], `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ target: targetKey(target), reason: outcome.reason }, 'target deactivated after a permanent delivery failure');
       return following;
     }
     report.failed++;
+    if (outcome.retryAfterMs !== undefined) {
+      // The platform said when: not before then (a rate limit is not the chat's fault and is not an attempt).
+      const retryAt = new Date(now.getTime() + outcome.retryAfterMs).toISOString();
+      const detail = `attempt ${previousAttempts}/${this.maxAttempts}: rate limited until ${retryAt}: ${outcome.reason}${sentSoFar}`;
+      record(target, 'failed', [], detail, undefined, { ...progress, retryAt });
+      this.logger.info({ subscriptionId: sub.id, slot, retryAt, reason: outcome.reason }, 'digest delivery deferred by a rate limit');
+      return undefined;
+    }
     const attempt = previousAttempts + 1;
     if (attempt >= this.maxAttempts) {
-      this.record(delivered, slot, 'failed', [], `gave up after ${attempt} attempts: ${outcome.reason}`, following);
+      record(target, 'failed', [], `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ subscriptionId: sub.id, slot, reason: outcome.reason }, 'digest delivery given up');
       return following;
     }
     // Not advanced: the next tick tries this slot again (while it is within the grace window).
-    this.record(delivered, slot, 'failed', [], `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}`);
+    record(target, 'failed', [], `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
+      ...progress,
+      retryAt: now.toISOString(),
+    });
     this.logger.info({ subscriptionId: sub.id, slot, attempt, reason: outcome.reason }, 'digest delivery will be retried');
     return undefined;
   }
@@ -358,21 +448,32 @@ export class DigestScheduler {
     }
     const resume = next <= firstKept ? nextDueAfter(sub.time, sub.timezone, firstKept) : next;
     const range = missed === 1 ? slot : `${missed} slots, ${slot} to ${last}`;
-    this.record(sub, slot, 'skipped', [], `missed ${range}: more than ${formatHours(this.graceMs)} late`, resume.toISOString());
+    const detail = `missed ${range}: more than ${formatHours(this.graceMs)} late`;
+    this.store.recordDelivery({ subscriptionId: sub.id, slot, status: 'skipped', articleIds: [], detail }, sub.target, resume.toISOString());
     run.report.skipped++;
     return resume.toISOString();
   }
 
-  /** Takes an in-flight send left by a crash as delivered (see recover()); returns the new next due. */
+  /** Settles a slot a crash left owned (see recover()); returns the subscription's next due instant. */
   private settleInFlight(sub: Subscription, row: DeliveryRecord, now: Date): string {
+    const partsSent = row.partsSent ?? 0;
+    // Resending is harmless only as the same parts (same nonces): a row from before digests were kept has none.
+    if (row.status === 'claimed' || (row.digest && this.deliverers.get(sub.target.platform)?.resendIsHarmless)) {
+      this.store.releaseDelivery(sub.id, row.slot);
+      this.logger.info({ subscriptionId: sub.id, slot: row.slot, fromPart: partsSent }, 'an unfinished digest from a stopped process will be sent');
+      return sub.nextDueAt;
+    }
     const current = row.slot === sub.nextDueAt;
+    const log = { subscriptionId: sub.id, target: targetKey(sub.target), topic: sub.topic, slot: row.slot, part: partsSent + 1 };
+    if (row.partsTotal && partsSent + 1 < row.partsTotal && row.digest) {
+      this.logger.warn(log, 'a digest part was being sent when the process stopped; taking it as delivered and sending the rest');
+      this.store.releaseDelivery(sub.id, row.slot, partsSent + 1, `part ${partsSent + 1} unconfirmed: the process stopped while sending it`);
+      return sub.nextDueAt;
+    }
     const following = current ? this.nextSlot(sub, row.slot, now) : sub.nextDueAt;
-    this.logger.warn(
-      { subscriptionId: sub.id, target: targetKey(sub.target), topic: sub.topic, slot: row.slot },
-      'a digest was being sent when the process stopped; taking it as delivered and not resending it',
-    );
+    this.logger.warn(log, 'a digest was being sent when the process stopped; taking it as delivered and not resending it');
     const detail = `unconfirmed: the process stopped while sending${row.detail ? ` (${row.detail})` : ''}`;
-    this.store.recordDelivery({ ...row, status: 'sent', detail }, sub.target, current ? following : undefined);
+    this.store.recordDelivery({ ...row, status: 'sent', detail, partsSent: partsSent + 1 }, sub.target, current ? following : undefined);
     return following;
   }
 
@@ -399,17 +500,6 @@ export class DigestScheduler {
       this.logger.error({ err: error, target: targetKey(target) }, 'deliverer threw instead of returning an outcome');
       return { ok: false, permanent: false, reason: `deliverer threw: ${error instanceof Error ? error.message : String(error)}` };
     }
-  }
-
-  private record(
-    sub: Subscription,
-    slot: string,
-    status: DeliveryRecord['status'],
-    articleIds: string[],
-    detail: string | null,
-    nextDueAt?: string,
-  ): void {
-    this.store.recordDelivery({ subscriptionId: sub.id, slot, status, articleIds, detail }, sub.target, nextDueAt);
   }
 
   /** The slot after `slot`, never one already past: a late delivery does not trigger a second one. */

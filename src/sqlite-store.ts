@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import type { Article, Subscription, Target } from './model.js';
+import type { Digest } from './types.js';
+import { DatabaseGoneError } from './store.js';
 import type {
   Candidate,
+  DeliveryProgress,
   CandidateQuery,
   DeliveryRecord,
   NewSubscription,
@@ -95,6 +99,16 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (target, article_id)
   ) WITHOUT ROWID;
   `,
+  // Slot claims, per-part progress (resume from the first unsent part) and retry times (honour retry_after).
+  `
+  ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+  ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE deliveries ADD COLUMN parts_total INTEGER;
+  ALTER TABLE deliveries ADD COLUMN digest TEXT;
+  ALTER TABLE deliveries ADD COLUMN retry_at INTEGER;
+  UPDATE deliveries SET retry_at = 0 WHERE status = 'failed' AND detail LIKE 'attempt %/%';
+  CREATE INDEX deliveries_status ON deliveries (status);
+  `,
 ];
 
 interface SubscriptionRow {
@@ -118,12 +132,107 @@ interface DeliveryRow {
   article_ids: string;
   detail: string | null;
   updated_at: string;
+  claimed_by: string | null;
+  parts_sent: number;
+  parts_total: number | null;
+  digest: string | null;
+  retry_at: number | null;
 }
 
 /** Opens (and migrates) a SQLite database; ':memory:' for a throwaway one. */
 export function openStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  return new SqliteStore(new Database(path), options);
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    return new SqliteStore(db, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** How long a statement waits for another process's write lock (ingest beside the bot) before failing. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/** Another process holds the database: `npm start` refuses to run a second scheduler on it. */
+export class DatabaseLockedError extends Error {
+  constructor(
+    readonly databasePath: string,
+    readonly lockPath: string,
+    readonly holder: LockHolder | undefined,
+  ) {
+    const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.since}` : 'a process that is still starting';
+    super(
+      `database ${databasePath} is in use by another Newsbrief process (${who}); lock ${lockPath} is held. ` +
+        'Stop that process first, or give this one another DATABASE_PATH.',
+    );
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/** A lock held for the life of the process; release() is idempotent. */
+export interface DatabaseLock {
+  readonly path: string;
+  release(): void;
+}
+
+/**
+ * Takes the one-scheduler-per-database lock: an exclusive SQLite transaction on \`<db>.lock\`, held open
+ * until release() or the process dies. The lock is the operating system's (fcntl) lock on that file, not
+ * the file itself, so kill -9 releases it and a stale file left behind is harmless. The holder's pid is
+ * written into the database's meta table by recordLockHolder(), so a refused start can name it.
+ * Throws DatabaseLockedError when another process (or another opener in this one) holds it.
+ */
+export function lockDatabase(databasePath: string): DatabaseLock {
+  // A private in-memory database cannot be shared, so there is nothing to lock.
+  if (databasePath === ':memory:') return { path: ':memory:', release: () => {} };
+  mkdirSync(dirname(databasePath), { recursive: true });
+  const lockPath = `${canonicalPath(databasePath)}.lock`;
+  const db = new Database(lockPath, { timeout: 0 });
+  try {
+    // No journal file next to the lock file: the transaction never writes.
+    db.pragma('journal_mode = MEMORY');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+      throw new DatabaseLockedError(databasePath, lockPath, readLockHolder(databasePath));
+    }
+    throw error;
+  }
+  return {
+    path: lockPath,
+    release: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** The database path with symlinks resolved, so two spellings of one file share a lock. */
+function canonicalPath(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  return join(realpathSync(dirname(path)), basename(path));
+}
+
+function readLockHolder(databasePath: string): LockHolder | undefined {
+  if (!existsSync(databasePath)) return undefined;
+  try {
+    const db = new Database(databasePath, { readonly: true, fileMustExist: true, timeout: 1000 });
+    try {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'lock_holder'").get() as { value: string } | undefined;
+      return row ? (JSON.parse(row.value) as LockHolder) : undefined;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /** The SQLite implementation of Store: WAL, versioned migrations, prepared statements, batched transactions. */
@@ -133,19 +242,70 @@ export class SqliteStore implements Store {
   private readonly aliases: TopicAliasTable;
   private readonly stmts;
 
+  /** Device and inode of the file at open: a different answer later means it was deleted or replaced. */
+  private readonly identity: { dev: number; ino: number } | undefined;
+  private gone: DatabaseGoneError | undefined;
+  private readonly goneListeners: ((error: DatabaseGoneError) => void)[] = [];
+
   constructor(db: Database.Database, options: SqliteStoreOptions = {}) {
     this.db = db;
     this.halfLifeHours = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
     this.aliases = new TopicAliasTable(options.aliases);
+    // First, so that a second process opening a fresh file waits for the first instead of failing.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     // Fewer, larger WAL checkpoints: bulk ingest writes tens of megabytes in one go.
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     this.stmts = prepare(db);
     this.rekeyIfHalfLifeChanged();
+    if (!db.memory && db.name !== '') {
+      const st = statSync(db.name);
+      this.identity = { dev: st.dev, ino: st.ino };
+    }
+  }
+
+  /**
+   * Throws DatabaseGoneError when the file at the path the store was opened with is gone or is another
+   * file (deleted, or replaced by a restore): SQLite would go on writing into the unlinked file, and every
+   * confirmed change would vanish. Called before every write and after every subscription change, and by
+   * the scheduler each tick; the first detection also calls the onGone listeners.
+   */
+  checkIntact(): void {
+    if (this.gone) throw this.gone;
+    if (!this.identity) return;
+    let why: string | undefined;
+    try {
+      const st = statSync(this.db.name);
+      if (st.dev !== this.identity.dev || st.ino !== this.identity.ino) why = 'was replaced by another file';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      why = 'was deleted';
+    }
+    if (!why) return;
+    this.gone = new DatabaseGoneError(this.db.name, why);
+    for (const listener of this.goneListeners) listener(this.gone);
+    throw this.gone;
+  }
+
+  /** Calls `listener` once when checkIntact() first finds the file gone. */
+  onGone(listener: (error: DatabaseGoneError) => void): void {
+    if (this.gone) listener(this.gone);
+    else this.goneListeners.push(listener);
+  }
+
+  /** Remembers this process as the holder of the database lock, for the message a refused start shows. */
+  recordLockHolder(): void {
+    const holder: LockHolder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    this.write(() => this.stmts.setMeta.run('lock_holder', JSON.stringify(holder)));
+  }
+
+  /** A write transaction taken with BEGIN IMMEDIATE, so a read-then-write never fails on a busy snapshot. */
+  private write<T>(fn: () => T): T {
+    this.checkIntact();
+    return this.db.transaction(fn).immediate();
   }
 
   /** Schema version after migrations: the number of migrations applied. */
@@ -156,12 +316,12 @@ export class SqliteStore implements Store {
   private rekeyIfHalfLifeChanged(): void {
     const row = this.stmts.getMeta.get('half_life_hours') as { value: string } | undefined;
     if (row && Number(row.value) === this.halfLifeHours) return;
-    this.db.transaction(() => {
+    this.write(() => {
       this.db
         .prepare('UPDATE article_topics SET rank_key = rank_base + published_hours * ?')
         .run(Math.LN2 / this.halfLifeHours);
       this.stmts.setMeta.run('half_life_hours', String(this.halfLifeHours));
-    })();
+    });
   }
 
   seedFiles(): Map<string, SeedFileRecord> {
@@ -172,15 +332,15 @@ export class SqliteStore implements Store {
   }
 
   recordSeedFiles(records: SeedFileRecord[]): void {
-    this.db.transaction(() => {
+    this.write(() => {
       for (const r of records) this.stmts.upsertSeedFile.run(r.source, r.contentHash, r.articleId);
-    })();
+    });
   }
 
   upsertArticles(articles: Article[]): UpsertResult {
     const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
     const k = Math.LN2 / this.halfLifeHours;
-    this.db.transaction(() => {
+    this.write(() => {
       // Topic names this call has already written (INSERT OR IGNORE): the first name of a key wins either way.
       const named = new Set<string>();
       for (const article of articles) {
@@ -212,7 +372,7 @@ export class SqliteStore implements Store {
           this.stmts.insertTopicName.run(key, this.aliases.displayName(key) ?? name);
         }
       }
-    })();
+    });
     return result;
   }
 
@@ -268,7 +428,7 @@ export class SqliteStore implements Store {
 
   upsertSubscription(sub: NewSubscription): { subscription: Subscription; created: boolean } {
     const key = targetKey(sub.target);
-    return this.db.transaction(() => {
+    const result = this.write(() => {
       const existing = this.stmts.findSubscription.get(key, sub.topicKey) as { id: number } | undefined;
       if (existing) {
         this.stmts.updateSubscription.run(sub.topic, sub.time, sub.timezone, Date.parse(sub.nextDueAt), existing.id);
@@ -287,15 +447,22 @@ export class SqliteStore implements Store {
         new Date().toISOString(),
       );
       return { subscription: this.getSubscription(Number(info.lastInsertRowid))!, created: true };
-    })();
+    });
+    // Checked again after the commit: a change written into a deleted file must not be confirmed.
+    this.checkIntact();
+    return result;
   }
 
   removeSubscription(target: Target, topicKey: string): boolean {
-    return this.stmts.deleteSubscription.run(targetKey(target), topicKey).changes > 0;
+    const removed = this.write(() => this.stmts.deleteSubscription.run(targetKey(target), topicKey).changes > 0);
+    this.checkIntact();
+    return removed;
   }
 
   removeAllSubscriptions(target: Target): number {
-    return this.stmts.deleteAllSubscriptions.run(targetKey(target)).changes;
+    const removed = this.write(() => this.stmts.deleteAllSubscriptions.run(targetKey(target)).changes);
+    this.checkIntact();
+    return removed;
   }
 
   listSubscriptions(target: Target): Subscription[] {
@@ -312,9 +479,9 @@ export class SqliteStore implements Store {
     const why = active ? null : (reason ?? null);
     // A chat without a thread means the whole chat, forum topics included (kicked, blocked).
     if (target.threadId === undefined) {
-      return this.stmts.setChatActive.run(flag, why, target.platform, target.chatId, flag).changes;
+      return this.write(() => this.stmts.setChatActive.run(flag, why, target.platform, target.chatId, flag).changes);
     }
-    return this.stmts.setActive.run(flag, why, targetKey(target), flag).changes;
+    return this.write(() => this.stmts.setActive.run(flag, why, targetKey(target), flag).changes);
   }
 
   migrateTarget(from: Target, to: Target): number {
@@ -325,7 +492,7 @@ export class SqliteStore implements Store {
       from.threadId === undefined && to.threadId === undefined
         ? this.chatTargets(from).map((key) => [key, `${targetKey(to).slice(0, -1)}${key.slice(fromKey.length - 1)}`] as const)
         : [[fromKey, targetKey(to)] as const];
-    return this.db.transaction(() => {
+    return this.write(() => {
       let moved = 0;
       for (const [oldKey, newKey] of pairs) {
         const threadId = newKey.slice(newKey.lastIndexOf(':') + 1);
@@ -338,7 +505,7 @@ export class SqliteStore implements Store {
         this.stmts.deleteSettings.run(oldKey);
       }
       return moved;
-    })();
+    });
   }
 
   /** Every target key of a chat: the chat itself and each of its threads that has any state. */
@@ -354,7 +521,8 @@ export class SqliteStore implements Store {
   }
 
   setTimezone(target: Target, timezone: string): void {
-    this.stmts.setTimezone.run(targetKey(target), timezone);
+    this.write(() => this.stmts.setTimezone.run(targetKey(target), timezone));
+    this.checkIntact();
   }
 
   dueSubscriptions(now: Date, limit: number, platform?: Target['platform']): Subscription[] {
@@ -363,7 +531,7 @@ export class SqliteStore implements Store {
   }
 
   setNextDue(subscriptionId: number, nextDueAt: string): void {
-    this.stmts.setNextDue.run(Date.parse(nextDueAt), subscriptionId);
+    this.write(() => this.stmts.setNextDue.run(Date.parse(nextDueAt), subscriptionId));
   }
 
   getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined {
@@ -371,23 +539,72 @@ export class SqliteStore implements Store {
     return row ? toDelivery(row) : undefined;
   }
 
-  recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string): void {
+  recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): boolean {
     const now = new Date().toISOString();
-    this.db.transaction(() => {
-      this.stmts.upsertDelivery.run(
-        record.subscriptionId,
-        record.slot,
-        record.status,
-        JSON.stringify(record.articleIds),
-        record.detail,
+    const owned = record.status === 'claimed' || record.status === 'sending';
+    const retryAt = record.status === 'failed' && record.retryAt ? Date.parse(record.retryAt) : null;
+    // Unfinished slots keep their digest so a resume sends the same parts; finished ones drop it.
+    const keepDigest = owned || record.status === 'pending' || retryAt !== null;
+    return this.write(() => {
+      const changes = this.stmts.upsertDelivery.run({
+        subscriptionId: record.subscriptionId,
+        slot: record.slot,
+        status: record.status,
+        articleIds: JSON.stringify(record.articleIds),
+        detail: record.detail,
         now,
-      );
+        claimedBy: owned ? (claimant ?? record.claimedBy ?? null) : null,
+        partsSent: record.partsSent ?? null,
+        partsTotal: record.partsTotal ?? null,
+        digest: record.digest ? JSON.stringify(record.digest) : null,
+        keepDigest: keepDigest ? 1 : 0,
+        retryAt,
+        claimant: claimant ?? null,
+      }).changes;
+      if (changes === 0) return false;
       if (record.status === 'sent') {
         const key = targetKey(target);
         for (const id of record.articleIds) this.stmts.insertSent.run(key, id, now);
       }
       if (nextDueAt !== undefined) this.stmts.setNextDue.run(Date.parse(nextDueAt), record.subscriptionId);
-    })();
+      return true;
+    });
+  }
+
+  claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): DeliveryRecord | undefined {
+    return this.write(() => {
+      const won = this.stmts.claim.run(subscriptionId, slot, now.toISOString(), claimant, now.getTime()).changes > 0;
+      return won ? this.getDelivery(subscriptionId, slot) : undefined;
+    });
+  }
+
+  updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): boolean {
+    return this.write(
+      () =>
+        this.stmts.updateClaim.run({
+          status: progress.status,
+          partsSent: progress.partsSent,
+          partsTotal: progress.partsTotal ?? null,
+          articleIds: progress.articleIds ? JSON.stringify(progress.articleIds) : null,
+          digest: progress.digest ? JSON.stringify(progress.digest) : null,
+          now: new Date().toISOString(),
+          subscriptionId,
+          slot,
+          claimant,
+        }).changes > 0,
+    );
+  }
+
+  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): void {
+    this.write(() =>
+      this.stmts.release.run({
+        partsSent: partsSent ?? null,
+        detail: detail ?? null,
+        now: new Date().toISOString(),
+        subscriptionId,
+        slot,
+      }),
+    );
   }
 
   deliveries(subscriptionId: number, limit = 100): DeliveryRecord[] {
@@ -409,19 +626,21 @@ export class SqliteStore implements Store {
   }
 }
 
+/**
+ * Runs the migrations not yet applied, under BEGIN IMMEDIATE: the version is read inside the write lock,
+ * so two processes opening a fresh file at once take turns and the second finds nothing left to do.
+ */
 function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `Database schema version ${version} is newer than this Newsbrief knows (${MIGRATIONS.length}): upgrade Newsbrief or use another DATABASE_PATH.`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `Database schema version ${version} is newer than this Newsbrief knows (${MIGRATIONS.length}): upgrade Newsbrief or use another DATABASE_PATH.`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
 }
 
 function prepare(db: Database.Database) {
@@ -495,9 +714,32 @@ function prepare(db: Database.Database) {
     setNextDue: db.prepare('UPDATE subscriptions SET next_due_at = ? WHERE id = ?'),
     getDelivery: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? AND slot = ?'),
     upsertDelivery: db.prepare(
-      `INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, claimed_by, parts_sent, parts_total, digest, retry_at)
+       VALUES (@subscriptionId, @slot, @status, @articleIds, @detail, @now, @claimedBy, coalesce(@partsSent, 0), @partsTotal,
+         CASE WHEN @keepDigest THEN @digest END, @retryAt)
        ON CONFLICT (subscription_id, slot) DO UPDATE SET status = excluded.status, article_ids = excluded.article_ids,
-       detail = excluded.detail, updated_at = excluded.updated_at`,
+       detail = excluded.detail, updated_at = excluded.updated_at, claimed_by = excluded.claimed_by,
+       parts_sent = coalesce(@partsSent, deliveries.parts_sent), parts_total = coalesce(@partsTotal, deliveries.parts_total),
+       digest = CASE WHEN @keepDigest THEN coalesce(@digest, deliveries.digest) END, retry_at = excluded.retry_at
+       WHERE @claimant IS NULL OR deliveries.claimed_by = @claimant`,
+    ),
+    // The conditional write that makes a claim: only one claimant can turn a claimable row into its own.
+    claim: db.prepare(
+      `INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, claimed_by)
+       VALUES (?, ?, 'claimed', '[]', NULL, ?, ?)
+       ON CONFLICT (subscription_id, slot) DO UPDATE SET status = 'claimed', claimed_by = excluded.claimed_by,
+       updated_at = excluded.updated_at
+       WHERE deliveries.status = 'pending' OR (deliveries.status = 'failed' AND deliveries.retry_at IS NOT NULL AND deliveries.retry_at <= ?)`,
+    ),
+    updateClaim: db.prepare(
+      `UPDATE deliveries SET status = @status, parts_sent = @partsSent, parts_total = coalesce(@partsTotal, parts_total),
+       article_ids = coalesce(@articleIds, article_ids), digest = coalesce(@digest, digest), updated_at = @now
+       WHERE subscription_id = @subscriptionId AND slot = @slot AND claimed_by = @claimant AND status IN ('claimed', 'sending')`,
+    ),
+    release: db.prepare(
+      `UPDATE deliveries SET status = 'pending', claimed_by = NULL, parts_sent = coalesce(@partsSent, parts_sent),
+       detail = coalesce(@detail, detail), updated_at = @now
+       WHERE subscription_id = @subscriptionId AND slot = @slot AND status IN ('claimed', 'sending')`,
     ),
     deliveries: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY slot DESC LIMIT ?'),
     deliveriesWithStatus: db.prepare('SELECT * FROM deliveries WHERE status = ? ORDER BY slot'),
@@ -532,5 +774,10 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
     articleIds: JSON.parse(row.article_ids) as string[],
     detail: row.detail,
     updatedAt: row.updated_at,
+    partsSent: row.parts_sent ?? 0,
+    partsTotal: row.parts_total ?? null,
+    digest: row.digest ? (JSON.parse(row.digest) as Digest) : null,
+    retryAt: row.retry_at === null || row.retry_at === undefined ? null : new Date(row.retry_at).toISOString(),
+    claimedBy: row.claimed_by ?? null,
   };
 }

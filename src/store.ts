@@ -1,4 +1,5 @@
 import type { Article, Subscription, Target } from './model.js';
+import type { Digest } from './types.js';
 
 /** What ingest remembers about one seed file, so an unchanged file is skipped without parsing. */
 export interface SeedFileRecord {
@@ -43,7 +44,13 @@ export interface NewSubscription {
   nextDueAt: string;
 }
 
-export type DeliveryStatus = 'sending' | 'sent' | 'empty' | 'skipped' | 'failed';
+/**
+ * A slot's state in the delivery log. `claimed`: one scheduler owns it and nothing of it is on the wire;
+ * `sending`: part `partsSent` may be on the wire; `pending`: unfinished and owned by nobody (a claim
+ * released after a crash), sent on the next tick from part `partsSent`. The rest are final, except a
+ * `failed` row with `retryAt`, which is tried again from then on.
+ */
+export type DeliveryStatus = 'claimed' | 'sending' | 'pending' | 'sent' | 'empty' | 'skipped' | 'failed';
 
 export interface DeliveryRecord {
   subscriptionId: number;
@@ -53,6 +60,33 @@ export interface DeliveryRecord {
   articleIds: string[];
   detail: string | null;
   updatedAt: string;
+  /** Parts (messages) of the digest the platform has accepted. */
+  partsSent?: number;
+  /** Parts the digest was rendered into, once known. */
+  partsTotal?: number | null;
+  /** The digest being sent, kept until the slot is final so that a resume sends the same parts. */
+  digest?: Digest | null;
+  /** A failed slot is tried again from this instant (ISO 8601); null or absent: failed for good. */
+  retryAt?: string | null;
+  /** The scheduler instance that owns a `claimed` or `sending` slot. */
+  claimedBy?: string | null;
+}
+
+/** Progress of a claimed slot (see Store.updateClaim). */
+export interface DeliveryProgress {
+  status: 'claimed' | 'sending';
+  partsSent: number;
+  partsTotal?: number | null;
+  articleIds?: string[];
+  digest?: Digest;
+}
+
+/** The file behind the store was deleted or replaced while open: writes would vanish, so none are accepted. */
+export class DatabaseGoneError extends Error {
+  constructor(readonly path: string, why: string) {
+    super(`database file ${path} ${why} while Newsbrief was running; writes would be lost, so it stops. Restore the file or restart to create a new one.`);
+    this.name = 'DatabaseGoneError';
+  }
 }
 
 /**
@@ -98,8 +132,22 @@ export interface Store {
   dueSubscriptions(now: Date, limit: number, platform?: Target['platform']): Subscription[];
   setNextDue(subscriptionId: number, nextDueAt: string): void;
   getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined;
-  /** Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. */
-  recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string): void;
+  /**
+   * Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. With
+   * `claimant`, only if that claimant still owns the slot; returns whether anything was written.
+   */
+  recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): boolean;
+  /**
+   * Claims a slot for `claimant` in one conditional write only one claimant can win: a slot with no row,
+   * a `pending` one, or a failed one whose `retryAt` has come. Returns the claimed row, or undefined.
+   */
+  claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): DeliveryRecord | undefined;
+  /** Records progress of a slot `claimant` owns; false when it no longer does. */
+  updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): boolean;
+  /** Hands a claimed or sending slot over to nobody (`pending`), keeping its progress. */
+  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): void;
+  /** Throws DatabaseGoneError when the storage behind the store was deleted or replaced. */
+  checkIntact(): void;
   deliveries(subscriptionId: number, limit?: number): DeliveryRecord[];
   /** Deliveries in a given state across all subscriptions (crash recovery looks for 'sending'). */
   deliveriesWithStatus(status: DeliveryStatus): DeliveryRecord[];

@@ -106,16 +106,31 @@ export type DeliveryOutcome =
       reason: string;
       /** Telegram: the group became a supergroup with this id; the scheduler moves the target. */
       migrateTo?: Target;
+      /**
+       * The platform asked to wait this long (a 429's retry_after) and the deliverer did not wait it out
+       * in place: the scheduler tries the slot again no sooner than this.
+       */
+      retryAfterMs?: number;
     };
 
 /** What the scheduler wants to hear from a deliverer while it works. */
 export interface DeliverHooks {
   /**
-   * Called right before the digest's first request leaves for the platform, after any pacing wait.
-   * The scheduler records the send as in flight here: a crash before this point leaves nothing in
-   * flight, so the digest is simply sent after a restart.
+   * Parts (messages) of this digest an earlier attempt already delivered: send from this part on. The
+   * digest is the same one, so the parts render the same.
    */
-  onSending?(): void;
+  fromPart?: number;
+  /**
+   * Called right before a request for `part` (0-based, of `parts`) leaves for the platform, after any
+   * pacing or rate-limit wait, and again before each retry of it. The scheduler records the part as in
+   * flight here: a crash before this point leaves nothing in flight, so the part is sent after a restart.
+   * It throws when the scheduler no longer owns the slot; the deliverer then must not send.
+   */
+  onSending?(part?: number, parts?: number): void;
+  /** The platform accepted `part`. */
+  onPartSent?(part: number): void;
+  /** The platform answered the request with a refusal (a 429, an error): the part is not on the wire. */
+  onNotSent?(): void;
 }
 
 /**
@@ -125,5 +140,10 @@ export interface DeliverHooks {
  */
 export interface Deliverer {
   readonly platform: Target['platform'];
+  /**
+   * True when sending a part again that may already have arrived cannot show twice (Discord's nonce):
+   * after a crash such a part is resent instead of taken as delivered.
+   */
+  readonly resendIsHarmless?: boolean;
   deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome>;
 }

@@ -345,12 +345,13 @@ describe('DigestScheduler: crash and restart', () => {
     w.clock.set('2026-11-26T08:00:00Z');
     void first.tick();
     await new Promise((r) => setTimeout(r, 20));
-    expect(w.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')).toBeUndefined();
+    // Claimed, but nothing on the wire.
+    expect(w.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')?.status).toBe('claimed');
 
-    // "Restart": a new scheduler on the same database sends it, once.
+    // "Restart": a new scheduler on the same database releases the dead one's claim and sends it, once.
     w.clock.set('2026-11-26T08:01:00Z');
     const restarted = w.scheduler();
-    expect(restarted.recover()).toBe(0);
+    expect(restarted.recover()).toBe(1);
     expect(await restarted.tick()).toMatchObject({ due: 1, sent: 1, resumed: 0 });
     expect(w.telegram.calls).toHaveLength(1);
     expect(w.store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')?.status).toBe('sent');

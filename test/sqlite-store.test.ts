@@ -29,7 +29,7 @@ describe('SQLite store', () => {
     store.close();
     const again = openStore(path);
     expect(again.getArticle(a.id)?.title).toBe(a.title);
-    expect(again.schemaVersion).toBe(1);
+    expect(again.schemaVersion).toBe(2);
     again.close();
   });
 

@@ -50,6 +50,9 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
 
   return {
     platform: 'discord',
+    // Each part carries a nonce derived from the digest and the part: a resend within Discord's dedup
+    // window returns the earlier message, so after a crash a part that may have arrived is sent again.
+    resendIsHarmless: true,
     async deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
       if (target.platform !== 'discord') {
         return { ok: false, permanent: false, reason: `not a Discord target: ${target.platform}` };
@@ -60,18 +63,24 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
       }
       const messages = renderDigest(digest, { scheduled: true });
       let sent = 0;
-      for (const [part, body] of messages.entries()) {
+      const from = Math.max(0, hooks?.fromPart ?? 0);
+      for (let part = from; part < messages.length; part++) {
+        const body = messages[part]!;
         await pacer.wait();
-        if (part === 0) hooks?.onSending?.();
+        // discord.js waits out a 429 inside rest.post, after this: a crash then leaves the part marked as
+        // on the wire, and recovery resends it with the same nonce, which Discord answers with the original.
+        hooks?.onSending?.(part, messages.length);
         try {
           await rest.post(Routes.channelMessages(channelId), {
             body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },
           });
           sent++;
+          hooks?.onPartSent?.(part);
         } catch (error) {
           const { status, reason } = describe(error);
           const permanent = status !== undefined && PERMANENT_STATUSES.has(status);
           const where = `POST /channels/${channelId}/messages, part ${part + 1} of ${messages.length}`;
+          hooks?.onNotSent?.();
           logger.warn({ channelId, topic: digest.topicKey, status, permanent, sent }, `discord delivery failed: ${reason} (${where})`);
           return { ok: false, permanent, reason: `${reason} (${where})` };
         }

@@ -13,12 +13,17 @@ import { chatTarget } from './chats.js';
 const deliveryHooks = new AsyncLocalStorage<DeliverHooks>();
 
 /**
- * Tells the delivery its request is leaving now. Installed innermost (after pacing), so "sending" is
- * reported only once the pacer has let the message go, not while it waits for a slot.
+ * Tells the delivery its request is leaving now, and when Telegram answers it with an error (a 429, a
+ * 400) that nothing of it is on the wire any more. Installed innermost (after pacing, inside auto-retry),
+ * so "sending" is reported only once the pacer has let the message go and again after each 429 wait, and
+ * a crash during such a wait leaves the part unsent, to be sent after a restart.
  */
-export const announceSending: Transformer = (prev, method, payload, signal) => {
-  deliveryHooks.getStore()?.onSending?.();
-  return prev(method, payload, signal);
+export const announceSending: Transformer = async (prev, method, payload, signal) => {
+  const hooks = deliveryHooks.getStore();
+  hooks?.onSending?.();
+  const result = await prev(method, payload, signal);
+  if (!result.ok) hooks?.onNotSent?.();
+  return result;
 };
 
 /**
@@ -38,13 +43,24 @@ export class TelegramDeliverer implements Deliverer {
   async deliver(target: Target, digest: Digest, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
     const timezone = this.store.getTimezone(target) ?? 'UTC';
     const messages = renderDigest(digest, { timezone });
+    const preview = previewFor(digest, messages.length);
+    const from = Math.max(0, hooks.fromPart ?? 0);
     let sent = 0;
+    let part = from;
     try {
-      sent = await deliveryHooks.run(hooks, () => sendHtml(this.api, target, messages, { preview: previewFor(digest, messages.length) }));
+      // One part at a time, each reported, so a failed part is retried from itself and not from part 1.
+      for (; part < messages.length; part++) {
+        const current = part;
+        const partHooks: DeliverHooks = { ...hooks, onSending: () => hooks.onSending?.(current, messages.length) };
+        await deliveryHooks.run(partHooks, () => sendHtml(this.api, target, [messages[current]!], { preview }));
+        sent++;
+        hooks.onPartSent?.(current);
+      }
       return { ok: true, messages: sent };
     } catch (error) {
       const failure = classifyFailure(error);
-      const reason = sent > 0 ? `${failure.reason}; ${sent} of ${messages.length} messages were sent` : failure.reason;
+      const done = from + sent;
+      const reason = done > 0 ? `${failure.reason}; ${done} of ${messages.length} messages were sent` : failure.reason;
       this.logger.warn({ target, kind: failure.kind, reason }, 'telegram: delivery failed');
       switch (failure.kind) {
         case 'blocked':
@@ -53,6 +69,10 @@ export class TelegramDeliverer implements Deliverer {
         case 'migrated':
           return { ok: false, permanent: false, reason, migrateTo: chatTarget(failure.toChatId) };
         case 'transient':
+          // A retry_after longer than auto-retry waits in place: the scheduler waits it out between ticks.
+          return failure.retryAfterSeconds !== undefined
+            ? { ok: false, permanent: false, reason, retryAfterMs: failure.retryAfterSeconds * 1000 }
+            : { ok: false, permanent: false, reason };
         case 'rejected':
           return { ok: false, permanent: false, reason };
         case 'internal':

@@ -8,8 +8,11 @@ export type TelegramFailure =
   | { kind: 'migrated'; reason: string; toChatId: string }
   /** The chat no longer exists. */
   | { kind: 'gone'; reason: string }
-  /** Still failing after the retries: 429 beyond auto-retry's limit, 5xx, network, timeout. */
-  | { kind: 'transient'; reason: string }
+  /**
+   * Still failing after the retries: 429 beyond auto-retry's limit, 5xx, network, timeout. A 429 carries
+   * the wait Telegram asked for, which must be honoured before trying again.
+   */
+  | { kind: 'transient'; reason: string; retryAfterSeconds?: number }
   /** A request Telegram refused as malformed; retrying the same request cannot help. */
   | { kind: 'rejected'; reason: string }
   /** Not an API failure at all. */
@@ -25,6 +28,8 @@ export function classifyFailure(error: unknown): TelegramFailure {
     if (error.error_code === 400 && /chat not found|group chat was deleted/i.test(error.description)) {
       return { kind: 'gone', reason };
     }
+    const retryAfter = error.parameters?.retry_after;
+    if (error.error_code === 429 && typeof retryAfter === 'number') return { kind: 'transient', reason, retryAfterSeconds: retryAfter };
     if (error.error_code === 429 || error.error_code >= 500) return { kind: 'transient', reason };
     return { kind: 'rejected', reason };
   }

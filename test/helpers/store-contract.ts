@@ -151,6 +151,29 @@ export function runStoreContract(name: string, newStore: () => Store): void {
       expect(store.deliveries(subscription.id)).toHaveLength(1);
     });
 
+    it('lets one claimant at a time own a slot, and only the owner record its progress', () => {
+      open();
+      const { subscription } = store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      const slot = subscription.nextDueAt;
+      const at = new Date('2026-11-27T08:00:00Z');
+      expect(store.claimDelivery(subscription.id, slot, 'a', at)).toMatchObject({ status: 'claimed', claimedBy: 'a', partsSent: 0 });
+      expect(store.claimDelivery(subscription.id, slot, 'b', at)).toBeUndefined();
+      expect(store.updateClaim(subscription.id, slot, 'b', { status: 'sending', partsSent: 0 })).toBe(false);
+      expect(store.updateClaim(subscription.id, slot, 'a', { status: 'sending', partsSent: 1, partsTotal: 3 })).toBe(true);
+      // A retryable failure is claimable again once its retry time has come, keeping its progress.
+      const retryAt = '2026-11-27T08:02:00.000Z';
+      expect(store.recordDelivery({ subscriptionId: subscription.id, slot, status: 'failed', articleIds: [], detail: 'attempt 1/5', retryAt }, chat, undefined, 'a')).toBe(true);
+      expect(store.claimDelivery(subscription.id, slot, 'b', new Date('2026-11-27T08:01:00Z'))).toBeUndefined();
+      expect(store.claimDelivery(subscription.id, slot, 'b', new Date(retryAt))).toMatchObject({ claimedBy: 'b', partsSent: 1, partsTotal: 3 });
+      expect(store.recordDelivery({ subscriptionId: subscription.id, slot, status: 'sent', articleIds: ['x'], detail: null }, chat, undefined, 'a')).toBe(false);
+      store.releaseDelivery(subscription.id, slot);
+      expect(store.getDelivery(subscription.id, slot)).toMatchObject({ status: 'pending', claimedBy: null, partsSent: 1 });
+      expect(store.claimDelivery(subscription.id, slot, 'c', at)).toMatchObject({ claimedBy: 'c' });
+      expect(store.recordDelivery({ subscriptionId: subscription.id, slot, status: 'sent', articleIds: ['x'], detail: null }, chat, undefined, 'c')).toBe(true);
+      expect(store.claimDelivery(subscription.id, slot, 'd', new Date('2030-01-01T00:00:00Z'))).toBeUndefined();
+      expect(store.getDelivery(subscription.id, slot)).toMatchObject({ status: 'sent', claimedBy: null, digest: null });
+    });
+
     it('moves a migrated chat\'s subscriptions, zone and history to the new id', () => {
       open();
       const group: Target = { platform: 'telegram', chatId: '-100' };
