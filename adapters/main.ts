@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
+import { redactingLogOptions } from '../src/logger.js';
 import { ingestDirectory } from '../src/ingest.js';
 import { DigestScheduler } from '../src/schedule.js';
 import { Terminal } from './console/terminal.js';
@@ -17,6 +18,8 @@ export interface StartOptions {
   stderr?: Writable;
   /** Resolves when the service should stop; defaults to the first SIGINT or SIGTERM. */
   stopSignal?: Promise<unknown>;
+  /** Where the JSON log lines go (default: file descriptor 2, synchronously). */
+  logDestination?: { write(line: string): unknown };
 }
 
 const NO_BOT_HELP = `Newsbrief has no bot token and no terminal to talk to, so there is nothing to run.
@@ -61,9 +64,15 @@ export async function start(options: StartOptions): Promise<number> {
 
   // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
   const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
+  // Every entry, errors and their causes included, goes through one redactor that knows the secrets.
   const logger: Logger & pino.Logger = pino(
-    { level, base: { service: 'newsbrief' }, redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'] },
-    pino.destination({ dest: 2, sync: true }),
+    {
+      level,
+      base: { service: 'newsbrief' },
+      redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'],
+      ...redactingLogOptions([config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET]),
+    },
+    options.logDestination ?? pino.destination({ dest: 2, sync: true }),
   );
   logger.info({ config: redactConfig(config) }, 'starting');
 
@@ -101,6 +110,9 @@ export async function start(options: StartOptions): Promise<number> {
   let terminal: Terminal | undefined;
   let scheduler: DigestScheduler | undefined;
   let exitCode = 0;
+  // A bot that can no longer receive anything (token revoked, another poller) ends the process, non-zero.
+  let reportFatal!: (error: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
   try {
     await ingestSeeds('start');
     if (config.SEEDS_RESCAN !== 'off') {
@@ -119,6 +131,7 @@ export async function start(options: StartOptions): Promise<number> {
         apiRoot: config.TELEGRAM_API_ROOT,
         app,
         logger,
+        onFatal: (error) => reportFatal(error),
         webhook: config.TELEGRAM_WEBHOOK_URL
           ? {
               url: config.TELEGRAM_WEBHOOK_URL,
@@ -161,11 +174,14 @@ export async function start(options: StartOptions): Promise<number> {
     scheduler.start();
 
     const stopSignal = options.stopSignal ?? signalOnce();
-    if (terminal) {
-      terminal.open();
-      await Promise.race([terminal.done, stopSignal]);
-    } else {
-      await stopSignal;
+    if (terminal) terminal.open();
+    const ended = await Promise.race([
+      fatal,
+      Promise.race([terminal?.done ?? new Promise(() => {}), stopSignal]).then(() => undefined),
+    ]);
+    if (ended instanceof Error) {
+      logger.fatal({ err: ended }, 'cannot receive updates any more; exiting so a supervisor can restart the bot');
+      exitCode = 1;
     }
     logger.info('stopping');
   } catch (error) {

@@ -55,7 +55,8 @@ function topicRef(rest: string): TopicRef {
 
 /** Reads callback_data written by encodeAction; anything else (old or forged buttons) is undefined. */
 export function decodeAction(data: string | undefined): DecodedAction | undefined {
-  if (data === undefined) return undefined;
+  // Telegram never delivers more than 64 bytes; anything longer was not written by us.
+  if (typeof data !== 'string' || data.length > CALLBACK_DATA_LIMIT || bytes(data) > CALLBACK_DATA_LIMIT) return undefined;
   const [kind, ...fields] = data.split('|');
   if (kind === 'n' && fields.length >= 2) {
     const [count, ...rest] = fields;
