@@ -98,7 +98,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 function seconds(ms: number): string {
-  return Number.isInteger(ms / 1000) ? String(ms / 1000) : (ms / 1000).toFixed(1);
+  return String(Math.round(ms) / 1000);
 }
 
 /**
@@ -167,12 +167,8 @@ export function startPolling(
     let conflictSince = 0;
     let failures = 0;
     if (running.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...running]),
-        new Promise((resolve) => (timer = setTimeout(resolve, settings.confirmWaitMs))),
-      ]);
-      clearTimeout(timer);
+      await Promise.race([Promise.allSettled([...running]), sleep(settings.confirmWaitMs, signal).catch(() => {})]);
+      if (signal.aborted) throw new Error('Telegram: polling stopped');
     }
     for (;;) {
       try {
