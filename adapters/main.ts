@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
-import { redactingLogOptions } from '../src/logger.js';
+import { LogRedactor, redactingLogOptions } from '../src/logger.js';
 import { ingestDirectory } from '../src/ingest.js';
 import { DigestScheduler } from '../src/schedule.js';
 import { Terminal } from './console/terminal.js';
@@ -65,12 +65,14 @@ export async function start(options: StartOptions): Promise<number> {
   // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
   const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
   // Every entry, errors and their causes included, goes through one redactor that knows the secrets.
+  const secrets = [config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET];
+  const redactor = new LogRedactor(secrets);
   const logger: Logger & pino.Logger = pino(
     {
       level,
       base: { service: 'newsbrief' },
       redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'],
-      ...redactingLogOptions([config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET]),
+      ...redactingLogOptions(secrets),
     },
     options.logDestination ?? pino.destination({ dest: 2, sync: true }),
   );
@@ -186,7 +188,7 @@ export async function start(options: StartOptions): Promise<number> {
     logger.info('stopping');
   } catch (error) {
     logger.error({ err: error }, 'start-up failed');
-    stderr.write(`newsbrief: ${(error as Error).message}\n`);
+    stderr.write(`newsbrief: ${redactor.text(String((error as Error)?.message ?? error))}\n`);
     exitCode = 1;
   } finally {
     for (const task of tasks) task.stop();
