@@ -28,7 +28,7 @@ export interface PollingOptions {
 
 export const DEFAULT_POLLING: PollingOptions = {
   timeoutSeconds: 30,
-  concurrency: 100,
+  concurrency: 500,
   retryBaseMs: 1000,
   retryMaxMs: 60_000,
   conflictMaxAttempts: 10,
