@@ -18,8 +18,6 @@ export interface StartOptions {
   stderr?: Writable;
   /** Resolves when the service should stop; defaults to the first SIGINT or SIGTERM. */
   stopSignal?: Promise<unknown>;
-  /** Where the JSON log lines go (default: file descriptor 2, synchronously). */
-  logDestination?: { write(line: string): unknown };
 }
 
 const NO_BOT_HELP = `Newsbrief has no bot token and no terminal to talk to, so there is nothing to run.
@@ -74,7 +72,7 @@ export async function start(options: StartOptions): Promise<number> {
       redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'],
       ...redactingLogOptions(secrets),
     },
-    options.logDestination ?? pino.destination({ dest: 2, sync: true }),
+    pino.destination({ dest: 2, sync: true }),
   );
   logger.info({ config: redactConfig(config) }, 'starting');
 

@@ -65,13 +65,14 @@ export interface TelegramBot {
   /** Sends scheduled digests through the same paced, retrying API client. */
   readonly deliverer: Deliverer;
   /**
-   * Checks the token (getMe), registers the command menu, then starts long polling, or in webhook mode
-   * listens and registers the webhook (setWebhook); resolves once updates can arrive.
+   * Checks the token (getMe, retried with a warning while the API cannot be reached), registers the command
+   * menu, then starts long polling, or in webhook mode listens and registers the webhook (setWebhook);
+   * resolves once updates can arrive.
    */
   start(): Promise<void>;
   /**
-   * Stops polling or closes the webhook server, lets running handlers finish within the grace period, then
-   * abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
+   * Stops polling (confirming the updates taken) or closes the webhook server, lets running handlers finish
+   * within the grace period, then abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
    */
   stop(): Promise<void>;
 }
