@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
 import { DatabaseLockedError, lockDatabase, type DatabaseLock } from '../src/sqlite-store.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
+import { LogRedactor, redactingLogOptions } from '../src/logger.js';
 import { ingestDirectory } from '../src/ingest.js';
 import { DigestScheduler } from '../src/schedule.js';
 import { Terminal } from './console/terminal.js';
@@ -62,8 +63,16 @@ export async function start(options: StartOptions): Promise<number> {
 
   // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
   const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
+  // Every entry, errors and their causes included, goes through one redactor that knows the secrets.
+  const secrets = [config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET];
+  const redactor = new LogRedactor(secrets);
   const logger: Logger & pino.Logger = pino(
-    { level, base: { service: 'newsbrief' }, redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'] },
+    {
+      level,
+      base: { service: 'newsbrief' },
+      redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'],
+      ...redactingLogOptions(secrets),
+    },
     pino.destination({ dest: 2, sync: true }),
   );
   logger.info({ config: redactConfig(config) }, 'starting');
@@ -125,6 +134,9 @@ export async function start(options: StartOptions): Promise<number> {
   let terminal: Terminal | undefined;
   let scheduler: DigestScheduler | undefined;
   let exitCode = 0;
+  // A bot that can no longer receive anything (token revoked, another poller) ends the process, non-zero.
+  let reportFatal!: (error: Error) => void;
+  const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
   try {
     await ingestSeeds('start');
     if (config.SEEDS_RESCAN !== 'off') {
@@ -143,6 +155,7 @@ export async function start(options: StartOptions): Promise<number> {
         apiRoot: config.TELEGRAM_API_ROOT,
         app,
         logger,
+        onFatal: (error) => reportFatal(error),
         webhook: config.TELEGRAM_WEBHOOK_URL
           ? {
               url: config.TELEGRAM_WEBHOOK_URL,
@@ -187,19 +200,22 @@ export async function start(options: StartOptions): Promise<number> {
     const stopSignal = options.stopSignal ?? signalOnce();
     const gone = goneSignal.then((error) => {
       logger.fatal({ err: error }, 'database file lost; stopping');
-      stderr.write(`newsbrief: ${error.message}\n`);
+      stderr.write(`newsbrief: ${redactor.text(error.message)}\n`);
       exitCode = 1;
     });
-    if (terminal) {
-      terminal.open();
-      await Promise.race([terminal.done, stopSignal, gone]);
-    } else {
-      await Promise.race([stopSignal, gone]);
+    if (terminal) terminal.open();
+    const ended = await Promise.race([
+      fatal,
+      Promise.race([terminal?.done ?? new Promise(() => {}), stopSignal, gone]).then(() => undefined),
+    ]);
+    if (ended instanceof Error) {
+      logger.fatal({ err: ended }, 'cannot receive updates any more; exiting so a supervisor can restart the bot');
+      exitCode = 1;
     }
     logger.info('stopping');
   } catch (error) {
     logger.error({ err: error }, 'start-up failed');
-    stderr.write(`newsbrief: ${(error as Error).message}\n`);
+    stderr.write(`newsbrief: ${redactor.text(String((error as Error)?.message ?? error))}\n`);
     exitCode = 1;
   } finally {
     for (const task of tasks) task.stop();

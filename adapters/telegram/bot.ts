@@ -9,6 +9,8 @@ import { TelegramDeliverer, announceSending } from './deliverer.js';
 import { classifyFailure } from './failures.js';
 import { registerHandlers } from './handlers.js';
 import { Pacer, PacerClosedError, type PacingOptions } from './pacing.js';
+import { chatQueue } from './chat-queue.js';
+import { PollingFailedError, getMe, startPolling, untilReachable, type Poller, type PollingOptions, type ReachOptions } from './polling.js';
 import { COMMANDS, SOMETHING_WENT_WRONG } from './render.js';
 import { retryTransient, type RetryOptions } from './retry.js';
 import { sendHtml } from './send.js';
@@ -36,6 +38,18 @@ export interface TelegramBotOptions {
   maxRateLimitRetries?: number;
   /** Long-poll duration of getUpdates (default 30). */
   pollTimeoutSeconds?: number;
+  /** Concurrency and getUpdates failure handling of long polling (409 limits, backoff). */
+  polling?: Partial<Omit<PollingOptions, 'timeoutSeconds'>>;
+  /** Backoff while the Bot API cannot be reached at start (each retry is logged at warn). */
+  reachRetry?: Partial<ReachOptions>;
+  /** Updates from one chat waiting or running at once; more are dropped with one short answer per burst (default 10). */
+  maxQueuedPerChat?: number;
+  /**
+   * Called once when receiving updates cannot go on: getUpdates answered 401 (token revoked), or 409
+   * (another poller, a webhook) past the retry limits. The bot no longer hears anyone, so the process
+   * should exit non-zero and let its supervisor restart it. Without it, the failure is logged at error.
+   */
+  onFatal?: (error: PollingFailedError) => void;
   /** Any one HTTP request is abandoned (and retried) after this long; must exceed the poll timeout (default 60). */
   requestTimeoutSeconds?: number;
   /** How long stop() lets handlers that are running finish their replies (default 5000). */
@@ -51,13 +65,14 @@ export interface TelegramBot {
   /** Sends scheduled digests through the same paced, retrying API client. */
   readonly deliverer: Deliverer;
   /**
-   * Checks the token (getMe), registers the command menu, then starts long polling, or in webhook mode
-   * listens and registers the webhook (setWebhook); resolves once updates can arrive.
+   * Checks the token (getMe, retried with a warning while the API cannot be reached), registers the command
+   * menu, then starts long polling, or in webhook mode listens and registers the webhook (setWebhook);
+   * resolves once updates can arrive.
    */
   start(): Promise<void>;
   /**
-   * Stops polling or closes the webhook server, lets running handlers finish within the grace period, then
-   * abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
+   * Stops polling (confirming the updates taken) or closes the webhook server, lets running handlers finish
+   * within the grace period, then abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
    */
   stop(): Promise<void>;
 }
@@ -99,19 +114,24 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   bot.api.config.use(abortOn(stopping.signal));
 
   const chats = new ChatLifecycle(app.store, logger);
+  bot.use(chatQueue({ maxQueued: options.maxQueuedPerChat ?? 10, logger }));
   registerHandlers(bot, { app, chats, logger });
   bot.catch((error) => handleError(error, chats, logger));
 
   const deliverer = new TelegramDeliverer(bot.api, app.store, logger);
-  let polling: Promise<void> | undefined;
+  let poller: Poller | undefined;
   let listener: WebhookListener | undefined;
+  const reach = <T>(method: string, call: () => Promise<T>) =>
+    untilReachable(call, { apiRoot, method, logger, signal: stopping.signal, retry: options.reachRetry });
+  const onFatal =
+    options.onFatal ?? ((error: PollingFailedError) => logger.error({ err: error }, 'telegram: polling stopped for good; the bot no longer receives updates'));
 
   return {
     bot,
     deliverer,
     async start() {
       if (stopping.signal.aborted) throw new Error('TelegramBot.start: this bot was stopped; build a new one with createTelegramBot');
-      await bot.init();
+      bot.botInfo = await reach('getMe', () => getMe(options.token, apiRoot, requestTimeoutSeconds, stopping.signal));
       try {
         await bot.api.setMyCommands(COMMANDS.map(({ command, description }) => ({ command, description })));
       } catch (error) {
@@ -138,31 +158,20 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         logger.info({ username: bot.botInfo.username, apiRoot, url, listening: `${address}:${port}` }, 'telegram: receiving updates by webhook');
         return;
       }
-      await new Promise<void>((resolve, reject) => {
-        polling = bot
-          .start({
-            drop_pending_updates: false,
-            timeout: pollTimeoutSeconds,
-            onStart: (me) => {
-              logger.info({ username: me.username, apiRoot }, 'telegram: polling for updates');
-              resolve();
-            },
-          })
-          .catch((error: unknown) => {
-            logger.error({ err: error }, 'telegram: polling stopped with an error');
-            reject(error);
-          });
+      // Polling and a webhook exclude each other; the updates waiting at Telegram are kept.
+      await reach('deleteWebhook', () => bot.api.deleteWebhook({ drop_pending_updates: false }));
+      poller = startPolling(bot, {
+        polling: { ...options.polling, timeoutSeconds: pollTimeoutSeconds },
+        logger,
+        apiRoot,
+        onFatal: (error) => {
+          if (!stopping.signal.aborted) onFatal(error);
+        },
       });
+      logger.info({ username: bot.botInfo.username, apiRoot }, 'telegram: polling for updates');
     },
     async stop() {
-      if (bot.isRunning()) {
-        try {
-          await bot.stop();
-        } catch (error) {
-          logger.warn({ err: error }, 'telegram: could not confirm the last update while stopping');
-        }
-      }
-      const receiving = listener ? listener.close() : polling;
+      const receiving = listener ? listener.close() : poller && poller.stop().then(() => poller?.idle());
       const grace = options.stopGraceMs ?? 5000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([receiving, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);

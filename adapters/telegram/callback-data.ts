@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 /** Telegram rejects callback_data longer than this many bytes (UTF-8). */
 export const CALLBACK_DATA_LIMIT = 64;
 
+/** Callback data longer than this (characters) is not even split: it cannot be ours. */
+const FORGED_DATA_LIMIT = 1024;
+
 /** What pressing an inline button asks for. */
 export type ButtonAction =
   | { kind: 'news'; topicKey: string; count?: number }
@@ -55,7 +58,9 @@ function topicRef(rest: string): TopicRef {
 
 /** Reads callback_data written by encodeAction; anything else (old or forged buttons) is undefined. */
 export function decodeAction(data: string | undefined): DecodedAction | undefined {
-  if (data === undefined) return undefined;
+  // Telegram never delivers more than 64 bytes, but a forged update can carry anything: longer data is still
+  // answered (as an unknown topic, in place), and data too long to be worth reading at all is refused.
+  if (typeof data !== 'string' || data.length > FORGED_DATA_LIMIT) return undefined;
   const [kind, ...fields] = data.split('|');
   if (kind === 'n' && fields.length >= 2) {
     const [count, ...rest] = fields;

@@ -23,16 +23,22 @@ export function chatTarget(chatId: string | number): Target {
 }
 
 /**
- * Whether the sender may change this chat's subscriptions: anyone in a private chat or a channel (only
- * admins post there); in groups the chat's administrators, as Telegram reports them right now.
+ * Whether the sender may change this chat's subscriptions: anyone in a private chat; in a channel a post
+ * made as the channel (only its administrators can post); everywhere else, and for every button press,
+ * the person acting must be an administrator as Telegram reports it right now. A button under a channel
+ * post can be pressed by any viewer, so for buttons only the pressing user counts.
  */
 export async function mayManage(ctx: Context): Promise<boolean> {
   const chat = ctx.chat;
-  if (!chat || chat.type === 'private' || chat.type === 'channel') return true;
-  // An anonymous administrator posts as the group itself.
-  if (ctx.message?.sender_chat?.id === chat.id) return true;
+  if (!chat) return false;
+  if (chat.type === 'private') return ctx.callbackQuery === undefined || ctx.from?.id === chat.id;
+  if (ctx.callbackQuery === undefined) {
+    if (chat.type === 'channel' && ctx.channelPost !== undefined) return true;
+    // An anonymous administrator posts as the group itself.
+    if (ctx.message?.sender_chat?.id === chat.id) return true;
+  }
   const user = ctx.from;
-  if (!user) return false;
+  if (!user || user.is_bot) return false;
   const member = await ctx.api.getChatMember(chat.id, user.id);
   return member.status === 'creator' || member.status === 'administrator';
 }

@@ -66,7 +66,11 @@ export type Fault =
   /** Never answer: the client's own timeout has to end it. */
   | { kind: 'hang' }
   /** Answer as usual, but only after `ms`. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Destroy the connection mid-request, without an answer: the client sees a socket hang-up. */
+  | { kind: 'drop' }
+  /** Any Bot API error answer, e.g. 409 Conflict or 401 Unauthorized. */
+  | { kind: 'status'; code: number; description: string };
 
 /** The webhook as setWebhook registered it. */
 export interface FakeWebhook {
@@ -663,6 +667,13 @@ export class FakeTelegram {
         return this.answer(res, call, { ok: false, error_code: fault.status ?? 500, description: fault.description ?? 'Internal Server Error' });
       case '400':
         return this.answer(res, call, { ok: false, error_code: 400, description: fault.description, parameters: fault.parameters });
+      case 'drop':
+        // The call stays unanswered, as for a connection that died.
+        res.socket?.destroy();
+        this.notify();
+        return;
+      case 'status':
+        return this.answer(res, call, { ok: false, error_code: fault.code, description: fault.description });
       case 'hang':
         this.hung.add(res);
         res.on('close', () => this.hung.delete(res));
