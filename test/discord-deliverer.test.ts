@@ -185,12 +185,15 @@ describe('Pacer', () => {
   it('spaces calls made at the same moment evenly', async () => {
     const times = await starts(new Pacer(100), 5);
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(48);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(9);
+    // A slot is never released before its time; a late timer may only push a call later, so each call is
+    // checked against the schedule rather than against its neighbour (which a busy machine can crowd).
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[0]!).toBeGreaterThanOrEqual(i * 10 - 1);
   });
 
   it('does not release a burst after the event loop was blocked', async () => {
     const times = await starts(new Pacer(100), 5, 120);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(9);
+    // A burst would let the waiting calls through within a millisecond of each other.
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(5);
   });
 
   it('lets a caller through at once when the pacer has been idle', async () => {
