@@ -25,6 +25,19 @@ export interface IngestOptions {
   workerThreshold?: number;
   /** On workers, a file whose parse takes longer is rejected and its worker replaced. Default 5 s. */
   parseTimeLimitMs?: number;
+  /**
+   * In a run too small for the worker pool, larger files are still parsed on a worker thread, so the time
+   * limit holds for them and no file can hold up this thread for long. Default `MAIN_THREAD_MAX_BYTES`.
+   * Has no effect with `workers: 0`.
+   */
+  mainThreadMaxBytes?: number;
+  /**
+   * Remembers rejected files by content hash, so a rescan reports an unchanged bad file again without
+   * parsing it. Default: one memory shared by every run in this process.
+   */
+  rejections?: RejectionMemory;
+  /** The module parse workers run; tests substitute one. Default `ingest-worker.ts`. */
+  workerUrl?: URL;
   logger?: Logger;
 }
 
@@ -47,12 +60,16 @@ export interface IngestReport {
   /** Files skipped because their bytes did not change, plus changed files whose article came out identical. */
   unchanged: number;
   rejected: Rejection[];
-  /** Files whose article's URL an earlier file (by sorted path) in this run already had. */
+  /** Files whose article another file carries too, and whose copy was not the one kept (see `compareCopies`). */
   duplicates: number;
+  /** Accepted files with something left out, e.g. an oversized unknown field. */
+  warnings: Rejection[];
   durationMs: number;
 }
 
-export type ParseResult = { ok: true; article: Article } | { ok: false; field?: string; reason: string };
+export type ParseResult =
+  | { ok: true; article: Article; warnings?: { field: string; reason: string }[] }
+  | { ok: false; field?: string; reason: string };
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
@@ -62,6 +79,12 @@ export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
  * thousand files.
  */
 export const WORKER_THRESHOLD = 4000;
+/**
+ * Files up to this size are parsed on the calling thread in small runs: every step of the parse is linear,
+ * so 256 KiB of the worst input found costs tens of milliseconds. The largest real seed files seen are
+ * about 140 KB. Larger ones go to a worker, where the time limit applies.
+ */
+export const MAIN_THREAD_MAX_BYTES = 256 * 1024;
 const BATCH_SIZE = 500;
 // The worker module beside this one: ingest-worker.ts under tsx and vitest, .js if ever compiled.
 const WORKER_URL = new URL(`./ingest-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
@@ -206,8 +229,23 @@ function parseUnsafe(source: string, bytes: Buffer): ParseResult {
   return article ? { ok: true, article } : { ok: false, field: 'webUrl', reason: NO_URL };
 }
 
-/** gray-matter's test for an empty block, which it never hands to YAML: white space and comment lines only. */
-const isBlankBlock = (block: string) => block.replace(/^\s*#[^\n]+/gm, '').trim() === '';
+/**
+ * gray-matter's test for an empty block, which it never hands to YAML: white space and comment lines only.
+ * gray-matter writes it as `/^\s*#[^\n]+/gm`, whose `\s*` runs on across line ends: from every line start
+ * it rescanned all the blank lines after it, so 400,000 blank lines took over a minute. Same answer, one pass.
+ */
+export function isBlankBlock(block: string): boolean {
+  let start = 0;
+  while (start <= block.length) {
+    let end = block.indexOf('\n', start);
+    if (end === -1) end = block.length;
+    const line = block.slice(start, end).trimStart();
+    // A comment needs something after its `#`, as in gray-matter's pattern.
+    if (line !== '' && !(line.charCodeAt(0) === 0x23 && line.length > 1)) return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 function describeIssue(issue: { code: string; message: string; expected?: unknown }): string {
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
@@ -384,6 +422,41 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
 const firstLine = (s: string) => s.split('\n', 1)[0]!.slice(0, 300);
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
+/** Why a file was rejected, without the file name: the same bytes are rejected for the same reason anywhere. */
+type RejectionReason = Omit<Rejection, 'file'>;
+
+/**
+ * Rejected files by content hash (a bounded, least-recently-used memory). A parse depends on the bytes
+ * only, so a file whose bytes are unchanged is rejected again, for the same reason, without being parsed:
+ * a pathological file costs its parse (at most the time limit) once per process, not on every rescan.
+ */
+export class RejectionMemory {
+  private readonly entries = new Map<string, RejectionReason>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(contentHash: string): RejectionReason | undefined {
+    const found = this.entries.get(contentHash);
+    if (found) {
+      this.entries.delete(contentHash);
+      this.entries.set(contentHash, found);
+    }
+    return found;
+  }
+
+  set(contentHash: string, reason: RejectionReason): void {
+    this.entries.delete(contentHash);
+    this.entries.set(contentHash, reason);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+const processRejections = new RejectionMemory();
+
 /**
  * Reads every seed file (`.md`, `.txt`, any depth) under `dir` into the store, incrementally: files whose
  * bytes are unchanged since the last run are skipped, so re-ingesting an unchanged folder writes nothing.
@@ -399,29 +472,37 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const workers = options.workers ?? os.availableParallelism();
   const threshold = Math.max(1, options.workerThreshold ?? WORKER_THRESHOLD);
+  const mainThreadMaxBytes = options.mainThreadMaxBytes ?? MAIN_THREAD_MAX_BYTES;
+  const memory = options.rejections ?? processRejections;
   const root = path.resolve(dir);
   await assertFolder(root);
 
   const rejected: Rejection[] = [];
+  const warnings: Rejection[] = [];
   const files = await listSeedFiles(root, rejected, options.maxFiles);
   const total = files.length;
   const previous = store.seedFiles();
   const report = { files: total, accepted: 0, updated: 0, unchanged: 0, duplicates: 0 };
-  // Article id → the file that claimed it first in this run.
-  const claimed = new Map<string, string>();
-  let articles: Article[] = [];
+  // Article id → the file whose copy is kept so far in this run (see `compareCopies`).
+  const claims = new Map<string, Claim>();
+  // Article id → the file that held it after the last run, for files still present.
+  const listed = new Set(files);
+  const owners = new Map<string, string>();
+  for (const r of previous.values()) if (r.articleId !== null && listed.has(r.source)) owners.set(r.articleId, r.source);
+  let articles = new Map<string, Article>();
   let records: SeedFileRecord[] = [];
 
   const flush = () => {
-    if (articles.length > 0) {
-      const result = store.upsertArticles(articles);
+    if (articles.size > 0) {
+      const result = store.upsertArticles([...articles.values()]);
       report.accepted += result.inserted;
       report.updated += result.updated;
       report.unchanged += result.unchanged;
+      for (const id of articles.keys()) claims.get(id)!.kind = 'written';
     }
     // Records after their articles: if the process dies in between, the next run simply re-parses.
     if (records.length > 0) store.recordSeedFiles(records);
-    articles = [];
+    articles = new Map();
     records = [];
   };
 
@@ -436,22 +517,77 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     logger.debug({ ...rejection }, 'seed file rejected');
   };
 
-  /** Uses one file's outcome. Called in path order: the first file to claim a URL keeps it. */
+  /** The copy a claim stands for; a file not parsed in this run has its stored article. */
+  const copyOf = (id: string, claim: Claim): Copy | undefined => {
+    if (claim.copy === undefined) {
+      const stored = store.getArticle(id);
+      if (stored) claim.copy = copyFrom(stored);
+    }
+    return claim.copy;
+  };
+
+  /**
+   * The claim on an article id before this file: a file earlier in this run, or the file that held it
+   * after the last run when that file comes later in path order (so the outcome does not depend on it).
+   */
+  const claimBefore = (id: string, source: string): Claim | undefined => {
+    const claim = claims.get(id);
+    if (claim) return claim;
+    const owner = owners.get(id);
+    if (owner === undefined || owner <= source) return undefined;
+    const virtual: Claim = { source: owner, hash: previous.get(owner)!.contentHash, kind: 'stored' };
+    claims.set(id, virtual);
+    return virtual;
+  };
+
+  const take = (article: Article, hash: string) => {
+    claims.set(article.id, { source: article.source, hash, kind: 'batch', copy: copyFrom(article) });
+    articles.set(article.id, article);
+    record(article.source, hash, article.id);
+  };
+
+  /** A better copy takes an article over from the file that held it in this run. */
+  const displace = (claim: Claim, article: Article, hash: string) => {
+    const kind = claim.kind;
+    // The file that held it is a duplicate now; a stored claim's file is counted when its turn comes.
+    if (kind !== 'stored') report.duplicates++;
+    record(claim.source, claim.hash, null);
+    logger.debug({ file: claim.source, keptInstead: article.source, url: article.url }, 'duplicate seed file replaced');
+    if (kind === 'batch' || kind === 'stored') {
+      take(article, hash);
+      return;
+    }
+    // Already written this run (and counted) or counted as unchanged: written now, counted only as a change.
+    const result = store.upsertArticles([article]);
+    if (kind === 'unchanged' && result.unchanged === 0) {
+      report.unchanged--;
+      report.updated++;
+    }
+    claims.set(article.id, { source: article.source, hash, kind: 'written', copy: copyFrom(article) });
+    record(article.source, hash, article.id);
+  };
+
+  /** Uses one file's outcome. Called in path order; which copy of an article is kept does not depend on it. */
   const apply = (slot: Slot) => {
     if (slot.kind === 'unreadable') {
       reject({ file: slot.source, reason: slot.reason });
       return;
     }
+    if (slot.kind === 'known-bad') {
+      reject({ file: slot.source, ...slot.rejection });
+      return;
+    }
     const source = slot.source;
     if (slot.kind === 'unchanged') {
-      const hash = slot.hash;
-      if (claimed.has(slot.articleId)) {
-        report.duplicates++;
-        // Re-parsed from now on, so it takes over the URL if the file that won is removed.
-        record(source, hash, null);
-      } else {
-        claimed.set(slot.articleId, source);
+      const claim = claims.get(slot.articleId);
+      if (claim === undefined || claim.source === source) {
+        claims.set(slot.articleId, { source, hash: slot.hash, kind: 'unchanged', copy: claim?.copy });
         report.unchanged++;
+      } else {
+        // A better copy in another file took the article over: this file is parsed from now on, so it
+        // can take it back if that file changes or goes away.
+        report.duplicates++;
+        record(source, slot.hash, null);
       }
       return;
     }
@@ -460,23 +596,32 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     const hash = slot.hash ?? (parsed.ok ? parsed.article.contentHash : sha256(slot.bytes));
     slot.bytes = EMPTY;
     if (!parsed.ok) {
-      reject({ file: source, ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason });
+      const rejection = { ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason };
+      memory.set(hash, rejection);
+      reject({ file: source, ...rejection });
       // The old article, if any, stays: a file that turns bad must not lose what was stored.
       record(source, hash, null);
       return;
     }
-    const article = parsed.article;
-    const winner = claimed.get(article.id);
-    if (winner !== undefined) {
-      report.duplicates++;
-      logger.debug({ file: source, sameAs: winner, url: article.url }, 'duplicate seed file skipped');
-      record(source, hash, null);
-      return;
+    for (const warning of parsed.warnings ?? []) {
+      warnings.push({ file: source, ...warning });
+      logger.warn({ file: source, ...warning }, 'seed file field dropped');
     }
-    claimed.set(article.id, source);
-    articles.push(article);
-    record(source, hash, article.id);
-    if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
+    const article = parsed.article;
+    const claim = claimBefore(article.id, source);
+    if (claim === undefined || claim.source === source) {
+      take(article, hash);
+    } else {
+      const held = copyOf(article.id, claim);
+      if (held === undefined || compareCopies(copyFrom(article), held) < 0) {
+        displace(claim, article, hash);
+      } else {
+        report.duplicates++;
+        logger.debug({ file: source, sameAs: claim.source, url: article.url }, 'duplicate seed file skipped');
+        record(source, hash, null);
+      }
+    }
+    if (articles.size >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
   };
 
   // Files in path order, from the first not yet applied (`head`); parse outcomes may arrive out of order.
@@ -485,29 +630,36 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   // Files to parse seen before the run knows whether it is worth starting workers.
   let held: ParseSlot[] = [];
   let pool: ParsePool | undefined;
+  // One worker for the few large files of a run that parses the rest here.
+  let largeFilePool: ParsePool | undefined;
   let inFlight = 0;
   let done = 0;
   // Read ahead while the workers are busy (the main thread writes batches meanwhile), but not unboundedly.
   const window = Math.min(8192, 512 * workers);
 
-  const startPool = () => {
-    pool = new ParsePool({
-      size: workers,
+  const newPool = (size: number) =>
+    new ParsePool({
+      size,
       timeLimitMs: options.parseTimeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS,
-      workerUrl: WORKER_URL,
+      workerUrl: options.workerUrl ?? WORKER_URL,
       fallback: parseSeedFile,
       logger,
     });
+
+  const startPool = () => {
+    pool = newPool(workers);
     logger.debug({ workers }, 'parsing seed files on worker threads');
   };
 
   const dispatch = (slot: ParseSlot) => {
-    if (!pool) {
+    let target = pool;
+    if (!target && workers >= 1 && slot.bytes.length > mainThreadMaxBytes) target = largeFilePool ??= newPool(1);
+    if (!target) {
       slot.outcome = parseSeedFile(slot.source, slot.bytes);
       return;
     }
     inFlight++;
-    slot.pending = pool.parse(slot.source, slot.bytes).then((outcome) => {
+    slot.pending = target.parse(slot.source, slot.bytes).then((outcome) => {
       inFlight--;
       slot.outcome = outcome;
     });
@@ -538,7 +690,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     // while the files are read.
     if (!decided() && files.filter((source) => !previous.has(source)).length >= threshold) startPool();
     for (const source of files) {
-      const slot = readSlot(root, source, maxFileBytes, previous);
+      const slot = readSlot(root, source, maxFileBytes, previous, memory);
       queue.push(slot);
       if (slot.kind === 'parse') {
         if (decided()) {
@@ -558,23 +710,82 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     held.forEach(dispatch);
     await drain(() => true);
   } finally {
-    await pool?.close();
+    await Promise.all([pool?.close(), largeFilePool?.close()]);
   }
   flush();
   options.onProgress?.(total, total);
 
   const durationMs = Math.round(performance.now() - started);
   logger.info(
-    { folder: root, ...report, rejected: rejected.length, durationMs },
+    { folder: root, ...report, rejected: rejected.length, warnings: warnings.length, durationMs },
     'seed folder ingested',
   );
-  return { ...report, rejected, durationMs };
+  return { ...report, rejected, warnings, durationMs };
+}
+
+/** What decides which of two files carrying the same article is kept. */
+export interface Copy {
+  url: string;
+  providerDomain: string;
+  quality: number;
+  publishedAt: string;
+  contentHash: string;
+}
+
+const copyFrom = (a: Article): Copy => ({
+  url: a.url,
+  providerDomain: a.provider.domain,
+  quality: a.quality,
+  publishedAt: a.publishedAt,
+  contentHash: a.contentHash,
+});
+
+/**
+ * Orders two copies of one article (same URL, so same id), the one to keep first: the publisher's own
+ * record (its provider domain is the URL's host), then the higher quality, then the earlier publication,
+ * then by content. File names never decide, so the same folder keeps the same copy whatever the order.
+ */
+export function compareCopies(a: Copy, b: Copy): number {
+  const home = Number(isPublisherCopy(b)) - Number(isPublisherCopy(a));
+  if (home !== 0) return home;
+  if (a.quality !== b.quality) return b.quality - a.quality;
+  if (a.publishedAt !== b.publishedAt) return a.publishedAt < b.publishedAt ? -1 : 1;
+  return a.contentHash < b.contentHash ? -1 : a.contentHash > b.contentHash ? 1 : 0;
+}
+
+function isPublisherCopy(copy: Copy): boolean {
+  const host = bareHost(hostOf(copy.url));
+  const domain = bareHost(copy.providerDomain.trim().toLowerCase());
+  return domain !== '' && (host === domain || host.endsWith(`.${domain}`));
+}
+
+const bareHost = (host: string) => (host.startsWith('www.') ? host.slice(4) : host);
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Which file holds an article id in this run, and how far it has been counted and written. */
+interface Claim {
+  source: string;
+  hash: string;
+  /**
+   * batch: in the batch not yet written; written: written this run; unchanged: stored before and not
+   * parsed; stored: held after the last run by a file later in path order, not reached yet.
+   */
+  kind: 'batch' | 'written' | 'unchanged' | 'stored';
+  copy?: Copy;
 }
 
 /** One listed file on its way through ingest. */
 type Slot =
   | { kind: 'unreadable'; source: string; reason: string }
   | { kind: 'unchanged'; source: string; hash: string; articleId: string }
+  | { kind: 'known-bad'; source: string; rejection: RejectionReason }
   | ParseSlot;
 interface ParseSlot {
   kind: 'parse';
@@ -587,15 +798,24 @@ interface ParseSlot {
   outcome?: ParseResult;
 }
 
-/** Reads one file: it is unreadable, unchanged since the last run, or to be parsed. */
-function readSlot(root: string, source: string, maxBytes: number, previous: Map<string, SeedFileRecord>): Slot {
+/** Reads one file: it is unreadable, unchanged since the last run, rejected before as it is, or to be parsed. */
+function readSlot(
+  root: string,
+  source: string,
+  maxBytes: number,
+  previous: Map<string, SeedFileRecord>,
+  memory: RejectionMemory,
+): Slot {
   const file = readSeedFile(root, source, maxBytes);
   if (!file.ok) return { kind: 'unreadable', source, reason: file.reason };
   const prev = previous.get(source);
   if (!prev) return { kind: 'parse', source, hash: undefined, bytes: file.bytes };
   const hash = sha256(file.bytes);
-  if (prev.articleId !== null && prev.contentHash === hash) {
-    return { kind: 'unchanged', source, hash, articleId: prev.articleId };
+  if (prev.contentHash === hash) {
+    if (prev.articleId !== null) return { kind: 'unchanged', source, hash, articleId: prev.articleId };
+    // Rejected or a duplicate last time: only a known rejection skips the parse.
+    const rejection = memory.get(hash);
+    if (rejection) return { kind: 'known-bad', source, rejection };
   }
   return { kind: 'parse', source, hash, bytes: file.bytes };
 }
