@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
-import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import { RejectionMemory, ingestDirectory, isBlankBlock, parseSeedFile, type IngestReport } from '../src/ingest.js';
 import type { Article } from '../src/model.js';
 import { openStore } from '../src/sqlite-store.js';
 import { discordProblems, hostileText, rawSeed, telegramProblems } from './helpers/hostile.js';
@@ -370,5 +370,84 @@ describe('plain-text cleaning stays linear', () => {
     const result = parseSeedFile('brackets.md', bytes);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(result.ok && result.article.excerpt).toBe(excerpt);
+  });
+});
+
+describe('a seed file of blank lines', () => {
+  const blankLines = (lines: number) => Buffer.from(`---${'\n'.repeat(lines)}x\n---\n`);
+
+  it('is rejected in well under a second, even at 1 MiB', () => {
+    for (const bytes of [blankLines(400_000), blankLines(1024 * 1024 - 12)]) {
+      const started = performance.now();
+      const result = parseSeedFile('blank.md', bytes);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(result).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
+    }
+  });
+
+  it('tells a blank block exactly as gray-matter’s pattern does', () => {
+    // gray-matter's own (quadratic) test, on inputs small enough for it.
+    const grayMatter = (block: string) => block.replace(/^\s*#[^\n]+/gm, '').trim() === '';
+    const piece = fc.constantFrom('\n', ' ', '\t', '#', '# c', 'x', '\u2028', '\u00a0', '  #', '#\t', ':');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const block = parts.join('');
+        expect(isBlankBlock(block)).toBe(grayMatter(block));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('a file that is slow to parse', () => {
+  // The test worker never finishes a file whose name contains "hang"; the real parser runs otherwise.
+  const workerUrl = new URL('./helpers/parse-worker.ts', import.meta.url);
+  const timedOut = (messages: string[]) => messages.filter((m) => m === 'seed file parse timed out; worker replaced').length;
+  function recorder() {
+    const messages: string[] = [];
+    const log = (_: object | string, message?: string) => void (message && messages.push(message));
+    return { messages, logger: { debug: log, info: log, warn: log, error: log } };
+  }
+
+  it('cannot hold up a small run: a large file is parsed on a worker, under the time limit', async () => {
+    const dir = makeTempDir('newsbrief-slow-');
+    dirs.push(dir);
+    const padding = `\n${'Body text. '.repeat(30_000)}\n`; // about 330 KB, over MAIN_THREAD_MAX_BYTES
+    const big = seedFields({ title: 'Big and slow' });
+    const small = seedFields({ title: 'Small, on this thread' });
+    writeSeeds(dir, { 'hang-big.md': seedText(big, padding), 'hang-small.md': seedText(small), 'ok.md': seedText() });
+    const store = openStore(':memory:');
+    const started = performance.now();
+    const report = await ingestDirectory(dir, store, { workerUrl, parseTimeLimitMs: 300 });
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(report.rejected).toEqual([{ file: 'hang-big.md', reason: 'took longer than 300 ms to parse' }]);
+    expect(report.accepted).toBe(2);
+    expect(store.getArticle(idOf(small.webUrl as string))?.title).toBe('Small, on this thread');
+    store.close();
+  });
+
+  it('is reported rejected again on the next run, with its reason, without being parsed again', async () => {
+    const dir = makeTempDir('newsbrief-slow-');
+    dirs.push(dir);
+    writeSeeds(dir, { 'hang.md': seedText(), 'ok.md': seedText() });
+    const store = openStore(':memory:');
+    const rejections = new RejectionMemory();
+    const options = { workerUrl, parseTimeLimitMs: 300, mainThreadMaxBytes: 0, rejections };
+    const first = recorder();
+    const report = await ingestDirectory(dir, store, { ...options, logger: first.logger });
+    expect(report.rejected).toEqual([{ file: 'hang.md', reason: 'took longer than 300 ms to parse' }]);
+    expect(timedOut(first.messages)).toBe(1);
+
+    const second = recorder();
+    const again = await ingestDirectory(dir, store, { ...options, logger: second.logger });
+    expect(again.rejected).toEqual(report.rejected);
+    expect(timedOut(second.messages)).toBe(0);
+
+    // Changed bytes are parsed again.
+    writeSeeds(dir, { 'hang.md': seedText() });
+    const third = recorder();
+    expect((await ingestDirectory(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
+    expect(timedOut(third.messages)).toBe(1);
+    store.close();
   });
 });
