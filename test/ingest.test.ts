@@ -368,24 +368,76 @@ describe('parseSeedFile', () => {
 
 describe('plainText', () => {
   const CONTROL_OR_BIDI = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  // Zero-width characters, except a joiner between two emoji.
+  const ZERO_WIDTH = /[\u200b\u200c\u2060\ufeff]|(?<![\udc00-\udfff\ufe0f\u20e3\u2600-\u27bf])\u200d|\u200d(?![\ud800-\udbff\u2600-\u27bf])/g;
   /** The cleaning every string went through before plain text got its fast path. */
   const fullClean = (value: string) =>
-    value.replace(/<[^>]*>/g, ' ').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
+    value.replace(/<[^>]*>/g, ' ').replace(ZERO_WIDTH, '').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
 
   it('returns already plain text unchanged, and cleans anything else exactly as the full cleaning does', () => {
     expect(plainText('Markets rally as rates fall')).toBe('Markets rally as rates fall');
-    const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff');
+    const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff', '\u200b', '\u200d', '\u2060', '☀', '👩');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => plainText(pieces.join('')) === fullClean(pieces.join(''))),
       { numRuns: 1500 },
     );
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 0x3100 }), { maxLength: 40 }), (codes) => {
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 0x3100 }), fc.constantFrom(0x200b, 0x200d, 0x2060, 0xfeff, 0xd83d, 0xdc69)), { maxLength: 40 }), (codes) => {
         const text = String.fromCharCode(...codes);
         return plainText(text) === fullClean(text);
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('zero-width characters and the source\'s leftovers', () => {
+  it('strips zero-width characters from topics, titles, excerpts and provider names, so no look-alike topic appears', () => {
+    const zw = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'];
+    for (const z of zw) {
+      const article = parseOk(
+        seedText(seedFields({
+          title: `Sp${z}ace news`,
+          excerpt: `Rockets${z} fly`,
+          topics: [`Sp${z}ace`, 'Space', `${z}AI`],
+          provider: { name: `Orbit${z} Daily`, domain: 'orbit.example.com' },
+          related: [{ title: `Re${z}lated`, excerpt: `More${z}`, webUrl: 'https://r.example.com/1' }],
+        })),
+      );
+      expect(article).toMatchObject({ title: 'Space news', excerpt: 'Rockets fly', topics: ['Space', 'AI'] });
+      expect(article.provider.name).toBe('Orbit Daily');
+      expect(article.related[0]).toMatchObject({ title: 'Related', excerpt: 'More' });
+    }
+    expect(parse(seedText(seedFields({ title: '\u200b\u2060' })))).toMatchObject({ ok: false, field: 'title', reason: 'is empty' });
+    // An emoji drawn with joiners keeps them.
+    expect(parseOk(seedText(seedFields({ title: 'Family 👩\u200d👩\u200d👧 day' }))).title).toBe('Family 👩\u200d👩\u200d👧 day');
+  });
+
+  it('ends a cut-off excerpt in one "…" and leaves a closing full stop alone', () => {
+    const cases: [string, string][] = [
+      ['The launch slipped ...', 'The launch slipped…'],
+      ['The launch slipped...', 'The launch slipped…'],
+      ['The launch slipped …', 'The launch slipped…'],
+      ['The launch slipped…', 'The launch slipped…'],
+      ['The launch slipped .....', 'The launch slipped…'],
+      ['The launch slipped.', 'The launch slipped.'],
+      ['Made in the U.S.', 'Made in the U.S.'],
+      ['Wait..', 'Wait..'],
+    ];
+    for (const [excerpt, expected] of cases) {
+      const article = parseOk(seedText(seedFields({ excerpt, related: [{ title: 'r', excerpt, webUrl: 'https://r.example.com/1' }] })));
+      expect(article.excerpt).toBe(expected);
+      expect(article.related[0]!.excerpt).toBe(expected);
+    }
+  });
+
+  it('removes stray Markdown escapes from titles and excerpts, keeping other backslashes', () => {
+    const article = parseOk(seedText(seedFields({
+      title: 'The 2\\^nd \\*big\\* \\[update\\] for my\\_app',
+      excerpt: 'Paths like C:\\Users stay; 3 \\* 4 \\# not',
+    })));
+    expect(article.title).toBe('The 2^nd *big* [update] for my_app');
+    expect(article.excerpt).toBe('Paths like C:\\Users stay; 3 * 4 # not');
   });
 });
 
