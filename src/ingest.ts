@@ -94,8 +94,19 @@ const SEED_EXTENSION = /\.(md|txt)$/i;
 // Caps on the parsed front matter, counted with YAML aliases expanded: js-yaml shares aliased nodes, so
 // a "billion laughs" file parses in microseconds and only explodes when something walks it.
 const MAX_VALUES = 100_000;
-const MAX_CHARS = 4_000_000;
 const MAX_DEPTH = 32;
+/**
+ * Characters of keys and strings the front matter may hold once aliases are expanded: four times the file's
+ * size, at least 128 KiB, at most 1 MiB. A file without aliases never holds more characters than bytes,
+ * so only aliases can reach it; before this cap, 40 KB files were stored as 4 MB documents.
+ */
+export function expandedCharLimit(fileBytes: number): number {
+  return Math.min(1024 * 1024, Math.max(128 * 1024, 4 * fileBytes));
+}
+/** Unknown fields (kept in `extra`, never shown) larger than this, as JSON, are dropped with a warning. */
+export const MAX_EXTRA_FIELD_CHARS = 16 * 1024;
+/** Once the unknown fields kept reach this much JSON, later ones are dropped with a warning. */
+export const MAX_EXTRA_CHARS = 64 * 1024;
 
 const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
 
@@ -212,10 +223,11 @@ function parseUnsafe(source: string, bytes: Buffer): ParseResult {
   }
 
   let data: unknown;
+  const budget = { values: MAX_VALUES, chars: expandedCharLimit(bytes.length), limit: expandedCharLimit(bytes.length) };
   try {
-    data = boundedCopy(raw, { values: MAX_VALUES, chars: MAX_CHARS }, 0);
+    data = copyFields(raw as Record<string, unknown>, budget);
   } catch (error) {
-    if (error instanceof FrontMatterTooLarge) return { ok: false, reason: error.message };
+    if (error instanceof FrontMatterTooLarge) return { ok: false, ...(error.field ? { field: error.field } : {}), reason: error.message };
     throw error;
   }
 
@@ -225,8 +237,16 @@ function parseUnsafe(source: string, bytes: Buffer): ParseResult {
     const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
     return { ok: false, ...(field ? { field } : {}), reason: issue ? describeIssue(issue) : 'invalid front matter' };
   }
-  const article = buildArticle(parsed.data, source, sha256(bytes));
-  return article ? { ok: true, article } : { ok: false, field: 'webUrl', reason: NO_URL };
+  const warnings: FieldWarning[] = [];
+  const article = buildArticle(parsed.data, source, sha256(bytes), warnings);
+  if (!article) return { ok: false, field: 'webUrl', reason: NO_URL };
+  return warnings.length > 0 ? { ok: true, article, warnings } : { ok: true, article };
+}
+
+/** Something left out of an accepted file. */
+export interface FieldWarning {
+  field: string;
+  reason: string;
 }
 
 /**
@@ -254,7 +274,7 @@ function describeIssue(issue: { code: string; message: string; expected?: unknow
   return issue.message;
 }
 
-function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string): Article | undefined {
+function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string, warnings: FieldWarning[]): Article | undefined {
   const url = safeHttpUrl(fm.webUrl) ?? safeHttpUrl(fm.originalUrl) ?? safeHttpUrl(fm.ampWebUrl);
   if (!url) return undefined;
   return {
@@ -273,7 +293,7 @@ function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string):
     topics: cleanTopics(fm.topics ?? []),
     images: cleanImages(fm.images ?? []),
     related: (fm.related ?? []).flatMap((r) => buildRelated(r)),
-    extra: buildExtra(fm),
+    extra: buildExtra(fm, warnings),
     source,
     contentHash,
   };
@@ -329,8 +349,24 @@ function buildRelated(r: NonNullable<SeedFrontMatter['related']>[number]): Relat
   ];
 }
 
-function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
+/**
+ * Unknown fields, kept as they came but within a size cap: the bot never uses them, so an oversized one
+ * is dropped (with a warning naming it) rather than costing the article.
+ */
+function buildExtra(fm: SeedFrontMatter, warnings: FieldWarning[]): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
+  let kept = 0;
+  const keep = (key: string, value: unknown) => {
+    const size = JSON.stringify(value)?.length ?? 0;
+    if (size > MAX_EXTRA_FIELD_CHARS) {
+      warnings.push({ field: key, reason: `unknown field dropped: ${size} characters as JSON, over the ${MAX_EXTRA_FIELD_CHARS} kept` });
+    } else if (kept + size > MAX_EXTRA_CHARS) {
+      warnings.push({ field: key, reason: `unknown field dropped: the unknown fields before it already hold ${kept} of the ${MAX_EXTRA_CHARS} characters kept` });
+    } else {
+      kept += size;
+      extra[key] = value;
+    }
+  };
   for (const [key, value] of Object.entries(fm)) {
     if (CONSUMED_FIELDS.has(key) || value === undefined) continue;
     if (EXTRA_URL_FIELDS.has(key)) {
@@ -338,7 +374,7 @@ function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
       if (url) extra[key] = url;
       continue;
     }
-    extra[key] = toJson(value);
+    keep(key, toJson(value));
   }
   // Provider fields beyond name and domain (e.g. logos) are kept too, with only http(s) image URLs.
   const { name: _name, domain: _domain, ...providerRest } = fm.provider ?? {};
@@ -347,7 +383,7 @@ function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
     if (Array.isArray(rest.images)) {
       rest.images = rest.images.filter((i) => isRecord(i) && safeHttpUrl(i.url) !== undefined);
     }
-    extra.provider = rest;
+    keep('provider', rest);
   }
   return extra;
 }
@@ -367,19 +403,49 @@ function toJson(value: unknown): unknown {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-class FrontMatterTooLarge extends Error {}
+class FrontMatterTooLarge extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+interface Budget {
+  values: number;
+  chars: number;
+  readonly limit: number;
+}
+
+/** `boundedCopy` of the whole front matter, naming the top-level field in which a budget ran out. */
+function copyFields(raw: Record<string, unknown>, budget: Budget): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    if (key === '__proto__') continue;
+    budget.chars -= key.length;
+    try {
+      const copied = boundedCopy(raw[key], budget, 1);
+      if (copied !== undefined) out[key] = copied;
+    } catch (error) {
+      if (error instanceof FrontMatterTooLarge && error.field === undefined) throw new FrontMatterTooLarge(error.message, key);
+      throw error;
+    }
+  }
+  return out;
+}
 
 /**
  * Copies the parsed YAML into plain data within a budget, so alias bombs and absurd nesting are rejected
  * before anything else walks them. Drops `__proto__` keys (js-yaml keeps them as own properties, and a
  * plain assignment would set a prototype) and binary values.
  */
-function boundedCopy(value: unknown, budget: { values: number; chars: number }, depth: number): unknown {
+function boundedCopy(value: unknown, budget: Budget, depth: number): unknown {
   budget.values--;
   if (typeof value === 'string') budget.chars -= value.length;
-  if (budget.values < 0 || budget.chars < 0) {
+  if (budget.values < 0) {
+    throw new FrontMatterTooLarge(`front matter is too large once YAML aliases are expanded (over ${MAX_VALUES} values)`);
+  }
+  if (budget.chars < 0) {
     throw new FrontMatterTooLarge(
-      `front matter is too large once YAML aliases are expanded (over ${MAX_VALUES} values or ${MAX_CHARS} characters)`,
+      `front matter is too large once YAML aliases are expanded (over ${budget.limit} characters: 4 times the file's size, at least 131072, at most 1048576)`,
     );
   }
   if (depth > MAX_DEPTH) throw new FrontMatterTooLarge(`front matter is nested more than ${MAX_DEPTH} levels deep`);
@@ -390,6 +456,7 @@ function boundedCopy(value: unknown, budget: { values: number; chars: number }, 
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (key === '__proto__') continue;
+    budget.chars -= key.length;
     const copied = boundedCopy((value as Record<string, unknown>)[key], budget, depth + 1);
     if (copied !== undefined) out[key] = copied;
   }

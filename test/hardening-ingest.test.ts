@@ -74,7 +74,7 @@ const KINDS: Kind[] = [
     expect: { field: 'provider', reason: /expected object/ },
   },
   { name: 'duplicate keys', bytes: seed({}, 'title: "Second title"\n'), expect: { reason: /^malformed YAML: duplicated mapping key \(line \d+, column 1\)$/ } },
-  { name: 'an alias bomb', bytes: aliasBomb, expect: { reason: /too large once YAML aliases are expanded/ } },
+  { name: 'an alias bomb', bytes: aliasBomb, expect: { field: 'a4', reason: /too large once YAML aliases are expanded/ } },
   { name: '!!js/function tag', bytes: seed({ title: '!!js/function "function () { return 1 }"' }), expect: { reason: /^malformed YAML: unknown tag/ } },
   { name: '!!python/object tag', bytes: seed({ title: '!!python/object:os.system ls' }), expect: { reason: /^malformed YAML: unknown tag/ } },
   { name: 'a raw escape byte in YAML', bytes: seed({ title: '"red \u001b[31m text"' }), expect: { reason: /^malformed YAML: / } },
@@ -86,7 +86,7 @@ const KINDS: Kind[] = [
   {
     name: 'deeply nested related',
     bytes: seed({ related: `${'['.repeat(60)}{ title: deep, webUrl: "https://d.example/" }${']'.repeat(60)}` }),
-    expect: { reason: /nested more than 32 levels deep/ },
+    expect: { field: 'related', reason: /nested more than 32 levels deep/ },
   },
   { name: 'topics with 10,000 entries', bytes: seed({ topics: `[${Array(10_000).fill('AI').join(', ')}]` }), expect: { field: 'topics', reason: 'Too big: expected array to have <=100 items' } },
   // Fields of the wrong type.
@@ -449,5 +449,48 @@ describe('a file that is slow to parse', () => {
     expect((await ingestDirectory(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
     expect(timedOut(third.messages)).toBe(1);
     store.close();
+  });
+});
+
+describe('YAML aliases and unknown fields cannot bloat the store', () => {
+  const head = `---\ntitle: "Aliased"\npublishedDateTime: 2026-11-01T00:00:00Z\nwebUrl: "https://a.example/aliased"\n`;
+
+  it('rejects a small file whose aliases expand an unknown field past four times its size, naming the field', () => {
+    // About 6 KB of file, 1 MB of text once expanded.
+    const text = `${head}note: &x "${'n'.repeat(4000)}"\nblob: [${Array(250).fill('*x').join(', ')}]\n---\n`;
+    const result = parseSeedFile('aliased.md', Buffer.from(text));
+    expect(result).toMatchObject({ ok: false, field: 'blob', reason: expect.stringMatching(/^front matter is too large once YAML aliases are expanded \(over 131072 characters/) });
+  });
+
+  it('accepts aliases that stay within four times the file, as real files may use them', () => {
+    const text = `${head}provider: &p { name: "Aliased Daily", domain: "a.example" }\nrelated:\n${Array.from({ length: 20 }, (_, i) => `  - { title: "r${i}", webUrl: "https://r.example/${i}", provider: *p }`).join('\n')}\n---\n`;
+    const result = parseSeedFile('ok.md', Buffer.from(text));
+    expect(result.ok && result.article.related.map((r) => r.provider.name)).toEqual(Array(20).fill('Aliased Daily'));
+  });
+
+  it('drops an oversized unknown field with a warning naming it, and keeps the article and the small fields', async () => {
+    const fields = seedFields({ notes: 'w'.repeat(20_000), category: 'news', colour: 'blue' });
+    const result = parseSeedFile('big-extra.md', Buffer.from(seedText(fields)));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.article.extra).toEqual({ category: 'news', colour: 'blue' });
+    expect(result.warnings).toEqual([{ field: 'notes', reason: expect.stringMatching(/^unknown field dropped: 20002 characters as JSON, over the 16384 kept/) }]);
+
+    const dir = makeTempDir('newsbrief-extra-');
+    dirs.push(dir);
+    writeSeeds(dir, { 'big-extra.md': seedText(fields) });
+    const store = openStore(':memory:');
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ accepted: 1, rejected: [], warnings: [{ file: 'big-extra.md', field: 'notes', reason: expect.any(String) }] });
+    expect(store.getArticle(idOf(fields.webUrl as string))?.extra).toEqual({ category: 'news', colour: 'blue' });
+    store.close();
+  });
+
+  it('keeps at most 64 KiB of unknown fields in all, dropping the later ones with a warning', () => {
+    const many = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`field${i}`, 'v'.repeat(15_000)]));
+    const result = parseSeedFile('many.md', Buffer.from(seedText(seedFields(many))));
+    if (!result.ok) throw new Error(result.reason);
+    expect(Object.keys(result.article.extra)).toEqual(['category', 'field0', 'field1', 'field2', 'field3']);
+    expect(result.warnings?.map((w) => w.field)).toEqual(['field4', 'field5']);
+    expect(JSON.stringify(result.article.extra).length).toBeLessThanOrEqual(64 * 1024);
   });
 });
