@@ -95,6 +95,7 @@ const SEED_EXTENSION = /\.(md|txt)$/i;
 // a "billion laughs" file parses in microseconds and only explodes when something walks it.
 const MAX_VALUES = 100_000;
 const MAX_DEPTH = 32;
+const MAX_FIELDS = 1000;
 /**
  * Characters of keys and strings the front matter may hold once aliases are expanded: four times the file's
  * size, at least 128 KiB, at most 1 MiB. A file without aliases never holds more characters than bytes,
@@ -107,6 +108,7 @@ export function expandedCharLimit(fileBytes: number): number {
 export const MAX_EXTRA_FIELD_CHARS = 16 * 1024;
 /** Once the unknown fields kept reach this much JSON, later ones are dropped with a warning. */
 export const MAX_EXTRA_CHARS = 64 * 1024;
+const MAX_FIELD_WARNINGS = 5;
 
 const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
 
@@ -356,12 +358,14 @@ function buildRelated(r: NonNullable<SeedFrontMatter['related']>[number]): Relat
 function buildExtra(fm: SeedFrontMatter, warnings: FieldWarning[]): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
   let kept = 0;
+  // One warning per field dropped, up to a few; a file of thousands of fields gets one more that counts them.
+  const dropped: FieldWarning[] = [];
   const keep = (key: string, value: unknown) => {
     const size = JSON.stringify(value)?.length ?? 0;
     if (size > MAX_EXTRA_FIELD_CHARS) {
-      warnings.push({ field: key, reason: `unknown field dropped: ${size} characters as JSON, over the ${MAX_EXTRA_FIELD_CHARS} kept` });
+      dropped.push({ field: key, reason: `unknown field dropped: ${size} characters as JSON, over the ${MAX_EXTRA_FIELD_CHARS} kept` });
     } else if (kept + size > MAX_EXTRA_CHARS) {
-      warnings.push({ field: key, reason: `unknown field dropped: the unknown fields before it already hold ${kept} of the ${MAX_EXTRA_CHARS} characters kept` });
+      dropped.push({ field: key, reason: `unknown field dropped: the unknown fields before it already hold ${kept} of the ${MAX_EXTRA_CHARS} characters kept` });
     } else {
       kept += size;
       extra[key] = value;
@@ -384,6 +388,11 @@ function buildExtra(fm: SeedFrontMatter, warnings: FieldWarning[]): Record<strin
       rest.images = rest.images.filter((i) => isRecord(i) && safeHttpUrl(i.url) !== undefined);
     }
     keep('provider', rest);
+  }
+  warnings.push(...dropped.slice(0, MAX_FIELD_WARNINGS));
+  if (dropped.length > MAX_FIELD_WARNINGS) {
+    const more = dropped.slice(MAX_FIELD_WARNINGS);
+    warnings.push({ field: more[0]!.field, reason: `and ${more.length} more unknown fields dropped, from this one on` });
   }
   return extra;
 }
@@ -417,8 +426,11 @@ interface Budget {
 
 /** `boundedCopy` of the whole front matter, naming the top-level field in which a budget ran out. */
 function copyFields(raw: Record<string, unknown>, budget: Budget): Record<string, unknown> {
+  const keys = Object.keys(raw);
+  // Real files have about 20; tens of thousands only cost validation time.
+  if (keys.length > MAX_FIELDS) throw new FrontMatterTooLarge(`front matter has ${keys.length} fields, more than ${MAX_FIELDS}`);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(raw)) {
+  for (const key of keys) {
     if (key === '__proto__') continue;
     budget.chars -= key.length;
     try {

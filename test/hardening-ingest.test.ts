@@ -485,6 +485,15 @@ describe('YAML aliases and unknown fields cannot bloat the store', () => {
     store.close();
   });
 
+  it('rejects front matter of more than 1,000 fields, and warns about a few dropped fields, then counts the rest', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: "${'v'.repeat(2000)}"`).join('\n');
+    expect(parseSeedFile('wide.md', Buffer.from(`${head}${keys(1001)}\n---\n`))).toEqual({ ok: false, reason: 'front matter has 1004 fields, more than 1000' });
+    const result = parseSeedFile('many.md', Buffer.from(`${head}${keys(200)}\n---\n`));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.warnings).toHaveLength(6);
+    expect(result.warnings![5]).toEqual({ field: 'k37', reason: 'and 163 more unknown fields dropped, from this one on' });
+  });
+
   it('keeps at most 64 KiB of unknown fields in all, dropping the later ones with a warning', () => {
     const many = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`field${i}`, 'v'.repeat(15_000)]));
     const result = parseSeedFile('many.md', Buffer.from(seedText(seedFields(many))));
