@@ -25,6 +25,19 @@ export interface IngestOptions {
   workerThreshold?: number;
   /** On workers, a file whose parse takes longer is rejected and its worker replaced. Default 5 s. */
   parseTimeLimitMs?: number;
+  /**
+   * In a run too small for the worker pool, larger files are still parsed on a worker thread, so the time
+   * limit holds for them and no file can hold up this thread for long. Default `MAIN_THREAD_MAX_BYTES`.
+   * Has no effect with `workers: 0`.
+   */
+  mainThreadMaxBytes?: number;
+  /**
+   * Remembers rejected files by content hash, so a rescan reports an unchanged bad file again without
+   * parsing it. Default: one memory shared by every run in this process.
+   */
+  rejections?: RejectionMemory;
+  /** The module parse workers run; tests substitute one. Default `ingest-worker.ts`. */
+  workerUrl?: URL;
   logger?: Logger;
 }
 
@@ -47,12 +60,16 @@ export interface IngestReport {
   /** Files skipped because their bytes did not change, plus changed files whose article came out identical. */
   unchanged: number;
   rejected: Rejection[];
-  /** Files whose article's URL an earlier file (by sorted path) in this run already had. */
+  /** Files whose article another file carries too, and whose copy was not the one kept (see `compareCopies`). */
   duplicates: number;
+  /** Accepted files with something left out, e.g. an oversized unknown field. */
+  warnings: Rejection[];
   durationMs: number;
 }
 
-export type ParseResult = { ok: true; article: Article } | { ok: false; field?: string; reason: string };
+export type ParseResult =
+  | { ok: true; article: Article; warnings?: { field: string; reason: string }[] }
+  | { ok: false; field?: string; reason: string };
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
@@ -62,6 +79,12 @@ export const DEFAULT_PARSE_TIME_LIMIT_MS = 5000;
  * thousand files.
  */
 export const WORKER_THRESHOLD = 4000;
+/**
+ * Files up to this size are parsed on the calling thread in small runs: every step of the parse is linear,
+ * so 256 KiB of the worst input found costs tens of milliseconds. The largest real seed files seen are
+ * about 140 KB. Larger ones go to a worker, where the time limit applies.
+ */
+export const MAIN_THREAD_MAX_BYTES = 256 * 1024;
 const BATCH_SIZE = 500;
 // The worker module beside this one: ingest-worker.ts under tsx and vitest, .js if ever compiled.
 const WORKER_URL = new URL(`./ingest-worker${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url);
@@ -71,8 +94,21 @@ const SEED_EXTENSION = /\.(md|txt)$/i;
 // Caps on the parsed front matter, counted with YAML aliases expanded: js-yaml shares aliased nodes, so
 // a "billion laughs" file parses in microseconds and only explodes when something walks it.
 const MAX_VALUES = 100_000;
-const MAX_CHARS = 4_000_000;
 const MAX_DEPTH = 32;
+const MAX_FIELDS = 1000;
+/**
+ * Characters of keys and strings the front matter may hold once aliases are expanded: four times the file's
+ * size, at least 128 KiB, at most 1 MiB. A file without aliases never holds more characters than bytes,
+ * so only aliases can reach it; before this cap, 40 KB files were stored as 4 MB documents.
+ */
+export function expandedCharLimit(fileBytes: number): number {
+  return Math.min(1024 * 1024, Math.max(128 * 1024, 4 * fileBytes));
+}
+/** Unknown fields (kept in `extra`, never shown) larger than this, as JSON, are dropped with a warning. */
+export const MAX_EXTRA_FIELD_CHARS = 16 * 1024;
+/** Once the unknown fields kept reach this much JSON, later ones are dropped with a warning. */
+export const MAX_EXTRA_CHARS = 64 * 1024;
+const MAX_FIELD_WARNINGS = 5;
 
 const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
 
@@ -189,10 +225,11 @@ function parseUnsafe(source: string, bytes: Buffer): ParseResult {
   }
 
   let data: unknown;
+  const budget = { values: MAX_VALUES, chars: expandedCharLimit(bytes.length), limit: expandedCharLimit(bytes.length) };
   try {
-    data = boundedCopy(raw, { values: MAX_VALUES, chars: MAX_CHARS }, 0);
+    data = copyFields(raw as Record<string, unknown>, budget);
   } catch (error) {
-    if (error instanceof FrontMatterTooLarge) return { ok: false, reason: error.message };
+    if (error instanceof FrontMatterTooLarge) return { ok: false, ...(error.field ? { field: error.field } : {}), reason: error.message };
     throw error;
   }
 
@@ -202,12 +239,35 @@ function parseUnsafe(source: string, bytes: Buffer): ParseResult {
     const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
     return { ok: false, ...(field ? { field } : {}), reason: issue ? describeIssue(issue) : 'invalid front matter' };
   }
-  const article = buildArticle(parsed.data, source, sha256(bytes));
-  return article ? { ok: true, article } : { ok: false, field: 'webUrl', reason: NO_URL };
+  const warnings: FieldWarning[] = [];
+  const article = buildArticle(parsed.data, source, sha256(bytes), warnings);
+  if (!article) return { ok: false, field: 'webUrl', reason: NO_URL };
+  return warnings.length > 0 ? { ok: true, article, warnings } : { ok: true, article };
 }
 
-/** gray-matter's test for an empty block, which it never hands to YAML: white space and comment lines only. */
-const isBlankBlock = (block: string) => block.replace(/^\s*#[^\n]+/gm, '').trim() === '';
+/** Something left out of an accepted file. */
+export interface FieldWarning {
+  field: string;
+  reason: string;
+}
+
+/**
+ * gray-matter's test for an empty block, which it never hands to YAML: white space and comment lines only.
+ * gray-matter writes it as `/^\s*#[^\n]+/gm`, whose `\s*` runs on across line ends: from every line start
+ * it rescanned all the blank lines after it, so 400,000 blank lines took over a minute. Same answer, one pass.
+ */
+export function isBlankBlock(block: string): boolean {
+  let start = 0;
+  while (start <= block.length) {
+    let end = block.indexOf('\n', start);
+    if (end === -1) end = block.length;
+    const line = block.slice(start, end).trimStart();
+    // A comment needs something after its `#`, as in gray-matter's pattern.
+    if (line !== '' && !(line.charCodeAt(0) === 0x23 && line.length > 1)) return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 function describeIssue(issue: { code: string; message: string; expected?: unknown }): string {
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
@@ -216,7 +276,7 @@ function describeIssue(issue: { code: string; message: string; expected?: unknow
   return issue.message;
 }
 
-function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string): Article | undefined {
+function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string, warnings: FieldWarning[]): Article | undefined {
   const url = safeHttpUrl(fm.webUrl) ?? safeHttpUrl(fm.originalUrl) ?? safeHttpUrl(fm.ampWebUrl);
   if (!url) return undefined;
   return {
@@ -235,7 +295,7 @@ function buildArticle(fm: SeedFrontMatter, source: string, contentHash: string):
     topics: cleanTopics(fm.topics ?? []),
     images: cleanImages(fm.images ?? []),
     related: (fm.related ?? []).flatMap((r) => buildRelated(r)),
-    extra: buildExtra(fm),
+    extra: buildExtra(fm, warnings),
     source,
     contentHash,
   };
@@ -291,8 +351,26 @@ function buildRelated(r: NonNullable<SeedFrontMatter['related']>[number]): Relat
   ];
 }
 
-function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
+/**
+ * Unknown fields, kept as they came but within a size cap: the bot never uses them, so an oversized one
+ * is dropped (with a warning naming it) rather than costing the article.
+ */
+function buildExtra(fm: SeedFrontMatter, warnings: FieldWarning[]): Record<string, unknown> {
   const extra: Record<string, unknown> = {};
+  let kept = 0;
+  // One warning per field dropped, up to a few; a file of thousands of fields gets one more that counts them.
+  const dropped: FieldWarning[] = [];
+  const keep = (key: string, value: unknown) => {
+    const size = JSON.stringify(value)?.length ?? 0;
+    if (size > MAX_EXTRA_FIELD_CHARS) {
+      dropped.push({ field: key, reason: `unknown field dropped: ${size} characters as JSON, over the ${MAX_EXTRA_FIELD_CHARS} kept` });
+    } else if (kept + size > MAX_EXTRA_CHARS) {
+      dropped.push({ field: key, reason: `unknown field dropped: the unknown fields before it already hold ${kept} of the ${MAX_EXTRA_CHARS} characters kept` });
+    } else {
+      kept += size;
+      extra[key] = value;
+    }
+  };
   for (const [key, value] of Object.entries(fm)) {
     if (CONSUMED_FIELDS.has(key) || value === undefined) continue;
     if (EXTRA_URL_FIELDS.has(key)) {
@@ -300,7 +378,7 @@ function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
       if (url) extra[key] = url;
       continue;
     }
-    extra[key] = toJson(value);
+    keep(key, toJson(value));
   }
   // Provider fields beyond name and domain (e.g. logos) are kept too, with only http(s) image URLs.
   const { name: _name, domain: _domain, ...providerRest } = fm.provider ?? {};
@@ -309,7 +387,12 @@ function buildExtra(fm: SeedFrontMatter): Record<string, unknown> {
     if (Array.isArray(rest.images)) {
       rest.images = rest.images.filter((i) => isRecord(i) && safeHttpUrl(i.url) !== undefined);
     }
-    extra.provider = rest;
+    keep('provider', rest);
+  }
+  warnings.push(...dropped.slice(0, MAX_FIELD_WARNINGS));
+  if (dropped.length > MAX_FIELD_WARNINGS) {
+    const more = dropped.slice(MAX_FIELD_WARNINGS);
+    warnings.push({ field: more[0]!.field, reason: `and ${more.length} more unknown fields dropped, from this one on` });
   }
   return extra;
 }
@@ -329,19 +412,52 @@ function toJson(value: unknown): unknown {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-class FrontMatterTooLarge extends Error {}
+class FrontMatterTooLarge extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+interface Budget {
+  values: number;
+  chars: number;
+  readonly limit: number;
+}
+
+/** `boundedCopy` of the whole front matter, naming the top-level field in which a budget ran out. */
+function copyFields(raw: Record<string, unknown>, budget: Budget): Record<string, unknown> {
+  const keys = Object.keys(raw);
+  // Real files have about 20; tens of thousands only cost validation time.
+  if (keys.length > MAX_FIELDS) throw new FrontMatterTooLarge(`front matter has ${keys.length} fields, more than ${MAX_FIELDS}`);
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (key === '__proto__') continue;
+    budget.chars -= key.length;
+    try {
+      const copied = boundedCopy(raw[key], budget, 1);
+      if (copied !== undefined) out[key] = copied;
+    } catch (error) {
+      if (error instanceof FrontMatterTooLarge && error.field === undefined) throw new FrontMatterTooLarge(error.message, key);
+      throw error;
+    }
+  }
+  return out;
+}
 
 /**
  * Copies the parsed YAML into plain data within a budget, so alias bombs and absurd nesting are rejected
  * before anything else walks them. Drops `__proto__` keys (js-yaml keeps them as own properties, and a
  * plain assignment would set a prototype) and binary values.
  */
-function boundedCopy(value: unknown, budget: { values: number; chars: number }, depth: number): unknown {
+function boundedCopy(value: unknown, budget: Budget, depth: number): unknown {
   budget.values--;
   if (typeof value === 'string') budget.chars -= value.length;
-  if (budget.values < 0 || budget.chars < 0) {
+  if (budget.values < 0) {
+    throw new FrontMatterTooLarge(`front matter is too large once YAML aliases are expanded (over ${MAX_VALUES} values)`);
+  }
+  if (budget.chars < 0) {
     throw new FrontMatterTooLarge(
-      `front matter is too large once YAML aliases are expanded (over ${MAX_VALUES} values or ${MAX_CHARS} characters)`,
+      `front matter is too large once YAML aliases are expanded (over ${budget.limit} characters: 4 times the file's size, at least 131072, at most 1048576)`,
     );
   }
   if (depth > MAX_DEPTH) throw new FrontMatterTooLarge(`front matter is nested more than ${MAX_DEPTH} levels deep`);
@@ -352,6 +468,7 @@ function boundedCopy(value: unknown, budget: { values: number; chars: number }, 
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     if (key === '__proto__') continue;
+    budget.chars -= key.length;
     const copied = boundedCopy((value as Record<string, unknown>)[key], budget, depth + 1);
     if (copied !== undefined) out[key] = copied;
   }
@@ -384,6 +501,41 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
 const firstLine = (s: string) => s.split('\n', 1)[0]!.slice(0, 300);
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
+/** Why a file was rejected, without the file name: the same bytes are rejected for the same reason anywhere. */
+type RejectionReason = Omit<Rejection, 'file'>;
+
+/**
+ * Rejected files by content hash (a bounded, least-recently-used memory). A parse depends on the bytes
+ * only, so a file whose bytes are unchanged is rejected again, for the same reason, without being parsed:
+ * a pathological file costs its parse (at most the time limit) once per process, not on every rescan.
+ */
+export class RejectionMemory {
+  private readonly entries = new Map<string, RejectionReason>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  get(contentHash: string): RejectionReason | undefined {
+    const found = this.entries.get(contentHash);
+    if (found) {
+      this.entries.delete(contentHash);
+      this.entries.set(contentHash, found);
+    }
+    return found;
+  }
+
+  set(contentHash: string, reason: RejectionReason): void {
+    this.entries.delete(contentHash);
+    this.entries.set(contentHash, reason);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+const processRejections = new RejectionMemory();
+
 /**
  * Reads every seed file (`.md`, `.txt`, any depth) under `dir` into the store, incrementally: files whose
  * bytes are unchanged since the last run are skipped, so re-ingesting an unchanged folder writes nothing.
@@ -399,29 +551,37 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const workers = options.workers ?? os.availableParallelism();
   const threshold = Math.max(1, options.workerThreshold ?? WORKER_THRESHOLD);
+  const mainThreadMaxBytes = options.mainThreadMaxBytes ?? MAIN_THREAD_MAX_BYTES;
+  const memory = options.rejections ?? processRejections;
   const root = path.resolve(dir);
   await assertFolder(root);
 
   const rejected: Rejection[] = [];
+  const warnings: Rejection[] = [];
   const files = await listSeedFiles(root, rejected, options.maxFiles);
   const total = files.length;
   const previous = store.seedFiles();
   const report = { files: total, accepted: 0, updated: 0, unchanged: 0, duplicates: 0 };
-  // Article id → the file that claimed it first in this run.
-  const claimed = new Map<string, string>();
-  let articles: Article[] = [];
+  // Article id → the file whose copy is kept so far in this run (see `compareCopies`).
+  const claims = new Map<string, Claim>();
+  // Article id → the file that held it after the last run, for files still present.
+  const listed = new Set(files);
+  const owners = new Map<string, string>();
+  for (const r of previous.values()) if (r.articleId !== null && listed.has(r.source)) owners.set(r.articleId, r.source);
+  let articles = new Map<string, Article>();
   let records: SeedFileRecord[] = [];
 
   const flush = () => {
-    if (articles.length > 0) {
-      const result = store.upsertArticles(articles);
+    if (articles.size > 0) {
+      const result = store.upsertArticles([...articles.values()]);
       report.accepted += result.inserted;
       report.updated += result.updated;
       report.unchanged += result.unchanged;
+      for (const id of articles.keys()) claims.get(id)!.kind = 'written';
     }
     // Records after their articles: if the process dies in between, the next run simply re-parses.
     if (records.length > 0) store.recordSeedFiles(records);
-    articles = [];
+    articles = new Map();
     records = [];
   };
 
@@ -436,22 +596,77 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     logger.debug({ ...rejection }, 'seed file rejected');
   };
 
-  /** Uses one file's outcome. Called in path order: the first file to claim a URL keeps it. */
+  /** The copy a claim stands for; a file not parsed in this run has its stored article. */
+  const copyOf = (id: string, claim: Claim): Copy | undefined => {
+    if (claim.copy === undefined) {
+      const stored = store.getArticle(id);
+      if (stored) claim.copy = copyFrom(stored);
+    }
+    return claim.copy;
+  };
+
+  /**
+   * The claim on an article id before this file: a file earlier in this run, or the file that held it
+   * after the last run when that file comes later in path order (so the outcome does not depend on it).
+   */
+  const claimBefore = (id: string, source: string): Claim | undefined => {
+    const claim = claims.get(id);
+    if (claim) return claim;
+    const owner = owners.get(id);
+    if (owner === undefined || owner <= source) return undefined;
+    const virtual: Claim = { source: owner, hash: previous.get(owner)!.contentHash, kind: 'stored' };
+    claims.set(id, virtual);
+    return virtual;
+  };
+
+  const take = (article: Article, hash: string) => {
+    claims.set(article.id, { source: article.source, hash, kind: 'batch', copy: copyFrom(article) });
+    articles.set(article.id, article);
+    record(article.source, hash, article.id);
+  };
+
+  /** A better copy takes an article over from the file that held it in this run. */
+  const displace = (claim: Claim, article: Article, hash: string) => {
+    const kind = claim.kind;
+    // The file that held it is a duplicate now; a stored claim's file is counted when its turn comes.
+    if (kind !== 'stored') report.duplicates++;
+    record(claim.source, claim.hash, null);
+    logger.debug({ file: claim.source, keptInstead: article.source, url: article.url }, 'duplicate seed file replaced');
+    if (kind === 'batch' || kind === 'stored') {
+      take(article, hash);
+      return;
+    }
+    // Already written this run (and counted) or counted as unchanged: written now, counted only as a change.
+    const result = store.upsertArticles([article]);
+    if (kind === 'unchanged' && result.unchanged === 0) {
+      report.unchanged--;
+      report.updated++;
+    }
+    claims.set(article.id, { source: article.source, hash, kind: 'written', copy: copyFrom(article) });
+    record(article.source, hash, article.id);
+  };
+
+  /** Uses one file's outcome. Called in path order; which copy of an article is kept does not depend on it. */
   const apply = (slot: Slot) => {
     if (slot.kind === 'unreadable') {
       reject({ file: slot.source, reason: slot.reason });
       return;
     }
+    if (slot.kind === 'known-bad') {
+      reject({ file: slot.source, ...slot.rejection });
+      return;
+    }
     const source = slot.source;
     if (slot.kind === 'unchanged') {
-      const hash = slot.hash;
-      if (claimed.has(slot.articleId)) {
-        report.duplicates++;
-        // Re-parsed from now on, so it takes over the URL if the file that won is removed.
-        record(source, hash, null);
-      } else {
-        claimed.set(slot.articleId, source);
+      const claim = claims.get(slot.articleId);
+      if (claim === undefined || claim.source === source) {
+        claims.set(slot.articleId, { source, hash: slot.hash, kind: 'unchanged', copy: claim?.copy });
         report.unchanged++;
+      } else {
+        // A better copy in another file took the article over: this file is parsed from now on, so it
+        // can take it back if that file changes or goes away.
+        report.duplicates++;
+        record(source, slot.hash, null);
       }
       return;
     }
@@ -460,23 +675,32 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     const hash = slot.hash ?? (parsed.ok ? parsed.article.contentHash : sha256(slot.bytes));
     slot.bytes = EMPTY;
     if (!parsed.ok) {
-      reject({ file: source, ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason });
+      const rejection = { ...(parsed.field ? { field: parsed.field } : {}), reason: parsed.reason };
+      memory.set(hash, rejection);
+      reject({ file: source, ...rejection });
       // The old article, if any, stays: a file that turns bad must not lose what was stored.
       record(source, hash, null);
       return;
     }
-    const article = parsed.article;
-    const winner = claimed.get(article.id);
-    if (winner !== undefined) {
-      report.duplicates++;
-      logger.debug({ file: source, sameAs: winner, url: article.url }, 'duplicate seed file skipped');
-      record(source, hash, null);
-      return;
+    for (const warning of parsed.warnings ?? []) {
+      warnings.push({ file: source, ...warning });
+      logger.warn({ file: source, ...warning }, 'seed file field dropped');
     }
-    claimed.set(article.id, source);
-    articles.push(article);
-    record(source, hash, article.id);
-    if (articles.length >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
+    const article = parsed.article;
+    const claim = claimBefore(article.id, source);
+    if (claim === undefined || claim.source === source) {
+      take(article, hash);
+    } else {
+      const held = copyOf(article.id, claim);
+      if (held === undefined || compareCopies(copyFrom(article), held) < 0) {
+        displace(claim, article, hash);
+      } else {
+        report.duplicates++;
+        logger.debug({ file: source, sameAs: claim.source, url: article.url }, 'duplicate seed file skipped');
+        record(source, hash, null);
+      }
+    }
+    if (articles.size >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
   };
 
   // Files in path order, from the first not yet applied (`head`); parse outcomes may arrive out of order.
@@ -485,29 +709,36 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   // Files to parse seen before the run knows whether it is worth starting workers.
   let held: ParseSlot[] = [];
   let pool: ParsePool | undefined;
+  // One worker for the few large files of a run that parses the rest here.
+  let largeFilePool: ParsePool | undefined;
   let inFlight = 0;
   let done = 0;
   // Read ahead while the workers are busy (the main thread writes batches meanwhile), but not unboundedly.
   const window = Math.min(8192, 512 * workers);
 
-  const startPool = () => {
-    pool = new ParsePool({
-      size: workers,
+  const newPool = (size: number) =>
+    new ParsePool({
+      size,
       timeLimitMs: options.parseTimeLimitMs ?? DEFAULT_PARSE_TIME_LIMIT_MS,
-      workerUrl: WORKER_URL,
+      workerUrl: options.workerUrl ?? WORKER_URL,
       fallback: parseSeedFile,
       logger,
     });
+
+  const startPool = () => {
+    pool = newPool(workers);
     logger.debug({ workers }, 'parsing seed files on worker threads');
   };
 
   const dispatch = (slot: ParseSlot) => {
-    if (!pool) {
+    let target = pool;
+    if (!target && workers >= 1 && slot.bytes.length > mainThreadMaxBytes) target = largeFilePool ??= newPool(1);
+    if (!target) {
       slot.outcome = parseSeedFile(slot.source, slot.bytes);
       return;
     }
     inFlight++;
-    slot.pending = pool.parse(slot.source, slot.bytes).then((outcome) => {
+    slot.pending = target.parse(slot.source, slot.bytes).then((outcome) => {
       inFlight--;
       slot.outcome = outcome;
     });
@@ -538,7 +769,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     // while the files are read.
     if (!decided() && files.filter((source) => !previous.has(source)).length >= threshold) startPool();
     for (const source of files) {
-      const slot = readSlot(root, source, maxFileBytes, previous);
+      const slot = readSlot(root, source, maxFileBytes, previous, memory);
       queue.push(slot);
       if (slot.kind === 'parse') {
         if (decided()) {
@@ -558,23 +789,82 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     held.forEach(dispatch);
     await drain(() => true);
   } finally {
-    await pool?.close();
+    await Promise.all([pool?.close(), largeFilePool?.close()]);
   }
   flush();
   options.onProgress?.(total, total);
 
   const durationMs = Math.round(performance.now() - started);
   logger.info(
-    { folder: root, ...report, rejected: rejected.length, durationMs },
+    { folder: root, ...report, rejected: rejected.length, warnings: warnings.length, durationMs },
     'seed folder ingested',
   );
-  return { ...report, rejected, durationMs };
+  return { ...report, rejected, warnings, durationMs };
+}
+
+/** What decides which of two files carrying the same article is kept. */
+export interface Copy {
+  url: string;
+  providerDomain: string;
+  quality: number;
+  publishedAt: string;
+  contentHash: string;
+}
+
+const copyFrom = (a: Article): Copy => ({
+  url: a.url,
+  providerDomain: a.provider.domain,
+  quality: a.quality,
+  publishedAt: a.publishedAt,
+  contentHash: a.contentHash,
+});
+
+/**
+ * Orders two copies of one article (same URL, so same id), the one to keep first: the publisher's own
+ * record (its provider domain is the URL's host), then the higher quality, then the earlier publication,
+ * then by content. File names never decide, so the same folder keeps the same copy whatever the order.
+ */
+export function compareCopies(a: Copy, b: Copy): number {
+  const home = Number(isPublisherCopy(b)) - Number(isPublisherCopy(a));
+  if (home !== 0) return home;
+  if (a.quality !== b.quality) return b.quality - a.quality;
+  if (a.publishedAt !== b.publishedAt) return a.publishedAt < b.publishedAt ? -1 : 1;
+  return a.contentHash < b.contentHash ? -1 : a.contentHash > b.contentHash ? 1 : 0;
+}
+
+function isPublisherCopy(copy: Copy): boolean {
+  const host = bareHost(hostOf(copy.url));
+  const domain = bareHost(copy.providerDomain.trim().toLowerCase());
+  return domain !== '' && (host === domain || host.endsWith(`.${domain}`));
+}
+
+const bareHost = (host: string) => (host.startsWith('www.') ? host.slice(4) : host);
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+/** Which file holds an article id in this run, and how far it has been counted and written. */
+interface Claim {
+  source: string;
+  hash: string;
+  /**
+   * batch: in the batch not yet written; written: written this run; unchanged: stored before and not
+   * parsed; stored: held after the last run by a file later in path order, not reached yet.
+   */
+  kind: 'batch' | 'written' | 'unchanged' | 'stored';
+  copy?: Copy;
 }
 
 /** One listed file on its way through ingest. */
 type Slot =
   | { kind: 'unreadable'; source: string; reason: string }
   | { kind: 'unchanged'; source: string; hash: string; articleId: string }
+  | { kind: 'known-bad'; source: string; rejection: RejectionReason }
   | ParseSlot;
 interface ParseSlot {
   kind: 'parse';
@@ -587,15 +877,24 @@ interface ParseSlot {
   outcome?: ParseResult;
 }
 
-/** Reads one file: it is unreadable, unchanged since the last run, or to be parsed. */
-function readSlot(root: string, source: string, maxBytes: number, previous: Map<string, SeedFileRecord>): Slot {
+/** Reads one file: it is unreadable, unchanged since the last run, rejected before as it is, or to be parsed. */
+function readSlot(
+  root: string,
+  source: string,
+  maxBytes: number,
+  previous: Map<string, SeedFileRecord>,
+  memory: RejectionMemory,
+): Slot {
   const file = readSeedFile(root, source, maxBytes);
   if (!file.ok) return { kind: 'unreadable', source, reason: file.reason };
   const prev = previous.get(source);
   if (!prev) return { kind: 'parse', source, hash: undefined, bytes: file.bytes };
   const hash = sha256(file.bytes);
-  if (prev.articleId !== null && prev.contentHash === hash) {
-    return { kind: 'unchanged', source, hash, articleId: prev.articleId };
+  if (prev.contentHash === hash) {
+    if (prev.articleId !== null) return { kind: 'unchanged', source, hash, articleId: prev.articleId };
+    // Rejected or a duplicate last time: only a known rejection skips the parse.
+    const rejection = memory.get(hash);
+    if (rejection) return { kind: 'known-bad', source, rejection };
   }
   return { kind: 'parse', source, hash, bytes: file.bytes };
 }

@@ -20,10 +20,10 @@ export function safeHttpUrl(value: unknown): string | undefined {
   return parsed.toString();
 }
 
-// Anything plainText would change: markup, controls, bidi overrides, or white space other than single spaces.
-const NOT_PLAIN = /[<\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[^\S ]|\s\s|^\s|\s$/;
+// Anything plainText would change: markup, controls, bidi overrides, zero-width characters, or white space
+// other than single spaces. Every alternative looks at one or two characters: linear.
+const NOT_PLAIN = /[<\u0000-\u001f\u007f-\u009f\u200b-\u200d\u2060\u202a-\u202e\u2066-\u2069\ufeff]|[^\S ]|\s\s|^\s|\s$/;
 
-/** Strips markup and control characters and folds white space: seed text is shown as plain text only. */
 /**
  * Replaces each `<…>` with a space, as /<[^>]*>/g would, but in linear time: that regex rescans to the end
  * for every `<` without a closing `>`, so 20,000 of them took seconds.
@@ -40,14 +40,67 @@ function stripTags(value: string): string {
   }
 }
 
+const ZWJ = 0x200d;
+
+/**
+ * Removes zero-width characters (U+200B–U+200D, U+2060, U+FEFF), which make look-alike topics and titles
+ * ("Sp\u200bace"). A joiner inside an emoji sequence (👩‍👩‍👧) stays: there it is what draws one picture.
+ */
+function stripZeroWidth(value: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (!(c >= 0x200b && c <= 0x200d) && c !== 0x2060 && c !== 0xfeff) continue;
+    if (c === ZWJ && joinsEmoji(value.charCodeAt(i - 1), value.charCodeAt(i + 1))) continue;
+    out += value.slice(from, i);
+    from = i + 1;
+  }
+  return from === 0 ? value : out + value.slice(from);
+}
+
+// Emoji are astral (a surrogate pair), or in the symbol blocks, or end in a variation selector or keycap.
+const joinsEmoji = (before: number, after: number) =>
+  ((before >= 0xdc00 && before <= 0xdfff) || before === 0xfe0f || before === 0x20e3 || (before >= 0x2600 && before <= 0x27bf)) &&
+  ((after >= 0xd800 && after <= 0xdbff) || (after >= 0x2600 && after <= 0x27bf));
+
+/** Strips markup, control and zero-width characters and folds white space: seed text is shown as plain text only. */
 export function plainText(value: string): string {
   // Most seed text is plain already: one test instead of four passes.
   if (!NOT_PLAIN.test(value)) return value;
-  return stripTags(value)
+  return stripZeroWidth(stripTags(value))
     // C0/C1 controls (terminal escapes) and bidi overrides never reach a screen.
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * Removes the backslash of Markdown escapes the source left in its text (`2\^nd`, `\_`, `\*`, `\[`): the
+ * text is plain, and each platform escapes it again as it needs. One character after each backslash: linear.
+ */
+export function unescapeMarkdown(value: string): string {
+  return value.includes('\\') ? value.replace(/\\([*_^[\]()#`~>!|{}+.-])/g, '$1') : value;
+}
+
+const ELLIPSIS = '…';
+
+/**
+ * The source's cut-off mark at the end of an excerpt (" ...", "...", " …", "....") becomes one "…" right
+ * after the last word; fewer than three full stops are punctuation and stay. Looks at the end only.
+ */
+export function normalizeEllipsis(value: string): string {
+  let end = value.length;
+  while (end > 0 && value[end - 1] === ' ') end--;
+  let cut = end;
+  if (value[end - 1] === ELLIPSIS) {
+    cut--;
+  } else {
+    while (cut > 0 && value[cut - 1] === '.') cut--;
+    if (end - cut < 3) return value;
+  }
+  while (cut > 0 && value[cut - 1] === ' ') cut--;
+  return cut === 0 ? '' : `${value.slice(0, cut)}${ELLIPSIS}`;
 }
 
 const MAX_TEXT = 20_000;
@@ -57,6 +110,11 @@ const text = (max = MAX_TEXT) =>
     .string()
     .max(max, { message: `longer than ${max} characters` })
     .transform(plainText);
+
+/** A headline or an excerpt: plain text without the source's stray Markdown escapes. */
+const prose = (max = MAX_TEXT) => text(max).transform(unescapeMarkdown);
+/** An excerpt also ends in one "…" when the source cut it off. */
+const excerpt = () => prose().transform(normalizeEllipsis);
 
 /**
  * Whether a date-time written as numbers ("2022-13-45", "2022-02-30T25:00") has a part out of range:
@@ -100,8 +158,8 @@ const ImageSchema = z.looseObject({
 });
 
 const RelatedSchema = z.looseObject({
-  title: text(1000),
-  excerpt: text().optional(),
+  title: prose(1000),
+  excerpt: excerpt().optional(),
   publishedDateTime: dateTime.optional(),
   webUrl: z.string().optional(),
   originalUrl: z.string().optional(),
@@ -120,9 +178,10 @@ export const SeedFrontMatterSchema = z.looseObject({
   // YAML reads `title: 1984` as a number; a headline that is a number is still a headline.
   title: z.preprocess(
     (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
-    text(1000).refine((t) => t.replace(/[\u200b-\u200d\u2060\ufeff]/g, '').trim().length > 0, { message: 'is empty' }),
+    // plainText has removed zero-width characters: a title of only those is empty.
+    prose(1000).refine((t) => t.length > 0, { message: 'is empty' }),
   ),
-  excerpt: text().optional(),
+  excerpt: excerpt().optional(),
   publishedDateTime: dateTime,
   updatedDateTime: dateTime.optional(),
   originalUrl: z.string().optional(),

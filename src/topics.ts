@@ -19,13 +19,29 @@ export const DEFAULT_TOPIC_ALIASES: TopicAliases = {
   Robotics: ['Robots'],
 };
 
-/** Case, width and spacing do not matter: "Machine-Learning", "machine learning" and "MachineLearning" are one key. */
+/**
+ * What a user types is looked at up to this many characters (topic names are at most 100): a longer
+ * input cannot name a topic, and every lookup below stays proportional to it.
+ */
+export const MAX_QUERY_LENGTH = 100;
+/** Fuzzy matching (autocomplete, suggestions) compares with at most this many topics, most articles first. */
+export const MAX_FUZZY_TOPICS = 2000;
+/** At most this many edits make a near miss, however long the input: the work per topic is length × edits. */
+export const MAX_EDITS = 8;
+
+/**
+ * Case, width, spacing and zero-width characters do not matter: "Machine-Learning", "machine learning"
+ * and "MachineLearning" are one key. Each pattern is one character class: linear.
+ */
 export function normalizeTopic(name: string): string {
   return name
     .normalize('NFKC')
     .toLowerCase()
-    .replace(/[\s\-_.·'’/]+/g, '');
+    .replace(/[\s\-_.·'’/\u200b-\u200d\u2060\ufeff]+/g, '');
 }
+
+/** The part of typed input that is looked at. */
+const capped = (input: string) => (input.length > MAX_QUERY_LENGTH * 2 ? input.slice(0, MAX_QUERY_LENGTH * 2) : input);
 
 /** Maps any name of a topic to its canonical key and display name. */
 export class TopicAliasTable {
@@ -59,17 +75,31 @@ export class TopicAliasTable {
   }
 }
 
+/** A topic with the keys it is matched by, worked out once per index. */
+interface Entry {
+  topic: TopicCount;
+  /** Its name's words, each normalised. */
+  words: string[];
+  /** Its key, its words and its aliases: what a typed prefix is matched against. */
+  names: string[];
+}
+
 /** Lookups over the known topics: resolve what a user typed, autocomplete, and suggest near misses. */
 export class TopicIndex {
   static normalize = normalizeTopic;
   private readonly byKey: Map<string, TopicCount>;
   private readonly sorted: TopicCount[];
+  private readonly entries: Entry[];
   private readonly aliases: TopicAliasTable;
 
   constructor(counts: TopicCount[], aliases?: TopicAliases) {
     this.aliases = new TopicAliasTable(aliases);
     this.sorted = [...counts].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     this.byKey = new Map(this.sorted.map((t) => [t.key, t]));
+    this.entries = this.sorted.map((topic) => {
+      const words = wordKeys(topic.name);
+      return { topic, words, names: [topic.key, ...words, ...this.aliases.namesFor(topic.key)] };
+    });
   }
 
   all(): TopicCount[] {
@@ -81,7 +111,7 @@ export class TopicIndex {
    * they typed (at least 3 characters). Undefined when unknown or ambiguous.
    */
   resolve(query: string): TopicCount | undefined {
-    const key = this.aliases.key(query);
+    const key = this.aliases.key(capped(query));
     const exact = this.byKey.get(key);
     if (exact) return exact;
     if (key.length < 3) return undefined;
@@ -91,15 +121,15 @@ export class TopicIndex {
 
   /** Autocomplete: topics whose name or alias starts with the input, then fuzzy matches; most articles first. */
   complete(partial: string, limit = 25): TopicSuggestion[] {
-    const key = normalizeTopic(partial);
+    const key = normalizeTopic(capped(partial)).slice(0, MAX_QUERY_LENGTH);
     if (key.length === 0) return this.sorted.slice(0, limit).map(toSuggestion);
     const prefix: TopicCount[] = [];
     const rest: { topic: TopicCount; distance: number }[] = [];
-    for (const topic of this.sorted) {
-      const names = [topic.key, ...wordKeys(topic.name), ...this.aliases.namesFor(topic.key)];
+    for (let i = 0; i < this.entries.length; i++) {
+      const { topic, names, words } = this.entries[i]!;
       if (names.some((n) => n.startsWith(key))) prefix.push(topic);
-      else if (key.length >= 3) {
-        const distance = fuzzyDistance(key, topic.key, wordKeys(topic.name));
+      else if (key.length >= 3 && i < MAX_FUZZY_TOPICS) {
+        const distance = fuzzyDistance(key, topic.key, words);
         if (distance <= fuzzyBudget(key)) rest.push({ topic, distance });
       }
       if (prefix.length >= limit) break;
@@ -110,12 +140,12 @@ export class TopicIndex {
 
   /** The closest known topics to something that did not resolve, best first. */
   suggest(query: string, limit = 5): TopicSuggestion[] {
-    const key = this.aliases.key(query);
+    const key = this.aliases.key(capped(query)).slice(0, MAX_QUERY_LENGTH);
     if (key.length === 0) return [];
-    const queryWords = wordKeys(query);
-    return this.sorted
-      .map((topic) => {
-        const words = wordKeys(topic.name);
+    const queryWords = wordKeys(capped(query)).slice(0, 8);
+    return this.entries
+      .slice(0, MAX_FUZZY_TOPICS)
+      .map(({ topic, words }) => {
         // "comp vison" → Computer Vision: every typed word is close to the start of one of the topic's words.
         const byWords = queryWords.length > 1 && queryWords.every((q) =>
             words.some((w) => Math.min(editDistance(q, w.slice(0, q.length), 1), editDistance(q, w.slice(0, q.length + 1), 1)) <= 1),
@@ -138,7 +168,7 @@ function wordKeys(name: string): string[] {
 }
 
 function fuzzyBudget(key: string): number {
-  return Math.max(1, Math.floor(key.length / 3));
+  return Math.min(MAX_EDITS, Math.max(1, Math.floor(key.length / 3)));
 }
 
 /**
@@ -151,33 +181,46 @@ function fuzzyDistance(query: string, key: string, words: readonly string[] = []
   let best = editDistance(query, key, max);
   for (const candidate of [...words, key.slice(0, query.length), key.slice(0, query.length + 1)]) {
     if (best <= 1) break;
+    if (candidate === key) continue;
     best = Math.min(best, editDistance(query, candidate, max));
   }
   return best;
 }
 
-/** Levenshtein distance with adjacent transpositions, giving up past `max`. */
+const FAR = 1 << 29;
+
+/**
+ * Levenshtein distance with adjacent transpositions, giving up past `max`. Only the cells within `max` of
+ * the diagonal are computed (no path outside them stays within `max`), in three rolling rows: the work is
+ * length × (2·max + 1), not length × length.
+ */
 export function editDistance(a: string, b: string, max = Infinity): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row = new Array<number>(b.length + 1);
-    row[0] = i;
-    rows.push(row);
-  }
-  for (let j = 0; j <= b.length; j++) rows[0]![j] = j;
+  const band = Math.min(Math.max(a.length, b.length), max);
+  const width = b.length + 1;
+  let before = new Int32Array(width);
+  let prev = new Int32Array(width);
+  let cur = new Int32Array(width);
+  for (let j = 0; j < width; j++) prev[j] = j <= band ? j : FAR;
   for (let i = 1; i <= a.length; i++) {
-    let rowMin = Infinity;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+    const lo = Math.max(1, i - band);
+    const hi = Math.min(b.length, i + band);
+    // Cells just outside the band count as unreachable; they may hold values from older rows.
+    cur[lo - 1] = lo === 1 ? i : FAR;
+    if (hi + 1 < width) cur[hi + 1] = FAR;
+    let rowMin = cur[lo - 1]!;
+    for (let j = lo; j <= hi; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      let d = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a.charCodeAt(i - 1) === b.charCodeAt(j - 2) && a.charCodeAt(i - 2) === b.charCodeAt(j - 1)) {
+        d = Math.min(d, before[j - 2]! + 1);
       }
-      rows[i]![j] = d;
-      rowMin = Math.min(rowMin, d);
+      cur[j] = d;
+      if (d < rowMin) rowMin = d;
     }
     if (rowMin > max) return max + 1;
+    [before, prev, cur] = [prev, cur, before];
   }
-  return rows[a.length]![b.length]!;
+  const result = prev[b.length]!;
+  return result > max ? max + 1 : result;
 }

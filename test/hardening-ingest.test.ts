@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
-import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import { RejectionMemory, ingestDirectory, isBlankBlock, parseSeedFile, type IngestReport } from '../src/ingest.js';
 import type { Article } from '../src/model.js';
 import { openStore } from '../src/sqlite-store.js';
 import { discordProblems, hostileText, rawSeed, telegramProblems } from './helpers/hostile.js';
@@ -74,7 +74,7 @@ const KINDS: Kind[] = [
     expect: { field: 'provider', reason: /expected object/ },
   },
   { name: 'duplicate keys', bytes: seed({}, 'title: "Second title"\n'), expect: { reason: /^malformed YAML: duplicated mapping key \(line \d+, column 1\)$/ } },
-  { name: 'an alias bomb', bytes: aliasBomb, expect: { reason: /too large once YAML aliases are expanded/ } },
+  { name: 'an alias bomb', bytes: aliasBomb, expect: { field: 'a4', reason: /too large once YAML aliases are expanded/ } },
   { name: '!!js/function tag', bytes: seed({ title: '!!js/function "function () { return 1 }"' }), expect: { reason: /^malformed YAML: unknown tag/ } },
   { name: '!!python/object tag', bytes: seed({ title: '!!python/object:os.system ls' }), expect: { reason: /^malformed YAML: unknown tag/ } },
   { name: 'a raw escape byte in YAML', bytes: seed({ title: '"red \u001b[31m text"' }), expect: { reason: /^malformed YAML: / } },
@@ -86,7 +86,7 @@ const KINDS: Kind[] = [
   {
     name: 'deeply nested related',
     bytes: seed({ related: `${'['.repeat(60)}{ title: deep, webUrl: "https://d.example/" }${']'.repeat(60)}` }),
-    expect: { reason: /nested more than 32 levels deep/ },
+    expect: { field: 'related', reason: /nested more than 32 levels deep/ },
   },
   { name: 'topics with 10,000 entries', bytes: seed({ topics: `[${Array(10_000).fill('AI').join(', ')}]` }), expect: { field: 'topics', reason: 'Too big: expected array to have <=100 items' } },
   // Fields of the wrong type.
@@ -370,5 +370,136 @@ describe('plain-text cleaning stays linear', () => {
     const result = parseSeedFile('brackets.md', bytes);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(result.ok && result.article.excerpt).toBe(excerpt);
+  });
+});
+
+describe('a seed file of blank lines', () => {
+  const blankLines = (lines: number) => Buffer.from(`---${'\n'.repeat(lines)}x\n---\n`);
+
+  it('is rejected in well under a second, even at 1 MiB', () => {
+    for (const bytes of [blankLines(400_000), blankLines(1024 * 1024 - 12)]) {
+      const started = performance.now();
+      const result = parseSeedFile('blank.md', bytes);
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(result).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
+    }
+  });
+
+  it('tells a blank block exactly as gray-matter’s pattern does', () => {
+    // gray-matter's own (quadratic) test, on inputs small enough for it.
+    const grayMatter = (block: string) => block.replace(/^\s*#[^\n]+/gm, '').trim() === '';
+    const piece = fc.constantFrom('\n', ' ', '\t', '#', '# c', 'x', '\u2028', '\u00a0', '  #', '#\t', ':');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (parts) => {
+        const block = parts.join('');
+        expect(isBlankBlock(block)).toBe(grayMatter(block));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('a file that is slow to parse', () => {
+  // The test worker never finishes a file whose name contains "hang"; the real parser runs otherwise.
+  const workerUrl = new URL('./helpers/parse-worker.ts', import.meta.url);
+  const timedOut = (messages: string[]) => messages.filter((m) => m === 'seed file parse timed out; worker replaced').length;
+  function recorder() {
+    const messages: string[] = [];
+    const log = (_: object | string, message?: string) => void (message && messages.push(message));
+    return { messages, logger: { debug: log, info: log, warn: log, error: log } };
+  }
+
+  it('cannot hold up a small run: a large file is parsed on a worker, under the time limit', async () => {
+    const dir = makeTempDir('newsbrief-slow-');
+    dirs.push(dir);
+    const padding = `\n${'Body text. '.repeat(30_000)}\n`; // about 330 KB, over MAIN_THREAD_MAX_BYTES
+    const big = seedFields({ title: 'Big and slow' });
+    const small = seedFields({ title: 'Small, on this thread' });
+    writeSeeds(dir, { 'hang-big.md': seedText(big, padding), 'hang-small.md': seedText(small), 'ok.md': seedText() });
+    const store = openStore(':memory:');
+    const started = performance.now();
+    const report = await ingestDirectory(dir, store, { workerUrl, parseTimeLimitMs: 300 });
+    expect(performance.now() - started).toBeLessThan(4000);
+    expect(report.rejected).toEqual([{ file: 'hang-big.md', reason: 'took longer than 300 ms to parse' }]);
+    expect(report.accepted).toBe(2);
+    expect(store.getArticle(idOf(small.webUrl as string))?.title).toBe('Small, on this thread');
+    store.close();
+  });
+
+  it('is reported rejected again on the next run, with its reason, without being parsed again', async () => {
+    const dir = makeTempDir('newsbrief-slow-');
+    dirs.push(dir);
+    writeSeeds(dir, { 'hang.md': seedText(), 'ok.md': seedText() });
+    const store = openStore(':memory:');
+    const rejections = new RejectionMemory();
+    const options = { workerUrl, parseTimeLimitMs: 300, mainThreadMaxBytes: 0, rejections };
+    const first = recorder();
+    const report = await ingestDirectory(dir, store, { ...options, logger: first.logger });
+    expect(report.rejected).toEqual([{ file: 'hang.md', reason: 'took longer than 300 ms to parse' }]);
+    expect(timedOut(first.messages)).toBe(1);
+
+    const second = recorder();
+    const again = await ingestDirectory(dir, store, { ...options, logger: second.logger });
+    expect(again.rejected).toEqual(report.rejected);
+    expect(timedOut(second.messages)).toBe(0);
+
+    // Changed bytes are parsed again.
+    writeSeeds(dir, { 'hang.md': seedText() });
+    const third = recorder();
+    expect((await ingestDirectory(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
+    expect(timedOut(third.messages)).toBe(1);
+    store.close();
+  });
+});
+
+describe('YAML aliases and unknown fields cannot bloat the store', () => {
+  const head = `---\ntitle: "Aliased"\npublishedDateTime: 2026-11-01T00:00:00Z\nwebUrl: "https://a.example/aliased"\n`;
+
+  it('rejects a small file whose aliases expand an unknown field past four times its size, naming the field', () => {
+    // About 6 KB of file, 1 MB of text once expanded.
+    const text = `${head}note: &x "${'n'.repeat(4000)}"\nblob: [${Array(250).fill('*x').join(', ')}]\n---\n`;
+    const result = parseSeedFile('aliased.md', Buffer.from(text));
+    expect(result).toMatchObject({ ok: false, field: 'blob', reason: expect.stringMatching(/^front matter is too large once YAML aliases are expanded \(over 131072 characters/) });
+  });
+
+  it('accepts aliases that stay within four times the file, as real files may use them', () => {
+    const text = `${head}provider: &p { name: "Aliased Daily", domain: "a.example" }\nrelated:\n${Array.from({ length: 20 }, (_, i) => `  - { title: "r${i}", webUrl: "https://r.example/${i}", provider: *p }`).join('\n')}\n---\n`;
+    const result = parseSeedFile('ok.md', Buffer.from(text));
+    expect(result.ok && result.article.related.map((r) => r.provider.name)).toEqual(Array(20).fill('Aliased Daily'));
+  });
+
+  it('drops an oversized unknown field with a warning naming it, and keeps the article and the small fields', async () => {
+    const fields = seedFields({ notes: 'w'.repeat(20_000), category: 'news', colour: 'blue' });
+    const result = parseSeedFile('big-extra.md', Buffer.from(seedText(fields)));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.article.extra).toEqual({ category: 'news', colour: 'blue' });
+    expect(result.warnings).toEqual([{ field: 'notes', reason: expect.stringMatching(/^unknown field dropped: 20002 characters as JSON, over the 16384 kept/) }]);
+
+    const dir = makeTempDir('newsbrief-extra-');
+    dirs.push(dir);
+    writeSeeds(dir, { 'big-extra.md': seedText(fields) });
+    const store = openStore(':memory:');
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ accepted: 1, rejected: [], warnings: [{ file: 'big-extra.md', field: 'notes', reason: expect.any(String) }] });
+    expect(store.getArticle(idOf(fields.webUrl as string))?.extra).toEqual({ category: 'news', colour: 'blue' });
+    store.close();
+  });
+
+  it('rejects front matter of more than 1,000 fields, and warns about a few dropped fields, then counts the rest', () => {
+    const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: "${'v'.repeat(2000)}"`).join('\n');
+    expect(parseSeedFile('wide.md', Buffer.from(`${head}${keys(1001)}\n---\n`))).toEqual({ ok: false, reason: 'front matter has 1004 fields, more than 1000' });
+    const result = parseSeedFile('many.md', Buffer.from(`${head}${keys(200)}\n---\n`));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.warnings).toHaveLength(6);
+    expect(result.warnings![5]).toEqual({ field: 'k37', reason: 'and 163 more unknown fields dropped, from this one on' });
+  });
+
+  it('keeps at most 64 KiB of unknown fields in all, dropping the later ones with a warning', () => {
+    const many = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`field${i}`, 'v'.repeat(15_000)]));
+    const result = parseSeedFile('many.md', Buffer.from(seedText(seedFields(many))));
+    if (!result.ok) throw new Error(result.reason);
+    expect(Object.keys(result.article.extra)).toEqual(['category', 'field0', 'field1', 'field2', 'field3']);
+    expect(result.warnings?.map((w) => w.field)).toEqual(['field4', 'field5']);
+    expect(JSON.stringify(result.article.extra).length).toBeLessThanOrEqual(64 * 1024);
   });
 });

@@ -368,24 +368,76 @@ describe('parseSeedFile', () => {
 
 describe('plainText', () => {
   const CONTROL_OR_BIDI = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  // Zero-width characters, except a joiner between two emoji.
+  const ZERO_WIDTH = /[\u200b\u200c\u2060\ufeff]|(?<![\udc00-\udfff\ufe0f\u20e3\u2600-\u27bf])\u200d|\u200d(?![\ud800-\udbff\u2600-\u27bf])/g;
   /** The cleaning every string went through before plain text got its fast path. */
   const fullClean = (value: string) =>
-    value.replace(/<[^>]*>/g, ' ').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
+    value.replace(/<[^>]*>/g, ' ').replace(ZERO_WIDTH, '').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
 
   it('returns already plain text unchanged, and cleans anything else exactly as the full cleaning does', () => {
     expect(plainText('Markets rally as rates fall')).toBe('Markets rally as rates fall');
-    const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff');
+    const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff', '\u200b', '\u200d', '\u2060', '☀', '👩');
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => plainText(pieces.join('')) === fullClean(pieces.join(''))),
       { numRuns: 1500 },
     );
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 0x3100 }), { maxLength: 40 }), (codes) => {
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 0x3100 }), fc.constantFrom(0x200b, 0x200d, 0x2060, 0xfeff, 0xd83d, 0xdc69)), { maxLength: 40 }), (codes) => {
         const text = String.fromCharCode(...codes);
         return plainText(text) === fullClean(text);
       }),
       { numRuns: 1500 },
     );
+  });
+});
+
+describe('zero-width characters and the source\'s leftovers', () => {
+  it('strips zero-width characters from topics, titles, excerpts and provider names, so no look-alike topic appears', () => {
+    const zw = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'];
+    for (const z of zw) {
+      const article = parseOk(
+        seedText(seedFields({
+          title: `Sp${z}ace news`,
+          excerpt: `Rockets${z} fly`,
+          topics: [`Sp${z}ace`, 'Space', `${z}AI`],
+          provider: { name: `Orbit${z} Daily`, domain: 'orbit.example.com' },
+          related: [{ title: `Re${z}lated`, excerpt: `More${z}`, webUrl: 'https://r.example.com/1' }],
+        })),
+      );
+      expect(article).toMatchObject({ title: 'Space news', excerpt: 'Rockets fly', topics: ['Space', 'AI'] });
+      expect(article.provider.name).toBe('Orbit Daily');
+      expect(article.related[0]).toMatchObject({ title: 'Related', excerpt: 'More' });
+    }
+    expect(parse(seedText(seedFields({ title: '\u200b\u2060' })))).toMatchObject({ ok: false, field: 'title', reason: 'is empty' });
+    // An emoji drawn with joiners keeps them.
+    expect(parseOk(seedText(seedFields({ title: 'Family 👩\u200d👩\u200d👧 day' }))).title).toBe('Family 👩\u200d👩\u200d👧 day');
+  });
+
+  it('ends a cut-off excerpt in one "…" and leaves a closing full stop alone', () => {
+    const cases: [string, string][] = [
+      ['The launch slipped ...', 'The launch slipped…'],
+      ['The launch slipped...', 'The launch slipped…'],
+      ['The launch slipped …', 'The launch slipped…'],
+      ['The launch slipped…', 'The launch slipped…'],
+      ['The launch slipped .....', 'The launch slipped…'],
+      ['The launch slipped.', 'The launch slipped.'],
+      ['Made in the U.S.', 'Made in the U.S.'],
+      ['Wait..', 'Wait..'],
+    ];
+    for (const [excerpt, expected] of cases) {
+      const article = parseOk(seedText(seedFields({ excerpt, related: [{ title: 'r', excerpt, webUrl: 'https://r.example.com/1' }] })));
+      expect(article.excerpt).toBe(expected);
+      expect(article.related[0]!.excerpt).toBe(expected);
+    }
+  });
+
+  it('removes stray Markdown escapes from titles and excerpts, keeping other backslashes', () => {
+    const article = parseOk(seedText(seedFields({
+      title: 'The 2\\^nd \\*big\\* \\[update\\] for my\\_app',
+      excerpt: 'Paths like C:\\Users stay; 3 \\* 4 \\# not',
+    })));
+    expect(article.title).toBe('The 2^nd *big* [update] for my_app');
+    expect(article.excerpt).toBe('Paths like C:\\Users stay; 3 * 4 # not');
   });
 });
 
@@ -513,11 +565,11 @@ describe('ingestDirectory', () => {
     expect(report.rejected).toEqual([{ file: 'gone.md', reason: expect.stringMatching(/^could not read: ENOENT/) }]);
   });
 
-  it('stores the same URL from two files once: the first path wins, the other counts as a duplicate', async () => {
+  it('stores the same URL from two files once: the best copy wins, the others count as duplicates', async () => {
     const url = 'https://dup.example.com/one-story';
     writeSeeds(dir, {
-      'b.md': seedText(seedFields({ webUrl: url, title: 'From b' })),
-      'a/first.md': seedText(seedFields({ webUrl: url, title: 'From a/first' })),
+      'b.md': seedText(seedFields({ webUrl: url, title: 'From b', quality: 80 })),
+      'a/first.md': seedText(seedFields({ webUrl: url, title: 'From a/first', quality: 90 })),
       'c.md': seedText(seedFields({ webUrl: undefined, originalUrl: url, title: 'From c' })),
     });
     const report = await ingestDirectory(dir, store);
@@ -528,11 +580,58 @@ describe('ingestDirectory', () => {
     const again = await ingestDirectory(dir, store);
     expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2 });
 
-    // When the winner goes away, the next file by path takes the URL over.
+    // When the winner goes away, the next best copy takes the URL over.
     unlinkSync(path.join(dir, 'a', 'first.md'));
     const after = await ingestDirectory(dir, store);
     expect(after).toMatchObject({ updated: 1, duplicates: 1 });
     expect(store.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
+  });
+
+  it('keeps the copy whose provider is the site the URL is on, whichever file name sorts first', async () => {
+    const url = 'https://www.publisher.example.com/2026/story';
+    const original = seedText(seedFields({ webUrl: url, title: 'Original', quality: 40, provider: { name: 'Publisher', domain: 'publisher.example.com' } }));
+    const copy = seedText(seedFields({ webUrl: url, title: 'Syndicated', quality: 95, provider: { name: 'Aggregator', domain: 'aggregator.example.net' } }));
+    for (const [first, second] of [['a.md', 'b.md'], ['b.md', 'a.md']] as const) {
+      removeDir(dir);
+      writeSeeds(dir, { [first]: original, [second]: copy });
+      const fresh = openStore(':memory:');
+      const report = await ingestDirectory(dir, fresh);
+      expect(report).toMatchObject({ files: 2, accepted: 1, duplicates: 1, rejected: [] });
+      expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
+      // And again on the next run, when the kept file is not even parsed.
+      expect(await ingestDirectory(dir, fresh)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
+      expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
+      fresh.close();
+    }
+  });
+
+  it('keeps the higher-quality copy of the same URL in either file order, and the same on every run', async () => {
+    const url = 'https://dup.example.com/quality-story';
+    const better = seedText(seedFields({ webUrl: url, title: 'Better', quality: 90 }));
+    const worse = seedText(seedFields({ webUrl: url, title: 'Worse', quality: 20 }));
+    for (const [first, second] of [['a.md', 'z.md'], ['z.md', 'a.md']] as const) {
+      removeDir(dir);
+      writeSeeds(dir, { [first]: better, [second]: worse });
+      const fresh = openStore(':memory:');
+      for (let run = 0; run < 3; run++) {
+        const report = await ingestDirectory(dir, fresh);
+        expect(report.duplicates).toBe(1);
+        expectBalanced(report);
+        expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Better', source: first });
+      }
+      fresh.close();
+    }
+  });
+
+  it('lets a better copy added later take over a stored article, counted as an update', async () => {
+    const url = 'https://dup.example.com/later-story';
+    writeSeeds(dir, { 'z.md': seedText(seedFields({ webUrl: url, title: 'First seen', quality: 10 })) });
+    expect(await ingestDirectory(dir, store)).toMatchObject({ accepted: 1 });
+    writeSeeds(dir, { 'a.md': seedText(seedFields({ webUrl: url, title: 'Better later', quality: 80 })) });
+    const report = await ingestDirectory(dir, store);
+    expect(report).toMatchObject({ files: 2, accepted: 0, updated: 1, unchanged: 0, duplicates: 1 });
+    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'Better later', source: 'a.md' });
+    expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
   });
 
   it('re-ingesting an unchanged folder parses and writes nothing, and reports the same rejections', async () => {
@@ -680,11 +779,11 @@ describe('ingestDirectory on worker threads', () => {
       .sort((a, b) => (a.source < b.source ? -1 : 1))
       .map((r) => ({ ...r, article: r.articleId ? store.getArticle(r.articleId) : undefined }));
 
-  it('stores and reports exactly what parsing on the calling thread does; the first path keeps a shared URL', async () => {
+  it('stores and reports exactly what parsing on the calling thread does; the best copy keeps a shared URL', async () => {
     const url = 'https://dup.example.com/one-story';
     const files: Record<string, string> = {
       'z/late.md': seedText(seedFields({ webUrl: url, title: 'Late' })),
-      'a/early.md': seedText(seedFields({ webUrl: url, title: 'Early' })),
+      'a/early.md': seedText(seedFields({ webUrl: url, title: 'Early', quality: 90 })),
       'm/middle.txt': seedText(seedFields({ webUrl: undefined, originalUrl: url, title: 'Middle' })),
       'bad/yaml.md': '---\ntitle: [unclosed\n---\n',
       'bad/no-title.md': seedText(seedFields({ title: undefined })),

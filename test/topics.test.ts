@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { editDistance, normalizeTopic, TopicAliasTable, TopicIndex } from '../src/topics.js';
+import { MAX_FUZZY_TOPICS, MAX_QUERY_LENGTH, editDistance, normalizeTopic, TopicAliasTable, TopicIndex } from '../src/topics.js';
 
 const counts = [
   { key: 'ai', name: 'AI', count: 10 },
@@ -63,5 +64,63 @@ describe('topics', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(editDistance('ab', 'ba')).toBe(1);
     expect(editDistance('a', 'abcdefgh', 2)).toBe(3);
+  });
+
+  it('computes the same distance within the band as the full table does', () => {
+    /** Damerau–Levenshtein (adjacent transpositions) over the whole table, the reference. */
+    const full = (a: string, b: string) => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+        }
+      }
+      return d[a.length]![b.length]!;
+    };
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c'), maxLength: 14 });
+    fc.assert(
+      fc.property(word, word, fc.integer({ min: 0, max: 10 }), (a, b, max) => {
+        const exact = full(a, b);
+        expect(editDistance(a, b, max)).toBe(exact > max ? max + 1 : exact);
+        expect(editDistance(a, b)).toBe(exact);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('ignores zero-width characters, so a look-alike resolves to the real topic', () => {
+    const index = new TopicIndex(counts);
+    expect(normalizeTopic('Sp\u200bace')).toBe('space');
+    expect(index.resolve('Sp\u200dac\u2060e\ufeff')?.name).toBe('Space');
+  });
+
+  it('takes a long input as a near miss only within a few edits, not a third of its length', () => {
+    const name = 'Regional Weather Forecasting And Climate Adaptation Planning';
+    const index = new TopicIndex([...counts, { key: normalizeTopic(name), name, count: 3 }]);
+    // 12 letters changed out of 53: within a third of the length, but far more than a typo.
+    const key = normalizeTopic(name).split('');
+    for (let i = 0; i < 12; i++) key[i * 4] = 'z';
+    expect(index.complete(key.join('')).map((s) => s.name)).not.toContain(name);
+    expect(index.suggest(key.join('')).map((s) => s.name)).not.toContain(name);
+    // One typo is still found.
+    expect(index.complete(`${normalizeTopic(name).slice(0, 20)}x${normalizeTopic(name).slice(21)}`).map((s) => s.name)).toContain(name);
+  });
+
+  it('looks at no more than the first MAX_QUERY_LENGTH characters typed', () => {
+    const index = new TopicIndex(counts);
+    const long = `space${'x'.repeat(MAX_QUERY_LENGTH * 50)}`;
+    expect(index.complete(long)).toEqual(index.complete(long.slice(0, MAX_QUERY_LENGTH)));
+    expect(index.suggest(long)).toEqual(index.suggest(long.slice(0, MAX_QUERY_LENGTH)));
+  });
+
+  it('matches fuzzily among the MAX_FUZZY_TOPICS topics with most articles, and by prefix among all', () => {
+    const many = Array.from({ length: MAX_FUZZY_TOPICS + 500 }, (_, i) => ({ key: `filler${i}`, name: `Filler ${i}`, count: 100_000 - i }));
+    const rare = { key: 'astrobiology', name: 'Astrobiology', count: 1 };
+    const index = new TopicIndex([...many, rare]);
+    expect(index.complete('astrobiolgy').map((s) => s.name)).not.toContain('Astrobiology');
+    expect(index.suggest('astrobiolgy')).toEqual([]);
+    expect(index.complete('astrobio').map((s) => s.name)).toEqual(['Astrobiology']);
+    expect(index.resolve('astrobiology')?.name).toBe('Astrobiology');
   });
 });

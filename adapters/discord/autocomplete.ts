@@ -51,9 +51,15 @@ function zoneList(): readonly Zone[] {
   return zones;
 }
 
-// Users type "new york" or "kyiv"; zone names say "America/New_York".
+/**
+ * Typed input looked at: Discord caps option values at 100 characters, but an interaction is untrusted,
+ * and each keystroke's suggestions must stay cheap.
+ */
+const MAX_INPUT = 100;
+
+// Users type "new york" or "kyiv"; zone names say "America/New_York". One character class: linear.
 function zoneKey(text: string): string {
-  return text.trim().toLowerCase().replace(/[\s_]+/g, '_');
+  return text.slice(0, MAX_INPUT).trim().toLowerCase().replace(/[\s_]+/g, '_');
 }
 
 /** Time zone suggestions: names (or their city part) starting with the input first, then names containing it. */
@@ -77,14 +83,14 @@ function choice(name: string, value: string): Choice {
 /** Topic suggestions from the core, labelled with their article counts. */
 export function completeTopic(app: Newsbrief, partial: string): Choice[] {
   return app
-    .completeTopic(partial, MAX_CHOICES)
+    .completeTopic(partial.slice(0, MAX_INPUT), MAX_CHOICES)
     .slice(0, MAX_CHOICES)
     .map((t) => choice(`${t.name} (${t.count})`, t.name));
 }
 
 /** What /unsubscribe can remove here: the target's topics, then "all" when there are any. */
 export function completeSubscribed(app: Newsbrief, target: Target, partial: string): Choice[] {
-  const key = partial.trim().toLowerCase();
+  const key = partial.slice(0, MAX_INPUT).trim().toLowerCase();
   const subs = app.subscriptions(target).map((v) => v.subscription);
   const matching = subs.filter((s) => s.topic.toLowerCase().includes(key) || s.topicKey.includes(key));
   const starts = (s: { topic: string }) => (s.topic.toLowerCase().startsWith(key) ? 0 : 1);

@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { completeTimezone } from '../adapters/discord/autocomplete.js';
+import { redactTokens } from '../adapters/discord/interactions.js';
+import { linkUrl, plain, truncate } from '../adapters/discord/render.js';
+import { cutText, escapeHtml } from '../adapters/telegram/html.js';
+import { parseTime, parseTimezone } from '../src/clock.js';
+import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
+import { isBlankBlock, parseSeedFile } from '../src/ingest.js';
+import { impossibleDateParts, normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
+import { normalizeTopic, TopicIndex } from '../src/topics.js';
+
+/**
+ * Every regular expression (and hand-written scan) applied to seed text or typed input, fed 1 MiB of the
+ * shapes that make backtracking patterns quadratic: long runs of what a quantifier matches, followed by
+ * what makes the match fail. Each must finish well under a second; a quadratic one takes minutes.
+ * docs/security-input.md lists each pattern, why it is linear, and the test here that covers it.
+ */
+const MiB = 1024 * 1024;
+const LIMIT_MS = 1000;
+
+/** A string of about 1 MiB: `unit` repeated, then `end`. */
+const run = (unit: string, end = '') => unit.repeat(Math.ceil((MiB - end.length) / unit.length)) + end;
+
+function expectLinear(shapes: Record<string, string>, fn: (input: string) => unknown): void {
+  for (const [shape, input] of Object.entries(shapes)) {
+    const started = performance.now();
+    fn(input);
+    const ms = performance.now() - started;
+    expect({ shape, ms: ms < LIMIT_MS ? 'fast' : `${Math.round(ms)} ms` }).toEqual({ shape, ms: 'fast' });
+  }
+}
+
+const seed = (frontMatter: string) => Buffer.from(`---\n${frontMatter}\n---\n`);
+const fields = 'title: "t"\nwebUrl: "https://a.example/x"\n';
+
+describe('seed files (src/ingest.ts, src/model.ts) stay linear on 1 MiB', () => {
+  it('the front-matter block: blank and comment lines, CR runs, dash runs, language names', () => {
+    expectLinear(
+      {
+        'blank lines': `---${run('\n', 'x\n---\n')}`,
+        'space lines': `---\n${run(' \n', 'x\n---\n')}`,
+        'comment lines without text': `---\n${run('#\n', 'x\n---\n')}`,
+        'line separators': `---\n${run('\u2028', 'x\n---\n')}`,
+        'carriage returns': `---\n${run('\r', 'x\n---\n')}`,
+        'an opening line of dashes': run('-', 'x\n'),
+        'a language name': `---${run('y', '\n---\n')}`,
+      },
+      (text) => parseSeedFile('a.md', Buffer.from(text)),
+    );
+    expectLinear({ 'blank lines': run('\n', 'x'), 'spaces then #': run(' ', '#'), 'comment lines': run('# c\n', 'x') }, isBlankBlock);
+  });
+
+  it('dates: a long tag or anchor before an impossible date, and long runs inside a date string', () => {
+    expectLinear(
+      {
+        'anchor then spaces': `${fields}publishedDateTime: &d${run(' ', '2026-02-30')}`,
+        'T run': `${fields}publishedDateTime: "2026-01-01${run('T', '')}"`,
+        'space run': `${fields}publishedDateTime: "${run(' ', 'x')}"`,
+      },
+      (text) => parseSeedFile('a.md', seed(text)),
+    );
+    expectLinear(
+      { spaces: run(' ', 'x'), 'T run': `2026-1-1${run('T', 'x')}`, 'digits then spaces': `2026-01-01 ${run(' ', '1')}` },
+      impossibleDateParts,
+    );
+  });
+
+  it('plain text: white space, tags, controls, zero-width characters', () => {
+    expectLinear(
+      {
+        spaces: run(' ', 'x'),
+        'space and tab': run(' \t', 'x'),
+        'unclosed tags': run('<'),
+        'tags': run('<b>'),
+        controls: run('\u0007\u001b['),
+        'zero-width joiners': run('\u200d'),
+        'emoji joined': run('👩\u200d'),
+        'zero-width in words': run('a\u200b'),
+      },
+      plainText,
+    );
+  });
+
+  it('Markdown escapes and ellipses', () => {
+    expectLinear({ backslashes: run('\\'), escapes: run('\\*'), 'escaped backslashes': run('\\\\_') }, unescapeMarkdown);
+    expectLinear({ dots: run('.', 'x'), 'dots at the end': `x${run('.')}`, 'spaced dots': `x${run(' .')}`, ellipses: run('…') }, normalizeEllipsis);
+  });
+});
+
+describe('typed input (src/topics.ts, src/command-args.ts, src/clock.ts) stays linear on 1 MiB', () => {
+  it('topic names', () => {
+    expectLinear({ separators: run(' -_.'), words: run('a '), 'zero-width': run('\u200b') }, normalizeTopic);
+  });
+
+  it('topic lookups against 10,000 long topics', () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `${'Regional '.repeat(8)}Topic ${i}`.slice(-100));
+    const index = new TopicIndex(names.map((name, i) => ({ key: normalizeTopic(name), name, count: i + 1 })));
+    const shapes = { letters: run('regional'), words: run('re gi '), 'one letter': run('r') };
+    expectLinear(shapes, (input) => index.complete(input));
+    expectLinear(shapes, (input) => index.suggest(input));
+    expectLinear(shapes, (input) => index.resolve(input));
+  });
+
+  it('command arguments', () => {
+    const shapes = {
+      digits: run('1', 'x'),
+      'time then junk': `8:${run('0', 'x')}`,
+      spaces: run(' ', '1'),
+      'zone offset': `utc+${run('1')}`,
+      'words': run('ab '),
+    };
+    expectLinear(shapes, parseNewsArgs);
+    expectLinear(shapes, parseSubscribeArgs);
+    expectLinear({ ...shapes, 'spaces before am': `12${run(' ', 'x')}` }, looksLikeTime);
+    expectLinear(shapes, looksLikeTimezone);
+  });
+
+  it('times and zones', () => {
+    const shapes = { digits: run('1'), 'spaced time': run(' ', '1:00'), letters: run('u'), 'slashes': run('/') };
+    expectLinear(shapes, parseTime);
+    expectLinear(shapes, parseTimezone);
+  });
+});
+
+describe('adapters stay linear on 1 MiB where their patterns are linear today', () => {
+  it('Telegram HTML: escaping and cutting at a word', () => {
+    expectLinear({ markup: run('<&">') }, escapeHtml);
+    expectLinear({ spaces: run(' ', 'x'), words: run('a ', 'xx'), 'no spaces': run('a') }, (text) => cutText(text, text.length - 1));
+  });
+
+  it('Discord: truncation, plain text, link URLs, token redaction, time-zone autocomplete', () => {
+    expectLinear({ 'high surrogates': run('\ud800'), spaces: run(' ') }, (text) => truncate(text, text.length - 2));
+    expectLinear({ ats: run('@') }, (text) => plain(text, 100));
+    expectLinear({ 'parentheses': `https://a.example/${run('()<>')}` }, (text) => linkUrl(text));
+    expectLinear({ 'interaction paths': run('/interactions/1/'), 'slashes': run('/') }, redactTokens);
+    expectLinear({ letters: run('kyiv'), spaces: run(' _') }, completeTimezone);
+  });
+});
