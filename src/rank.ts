@@ -134,7 +134,11 @@ const PROMO_PHRASES = ['webinar', 'sponsored', 'promo code', 'coupon', 'discount
 export function looksLikeNonNews(article: Pick<Article, 'title' | 'excerpt'>): boolean {
   const title = article.title.toLowerCase();
   const text = `${title} ${article.excerpt.slice(0, 600).toLowerCase()}`;
-  if (/\bmarkets?\b/.test(title) && MARKET_REPORT_WORDS.some((w) => text.includes(w))) return true;
+  // "… Market to 2027", "… Industry 2021-2026": a market report sold by its forecast horizon.
+  if (/\b(markets?|industry)\b/.test(title)) {
+    if (MARKET_REPORT_WORDS.some((w) => text.includes(w))) return true;
+    if (/\b(to|by|through) 20\d\d\b|\b20\d\d ?[-–] ?20\d\d\b/.test(title)) return true;
+  }
   return PROMO_PHRASES.some((p) => title.includes(p));
 }
 

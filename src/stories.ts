@@ -11,16 +11,18 @@ import { cosine, Idf, termFrequencies, tfidf, type TermVector } from './similari
  */
 export const STORIES = {
   /** Average cosine similarity at which two groups are one story. */
-  SIMILARITY: 0.3,
+  SIMILARITY: 0.32,
   /** Articles further apart than this are never similar: the same words a week later are a new story. */
-  WINDOW_HOURS: 96,
+  WINDOW_HOURS: 120,
   /**
-   * Two articles from the same outlet are one story only when near-identical (a re-post, an edited copy):
-   * outlets publish many pieces on one subject, each its own story.
+   * Two articles from the same outlet start a story together only when near-identical (a re-post, an edited
+   * copy): outlets publish many pieces on one subject, each its own story. A follow-up from the same outlet
+   * can still join a story that other outlets' coverage has formed.
    */
   SAME_OUTLET_SIMILARITY: 0.6,
   /** A related[] link between two articles adds this much evidence; never enough to merge on its own. */
   RELATED_BONUS: 0.05,
+  LINKAGE: 'centroid' as 'centroid' | 'average',
   /** The lead prefers the outlet whose own domain serves the page (original reporting over a copy). */
   ORIGINAL_BONUS: Math.log(1.25),
 } as const;
@@ -128,6 +130,15 @@ export function groupStories<T extends { article: Article }>(
   }
   const members: number[][] = items.map((_, i) => [i]);
   const active = new Set<number>(items.map((_, i) => i));
+  const centroid = STORIES.LINKAGE === 'centroid';
+  // Centroid linkage: a group is its summed member vectors; two groups merge when their centroids are
+  // similar and no pair across them is further apart in time than the window.
+  const sums: TermVector[] = items.map((it) => new Map(index.vector(it.article)));
+  const blocked = (a: number, b: number) => {
+    for (const i of members[a]!) for (const j of members[b]!) if (pairBlocked(items[i]!.article, items[j]!.article)) return true;
+    return false;
+  };
+  const link = new Float64Array(sim);
   for (;;) {
     let best = -1;
     let bi = -1;
@@ -135,7 +146,7 @@ export function groupStories<T extends { article: Article }>(
     for (const i of active) {
       for (const j of active) {
         if (j <= i) continue;
-        const s = sim[i * n + j]!;
+        const s = link[i * n + j]!;
         if (s > best) {
           best = s;
           bi = i;
@@ -144,18 +155,36 @@ export function groupStories<T extends { article: Article }>(
       }
     }
     if (bi === -1 || best < threshold) break;
-    // Average linkage (Lance–Williams): the merged group's similarity to k is the size-weighted mean.
     const si = members[bi]!.length;
     const sj = members[bj]!.length;
-    for (const k of active) {
-      if (k === bi || k === bj) continue;
-      const s = (si * sim[bi * n + k]! + sj * sim[bj * n + k]!) / (si + sj);
-      sim[bi * n + k] = s;
-      sim[k * n + bi] = s;
-    }
     members[bi]!.push(...members[bj]!);
     members[bj] = [];
     active.delete(bj);
+    if (centroid) {
+      const sum = sums[bi]!;
+      for (const [t, w] of sums[bj]!) sum.set(t, (sum.get(t) ?? 0) + w);
+      const c = normalise(sum);
+      for (const k of active) {
+        if (k === bi) continue;
+        const s = blocked(bi, k) ? 0 : cosine(c, normalise(sums[k]!)) + relatedBonus(bi, k);
+        link[bi * n + k] = s;
+        link[k * n + bi] = s;
+      }
+    } else {
+      // Average linkage (Lance–Williams): the merged group's similarity to k is the size-weighted mean.
+      for (const k of active) {
+        if (k === bi) continue;
+        const s = (si * link[bi * n + k]! + sj * link[bj * n + k]!) / (si + sj);
+        link[bi * n + k] = s;
+        link[k * n + bi] = s;
+      }
+    }
+  }
+  function relatedBonus(a: number, b: number): number {
+    for (const i of members[a]!) for (const j of members[b]!) {
+      if (links(items[i]!.article, items[j]!.article) || links(items[j]!.article, items[i]!.article)) return STORIES.RELATED_BONUS;
+    }
+    return 0;
   }
   const groups = [...active]
     .map((i) => members[i]!.sort((a, b) => a - b))
@@ -164,4 +193,21 @@ export function groupStories<T extends { article: Article }>(
     const sorted = idx.map((i) => items[i]!).sort((a, b) => compareLead(a.article, b.article));
     return { lead: sorted[0]!, others: sorted.slice(1), members: sorted };
   });
+}
+
+function pairBlocked(a: Article, b: Article): boolean {
+  if (articleUrlKey(a) === articleUrlKey(b)) return false;
+  const hours = Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
+  if (!(hours <= STORIES.WINDOW_HOURS)) return true;
+  return false;
+}
+
+function normalise(v: TermVector): TermVector {
+  let norm = 0;
+  for (const w of v.values()) norm += w * w;
+  if (norm === 0) return v;
+  const n = Math.sqrt(norm);
+  const out: TermVector = new Map();
+  for (const [t, w] of v) out.set(t, w / n);
+  return out;
 }
