@@ -12,6 +12,10 @@ import { cosine, Idf, termFrequencies, tfidf, type TermVector } from './similari
 export const STORIES = {
   /** Average cosine similarity at which two groups are one story. */
   SIMILARITY: 0.32,
+  /** Every member must be at least this similar to its story's centroid: no chaining of A~B~C. */
+  MEMBER_SIMILARITY: 0.25,
+  /** Titles sharing this much (Jaccard) after their first word, with different first words, are one template. */
+  TEMPLATE_SIMILARITY: 0.6,
   /** Articles further apart than this are never similar: the same words a week later are a new story. */
   WINDOW_HOURS: 120,
   /**
@@ -94,7 +98,7 @@ export function outletKey(article: Pick<Article, 'provider'>): string {
 export function pairSimilarity(a: Article, b: Article, index: TextIndex): number {
   if (articleUrlKey(a) === articleUrlKey(b)) return 1;
   const hours = Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
-  if (!(hours <= STORIES.WINDOW_HOURS)) return 0;
+  if (!(hours <= STORIES.WINDOW_HOURS) || numbersConflict(a, b) || subjectConflict(a, b)) return 0;
   let sim = cosine(index.vector(a), index.vector(b));
   if (outletKey(a) === outletKey(b) && sim < STORIES.SAME_OUTLET_SIMILARITY) return 0;
   if (sim > 0 && (links(a, b) || links(b, a))) sim += STORIES.RELATED_BONUS;
@@ -155,6 +159,12 @@ export function groupStories<T extends { article: Article }>(
       }
     }
     if (bi === -1 || best < threshold) break;
+    if (centroid && !membersFit(bi, bj)) {
+      // Some member would be far from the merged story: these two groups stay apart.
+      link[bi * n + bj] = 0;
+      link[bj * n + bi] = 0;
+      continue;
+    }
     const si = members[bi]!.length;
     const sj = members[bj]!.length;
     members[bi]!.push(...members[bj]!);
@@ -180,6 +190,15 @@ export function groupStories<T extends { article: Article }>(
       }
     }
   }
+  function membersFit(a: number, b: number): boolean {
+    const merged: TermVector = new Map(sums[a]!);
+    for (const [t, w] of sums[b]!) merged.set(t, (merged.get(t) ?? 0) + w);
+    const c = normalise(merged);
+    for (const i of [...members[a]!, ...members[b]!]) {
+      if (cosine(index.vector(items[i]!.article), c) < STORIES.MEMBER_SIMILARITY) return false;
+    }
+    return true;
+  }
   function relatedBonus(a: number, b: number): number {
     for (const i of members[a]!) for (const j of members[b]!) {
       if (links(items[i]!.article, items[j]!.article) || links(items[j]!.article, items[i]!.article)) return STORIES.RELATED_BONUS;
@@ -199,7 +218,54 @@ function pairBlocked(a: Article, b: Article): boolean {
   if (articleUrlKey(a) === articleUrlKey(b)) return false;
   const hours = Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
   if (!(hours <= STORIES.WINDOW_HOURS)) return true;
-  return false;
+  return numbersConflict(a, b) || subjectConflict(a, b);
+}
+
+const titleWordCache = new WeakMap<object, string[]>();
+
+function titleWords(article: Pick<Article, 'title'>): string[] {
+  let words = titleWordCache.get(article);
+  if (!words) {
+    words = article.title.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+    titleWordCache.set(article, words);
+  }
+  return words;
+}
+
+/**
+ * Two titles that follow one template with a different subject ("Acme achieves X status" and "Globex
+ * achieves X status") are different actors in the same programme, not one event.
+ */
+export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
+  const wa = titleWords(a);
+  const wb = titleWords(b);
+  if (wa.length < 4 || wb.length < 4 || wa[0] === wb[0] || wa.includes(wb[0]!) || wb.includes(wa[0]!)) return false;
+  const ra = new Set(wa.slice(1));
+  const rb = new Set(wb.slice(1));
+  let shared = 0;
+  for (const w of ra) if (rb.has(w)) shared++;
+  return shared >= 3 && shared / (ra.size + rb.size - shared) >= STORIES.TEMPLATE_SIMILARITY;
+}
+
+const titleNumberCache = new WeakMap<object, Set<string>>();
+
+/** The numbers in an article's title ("4 million", "$40M", "2027" → 4, 40, 2027). */
+function titleNumbers(article: Pick<Article, 'title'>): Set<string> {
+  let set = titleNumberCache.get(article);
+  if (!set) {
+    set = new Set(article.title.match(/\d+/g) ?? []);
+    titleNumberCache.set(article, set);
+  }
+  return set;
+}
+
+/** Two titles that both state figures and share none report different events (another round, another count). */
+export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
+  const na = titleNumbers(a);
+  const nb = titleNumbers(b);
+  if (na.size === 0 || nb.size === 0) return false;
+  for (const x of na) if (nb.has(x)) return false;
+  return true;
 }
 
 function normalise(v: TermVector): TermVector {

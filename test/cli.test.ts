@@ -34,7 +34,7 @@ describe('newsbrief CLI', () => {
     const ws = workspace();
     await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
     const run = captureIO();
-    expect(await main(['news', 'Space', '--count', '2', '--explain', '--db', ws.db], run.io)).toBe(0);
+    expect(await main(['news', 'Space', '--count', '2', '--explain', '--db', ws.db, '--now', '2026-11-26T12:00:00Z'], run.io)).toBe(0);
     const text = run.stdout();
     expect(text).toMatch(/^Space — 2 stories from \d+ articles/);
     expect(text).toMatch(/\n1\. .+\n/);

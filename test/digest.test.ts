@@ -14,7 +14,11 @@ function storeWith(...articles: ReturnType<typeof makeArticle>[]) {
 
 describe('buildDigest', () => {
   it('returns plain data: topic, time, items with url, provider, excerpt, related and score', () => {
-    const a = makeArticle({ topics: ['Space'], related: [makeRelated()] });
+    const a = makeArticle({
+      topics: ['Space'],
+      title: 'Comet Borisov sheds its tail near Mars',
+      related: [makeRelated({ title: 'Why comet Borisov lost its tail' })],
+    });
     const digest = buildDigest(storeWith(a), space, { now, count: 5 });
     expect(digest).toMatchObject({ topic: 'Space', topicKey: 'space', generatedAt: now.toISOString(), matched: 1 });
     expect(digest.items[0]).toMatchObject({ articleId: a.id, title: a.title, url: a.url, provider: a.provider, publishedAt: a.publishedAt });
@@ -42,7 +46,12 @@ describe('buildDigest', () => {
 
   it('never links a related page that is already an item or folded story', () => {
     const b = makeArticle({ topics: ['Space'], title: 'Second outlet take on the launch event today' });
-    const a = makeArticle({ topics: ['Space'], quality: 90, title: 'Rocket launch first outlet', related: [makeRelated({ url: b.url }), makeRelated()] });
+    const a = makeArticle({
+      topics: ['Space'],
+      quality: 90,
+      title: 'Rocket launch first outlet',
+      related: [makeRelated({ url: b.url, title: 'Rocket launch event' }), makeRelated({ title: 'What the rocket launch means' })],
+    });
     const item = buildDigest(storeWith(a, b), space, { now, count: 5 }).items[0]!;
     expect(item.related.map((r) => r.url)).not.toContain(b.url);
     expect(item.related).toHaveLength(1);
@@ -71,8 +80,11 @@ describe('buildDigest', () => {
 });
 
 describe('cutAtWord', () => {
-  it('leaves short text alone', () => {
-    expect(cutAtWord('short text', 50)).toBe('short text');
+  it('leaves short text that ends a sentence alone', () => {
+    expect(cutAtWord('Short text.', 50)).toBe('Short text.');
+  });
+  it('ends text the source cut mid-sentence with an ellipsis', () => {
+    expect(cutAtWord('The company said on Monday that it would,', 80)).toBe('The company said on Monday that it would…');
   });
   it('cuts at the last space and trims punctuation before the ellipsis', () => {
     expect(cutAtWord('The quick brown fox, jumps over', 22)).toBe('The quick brown fox…');
