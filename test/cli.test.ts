@@ -106,4 +106,47 @@ describe('newsbrief CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/DIGEST_COUNT/);
   });
+
+  it('lists every story of a window with all its articles, lead included, as JSON', async () => {
+    const ws = workspace();
+    await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
+    const run = captureIO();
+    const args = ['stories', '--json', '--db', ws.db, '--now', '2026-11-27T00:00:00Z', '--since', '2026-11-19T00:00:00Z'];
+    expect(await main(args, run.io)).toBe(0);
+    const data = JSON.parse(run.stdout());
+    expect(data.stories.length).toBeGreaterThan(0);
+    const ids = new Set<string>();
+    for (const story of data.stories) {
+      expect(story).toHaveProperty('title');
+      expect(story).toHaveProperty('score.total');
+      expect(story.articles[0].url).toBe(story.url);
+      for (const a of story.articles) {
+        expect(Object.keys(a)).toEqual(expect.arrayContaining(['url', 'title', 'provider', 'publishedAt']));
+        expect(ids.has(a.url)).toBe(false);
+        ids.add(a.url);
+        expect(Date.parse(a.publishedAt)).toBeLessThanOrEqual(Date.parse('2026-11-27T00:00:00Z'));
+      }
+    }
+    expect(data.stories.some((s: { articles: unknown[] }) => s.articles.length > 1)).toBe(true);
+
+    const topic = captureIO();
+    expect(await main(['stories', 'Space', '--db', ws.db, '--now', '2026-11-27T00:00:00Z'], topic.io)).toBe(0);
+    expect(topic.stdout()).toMatch(/^Space — \d+ stor/);
+  });
+
+  it('replays /news as of --now: nothing published later is shown', async () => {
+    const ws = workspace();
+    await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
+    const run = captureIO();
+    expect(await main(['news', 'Space', '--json', '--db', ws.db, '--now', '2026-11-24T12:00:00Z'], run.io)).toBe(0);
+    const digest = JSON.parse(run.stdout());
+    expect(digest.generatedAt).toBe('2026-11-24T12:00:00.000Z');
+    for (const item of digest.items) {
+      expect(Date.parse(item.publishedAt)).toBeLessThanOrEqual(Date.parse(digest.generatedAt));
+      for (const link of item.alsoCoveredBy) expect(Date.parse(link.publishedAt)).toBeLessThanOrEqual(Date.parse(digest.generatedAt));
+    }
+    const bad = captureIO();
+    expect(await main(['news', 'Space', '--db', ws.db, '--now', 'yesterday'], bad.io)).toBe(2);
+    expect(bad.stderr()).toMatch(/--now must be an ISO 8601 date-time/);
+  });
 });

@@ -99,3 +99,62 @@ describe('cutAtWord', () => {
     expect(/[\ud800-\udbff]…$/.test(cut)).toBe(false);
   });
 });
+
+describe('buildDigest: freshness, outlets and related links', () => {
+  const titles = ['Comet flyby lights up the southern sky', 'Lunar rover finds ice in a polar crater', 'Solar storm disrupts radio across Europe', 'Asteroid sample capsule lands in the desert', 'Telescope mirror segments pass cold test'];
+  const outlet = (n: number) => ({ provider: { name: `Outlet ${n}`, domain: `outlet${n}.example.com` }, url: `https://outlet${n}.example.com/${Math.random().toString(36).slice(2)}` });
+
+  it('never shows an article dated after now', () => {
+    const past = makeArticle({ topics: ['Space'], title: titles[0], publishedAt: '2026-11-26T06:00:00.000Z' });
+    const future = makeArticle({ topics: ['Space'], title: titles[1], publishedAt: '2026-11-26T18:00:00.000Z', quality: 150 });
+    const digest = buildDigest(storeWith(past, future), space, { now, count: 5 });
+    expect(digest.items.map((i) => i.articleId)).toEqual([past.id]);
+  });
+
+  it('ranks the recent window, and says so when it is empty, showing the latest stories', () => {
+    const old = makeArticle({ topics: ['Space'], title: titles[0], publishedAt: '2026-10-01T06:00:00.000Z' });
+    const digest = buildDigest(storeWith(old), space, { now, count: 5 });
+    expect(digest.stale).toBe(true);
+    expect(digest.items.map((i) => i.articleId)).toEqual([old.id]);
+    const recent = makeArticle({ topics: ['Space'], title: titles[1], publishedAt: '2026-11-25T06:00:00.000Z' });
+    const fresh = buildDigest(storeWith(old, recent), space, { now, count: 5 });
+    expect(fresh.stale).toBeUndefined();
+    expect(fresh.items.map((i) => i.articleId)).toEqual([recent.id]);
+    // A scheduler passing `since` gets nothing rather than old news.
+    expect(buildDigest(storeWith(old), space, { now, count: 5, since: new Date('2026-11-25T00:00:00Z') }).items).toEqual([]);
+  });
+
+  it('caps the items from one outlet', () => {
+    const same = titles.map((title, i) => makeArticle({ topics: ['Space'], title, quality: 100 - i, ...outlet(1) }));
+    const other = makeArticle({ topics: ['Space'], title: 'Rocket engine test fires for ten minutes', quality: 20, ...outlet(2) });
+    const digest = buildDigest(storeWith(...same, other), space, { now, count: 5 });
+    expect(digest.items.filter((i) => i.provider.domain === 'outlet1.example.com')).toHaveLength(2);
+    expect(digest.items.map((i) => i.articleId)).toContain(other.id);
+    expect(buildDigest(storeWith(...same, other), space, { now, count: 5, perOutlet: 5 }).items).toHaveLength(5);
+  });
+
+  it('never lists the lead’s own outlet as also covering the story', () => {
+    const a = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 90, ...outlet(3) });
+    const b = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 50, ...outlet(3) });
+    const c = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 40, ...outlet(4) });
+    const item = buildDigest(storeWith(a, b, c), space, { now, count: 5 }).items[0]!;
+    expect(item.articleIds.sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(item.alsoCoveredBy.map((l) => l.provider.domain)).toEqual(['outlet4.example.com']);
+  });
+
+  it('links only related pages that are about the story and close in time', () => {
+    const a = makeArticle({
+      topics: ['Space'],
+      title: titles[2],
+      excerpt: 'Radio operators lost contact for hours as the solar storm peaked.',
+      related: [
+        makeRelated({ title: 'Solar storm: why radio blackouts happen', quality: 10 }),
+        makeRelated({ title: 'Celebrity chef opens a new restaurant', quality: 99 }),
+        makeRelated({ title: 'Solar storm of 1859 revisited', publishedAt: '2025-01-01T00:00:00.000Z' }),
+        makeRelated({ title: 'Solar storm radio outage', url: `https://long.example.org/${'a'.repeat(2100)}` }),
+      ],
+    });
+    const item = buildDigest(storeWith(a), space, { now, count: 1 }).items[0]!;
+    expect(item.related.map((r) => r.title)).toEqual(['Solar storm: why radio blackouts happen']);
+  });
+});
