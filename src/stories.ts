@@ -1,13 +1,13 @@
 import type { Article } from './model.js';
 import { qualityFactor } from './rank.js';
-import { articleUrlKey, hostMatchesDomain, providerKey, urlHost } from './url.js';
+import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
 import { cosine, Idf, termFrequencies, tfidf, type TermVector } from './similarity.js';
 
 /**
  * Story grouping constants. Two articles are one story when their title and excerpt say the same thing
- * (TF-IDF cosine) and they appeared close together, or when they are the same page. Grouping is average
- * linkage: a story takes in an article (or another story) only when the members are, on average, similar
- * to each other, so A~B and B~C never pull a far-off C into A's story.
+ * (TF-IDF cosine) and they appeared close together, or when they are the same page. Grouping is centroid
+ * linkage: a story takes in an article (or another story) only when it is similar to the story as a whole
+ * and every member stays close to the result, so A~B and B~C never pull a far-off C into A's story.
  */
 export const STORIES = {
   /** Average cosine similarity at which two groups are one story. */
@@ -26,7 +26,6 @@ export const STORIES = {
   SAME_OUTLET_SIMILARITY: 0.6,
   /** A related[] link between two articles adds this much evidence; never enough to merge on its own. */
   RELATED_BONUS: 0.05,
-  LINKAGE: 'centroid' as 'centroid' | 'average',
   /** The lead prefers the outlet whose own domain serves the page (original reporting over a copy). */
   ORIGINAL_BONUS: Math.log(1.25),
 } as const;
@@ -97,24 +96,20 @@ export function outletKey(article: Pick<Article, 'provider'>): string {
 /** Pairwise similarity of two articles for grouping, with every rule applied (0 = never the same story). */
 export function pairSimilarity(a: Article, b: Article, index: TextIndex): number {
   if (articleUrlKey(a) === articleUrlKey(b)) return 1;
-  const hours = Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
-  if (!(hours <= STORIES.WINDOW_HOURS) || numbersConflict(a, b) || subjectConflict(a, b)) return 0;
+  if (pairBlocked(a, b)) return 0;
   let sim = cosine(index.vector(a), index.vector(b));
-  if (outletKey(a) === outletKey(b) && sim < STORIES.SAME_OUTLET_SIMILARITY) return 0;
-  if (sim > 0 && (links(a, b) || links(b, a))) sim += STORIES.RELATED_BONUS;
+  if (features(a).outlet === features(b).outlet && sim < STORIES.SAME_OUTLET_SIMILARITY) return 0;
+  if (sim > 0 && relatedLink(a, b)) sim += STORIES.RELATED_BONUS;
   return sim;
 }
 
-function links(from: Article, to: Article): boolean {
-  const key = articleUrlKey(to);
-  for (const r of from.related) if (r.url.length <= 2048 && articleUrlKey(r) === key) return true;
-  return false;
-}
-
 /**
- * Groups articles into stories by content (average-linkage agglomerative clustering over pairwise
- * similarity). O(n²) memory and about O(n³) time in the worst case: meant for a candidate window of a few
- * hundred articles. Stories come back in the order of their first member in the input.
+ * Groups articles into stories by content: agglomerative clustering with centroid linkage over TF-IDF
+ * vectors. Two groups merge when their centroids are similar enough, no pair across them breaks a rule
+ * (time window, conflicting figures, one template with different subjects), and every member stays close to
+ * the merged centroid. O(n²) memory and time for the pair rules, about O(n³) for the merges in the worst
+ * case: meant for a candidate window of a few hundred articles. Stories come back in the order of their
+ * first member in the input.
  */
 export function groupStories<T extends { article: Article }>(
   items: readonly T[],
@@ -122,88 +117,94 @@ export function groupStories<T extends { article: Article }>(
 ): StoryGroup<T>[] {
   const n = items.length;
   if (n === 0) return [];
-  const index = options.index ?? new TextIndex(items.map((i) => i.article));
+  const articles = items.map((i) => i.article);
+  const index = options.index ?? new TextIndex(articles);
   const threshold = options.threshold ?? STORIES.SIMILARITY;
-  const sim = new Float64Array(n * n);
+  // link: similarity between groups (initially articles); blocked/linked: whether any pair across two groups
+  // breaks a rule / is joined by a related[] link. Row i stands for the group whose lowest index is i.
+  const link = new Float64Array(n * n);
+  const blocked = new Uint8Array(n * n);
+  const linked = new Uint8Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const s = pairSimilarity(items[i]!.article, items[j]!.article, index);
-      sim[i * n + j] = s;
-      sim[j * n + i] = s;
+      const a = articles[i]!;
+      const b = articles[j]!;
+      const same = articleUrlKey(a) === articleUrlKey(b);
+      const block = !same && pairBlocked(a, b);
+      const rel = relatedLink(a, b);
+      const s = block ? 0 : pairSimilarity(a, b, index);
+      link[i * n + j] = link[j * n + i] = s;
+      blocked[i * n + j] = blocked[j * n + i] = block ? 1 : 0;
+      linked[i * n + j] = linked[j * n + i] = rel ? 1 : 0;
     }
   }
   const members: number[][] = items.map((_, i) => [i]);
   const active = new Set<number>(items.map((_, i) => i));
-  const centroid = STORIES.LINKAGE === 'centroid';
-  // Centroid linkage: a group is its summed member vectors; two groups merge when their centroids are
-  // similar and no pair across them is further apart in time than the window.
-  const sums: TermVector[] = items.map((it) => new Map(index.vector(it.article)));
-  const blocked = (a: number, b: number) => {
-    for (const i of members[a]!) for (const j of members[b]!) if (pairBlocked(items[i]!.article, items[j]!.article)) return true;
-    return false;
+  const sums: TermVector[] = articles.map((a) => new Map(index.vector(a)));
+  const centroids: TermVector[] = articles.map((a) => index.vector(a));
+  // Each row's best partner, so finding the next merge is O(groups) instead of O(groups²).
+  const rowBest = new Float64Array(n).fill(-1);
+  const rowArg = new Int32Array(n).fill(-1);
+  const refresh = (i: number) => {
+    let best = -1;
+    let arg = -1;
+    for (const j of active) {
+      if (j === i) continue;
+      const v = link[i * n + j]!;
+      if (v > best || (v === best && j < arg)) {
+        best = v;
+        arg = j;
+      }
+    }
+    rowBest[i] = best;
+    rowArg[i] = arg;
   };
-  const link = new Float64Array(sim);
+  for (const i of active) refresh(i);
   for (;;) {
     let best = -1;
     let bi = -1;
-    let bj = -1;
     for (const i of active) {
-      for (const j of active) {
-        if (j <= i) continue;
-        const s = link[i * n + j]!;
-        if (s > best) {
-          best = s;
-          bi = i;
-          bj = j;
-        }
+      if (rowBest[i]! > best) {
+        best = rowBest[i]!;
+        bi = i;
       }
     }
     if (bi === -1 || best < threshold) break;
-    if (centroid && !membersFit(bi, bj)) {
+    let bj = rowArg[bi]!;
+    if (bj < bi) [bi, bj] = [bj, bi];
+    const merged: TermVector = new Map(sums[bi]!);
+    for (const [t, w] of sums[bj]!) merged.set(t, (merged.get(t) ?? 0) + w);
+    const c = normalise(merged);
+    if (![...members[bi]!, ...members[bj]!].every((m) => cosine(index.vector(articles[m]!), c) >= STORIES.MEMBER_SIMILARITY)) {
       // Some member would be far from the merged story: these two groups stay apart.
-      link[bi * n + bj] = 0;
-      link[bj * n + bi] = 0;
+      link[bi * n + bj] = link[bj * n + bi] = 0;
+      refresh(bi);
+      refresh(bj);
       continue;
     }
-    const si = members[bi]!.length;
-    const sj = members[bj]!.length;
     members[bi]!.push(...members[bj]!);
     members[bj] = [];
     active.delete(bj);
-    if (centroid) {
-      const sum = sums[bi]!;
-      for (const [t, w] of sums[bj]!) sum.set(t, (sum.get(t) ?? 0) + w);
-      const c = normalise(sum);
-      for (const k of active) {
-        if (k === bi) continue;
-        const s = blocked(bi, k) ? 0 : cosine(c, normalise(sums[k]!)) + relatedBonus(bi, k);
-        link[bi * n + k] = s;
-        link[k * n + bi] = s;
+    sums[bi] = merged;
+    centroids[bi] = c;
+    for (const k of active) {
+      if (k === bi) continue;
+      const block = blocked[bi * n + k]! | blocked[bj * n + k]!;
+      const rel = linked[bi * n + k]! | linked[bj * n + k]!;
+      blocked[bi * n + k] = blocked[k * n + bi] = block;
+      linked[bi * n + k] = linked[k * n + bi] = rel;
+      const s = block ? 0 : cosine(c, centroids[k]!) + (rel ? STORIES.RELATED_BONUS : 0);
+      link[bi * n + k] = link[k * n + bi] = s;
+    }
+    refresh(bi);
+    for (const k of active) {
+      if (k === bi) continue;
+      if (rowArg[k] === bi || rowArg[k] === bj) refresh(k);
+      else if (link[k * n + bi]! > rowBest[k]!) {
+        rowBest[k] = link[k * n + bi]!;
+        rowArg[k] = bi;
       }
-    } else {
-      // Average linkage (Lance–Williams): the merged group's similarity to k is the size-weighted mean.
-      for (const k of active) {
-        if (k === bi) continue;
-        const s = (si * link[bi * n + k]! + sj * link[bj * n + k]!) / (si + sj);
-        link[bi * n + k] = s;
-        link[k * n + bi] = s;
-      }
     }
-  }
-  function membersFit(a: number, b: number): boolean {
-    const merged: TermVector = new Map(sums[a]!);
-    for (const [t, w] of sums[b]!) merged.set(t, (merged.get(t) ?? 0) + w);
-    const c = normalise(merged);
-    for (const i of [...members[a]!, ...members[b]!]) {
-      if (cosine(index.vector(items[i]!.article), c) < STORIES.MEMBER_SIMILARITY) return false;
-    }
-    return true;
-  }
-  function relatedBonus(a: number, b: number): number {
-    for (const i of members[a]!) for (const j of members[b]!) {
-      if (links(items[i]!.article, items[j]!.article) || links(items[j]!.article, items[i]!.article)) return STORIES.RELATED_BONUS;
-    }
-    return 0;
   }
   const groups = [...active]
     .map((i) => members[i]!.sort((a, b) => a - b))
@@ -214,22 +215,64 @@ export function groupStories<T extends { article: Article }>(
   });
 }
 
+interface Features {
+  key: string;
+  time: number;
+  outlet: string;
+  numbers: Set<string>;
+  first: string;
+  words: Set<string>;
+  rest: Set<string>;
+  /** quickUrlKey of the related[] entries: evidence only, so a cheap key (no URL parsing) is enough. */
+  related: Set<string>;
+  quick: string;
+}
+
+const featureCache = new WeakMap<object, Features>();
+
+/** What the pair rules look at, computed once per article object. */
+function features(article: Article): Features {
+  let f = featureCache.get(article);
+  if (!f) {
+    const words = article.title.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+    f = {
+      key: articleUrlKey(article),
+      quick: quickUrlKey(article.url),
+      time: Date.parse(article.publishedAt),
+      outlet: outletKey(article),
+      numbers: new Set(article.title.match(/\d+/g) ?? []),
+      first: words[0] ?? '',
+      words: new Set(words),
+      rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
+      related: new Set(article.related.filter((r) => usableUrl(r.url)).map((r) => quickUrlKey(r.url))),
+    };
+    featureCache.set(article, f);
+  }
+  return f;
+}
+
+/** Whether either article lists the other in related[]. */
+function relatedLink(a: Article, b: Article): boolean {
+  const fa = features(a);
+  const fb = features(b);
+  return fa.related.has(fb.quick) || fb.related.has(fa.quick);
+}
+
 function pairBlocked(a: Article, b: Article): boolean {
-  if (articleUrlKey(a) === articleUrlKey(b)) return false;
-  const hours = Math.abs(Date.parse(a.publishedAt) - Date.parse(b.publishedAt)) / 3_600_000;
-  if (!(hours <= STORIES.WINDOW_HOURS)) return true;
+  const fa = features(a);
+  const fb = features(b);
+  if (fa.key === fb.key) return false;
+  if (!(Math.abs(fa.time - fb.time) / 3_600_000 <= STORIES.WINDOW_HOURS)) return true;
   return numbersConflict(a, b) || subjectConflict(a, b);
 }
 
-const titleWordCache = new WeakMap<object, string[]>();
-
-function titleWords(article: Pick<Article, 'title'>): string[] {
-  let words = titleWordCache.get(article);
-  if (!words) {
-    words = article.title.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-    titleWordCache.set(article, words);
-  }
-  return words;
+/** Two titles that both state figures and share none report different events (another round, another count). */
+export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
+  const na = features(a as Article).numbers;
+  const nb = features(b as Article).numbers;
+  if (na.size === 0 || nb.size === 0) return false;
+  for (const x of na) if (nb.has(x)) return false;
+  return true;
 }
 
 /**
@@ -237,35 +280,12 @@ function titleWords(article: Pick<Article, 'title'>): string[] {
  * achieves X status") are different actors in the same programme, not one event.
  */
 export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
-  const wa = titleWords(a);
-  const wb = titleWords(b);
-  if (wa.length < 4 || wb.length < 4 || wa[0] === wb[0] || wa.includes(wb[0]!) || wb.includes(wa[0]!)) return false;
-  const ra = new Set(wa.slice(1));
-  const rb = new Set(wb.slice(1));
+  const fa = features(a as Article);
+  const fb = features(b as Article);
+  if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first || fa.words.has(fb.first) || fb.words.has(fa.first)) return false;
   let shared = 0;
-  for (const w of ra) if (rb.has(w)) shared++;
-  return shared >= 3 && shared / (ra.size + rb.size - shared) >= STORIES.TEMPLATE_SIMILARITY;
-}
-
-const titleNumberCache = new WeakMap<object, Set<string>>();
-
-/** The numbers in an article's title ("4 million", "$40M", "2027" → 4, 40, 2027). */
-function titleNumbers(article: Pick<Article, 'title'>): Set<string> {
-  let set = titleNumberCache.get(article);
-  if (!set) {
-    set = new Set(article.title.match(/\d+/g) ?? []);
-    titleNumberCache.set(article, set);
-  }
-  return set;
-}
-
-/** Two titles that both state figures and share none report different events (another round, another count). */
-export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
-  const na = titleNumbers(a);
-  const nb = titleNumbers(b);
-  if (na.size === 0 || nb.size === 0) return false;
-  for (const x of na) if (nb.has(x)) return false;
-  return true;
+  for (const w of fa.rest) if (fb.rest.has(w)) shared++;
+  return shared >= 3 && shared / (fa.rest.size + fb.rest.size - shared) >= STORIES.TEMPLATE_SIMILARITY;
 }
 
 function normalise(v: TermVector): TermVector {

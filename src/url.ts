@@ -60,6 +60,24 @@ export function canonicalUrl(url: string): string {
   return `${host}${path}${query}`;
 }
 
+/**
+ * A cheap page key without URL parsing, for evidence where an occasional false match costs little: lower case,
+ * no scheme, `www.`, query, fragment or trailing slashes. Linear.
+ */
+export function quickUrlKey(url: string): string {
+  let s = url.length > URLS.MAX_LENGTH ? url.slice(0, URLS.MAX_LENGTH) : url;
+  s = s.toLowerCase();
+  const scheme = s.indexOf('://');
+  if (scheme !== -1) s = s.slice(scheme + 3);
+  if (s.startsWith('www.')) s = s.slice(4);
+  let end = s.length;
+  const q = s.indexOf('?');
+  if (q !== -1) end = q;
+  const h = s.indexOf('#');
+  if (h !== -1 && h < end) end = h;
+  return trimTrailingSlashes(s.slice(0, end));
+}
+
 const articleKeys = new WeakMap<object, string>();
 
 /** The canonical URL of an article, computed once per article object. */
