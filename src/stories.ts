@@ -215,14 +215,35 @@ export function groupStories<T extends { article: Article }>(
   });
 }
 
+interface TitleFeatures {
+  numbers: Set<string>;
+  first: string;
+  words: Set<string>;
+  /** The title's words after the first, for titles of 4 words or more (else empty). */
+  rest: Set<string>;
+}
+
+const titleCache = new WeakMap<object, TitleFeatures>();
+
+function titleFeatures(article: Pick<Article, 'title'>): TitleFeatures {
+  let f = titleCache.get(article);
+  if (!f) {
+    const words = article.title.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+    f = {
+      numbers: new Set(article.title.match(/\d+/g) ?? []),
+      first: words[0] ?? '',
+      words: new Set(words),
+      rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
+    };
+    titleCache.set(article, f);
+  }
+  return f;
+}
+
 interface Features {
   key: string;
   time: number;
   outlet: string;
-  numbers: Set<string>;
-  first: string;
-  words: Set<string>;
-  rest: Set<string>;
   /** quickUrlKey of the related[] entries: evidence only, so a cheap key (no URL parsing) is enough. */
   related: Set<string>;
   quick: string;
@@ -234,16 +255,11 @@ const featureCache = new WeakMap<object, Features>();
 function features(article: Article): Features {
   let f = featureCache.get(article);
   if (!f) {
-    const words = article.title.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
     f = {
       key: articleUrlKey(article),
       quick: quickUrlKey(article.url),
       time: Date.parse(article.publishedAt),
       outlet: outletKey(article),
-      numbers: new Set(article.title.match(/\d+/g) ?? []),
-      first: words[0] ?? '',
-      words: new Set(words),
-      rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
       related: new Set(article.related.filter((r) => usableUrl(r.url)).map((r) => quickUrlKey(r.url))),
     };
     featureCache.set(article, f);
@@ -268,8 +284,8 @@ function pairBlocked(a: Article, b: Article): boolean {
 
 /** Two titles that both state figures and share none report different events (another round, another count). */
 export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
-  const na = features(a as Article).numbers;
-  const nb = features(b as Article).numbers;
+  const na = titleFeatures(a).numbers;
+  const nb = titleFeatures(b).numbers;
   if (na.size === 0 || nb.size === 0) return false;
   for (const x of na) if (nb.has(x)) return false;
   return true;
@@ -280,8 +296,8 @@ export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'tit
  * achieves X status") are different actors in the same programme, not one event.
  */
 export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
-  const fa = features(a as Article);
-  const fb = features(b as Article);
+  const fa = titleFeatures(a);
+  const fb = titleFeatures(b);
   if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first || fa.words.has(fb.first) || fb.words.has(fa.first)) return false;
   let shared = 0;
   for (const w of fa.rest) if (fb.rest.has(w)) shared++;
