@@ -114,16 +114,27 @@ export function buildDigest(
 
   const perOutlet = options.perOutlet ?? DIGEST.PER_OUTLET;
   const outletUse = new Map<string, number>();
-  const items: DigestItem[] = [];
-  for (const story of stories) {
-    if (items.length >= options.count) break;
-    // The lead is the best member from an outlet still under its cap; a story only capped outlets cover is left out.
+  const picked: { rank: number; story: ScoredStory; lead: Candidate }[] = [];
+  const skipped: number[] = [];
+  stories.forEach((story, rank) => {
+    if (picked.length >= options.count) return;
+    // The lead is the best member from an outlet still under its cap.
     const lead = story.members.find((m) => (outletUse.get(outletKey(m.article)) ?? 0) < perOutlet);
-    if (!lead) continue;
+    if (!lead) {
+      skipped.push(rank);
+      return;
+    }
     const leadOutlet = outletKey(lead.article);
     outletUse.set(leadOutlet, (outletUse.get(leadOutlet) ?? 0) + 1);
-    items.push(toItem(story, lead, index, options));
+    picked.push({ rank, story, lead });
+  });
+  // The cap keeps one outlet from crowding out the others; when there are no others, the digest still fills up.
+  for (const rank of skipped) {
+    if (picked.length >= options.count) break;
+    picked.push({ rank, story: stories[rank]!, lead: stories[rank]!.members[0]! });
   }
+  picked.sort((a, b) => a.rank - b.rank);
+  const items: DigestItem[] = picked.map(({ story, lead }) => toItem(story, lead, index, options));
 
   return {
     topic: topic.name,
