@@ -13,8 +13,8 @@ export const DIGEST = {
   RELATED_LINKS: 3,
   /** "Also covered by" links shown under each item. */
   ALSO_COVERED: 3,
-  /** Articles read from the topic index per request: the window grouped into stories. */
-  CANDIDATES: 300,
+  /** Articles read from the topic index per request (best static rank first): the window grouped into stories. */
+  CANDIDATES: 160,
   /** /news ranks articles of this many recent days. */
   WINDOW_DAYS: 7,
   /** Items from one outlet in one digest, at most. */

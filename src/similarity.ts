@@ -17,6 +17,20 @@ export const SIMILARITY = {
 
 const STOP = new Set<string>(eng);
 
+// Stemming is the costly part of reading a text; words repeat across requests, so stems are memoised (bounded).
+const STEMS = new Map<string, string>();
+const MAX_STEMS = 100_000;
+
+function stem(word: string): string {
+  let s = STEMS.get(word);
+  if (s === undefined) {
+    s = stemmer(word);
+    if (STEMS.size >= MAX_STEMS) STEMS.clear();
+    STEMS.set(word, s);
+  }
+  return s;
+}
+
 export type TermVector = Map<string, number>;
 
 /** The stems of a text with a flag for names (capitalised inside a sentence) and numbers. */
@@ -42,7 +56,7 @@ export function terms(text: string): { term: string; name: boolean }[] {
     if (STOP.has(lower)) continue;
     if (!numeric && lower.length < 2) continue;
     const capital = titleCase ? word.length >= 2 && word === word.toUpperCase() : word[0] !== lower[0] && !isFirst;
-    out.push({ term: numeric ? word : stemmer(lower), name: numeric || capital });
+    out.push({ term: numeric ? word : stem(lower), name: numeric || capital });
   }
   return out;
 }
