@@ -1,7 +1,7 @@
 import type { Article } from './model.js';
 import { qualityFactor } from './rank.js';
 import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
-import { cosine, Idf, termFrequencies, tfidf, type TermVector } from './similarity.js';
+import { cosine, Idf, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
 
 /**
  * Story grouping constants. Two articles are one story when their title and excerpt say the same thing
@@ -14,6 +14,11 @@ export const STORIES = {
   SIMILARITY: 0.32,
   /** Every member must be at least this similar to its story's centroid: no chaining of A~B~C. */
   MEMBER_SIMILARITY: 0.25,
+  /**
+   * Two titles must share at least this many stemmed words: on a small candidate set the IDF cannot discount
+   * boilerplate, and one shared word ("faster") is not one event.
+   */
+  MIN_SHARED_TITLE_TERMS: 2,
   /** Titles sharing this much (Jaccard) after their first word, with different first words, are one template. */
   TEMPLATE_SIMILARITY: 0.6,
   /** Articles further apart than this are never similar: the same words a week later are a new story. */
@@ -96,7 +101,7 @@ export function outletKey(article: Pick<Article, 'provider'>): string {
 /** Pairwise similarity of two articles for grouping, with every rule applied (0 = never the same story). */
 export function pairSimilarity(a: Article, b: Article, index: TextIndex): number {
   if (articleUrlKey(a) === articleUrlKey(b)) return 1;
-  if (pairBlocked(a, b)) return 0;
+  if (pairBlocked(a, b) || sharedTitleTerms(a, b) < STORIES.MIN_SHARED_TITLE_TERMS) return 0;
   let sim = cosine(index.vector(a), index.vector(b));
   if (features(a).outlet === features(b).outlet && sim < STORIES.SAME_OUTLET_SIMILARITY) return 0;
   if (sim > 0 && relatedLink(a, b)) sim += STORIES.RELATED_BONUS;
@@ -238,6 +243,26 @@ function titleFeatures(article: Pick<Article, 'title'>): TitleFeatures {
     titleCache.set(article, f);
   }
   return f;
+}
+
+const titleTermCache = new WeakMap<object, Set<string>>();
+
+/** How many distinct stemmed, non-stop words two titles share. */
+export function sharedTitleTerms(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): number {
+  const ta = titleTerms(a);
+  const tb = titleTerms(b);
+  let shared = 0;
+  for (const t of ta) if (tb.has(t)) shared++;
+  return shared;
+}
+
+function titleTerms(article: Pick<Article, 'title'>): Set<string> {
+  let set = titleTermCache.get(article);
+  if (!set) {
+    set = new Set(terms(article.title).map((t) => t.term));
+    titleTermCache.set(article, set);
+  }
+  return set;
 }
 
 interface Features {

@@ -66,6 +66,12 @@ describe('story grouping', () => {
     expect(result.some((g) => g.includes(a.title) && g.includes(c.title))).toBe(false);
   });
 
+  it('does not merge two titles that share a single word, even on a tiny candidate set with boilerplate excerpts', () => {
+    const a = art('Chips get faster', 'A short excerpt for story one.');
+    const b = art('Transformers learn faster', 'A short excerpt for story two.');
+    expect(groups([a, b])).toEqual([[a.title], [b.title]]);
+  });
+
   it('never merges on a related link alone', () => {
     const b = art('Deep-sea survey maps new coral species off Chile', 'Researchers catalogued forty species of cold-water coral.');
     const a = art('Parliament passes budget with higher defence spending', 'The vote followed a week of debate.', {
