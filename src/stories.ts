@@ -226,6 +226,7 @@ interface TitleFeatures {
   words: Set<string>;
   /** The title's words after the first, for titles of 4 words or more (else empty). */
   rest: Set<string>;
+  roundup: boolean;
 }
 
 const titleCache = new WeakMap<object, TitleFeatures>();
@@ -239,6 +240,7 @@ function titleFeatures(article: Pick<Article, 'title'>): TitleFeatures {
       first: words[0] ?? '',
       words: new Set(words),
       rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
+      roundup: isRoundup(article.title),
     };
     titleCache.set(article, f);
   }
@@ -304,7 +306,19 @@ function pairBlocked(a: Article, b: Article): boolean {
   const fb = features(b);
   if (fa.key === fb.key) return false;
   if (!(Math.abs(fa.time - fb.time) / 3_600_000 <= STORIES.WINDOW_HOURS)) return true;
-  return numbersConflict(a, b) || subjectConflict(a, b);
+  return numbersConflict(a, b) || subjectConflict(a, b) || titleFeatures(a).roundup !== titleFeatures(b).roundup;
+}
+
+const ROUNDUP_PHRASES = ['announcements', 'everything announced', 'roundup', 'round-up', 'round up', 'recap', 'highlights from'];
+
+/**
+ * Whether a title announces a roundup of several news items ("The biggest announcements from …", "…: everything
+ * announced"). A roundup is a story of its own: it may group with other roundups of the same event, never with
+ * the story of one announcement it lists (else a conference week would become one story).
+ */
+export function isRoundup(title: string): boolean {
+  const lower = title.toLowerCase();
+  return ROUNDUP_PHRASES.some((p) => lower.includes(p));
 }
 
 /** Two titles that both state figures and share none report different events (another round, another count). */

@@ -72,6 +72,15 @@ describe('story grouping', () => {
     expect(groups([a, b])).toEqual([[a.title], [b.title]]);
   });
 
+  it('keeps a roundup apart from the single announcement it lists, and groups roundups of one event', () => {
+    const launch = art('Globex unveils Nimbus quantum cloud service at DevCon', 'Globex opened its Nimbus quantum cloud service to developers at DevCon.');
+    const roundup = art('The biggest announcements from Globex DevCon: Nimbus quantum cloud and more', 'Globex unveiled its Nimbus quantum cloud service and more at DevCon.');
+    const roundup2 = art('Globex DevCon: everything announced, from Nimbus quantum cloud to new tools', 'Everything Globex announced at DevCon, from the Nimbus quantum cloud service on.');
+    const result = groups([launch, roundup, roundup2, ...background]);
+    expect(result).toContainEqual([launch.title]);
+    expect(result).toContainEqual([roundup.title, roundup2.title].sort());
+  });
+
   it('never merges on a related link alone', () => {
     const b = art('Deep-sea survey maps new coral species off Chile', 'Researchers catalogued forty species of cold-water coral.');
     const a = art('Parliament passes budget with higher defence spending', 'The vote followed a week of debate.', {
