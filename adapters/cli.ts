@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { Newsbrief, openStore, MAX_COUNT, type SqliteStore } from '../src/index.js';
 import { ingestDirectory, type IngestReport } from '../src/ingest.js';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
-import { renderDigestText, renderErrorText, renderTopicsText, styleFor } from './console/render.js';
+import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from './console/render.js';
 
 export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -19,6 +19,9 @@ Usage:
   newsbrief ingest [DIR]               load seed files from DIR (default: the seeds folder)
   newsbrief news TOPIC [--count N] [--explain] [--json]
                                        the ranked digest for a topic
+  newsbrief stories [TOPIC] [--since ISO] [--until ISO] [--json]
+                                       every story formed from the stored articles in a window
+                                       (default: the /news window), with all its articles
   newsbrief topics [--json]            known topics with article counts
   newsbrief help                       this text
 
@@ -28,11 +31,16 @@ Options:
   --count N      stories in the digest, 1–${MAX_COUNT} (default 5)
   --explain      show each story's score components
   --json         print data as JSON
+  --now ISO      act as if it were this instant (replays: nothing published later is shown)
+  --since ISO    stories: window start (default: --until minus the /news window)
+  --until ISO    stories: window end (default: now)
 
 Examples:
   newsbrief ingest ./seeds
   newsbrief news AI --count 3 --explain
   newsbrief news "machine learning" --json
+  newsbrief stories AI --since 2026-11-20T00:00:00Z --json
+  newsbrief news AI --now 2026-11-25T12:00:00Z
 `;
 
 /** Runs one CLI command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
@@ -48,6 +56,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         count: { type: 'string', short: 'n' },
         explain: { type: 'boolean' },
         json: { type: 'boolean' },
+        now: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -71,9 +82,20 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const { start } = await import('./main.js');
     return start({ env: io.env });
   }
-  if (!['ingest', 'news', 'topics'].includes(command)) {
-    io.stderr.write(`newsbrief: unknown command "${command}". Commands: start, ingest, news, topics, help.\n`);
+  if (!['ingest', 'news', 'stories', 'topics'].includes(command)) {
+    io.stderr.write(`newsbrief: unknown command "${command}". Commands: start, ingest, news, stories, topics, help.\n`);
     return 2;
+  }
+  const instants: Record<'now' | 'since' | 'until', Date | undefined> = { now: undefined, since: undefined, until: undefined };
+  for (const name of ['now', 'since', 'until'] as const) {
+    const raw = values[name];
+    if (raw === undefined) continue;
+    const date = parseInstant(raw);
+    if (!date) {
+      io.stderr.write(`newsbrief: --${name} must be an ISO 8601 date-time such as 2026-11-25T12:00:00Z, not "${raw.slice(0, 60)}".\n`);
+      return 2;
+    }
+    instants[name] = date;
   }
 
   let config: Config;
@@ -103,13 +125,27 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       const report = await ingestDirectory(seedsDir, store);
       io.stderr.write(`${summary(report)}\n`);
     }
-    const app = new Newsbrief({ store, digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS } });
+    const fixedNow = instants.now;
+    const app = new Newsbrief({
+      store,
+      digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS },
+      ...(fixedNow ? { clock: () => new Date(fixedNow) } : {}),
+    });
     if (command === 'topics') {
       const topics = app.listTopics();
       io.stdout.write(values.json ? `${JSON.stringify(topics, null, 2)}\n` : `${renderTopicsText(topics)}\n`);
       return 0;
     }
     const topic = rest.join(' ');
+    if (command === 'stories') {
+      const stories = app.stories(topic === '' ? undefined : topic, { since: instants.since, until: instants.until });
+      if (!stories.ok) {
+        io.stderr.write(`newsbrief: ${renderErrorText(stories).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
+        return 1;
+      }
+      io.stdout.write(values.json ? `${JSON.stringify({ topic: stories.topic, since: stories.since, until: stories.until, stories: stories.stories }, null, 2)}\n` : `${renderStoriesText(stories)}\n`);
+      return 0;
+    }
     const result = app.news(topic, { count: values.count });
     if (!result.ok) {
       io.stderr.write(`newsbrief: ${renderErrorText(result).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
@@ -154,6 +190,13 @@ function summary(report: IngestReport): string {
   ];
   if (report.duplicates > 0) parts.push(`${report.duplicates} duplicates`);
   return `Ingested ${parts.join(', ')} in ${Math.round(report.durationMs)} ms.`;
+}
+
+/** An ISO 8601 date-time (or date) with no out-of-range parts. */
+function parseInstant(raw: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw.trim())) return undefined;
+  const date = new Date(raw.trim());
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function processIO(): CliIO {

@@ -1,11 +1,12 @@
 import type { Target } from './model.js';
 import type { Store, TopicCount } from './store.js';
 import { TopicIndex, type TopicAliases } from './topics.js';
-import { buildDigest, type DigestOptions } from './digest.js';
+import { buildDigest, DIGEST, inWindow, rankStories, type DigestOptions } from './digest.js';
 import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
 import type {
   CommandError,
   NewsResult,
+  StoriesResult,
   SubscribeResult,
   SubscriptionView,
   TimezoneResult,
@@ -25,7 +26,7 @@ export interface NewsbriefOptions {
   /** Current time; a parameter so tests and schedulers control it. */
   clock?: () => Date;
   aliases?: TopicAliases;
-  digest?: Partial<Omit<DigestOptions, 'now' | 'count' | 'excludeIds'>>;
+  digest?: Partial<Omit<DigestOptions, 'now' | 'count' | 'excludeIds' | 'since'>>;
   /** Zone for subscriptions of chats that never set one (default UTC). */
   defaultTimezone?: string;
 }
@@ -33,6 +34,15 @@ export interface NewsbriefOptions {
 export interface NewsOptions {
   count?: number | string;
   excludeIds?: ReadonlySet<string>;
+  /** Only articles published after this count (a scheduled digest passes the previous delivery). */
+  since?: Date;
+}
+
+export interface StoriesOptions {
+  /** Default: now minus the /news window. */
+  since?: Date;
+  /** Default: now. Articles after `until` are not read. */
+  until?: Date;
 }
 
 /**
@@ -104,8 +114,61 @@ export class Newsbrief {
       now: this.clock(),
       count,
       excludeIds: options.excludeIds,
+      since: options.since,
     });
     return { ok: true, digest };
+  }
+
+  /**
+   * Every story formed from the stored articles published in [since, until] (default: the /news window up
+   * to now), best first, each with all its member articles. Without a topic, all topics.
+   */
+  stories(topic: string | undefined, options: StoriesOptions = {}): StoriesResult | CommandError {
+    const now = this.clock();
+    const until = options.until ?? now;
+    const windowDays = this.digestOptions?.windowDays ?? DIGEST.WINDOW_DAYS;
+    const since = options.since ?? new Date(until.getTime() - windowDays * 86_400_000);
+    let topicKeys: string[];
+    let topicName: string | null = null;
+    if (topic !== undefined && topic.trim() !== '') {
+      const resolved = this.topics().resolve(topic);
+      if (!resolved) return this.unknownTopic(topic);
+      topicKeys = [resolved.key];
+      topicName = resolved.name;
+    } else {
+      topicKeys = this.store.topicCounts().map((t) => t.key);
+    }
+    // A simple approach for now: every live article of the topics, filtered to the window (see docs/quality.md).
+    const limit = Math.max(1, ...this.store.topicCounts().map((t) => t.count));
+    const candidates = this.store
+      .candidates({ topicKeys, limit })
+      .filter((c) => inWindow(c.article, since, until))
+      .map((c) => (topicName === null ? { ...c, topicMatch: 1 } : c));
+    const { stories } = rankStories(candidates, { now: until, halfLifeHours: this.digestOptions?.halfLifeHours });
+    return {
+      ok: true,
+      topic: topicName,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      stories: stories.map((s) => {
+        const a = s.lead.article;
+        return {
+          title: a.title,
+          url: a.url,
+          provider: a.provider,
+          publishedAt: a.publishedAt,
+          score: s.score,
+          outlets: s.outlets,
+          articles: s.members.map(({ article: m }) => ({
+            id: m.id,
+            url: m.url,
+            title: m.title,
+            provider: m.provider,
+            publishedAt: m.publishedAt,
+          })),
+        };
+      }),
+    };
   }
 
   /** Subscribes a target to a daily digest at a local time (defaults: 08:00, the target's zone or UTC). */

@@ -1,7 +1,10 @@
-import type { Store } from './store.js';
-import type { Digest, DigestItem, DigestLink } from './types.js';
-import { compareScored, explainScore, RANK } from './rank.js';
-import { canonicalUrl, groupStories, pickRelated, providerKey } from './cluster.js';
+import type { Article, RelatedArticle } from './model.js';
+import type { Candidate, Store } from './store.js';
+import type { Digest, DigestItem, DigestLink, ScoreExplanation } from './types.js';
+import { explainStory, RANK } from './rank.js';
+import { articleUrlKey, canonicalUrl, usableUrl } from './url.js';
+import { cosine, type TermVector } from './similarity.js';
+import { compareLead, groupStories, outletKey, TextIndex, type StoryGroup } from './stories.js';
 
 export const DIGEST = {
   /** Excerpts are cut at a word boundary at or before this many characters. */
@@ -10,19 +13,78 @@ export const DIGEST = {
   RELATED_LINKS: 3,
   /** "Also covered by" links shown under each item. */
   ALSO_COVERED: 3,
-  /** Candidates fetched per requested item, so grouping still leaves enough stories. */
-  CANDIDATES_PER_ITEM: 8,
-  MIN_CANDIDATES: 40,
+  /** Articles read from the topic index per request (best static rank first): the window grouped into stories. */
+  CANDIDATES: 160,
+  /** /news ranks articles of this many recent days. */
+  WINDOW_DAYS: 7,
+  /** Items from one outlet in one digest, at most. */
+  PER_OUTLET: 2,
+  /** A related link must be at least this similar (TF-IDF cosine) to its story. */
+  RELATED_SIMILARITY: 0.15,
+  /** … and published at most this far from the story's lead. */
+  RELATED_WINDOW_HOURS: 7 * 24,
 } as const;
+
+const HOUR_MS = 3_600_000;
 
 export interface DigestOptions {
   now: Date;
   count: number;
   /** Article ids to leave out, e.g. everything already delivered to this subscriber. */
   excludeIds?: ReadonlySet<string>;
+  /**
+   * Only articles published after this instant count (the scheduler passes the previous delivery). Default:
+   * `now` minus `windowDays`, falling back to the latest stories when that window is empty.
+   */
+  since?: Date;
+  windowDays?: number;
+  perOutlet?: number;
   halfLifeHours?: number;
   excerptLength?: number;
   relatedLinks?: number;
+  candidates?: number;
+}
+
+/** A scored story: its members, lead first, and its score. */
+export interface ScoredStory {
+  lead: Candidate;
+  members: Candidate[];
+  outlets: number;
+  score: ScoreExplanation;
+  latestAt: string;
+}
+
+/** Groups articles into stories and ranks them (best first). Shared by /news and `newsbrief stories`. */
+export function rankStories(
+  candidates: readonly Candidate[],
+  options: { now: Date; halfLifeHours?: number; index?: TextIndex },
+): { stories: ScoredStory[]; index: TextIndex } {
+  const index = options.index ?? new TextIndex(candidates.map((c) => c.article));
+  const stories = groupStories(candidates, { index }).map((g) => scoreGroup(g, options));
+  stories.sort(
+    (a, b) =>
+      b.score.logScore - a.score.logScore ||
+      Date.parse(b.latestAt) - Date.parse(a.latestAt) ||
+      (a.lead.article.id < b.lead.article.id ? -1 : 1),
+  );
+  return { stories, index };
+}
+
+function scoreGroup(g: StoryGroup<Candidate>, options: { now: Date; halfLifeHours?: number }): ScoredStory {
+  const outlets = new Set(g.members.map((m) => outletKey(m.article))).size;
+  const score = explainStory(g.members, g.lead.article, outlets, {
+    now: options.now,
+    halfLifeHours: options.halfLifeHours ?? RANK.HALF_LIFE_HOURS,
+  });
+  let latest = g.members[0]!.article.publishedAt;
+  for (const m of g.members) if (Date.parse(m.article.publishedAt) > Date.parse(latest)) latest = m.article.publishedAt;
+  return { lead: g.lead, members: g.members, outlets, score, latestAt: latest };
+}
+
+/** Whether an article is published inside [since, until] (inclusive; missing bounds are open). */
+export function inWindow(article: Pick<Article, 'publishedAt'>, since: Date | undefined, until: Date): boolean {
+  const t = Date.parse(article.publishedAt);
+  return t <= until.getTime() && (since === undefined || t >= since.getTime());
 }
 
 /** Builds the ranked, story-grouped digest for a topic. Plain data: adapters render it. */
@@ -31,65 +93,170 @@ export function buildDigest(
   topic: { key: string; name: string; count?: number },
   options: DigestOptions,
 ): Digest {
-  const limit = Math.max(DIGEST.MIN_CANDIDATES, options.count * DIGEST.CANDIDATES_PER_ITEM);
-  const scored = store
-    .candidates({ topicKeys: [topic.key], limit, excludeIds: options.excludeIds })
-    .map((c) => ({
-      article: c.article,
-      id: c.article.id,
-      publishedAt: c.article.publishedAt,
-      score: explainScore(c.article, c.topicMatch, { now: options.now, halfLifeHours: options.halfLifeHours ?? RANK.HALF_LIFE_HOURS }),
-    }))
-    .sort(compareScored);
+  const now = options.now;
+  const windowDays = options.windowDays ?? DIGEST.WINDOW_DAYS;
+  const since = options.since ?? new Date(now.getTime() - windowDays * 24 * HOUR_MS);
+  const all = store.candidates({
+    topicKeys: [topic.key],
+    limit: options.candidates ?? DIGEST.CANDIDATES,
+    excludeIds: options.excludeIds,
+  });
+  // Nothing from the future of `now` (a replay, or a source's clock ahead of ours) is shown before its time.
+  const published = all.filter((c) => inWindow(c.article, undefined, now));
+  let inRange = published.filter((c) => inWindow(c.article, since, now));
+  let stale = false;
+  if (inRange.length === 0 && options.since === undefined && published.length > 0) {
+    // An empty window on /news says so and shows the latest stories, with their age.
+    inRange = published;
+    stale = true;
+  }
+  const { stories, index } = rankStories(inRange, { now, halfLifeHours: options.halfLifeHours });
 
-  const items = groupStories(scored)
-    .slice(0, options.count)
-    .map(({ lead, others }): DigestItem => {
-      const a = lead.article;
-      const alsoCoveredBy: DigestLink[] = others.slice(0, DIGEST.ALSO_COVERED).map(({ article: o }) => ({
-        title: o.title,
-        url: o.url,
-        provider: o.provider,
-        publishedAt: o.publishedAt,
-      }));
-      const shown = new Set([a.url, ...others.map((o) => o.article.url)].map(canonicalUrl));
-      const related = pickRelated([...a.related, ...others.flatMap((o) => o.article.related)], {
-        limit: options.relatedLinks ?? DIGEST.RELATED_LINKS,
-        skipUrls: shown,
-        skipDomains: new Set([providerKey(a.provider.domain), ...alsoCoveredBy.map((l) => providerKey(l.provider.domain))]),
-      });
-      return {
-        articleId: a.id,
-        title: a.title,
-        url: a.url,
-        provider: a.provider,
-        publishedAt: a.publishedAt,
-        type: a.type,
-        excerpt: cutAtWord(a.excerpt, options.excerptLength ?? DIGEST.EXCERPT_LENGTH),
-        related,
-        alsoCoveredBy,
-        articleIds: [a.id, ...others.map((o) => o.article.id)],
-        score: lead.score,
-      };
-    });
+  const perOutlet = options.perOutlet ?? DIGEST.PER_OUTLET;
+  const outletUse = new Map<string, number>();
+  const picked: { rank: number; story: ScoredStory; lead: Candidate }[] = [];
+  const skipped: number[] = [];
+  stories.forEach((story, rank) => {
+    if (picked.length >= options.count) return;
+    // The lead is the best member from an outlet still under its cap.
+    const lead = story.members.find((m) => (outletUse.get(outletKey(m.article)) ?? 0) < perOutlet);
+    if (!lead) {
+      skipped.push(rank);
+      return;
+    }
+    const leadOutlet = outletKey(lead.article);
+    outletUse.set(leadOutlet, (outletUse.get(leadOutlet) ?? 0) + 1);
+    picked.push({ rank, story, lead });
+  });
+  // The cap keeps one outlet from crowding out the others; when there are no others, the digest still fills up.
+  for (const rank of skipped) {
+    if (picked.length >= options.count) break;
+    picked.push({ rank, story: stories[rank]!, lead: stories[rank]!.members[0]! });
+  }
+  picked.sort((a, b) => a.rank - b.rank);
+  const items: DigestItem[] = picked.map(({ story, lead }) => toItem(story, lead, index, options));
 
   return {
     topic: topic.name,
     topicKey: topic.key,
-    generatedAt: options.now.toISOString(),
+    generatedAt: now.toISOString(),
     items,
     // A known count (the topic index has one) saves counting a large topic on every request.
     matched: topic.count ?? store.topicMatchCount(topic.key),
+    window: { since: since.toISOString(), until: now.toISOString(), days: windowDays },
+    ...(stale ? { stale: true } : {}),
   };
 }
 
-/** Shortens text to at most `max` characters, at a word boundary, with an ellipsis when cut. */
+function toItem(story: ScoredStory, lead: Candidate, index: TextIndex, options: DigestOptions): DigestItem {
+  const a = lead.article;
+  const leadOutlet = outletKey(a);
+  // Other outlets, best first, one link each: an outlet is never "also covered by" itself.
+  const alsoCoveredBy: DigestLink[] = [];
+  const outletsShown = new Set([leadOutlet]);
+  for (const m of [...story.members].sort((x, y) => compareLead(x.article, y.article))) {
+    const o = m.article;
+    if (alsoCoveredBy.length >= DIGEST.ALSO_COVERED) break;
+    if (outletsShown.has(outletKey(o))) continue;
+    outletsShown.add(outletKey(o));
+    alsoCoveredBy.push({ title: o.title, url: o.url, provider: o.provider, publishedAt: o.publishedAt });
+  }
+  const shown = new Set(story.members.map((m) => articleUrlKey(m.article)));
+  const storyVector = TextIndex.centroid(story.members.map((m) => index.vector(m.article)));
+  const related = pickRelated(story.members.flatMap((m) => m.article.related), {
+    limit: options.relatedLinks ?? DIGEST.RELATED_LINKS,
+    skipUrls: shown,
+    skipDomains: outletsShown,
+    relevance: { vector: storyVector, index, around: a.publishedAt },
+  });
+  return {
+    articleId: a.id,
+    title: a.title,
+    url: a.url,
+    provider: a.provider,
+    publishedAt: a.publishedAt,
+    type: a.type,
+    excerpt: cutAtWord(a.excerpt, options.excerptLength ?? DIGEST.EXCERPT_LENGTH),
+    related,
+    alsoCoveredBy,
+    articleIds: [a.id, ...story.members.filter((m) => m !== lead).map((m) => m.article.id)],
+    score: story.score,
+  };
+}
+
+/**
+ * The best few related links: valid http(s) URLs of at most 2,048 characters, relevant to the story (similar
+ * text, published close to it) when `relevance` is given, one per outlet, not the story's outlets or pages
+ * already shown; most relevant first, then highest quality. None is better than an irrelevant one.
+ */
+export function pickRelated(
+  related: readonly RelatedArticle[],
+  options: {
+    limit: number;
+    skipUrls: ReadonlySet<string>;
+    skipDomains?: ReadonlySet<string>;
+    relevance?: { vector: TermVector; index: TextIndex; around: string; minSimilarity?: number; windowHours?: number };
+  },
+): DigestLink[] {
+  const rel = options.relevance;
+  const scored: { r: RelatedArticle; sim: number }[] = [];
+  for (const r of related) {
+    if (!usableUrl(r.url)) continue;
+    let sim = 0;
+    if (rel) {
+      if (r.publishedAt === null) continue;
+      const hours = Math.abs(Date.parse(r.publishedAt) - Date.parse(rel.around)) / HOUR_MS;
+      if (!(hours <= (rel.windowHours ?? DIGEST.RELATED_WINDOW_HOURS))) continue;
+      sim = cosine(rel.vector, rel.index.vector(r));
+      if (sim < (rel.minSimilarity ?? DIGEST.RELATED_SIMILARITY)) continue;
+    }
+    scored.push({ r, sim });
+  }
+  scored.sort(
+    (a, b) =>
+      b.sim - a.sim ||
+      b.r.quality - a.r.quality ||
+      (b.r.publishedAt ? Date.parse(b.r.publishedAt) : 0) - (a.r.publishedAt ? Date.parse(a.r.publishedAt) : 0),
+  );
+  const usedDomains = new Set(options.skipDomains ?? []);
+  const usedUrls = new Set(options.skipUrls);
+  const picked: DigestLink[] = [];
+  for (const { r } of scored) {
+    if (picked.length >= options.limit) break;
+    const key = canonicalUrl(r.url);
+    const domain = outletKey(r);
+    if (usedUrls.has(key) || usedDomains.has(domain)) continue;
+    usedUrls.add(key);
+    usedDomains.add(domain);
+    picked.push({ title: r.title, url: r.url, provider: r.provider, publishedAt: r.publishedAt });
+  }
+  return picked;
+}
+
+const SENTENCE_END = new Set(['.', '!', '?', '…', '"', '”', '’', "'", ')']);
+
+/**
+ * Shortens text to at most `max` characters, at a word boundary, with an ellipsis when cut. Text that already
+ * stops mid-sentence (sources often truncate excerpts) gets the ellipsis too.
+ */
 export function cutAtWord(text: string, max: number): string {
-  if (text.length <= max) return text;
+  if (text.length <= max) {
+    const trimmed = text.trimEnd();
+    if (trimmed === '' || SENTENCE_END.has(trimmed[trimmed.length - 1]!)) return text;
+    return `${trimTrailingPunctuation(trimmed)}…`;
+  }
   let slice = text.slice(0, Math.max(0, max - 1));
   // Do not leave half of a surrogate pair (an emoji) at the end.
-  if (/[\ud800-\udbff]$/.test(slice)) slice = slice.slice(0, -1);
+  const last = slice.charCodeAt(slice.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) slice = slice.slice(0, -1);
   const lastSpace = slice.lastIndexOf(' ');
   const cut = lastSpace > max * 0.5 ? slice.slice(0, lastSpace) : slice;
-  return `${cut.replace(/[\s,;:.\-–—]+$/u, '')}…`;
+  return `${trimTrailingPunctuation(cut)}…`;
+}
+
+/** Drops trailing white space and , ; : . - – — (a loop: a regex anchored at the end backtracks). */
+function trimTrailingPunctuation(text: string): string {
+  let end = text.length;
+  while (end > 0 && ' \t\n,;:.-–—'.includes(text[end - 1]!)) end--;
+  return text.slice(0, end);
 }

@@ -1,6 +1,6 @@
 // The core's public API: what adapters and entry points may import.
 export { Newsbrief, DEFAULT_COUNT, MAX_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE } from './app.js';
-export type { NewsbriefOptions, NewsOptions } from './app.js';
+export type { NewsbriefOptions, NewsOptions, StoriesOptions } from './app.js';
 export type { Article, RelatedArticle, Provider, Target, Subscription } from './model.js';
 export { safeHttpUrl, plainText } from './model.js';
 export type * from './types.js';
@@ -8,8 +8,11 @@ export type { Store, TopicCount, DeliveryRecord, DeliveryStatus } from './store.
 export { targetKey } from './store.js';
 export { openStore, SqliteStore } from './sqlite-store.js';
 export type { SqliteStoreOptions } from './sqlite-store.js';
-export { buildDigest, cutAtWord, DIGEST } from './digest.js';
-export { RANK, explainScore } from './rank.js';
+export { buildDigest, cutAtWord, DIGEST, rankStories, pickRelated } from './digest.js';
+export type { ScoredStory } from './digest.js';
+export { groupStories, STORIES, TextIndex } from './stories.js';
+export { canonicalUrl, URLS } from './url.js';
+export { RANK, explainScore, explainStory, looksLikeNonNews } from './rank.js';
 export { TopicIndex, normalizeTopic, DEFAULT_TOPIC_ALIASES } from './topics.js';
 export type { TopicAliases } from './topics.js';
 export { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';

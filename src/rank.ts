@@ -21,8 +21,17 @@ export const RANK = {
   /** Heat (reader interest, -1 when unknown) adds at most this share: heat 100 → ×1.25. */
   HEAT_WEIGHT: 0.25,
   HEAT_CAP: 200,
-  /** Default recency half-life: a day-old article counts half as much as a fresh one. */
-  HALF_LIFE_HOURS: 24,
+  /**
+   * Default recency half-life: a two-day-old story counts half as much as a fresh one, so a day of age
+   * (×0.71) is worth less than the gap between an average and a good outlet.
+   */
+  HALF_LIFE_HOURS: 48,
+  /** An article tagged with more topics than this matches each of them less: × sqrt(TOPICS_FREE / topics). */
+  TOPICS_FREE: 3,
+  /** A story's weight grows with the outlets covering it: × (1 + COVERAGE_WEIGHT × ln(outlets)). */
+  COVERAGE_WEIGHT: 0.5,
+  /** Factor for a story whose lead reads as non-news (market-report promotion, deal, ad, webinar). */
+  NON_NEWS_FACTOR: 0.2,
 } as const;
 
 const HOUR_MS = 3_600_000;
@@ -103,4 +112,82 @@ export function compareScored(
     Date.parse(b.publishedAt) - Date.parse(a.publishedAt) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );
+}
+
+/** How much a topic match counts for an article tagged with `topicCount` topics (1 up to TOPICS_FREE). */
+export function topicBreadthFactor(topicCount: number): number {
+  return topicCount <= RANK.TOPICS_FREE ? 1 : Math.sqrt(RANK.TOPICS_FREE / topicCount);
+}
+
+export function coverageFactor(outlets: number): number {
+  return 1 + RANK.COVERAGE_WEIGHT * Math.log(Math.max(1, outlets));
+}
+
+// Non-news rule: plain substring tests over lower-cased text (no backtracking), conservative by design.
+const MARKET_REPORT_WORDS = ['forecast', 'cagr', 'key players', 'market size', 'market share', 'market research', 'research report', 'industry analysis'];
+const PROMO_PHRASES = ['webinar', 'sponsored', 'promo code', 'coupon', 'discount code', 'deal alert', 'best deals', '% off', 'black friday deal', 'register now', 'sign up now'];
+
+/**
+ * Whether an article reads as non-news: a market-research promotion ("… market … forecast / CAGR / key
+ * players"), or a deal, ad or webinar invitation. Linear in the text length.
+ */
+export function looksLikeNonNews(article: Pick<Article, 'title' | 'excerpt'>): boolean {
+  const title = article.title.toLowerCase();
+  const text = `${title} ${article.excerpt.slice(0, 600).toLowerCase()}`;
+  // "… Market to 2027", "… Industry 2021-2026": a market report sold by its forecast horizon.
+  if (/\b(markets?|industry)\b/.test(title)) {
+    if (MARKET_REPORT_WORDS.some((w) => text.includes(w))) return true;
+    if (/\b(to|by|through) 20\d\d\b|\b20\d\d ?[-–] ?20\d\d\b/.test(title)) return true;
+  }
+  return PROMO_PHRASES.some((p) => title.includes(p));
+}
+
+export interface StoryMemberScore {
+  article: Pick<Article, 'quality' | 'heat' | 'publishedAt' | 'topics' | 'title' | 'excerpt'>;
+  /** The article's match to the topic (topicMatch), 1 when no topic is asked for. */
+  topicMatch: number;
+}
+
+/**
+ * The score of a story at `now`: topic × quality × recency × heat × coverage × news, where topic is the
+ * best member's match (weighed down for articles tagged with many topics), quality and heat the best
+ * member's, recency the decay of the latest member's age, coverage grows with the outlets, and news demotes
+ * a non-news lead.
+ */
+export function explainStory(
+  members: readonly StoryMemberScore[],
+  lead: Pick<Article, 'title' | 'excerpt'>,
+  outlets: number,
+  options: RankOptions,
+): ScoreExplanation {
+  const halfLife = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
+  let match = 0;
+  let bestQuality = -Infinity;
+  let bestHeat = -Infinity;
+  let latest = -Infinity;
+  for (const m of members) {
+    match = Math.max(match, m.topicMatch * topicBreadthFactor(m.article.topics.length));
+    bestQuality = Math.max(bestQuality, m.article.quality);
+    bestHeat = Math.max(bestHeat, m.article.heat);
+    latest = Math.max(latest, Date.parse(m.article.publishedAt));
+  }
+  const ageHours = Math.max(0, (options.now.getTime() - latest) / HOUR_MS);
+  const quality = qualityFactor(bestQuality);
+  const heat = heatFactor(bestHeat);
+  const coverage = coverageFactor(outlets);
+  const news = looksLikeNonNews(lead) ? RANK.NON_NEWS_FACTOR : 1;
+  const logScore =
+    Math.log(match) + Math.log(quality) + Math.log(heat) + Math.log(coverage) + Math.log(news) - (ageHours / halfLife) * Math.LN2;
+  return {
+    total: Math.exp(logScore),
+    logScore,
+    topicMatch: match,
+    quality,
+    recency: Math.pow(0.5, ageHours / halfLife),
+    heat,
+    ageHours,
+    coverage,
+    outlets,
+    news,
+  };
 }

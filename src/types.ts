@@ -1,6 +1,6 @@
 import type { Provider, Subscription, Target } from './model.js';
 
-/** How an item's score came about; `total` = topicMatch × quality × recency × heat. */
+/** How an item's score came about; `total` = topicMatch × quality × recency × heat (× coverage × news for stories). */
 export interface ScoreExplanation {
   total: number;
   /** ln(total): compared instead of total, which underflows to 0 for articles years old. */
@@ -9,7 +9,14 @@ export interface ScoreExplanation {
   quality: number;
   recency: number;
   heat: number;
+  /** Age of the story's latest article (of the article, for a single article's score). */
   ageHours: number;
+  /** Stories: 1 + COVERAGE_WEIGHT × ln(outlets). */
+  coverage?: number;
+  /** Stories: distinct outlets covering the story. */
+  outlets?: number;
+  /** Stories: 1, or RANK.NON_NEWS_FACTOR when the lead reads as non-news. */
+  news?: number;
 }
 
 export interface DigestLink {
@@ -48,6 +55,29 @@ export interface Digest {
   items: DigestItem[];
   /** Live articles matching the topic, before exclusions and the count limit. */
   matched: number;
+  /** The publication window ranked (ISO 8601 UTC); `days` is the configured /news window. */
+  window?: { since: string; until: string; days: number };
+  /** True when the window held nothing on the topic and the items are the latest stories before it. */
+  stale?: boolean;
+}
+
+/** A story as `newsbrief stories` reports it: its lead and every member article (the lead included). */
+export interface StoryView {
+  title: string;
+  url: string;
+  provider: Provider;
+  publishedAt: string;
+  score: ScoreExplanation;
+  outlets: number;
+  articles: { id: string; url: string; title: string; provider: Provider; publishedAt: string }[];
+}
+
+export interface StoriesResult {
+  ok: true;
+  topic: string | null;
+  since: string;
+  until: string;
+  stories: StoryView[];
 }
 
 export interface TopicSuggestion {

@@ -109,4 +109,30 @@ describe('Newsbrief commands', () => {
     app.refreshTopics();
     expect(app.news('Robotics').ok).toBe(true);
   });
+
+  it('lists the stories of a window across all topics or for one, each with every member article', () => {
+    const store = openStore(':memory:');
+    const base = { publishedAt: '2026-11-25T08:00:00.000Z' };
+    const a = makeArticle({ ...base, topics: ['Space'], title: 'Orbital Labs recovers the Kestrel upper stage', excerpt: 'A first for the industry.' });
+    const b = makeArticle({ ...base, topics: ['Space'], title: 'Orbital Labs recovers the Kestrel upper stage', excerpt: 'A first for the industry.' });
+    const c = makeArticle({ ...base, topics: ['AI'], title: 'Parliament debates the budget for schools' });
+    const old = makeArticle({ topics: ['AI'], title: 'An old piece about glaciers', publishedAt: '2026-10-01T08:00:00.000Z' });
+    const future = makeArticle({ topics: ['AI'], title: 'Tomorrow’s chip launch', publishedAt: '2026-11-27T08:00:00.000Z' });
+    store.upsertArticles([a, b, c, old, future]);
+    const app = new Newsbrief({ store, clock: () => now });
+    const all = app.stories(undefined);
+    expect(all.ok).toBe(true);
+    if (!all.ok) return;
+    const urls = all.stories.map((s) => s.articles.map((x) => x.url).sort());
+    expect(urls).toContainEqual([a.url, b.url].sort());
+    expect(urls).toContainEqual([c.url]);
+    expect(urls.flat()).not.toContain(old.url);
+    expect(urls.flat()).not.toContain(future.url);
+    for (const s of all.stories) expect(s.articles[0]!.url).toBe(s.url);
+    const space = app.stories('space');
+    expect(space.ok && space.stories.map((s) => s.articles.length)).toEqual([2]);
+    expect(app.stories('spaec')).toMatchObject({ ok: false, code: 'unknown-topic' });
+    const wide = app.stories(undefined, { since: new Date('2026-09-01T00:00:00Z') });
+    expect(wide.ok && wide.stories.flatMap((s) => s.articles.map((x) => x.url))).toContain(old.url);
+  });
 });

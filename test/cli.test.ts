@@ -34,7 +34,7 @@ describe('newsbrief CLI', () => {
     const ws = workspace();
     await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
     const run = captureIO();
-    expect(await main(['news', 'Space', '--count', '2', '--explain', '--db', ws.db], run.io)).toBe(0);
+    expect(await main(['news', 'Space', '--count', '2', '--explain', '--db', ws.db, '--now', '2026-11-26T12:00:00Z'], run.io)).toBe(0);
     const text = run.stdout();
     expect(text).toMatch(/^Space — 2 stories from \d+ articles/);
     expect(text).toMatch(/\n1\. .+\n/);
@@ -105,5 +105,48 @@ describe('newsbrief CLI', () => {
     const result = await runBin(['topics'], { env: { DIGEST_COUNT: 'lots' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/DIGEST_COUNT/);
+  });
+
+  it('lists every story of a window with all its articles, lead included, as JSON', async () => {
+    const ws = workspace();
+    await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
+    const run = captureIO();
+    const args = ['stories', '--json', '--db', ws.db, '--now', '2026-11-27T00:00:00Z', '--since', '2026-11-19T00:00:00Z'];
+    expect(await main(args, run.io)).toBe(0);
+    const data = JSON.parse(run.stdout());
+    expect(data.stories.length).toBeGreaterThan(0);
+    const ids = new Set<string>();
+    for (const story of data.stories) {
+      expect(story).toHaveProperty('title');
+      expect(story).toHaveProperty('score.total');
+      expect(story.articles[0].url).toBe(story.url);
+      for (const a of story.articles) {
+        expect(Object.keys(a)).toEqual(expect.arrayContaining(['url', 'title', 'provider', 'publishedAt']));
+        expect(ids.has(a.url)).toBe(false);
+        ids.add(a.url);
+        expect(Date.parse(a.publishedAt)).toBeLessThanOrEqual(Date.parse('2026-11-27T00:00:00Z'));
+      }
+    }
+    expect(data.stories.some((s: { articles: unknown[] }) => s.articles.length > 1)).toBe(true);
+
+    const topic = captureIO();
+    expect(await main(['stories', 'Space', '--db', ws.db, '--now', '2026-11-27T00:00:00Z'], topic.io)).toBe(0);
+    expect(topic.stdout()).toMatch(/^Space — \d+ stor/);
+  });
+
+  it('replays /news as of --now: nothing published later is shown', async () => {
+    const ws = workspace();
+    await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);
+    const run = captureIO();
+    expect(await main(['news', 'Space', '--json', '--db', ws.db, '--now', '2026-11-24T12:00:00Z'], run.io)).toBe(0);
+    const digest = JSON.parse(run.stdout());
+    expect(digest.generatedAt).toBe('2026-11-24T12:00:00.000Z');
+    for (const item of digest.items) {
+      expect(Date.parse(item.publishedAt)).toBeLessThanOrEqual(Date.parse(digest.generatedAt));
+      for (const link of item.alsoCoveredBy) expect(Date.parse(link.publishedAt)).toBeLessThanOrEqual(Date.parse(digest.generatedAt));
+    }
+    const bad = captureIO();
+    expect(await main(['news', 'Space', '--db', ws.db, '--now', 'yesterday'], bad.io)).toBe(2);
+    expect(bad.stderr()).toMatch(/--now must be an ISO 8601 date-time/);
   });
 });

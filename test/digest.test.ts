@@ -14,7 +14,11 @@ function storeWith(...articles: ReturnType<typeof makeArticle>[]) {
 
 describe('buildDigest', () => {
   it('returns plain data: topic, time, items with url, provider, excerpt, related and score', () => {
-    const a = makeArticle({ topics: ['Space'], related: [makeRelated()] });
+    const a = makeArticle({
+      topics: ['Space'],
+      title: 'Comet Borisov sheds its tail near Mars',
+      related: [makeRelated({ title: 'Why comet Borisov lost its tail' })],
+    });
     const digest = buildDigest(storeWith(a), space, { now, count: 5 });
     expect(digest).toMatchObject({ topic: 'Space', topicKey: 'space', generatedAt: now.toISOString(), matched: 1 });
     expect(digest.items[0]).toMatchObject({ articleId: a.id, title: a.title, url: a.url, provider: a.provider, publishedAt: a.publishedAt });
@@ -42,7 +46,12 @@ describe('buildDigest', () => {
 
   it('never links a related page that is already an item or folded story', () => {
     const b = makeArticle({ topics: ['Space'], title: 'Second outlet take on the launch event today' });
-    const a = makeArticle({ topics: ['Space'], quality: 90, title: 'Rocket launch first outlet', related: [makeRelated({ url: b.url }), makeRelated()] });
+    const a = makeArticle({
+      topics: ['Space'],
+      quality: 90,
+      title: 'Rocket launch first outlet',
+      related: [makeRelated({ url: b.url, title: 'Rocket launch event' }), makeRelated({ title: 'What the rocket launch means' })],
+    });
     const item = buildDigest(storeWith(a, b), space, { now, count: 5 }).items[0]!;
     expect(item.related.map((r) => r.url)).not.toContain(b.url);
     expect(item.related).toHaveLength(1);
@@ -71,8 +80,11 @@ describe('buildDigest', () => {
 });
 
 describe('cutAtWord', () => {
-  it('leaves short text alone', () => {
-    expect(cutAtWord('short text', 50)).toBe('short text');
+  it('leaves short text that ends a sentence alone', () => {
+    expect(cutAtWord('Short text.', 50)).toBe('Short text.');
+  });
+  it('ends text the source cut mid-sentence with an ellipsis', () => {
+    expect(cutAtWord('The company said on Monday that it would,', 80)).toBe('The company said on Monday that it would…');
   });
   it('cuts at the last space and trims punctuation before the ellipsis', () => {
     expect(cutAtWord('The quick brown fox, jumps over', 22)).toBe('The quick brown fox…');
@@ -85,5 +97,65 @@ describe('cutAtWord', () => {
     const cut = cutAtWord('😀'.repeat(50), 12);
     expect(cut.length).toBeLessThanOrEqual(12);
     expect(/[\ud800-\udbff]…$/.test(cut)).toBe(false);
+  });
+});
+
+describe('buildDigest: freshness, outlets and related links', () => {
+  const titles = ['Comet flyby lights up the southern sky', 'Lunar rover finds ice in a polar crater', 'Solar storm disrupts radio across Europe', 'Asteroid sample capsule lands in the desert', 'Telescope mirror segments pass cold test'];
+  const outlet = (n: number) => ({ provider: { name: `Outlet ${n}`, domain: `outlet${n}.example.com` }, url: `https://outlet${n}.example.com/${Math.random().toString(36).slice(2)}` });
+
+  it('never shows an article dated after now', () => {
+    const past = makeArticle({ topics: ['Space'], title: titles[0], publishedAt: '2026-11-26T06:00:00.000Z' });
+    const future = makeArticle({ topics: ['Space'], title: titles[1], publishedAt: '2026-11-26T18:00:00.000Z', quality: 150 });
+    const digest = buildDigest(storeWith(past, future), space, { now, count: 5 });
+    expect(digest.items.map((i) => i.articleId)).toEqual([past.id]);
+  });
+
+  it('ranks the recent window, and says so when it is empty, showing the latest stories', () => {
+    const old = makeArticle({ topics: ['Space'], title: titles[0], publishedAt: '2026-10-01T06:00:00.000Z' });
+    const digest = buildDigest(storeWith(old), space, { now, count: 5 });
+    expect(digest.stale).toBe(true);
+    expect(digest.items.map((i) => i.articleId)).toEqual([old.id]);
+    const recent = makeArticle({ topics: ['Space'], title: titles[1], publishedAt: '2026-11-25T06:00:00.000Z' });
+    const fresh = buildDigest(storeWith(old, recent), space, { now, count: 5 });
+    expect(fresh.stale).toBeUndefined();
+    expect(fresh.items.map((i) => i.articleId)).toEqual([recent.id]);
+    // A scheduler passing `since` gets nothing rather than old news.
+    expect(buildDigest(storeWith(old), space, { now, count: 5, since: new Date('2026-11-25T00:00:00Z') }).items).toEqual([]);
+  });
+
+  it('caps the items from one outlet', () => {
+    const same = titles.map((title, i) => makeArticle({ topics: ['Space'], title, quality: 100 - i, ...outlet(1) }));
+    const other = makeArticle({ topics: ['Space'], title: 'Rocket engine test fires for ten minutes', quality: 20, ...outlet(2) });
+    // Other outlets get the slots a crowding outlet would take…
+    expect(buildDigest(storeWith(...same, other), space, { now, count: 3 }).items.map((i) => i.articleId)).toEqual([same[0]!.id, same[1]!.id, other.id]);
+    // …and when no other outlet is left, the digest still fills up, in rank order.
+    expect(buildDigest(storeWith(...same, other), space, { now, count: 4 }).items.map((i) => i.articleId)).toEqual([same[0]!.id, same[1]!.id, same[2]!.id, other.id]);
+    expect(buildDigest(storeWith(...same), space, { now, count: 5 }).items).toHaveLength(5);
+  });
+
+  it('never lists the lead’s own outlet as also covering the story', () => {
+    const a = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 90, ...outlet(3) });
+    const b = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 50, ...outlet(3) });
+    const c = makeArticle({ topics: ['Space'], title: titles[0], excerpt: 'Seen from Chile.', quality: 40, ...outlet(4) });
+    const item = buildDigest(storeWith(a, b, c), space, { now, count: 5 }).items[0]!;
+    expect(item.articleIds.sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(item.alsoCoveredBy.map((l) => l.provider.domain)).toEqual(['outlet4.example.com']);
+  });
+
+  it('links only related pages that are about the story and close in time', () => {
+    const a = makeArticle({
+      topics: ['Space'],
+      title: titles[2],
+      excerpt: 'Radio operators lost contact for hours as the solar storm peaked.',
+      related: [
+        makeRelated({ title: 'Solar storm: why radio blackouts happen', quality: 10 }),
+        makeRelated({ title: 'Celebrity chef opens a new restaurant', quality: 99 }),
+        makeRelated({ title: 'Solar storm of 1859 revisited', publishedAt: '2025-01-01T00:00:00.000Z' }),
+        makeRelated({ title: 'Solar storm radio outage', url: `https://long.example.org/${'a'.repeat(2100)}` }),
+      ],
+    });
+    const item = buildDigest(storeWith(a), space, { now, count: 1 }).items[0]!;
+    expect(item.related.map((r) => r.title)).toEqual(['Solar storm: why radio blackouts happen']);
   });
 });

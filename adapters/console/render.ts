@@ -1,4 +1,4 @@
-import type { CommandError, Digest, DigestItem, ScoreExplanation, SubscriptionView, TopicCount } from '../../src/index.js';
+import type { CommandError, Digest, DigestItem, ScoreExplanation, StoriesResult, SubscriptionView, TopicCount } from '../../src/index.js';
 
 export interface TextStyle {
   bold(text: string): string;
@@ -28,15 +28,31 @@ export function renderDigestText(digest: Digest, options: RenderOptions = {}): s
   if (digest.items.length === 0) {
     return `${header}\n\nNothing new on ${digest.topic} right now.`;
   }
-  const items = digest.items.map((item, i) => renderItem(item, i + 1, options, style));
-  return [header, '', ...items].join('\n');
+  const items = digest.items.map((item, i) => renderItem(item, i + 1, options, style, digest.stale ? digest.generatedAt : undefined));
+  const notice = digest.stale
+    ? [`Nothing on ${digest.topic} in the last ${digest.window?.days ?? 7} days. The latest stories:`, '']
+    : [];
+  return [header, '', ...notice, ...items].join('\n');
 }
 
-function renderItem(item: DigestItem, n: number, options: RenderOptions, style: TextStyle): string {
+/** `newsbrief stories`: each story's lead, then every member article. */
+export function renderStoriesText(result: StoriesResult): string {
+  const header = `${result.topic ?? 'All topics'} — ${result.stories.length} ${plural(result.stories.length, 'story', 'stories')}, ${formatDate(result.since)} to ${formatDate(result.until)}`;
+  const lines = [header, ''];
+  result.stories.forEach((s, i) => {
+    lines.push(`${i + 1}. ${s.title}`);
+    lines.push(`   ${s.provider.name} · ${formatDate(s.publishedAt)} · ${s.articles.length} ${plural(s.articles.length, 'article', 'articles')} from ${s.outlets} ${plural(s.outlets, 'outlet', 'outlets')}`);
+    for (const a of s.articles.slice(1)) lines.push(`   + ${a.provider.name} · ${formatDate(a.publishedAt)} · ${a.title}`);
+  });
+  return lines.join('\n');
+}
+
+function renderItem(item: DigestItem, n: number, options: RenderOptions, style: TextStyle, ageFrom?: string): string {
   const indent = ' '.repeat(String(n).length + 2);
   const lines = [`${n}. ${style.bold(item.title)}`];
   const kind = item.type === 'video' ? ' · video' : '';
-  lines.push(`${indent}${item.provider.name} · ${formatDate(item.publishedAt)}${kind}`);
+  const age = ageFrom ? ` (${formatAge(Math.max(0, Date.parse(ageFrom) - Date.parse(item.publishedAt)) / 3_600_000)} ago)` : '';
+  lines.push(`${indent}${item.provider.name} · ${formatDate(item.publishedAt)}${age}${kind}`);
   if (item.excerpt) lines.push(`${indent}${item.excerpt}`);
   lines.push(`${indent}${item.url}`);
   for (const link of item.alsoCoveredBy) lines.push(`${indent}${style.dim('Also covered by')} ${link.provider.name}: ${link.url}`);
@@ -45,11 +61,18 @@ function renderItem(item: DigestItem, n: number, options: RenderOptions, style: 
   return `${lines.join('\n')}\n`;
 }
 
-/** "score 0.4120 = topic 1.00 × quality 0.82 × recency 0.50 × heat 1.03 (age 1.0 d)". */
+/**
+ * "score 0.4120 = topic 1.00 × quality 0.82 × recency 0.50 × heat 1.03 × coverage 1.35 (2 outlets) (age 1.0 d)";
+ * the coverage and news factors appear for stories.
+ */
 export function explainLine(score: ScoreExplanation): string {
   const total = score.total > 0.0001 ? score.total.toFixed(4) : `e^${score.logScore.toFixed(1)}`;
   const recency = score.recency > 0.0001 ? score.recency.toFixed(4) : score.recency.toExponential(2);
-  return `score ${total} = topic ${score.topicMatch.toFixed(2)} × quality ${score.quality.toFixed(2)} × recency ${recency} × heat ${score.heat.toFixed(2)} (age ${formatAge(score.ageHours)})`;
+  const coverage =
+    score.coverage !== undefined ? ` × coverage ${score.coverage.toFixed(2)} (${score.outlets ?? 1} ${plural(score.outlets ?? 1, 'outlet', 'outlets')})` : '';
+  const news = score.news !== undefined && score.news !== 1 ? ` × non-news ${score.news.toFixed(2)}` : '';
+  const age = score.coverage !== undefined ? 'latest article' : 'age';
+  return `score ${total} = topic ${score.topicMatch.toFixed(2)} × quality ${score.quality.toFixed(2)} × recency ${recency} × heat ${score.heat.toFixed(2)}${coverage}${news} (${age} ${formatAge(score.ageHours)})`;
 }
 
 export function renderTopicsText(topics: TopicCount[]): string {
