@@ -3,6 +3,13 @@ import cron from 'node-cron';
 import { parseTimezone } from './clock.js';
 import { RANK } from './rank.js';
 
+/** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
+}
+
 const optionalSecret = z
   .string()
   .trim()
@@ -14,7 +21,7 @@ const baseUrl = (fallback: string) =>
     .string()
     .trim()
     .default(fallback)
-    .transform((v) => (v === '' ? fallback : v.replace(/\/+$/, '')))
+    .transform((v) => (v === '' ? fallback : withoutTrailingSlashes(v)))
     .refine((v) => /^https?:\/\/[^\s/]+/.test(v), { message: 'must be an http(s) URL' });
 
 const positive = (fallback: number) =>

@@ -115,6 +115,112 @@ describe('escapeText', () => {
   });
 });
 
+/**
+ * What Discord would still read as markup in escaped text: simple-markdown's escape is a backslash before any
+ * character that is not a letter, digit or space; outside escapes, a character that opens inline markup, a
+ * mention without its zero-width space, or block markup at the start of a line (after indentation) is live.
+ */
+function liveMarkup(escaped: string): string[] {
+  const live: string[] = [];
+  let lineStart = true;
+  for (let i = 0; i < escaped.length; i++) {
+    const ch = escaped[i]!;
+    if (ch === '\\' && /[^0-9A-Za-z\s]/.test(escaped[i + 1] ?? '')) {
+      i++;
+      lineStart = false;
+      continue;
+    }
+    if (/[\n\r\u2028\u2029]/.test(ch)) {
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && /\s/.test(ch)) continue;
+    if ('*_~`|[<'.includes(ch)) live.push(`${ch} at ${i}`);
+    if (lineStart && '>#-+'.includes(ch)) live.push(`${ch} starting a line at ${i}`);
+    if (lineStart && /\d/.test(ch)) {
+      let j = i;
+      while (/\d/.test(escaped[j] ?? '')) j++;
+      if (escaped[j] === '.') live.push(`numbered list at ${i}`);
+    }
+    if (ch === '@' && escaped[i + 1] !== '\u200b') live.push(`@ at ${i}`);
+    lineStart = false;
+  }
+  return live;
+}
+
+/** Escaped text with the escapes and the zero-width spaces after '@' taken out again. */
+function unescape(escaped: string): string {
+  return escaped.replace(/\\([^0-9A-Za-z\s])/g, '$1').replace(/@\u200b/g, '@');
+}
+
+const HOSTILE = [
+  '\\'.repeat(7) + '*x*',
+  '\\\\*bold*\\\\',
+  '\\[x](https://evil.example)',
+  '****x**** ***y*** *z*',
+  '__under__ _it_ snake_case',
+  '~~gone~~ ||spoiler|| |||odd|||',
+  '`code` ``two`` ```js\nblock\n``` ````four````',
+  '[a](https://evil.example) [a [b]](https://evil.example) [x](<https://evil.example>)',
+  '[](https://evil.example) ]x[(y)',
+  '> quote\n>>> all the rest\n  > indented\n\t>tab',
+  'line\u2028> after a line separator\r\n> after CRLF\r>after CR\u2029> paragraph',
+  '# one\n## two\n### three\n#### four\n-# subtext\n #spaced',
+  '- dash\n* star\n+ plus\n   - deep',
+  '1. one\n10. ten\n  2. indented\n3) paren\n1.5 million\n12345678901234567890.',
+  '@everyone @here <@123456789012345678> <@!1> <@&2> <#3> </news:4> <:e:5> <a:e:6> <t:0:R>',
+  '@\u200beveryone already defused',
+  'https://x.example/a_b*c~d|e',
+  '😀*😀_\ud83d',
+  '\u00a0> non-breaking space\n\u3000# ideographic space',
+];
+
+describe('escapeText leaves nothing live', () => {
+  it('escapes every piece of markup in hand-written hostile text, and only adds escapes', () => {
+    for (const text of HOSTILE) {
+      const out = escapeText(text);
+      expect({ text, live: liveMarkup(out) }).toEqual({ text, live: [] });
+      expect(unescape(out)).toBe(text);
+    }
+    expect(escapeText('> a\n# b\n-# c\n1. d\n- e')).toBe('\\> a\n\\# b\n\\-# c\n1\\. d\n\\- e');
+    expect(escapeText('x > y # z - w 1. v')).toBe('x > y # z - w 1. v');
+  });
+
+  it('holds for any text', () => {
+    const unit = fc.oneof(
+      fc.constantFrom('\\', '*', '_', '~', '`', '|', '[', ']', '(', ')', '<', '>', '#', '-', '+', '.', '1', '@', ' ', '\t', '\n', '\r', '\u2028', 'a'),
+      fc.string({ unit: 'binary', maxLength: 1 }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 200 }), (text) => {
+        const out = escapeText(text);
+        expect(liveMarkup(out)).toEqual([]);
+        expect(unescape(out)).toBe(text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('fitEscaped cuts between escapes: what it keeps is escaped text of a prefix, then an ellipsis', () => {
+    const unit = fc.constantFrom('\\', '*', '@', '>', '1', '.', ' ', '\n', '😀', 'a');
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 300 }), fc.integer({ min: 0, max: 260 }), (text, max) => {
+        const out = fitEscaped(text, max);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(liveMarkup(out)).toEqual([]);
+        if (out === escapeText(text)) return;
+        expect(out.endsWith('…') || out === '').toBe(true);
+        const kept = out.slice(0, -1);
+        expect(kept).not.toMatch(/(^|[^\\])(\\\\)*\\$/);
+        expect(text.startsWith(unescape(kept))).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    expect(fitEscaped('\\'.repeat(100), 10)).toBe(`${'\\\\'.repeat(4)}…`);
+    expect(fitEscaped('@'.repeat(100), 10)).toBe(`${'@\u200b'.repeat(4)}…`);
+  });
+});
+
 describe('truncate and fitEscaped', () => {
   it('cuts at a word boundary and ends with an ellipsis', () => {
     expect(truncate('the quick brown fox jumps', 16)).toBe('the quick brown…');

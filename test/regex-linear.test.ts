@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { completeTimezone } from '../adapters/discord/autocomplete.js';
 import { redactTokens } from '../adapters/discord/interactions.js';
-import { linkUrl, plain, truncate } from '../adapters/discord/render.js';
+import { LIMITS, escapeText, fitEscaped, linkUrl, plain, truncate } from '../adapters/discord/render.js';
 import { cutText, escapeHtml } from '../adapters/telegram/html.js';
 import { parseTime, parseTimezone } from '../src/clock.js';
 import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
@@ -135,5 +135,24 @@ describe('adapters stay linear on 1 MiB where their patterns are linear today', 
     expectLinear({ 'parentheses': `https://a.example/${run('()<>')}` }, (text) => linkUrl(text));
     expectLinear({ 'interaction paths': run('/interactions/1/'), 'slashes': run('/') }, redactTokens);
     expectLinear({ letters: run('kyiv'), spaces: run(' _') }, completeTimezone);
+  });
+
+  it('Discord: escaping markdown and fitting escaped text into a field (discord.js escapeMarkdown took seconds on 4 KiB)', () => {
+    const shapes = {
+      backslashes: run('\\'),
+      words: run('word '),
+      spaces: run(' ', 'x'),
+      'newlines then >': run('\n', '>'),
+      'indented lines then >': run('\n \t', '>'),
+      'line separators then >': run('\u2028', '>'),
+      spoilers: run('||'),
+      'every markdown character': run('\\*_~`|[]()<>#-+@'),
+      'digits then a dot': run('1', '.'),
+      'numbered lines': run('1.\n'),
+      mentions: run('<@1>'),
+    };
+    expectLinear(shapes, escapeText);
+    expectLinear(shapes, (text) => fitEscaped(text, LIMITS.description));
+    expectLinear(shapes, (text) => fitEscaped(text, text.length - 1));
   });
 });

@@ -23,6 +23,13 @@ export interface DiscordBotOptions {
   postsPerSecond?: number;
 }
 
+/** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
+  return url.slice(0, end);
+}
+
 /** A built bot: start it, hand its deliverer to the scheduler, stop it on shutdown. */
 export interface DiscordBot {
   readonly client: Client;
@@ -52,7 +59,7 @@ function clientOptions(apiBase: string | undefined): ClientOptions {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`createDiscordBot: apiBase must be http(s), got ${apiBase}`);
     }
-    options.rest = { api: apiBase.replace(/\/+$/, '') };
+    options.rest = { api: withoutTrailingSlashes(apiBase) };
   }
   return options;
 }
