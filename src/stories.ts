@@ -31,6 +31,11 @@ export const STORIES = {
   SAME_OUTLET_SIMILARITY: 0.6,
   /** A related[] link between two articles adds this much evidence; never enough to merge on its own. */
   RELATED_BONUS: 0.05,
+  /**
+   * Press-release wires: a page on one of these hosts, or under a press-release path ("/press-release/",
+   * "/news-releases/"), is the issuer's own announcement.
+   */
+  PRESS_WIRES: ['prnewswire.com', 'businesswire.com', 'globenewswire.com', 'accesswire.com', 'einpresswire.com', 'prweb.com', 'newswire.ca', 'newswire.com', 'prlog.org', 'openpr.com'],
   /** The lead prefers the outlet whose own domain serves the page (original reporting over a copy). */
   ORIGINAL_BONUS: Math.log(1.25),
 } as const;
@@ -274,6 +279,10 @@ interface Features {
   /** quickUrlKey of the related[] entries: evidence only, so a cheap key (no URL parsing) is enough. */
   related: Set<string>;
   quick: string;
+  /** A press release (see isPressRelease). */
+  pressRelease: boolean;
+  /** The first stemmed word of the title: for a press release, its issuer ("ElectrifAi achieves …"). */
+  subject: string | undefined;
 }
 
 const featureCache = new WeakMap<object, Features>();
@@ -288,6 +297,8 @@ function features(article: Article): Features {
       time: Date.parse(article.publishedAt),
       outlet: outletKey(article),
       related: new Set(article.related.filter((r) => usableUrl(r.url)).map((r) => quickUrlKey(r.url))),
+      pressRelease: isPressRelease(article),
+      subject: terms(article.title)[0]?.term,
     };
     featureCache.set(article, f);
   }
@@ -306,7 +317,48 @@ function pairBlocked(a: Article, b: Article): boolean {
   const fb = features(b);
   if (fa.key === fb.key) return false;
   if (!(Math.abs(fa.time - fb.time) / 3_600_000 <= STORIES.WINDOW_HOURS)) return true;
-  return numbersConflict(a, b) || subjectConflict(a, b) || titleFeatures(a).roundup !== titleFeatures(b).roundup;
+  return (
+    numbersConflict(a, b) ||
+    subjectConflict(a, b) ||
+    titleFeatures(a).roundup !== titleFeatures(b).roundup ||
+    issuerMissing(a, b)
+  );
+}
+
+/**
+ * A press release is its issuer's account of its own news, and its title starts with the issuer ("ElectrifAi
+ * achieves …", "IBM positioned as …"). Coverage of the same announcement names the issuer; an article that does
+ * not (a review of the platform the release mentions, another company's news in the same programme) shares only
+ * the generic words of the field, which are no evidence. So when exactly one of two articles is a press release,
+ * the other must mention its issuer (title or excerpt). Two press releases are judged by the other rules
+ * (different issuers in one template are caught by subjectConflict).
+ */
+export function issuerMissing(a: Article, b: Article): boolean {
+  const fa = features(a);
+  const fb = features(b);
+  if (fa.pressRelease === fb.pressRelease) return false;
+  const [release, other] = fa.pressRelease ? [fa, b] : [fb, a];
+  return release.subject !== undefined && !textTerms(other).has(release.subject);
+}
+
+const textTermCache = new WeakMap<object, Set<string>>();
+
+/** Every stemmed word of an article's title and excerpt. */
+function textTerms(article: Pick<Article, 'title' | 'excerpt'>): Set<string> {
+  let set = textTermCache.get(article);
+  if (!set) {
+    set = new Set([...terms(article.title), ...terms(article.excerpt.slice(0, 2000))].map((t) => t.term));
+    textTermCache.set(article, set);
+  }
+  return set;
+}
+
+/** Whether an article is a press release: served by a wire (STORIES.PRESS_WIRES) or from a press-release path. */
+export function isPressRelease(article: Pick<Article, 'url' | 'provider'>): boolean {
+  const host = urlHost(article.url);
+  if (STORIES.PRESS_WIRES.some((d) => hostMatchesDomain(host, d) || hostMatchesDomain(providerKey(article.provider.domain), d))) return true;
+  const url = article.url.slice(0, 2048).toLowerCase();
+  return url.includes('/press-release') || url.includes('/news-release') || url.includes('/pressrelease');
 }
 
 const ROUNDUP_PHRASES = ['announcements', 'everything announced', 'roundup', 'round-up', 'round up', 'recap', 'highlights from'];
