@@ -1,7 +1,7 @@
 import type { Article } from './model.js';
 import { qualityFactor } from './rank.js';
 import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
-import { cosine, Idf, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
+import { cosine, Idf, stem, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
 
 /**
  * Story grouping constants. Two articles are one story when their title and excerpt say the same thing
@@ -229,6 +229,8 @@ interface TitleFeatures {
   numbers: Set<string>;
   first: string;
   words: Set<string>;
+  /** The stems of the title's words ("introducing" and "introduces" are one). */
+  stems: Set<string>;
   /** The title's words after the first, for titles of 4 words or more (else empty). */
   rest: Set<string>;
   roundup: boolean;
@@ -244,6 +246,7 @@ function titleFeatures(article: Pick<Article, 'title'>): TitleFeatures {
       numbers: new Set(article.title.match(/\d+/g) ?? []),
       first: words[0] ?? '',
       words: new Set(words),
+      stems: new Set(words.map(stem)),
       rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
       roundup: isRoundup(article.title),
     };
@@ -389,7 +392,9 @@ export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'tit
 export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
   const fa = titleFeatures(a);
   const fb = titleFeatures(b);
-  if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first || fa.words.has(fb.first) || fb.words.has(fa.first)) return false;
+  if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first) return false;
+  // A first word the other title also has, in any form, is no other subject ("Introducing X" / "Acme introduces X").
+  if (fa.stems.has(stem(fb.first)) || fb.stems.has(stem(fa.first))) return false;
   let shared = 0;
   for (const w of fa.rest) if (fb.rest.has(w)) shared++;
   return shared >= 3 && shared / (fa.rest.size + fb.rest.size - shared) >= STORIES.TEMPLATE_SIMILARITY;

@@ -138,6 +138,8 @@ describe('story grouping', () => {
     expect(numbersConflict({ title: 'Startup raises $40 million' }, { title: 'Startup raises 40 million dollars' })).toBe(false);
     expect(subjectConflict({ title: 'Acme achieves Cloud Partner competency status' }, { title: 'Globex achieves Cloud Partner competency status' })).toBe(true);
     expect(subjectConflict({ title: 'Acme achieves Cloud Partner competency status' }, { title: 'Exclusive: Acme achieves Cloud Partner competency status' })).toBe(false);
+    // A first word the other title has in another form is no other subject: the same launch, worded two ways.
+    expect(subjectConflict({ title: 'Introducing Widget Ideas: AI help builds apps from plain language' }, { title: 'Acme introduces Widget Ideas: AI help builds apps from plain language' })).toBe(false);
   });
 });
 
