@@ -149,3 +149,15 @@ describe('non-news rule', () => {
     expect(looksLikeNonNews({ title: 'Acme opens a battery plant', excerpt: '' })).toBe(false);
   });
 });
+
+describe('--explain line', () => {
+  it('names the non-news reason next to its factor, and shows no news factor for news', async () => {
+    const { explainLine } = await import('../adapters/console/render.js');
+    const member = { article: { quality: 60, heat: 0, publishedAt: '2026-11-20T08:00:00Z', topics: ['AI'], title: 'x', excerpt: '' }, topicMatch: 1 };
+    const now = new Date('2026-11-20T12:00:00Z');
+    const howTo = explainStory([member], { title: '7 ways to label images faster', excerpt: '' }, 1, { now });
+    expect(explainLine(howTo)).toContain('× non-news 0.20 (listicle)');
+    const news = explainStory([member], { title: 'Acme opens a battery plant', excerpt: '' }, 1, { now });
+    expect(explainLine(news)).not.toContain('non-news');
+  });
+});
