@@ -174,10 +174,15 @@ async function runIngest(store: SqliteStore, dir: string, io: CliIO): Promise<nu
   });
   if (showProgress && report.files >= 200) io.stderr.write('\n');
   io.stdout.write(`${summary(report)}\n`);
-  for (const r of report.rejected) {
-    io.stdout.write(`  rejected ${r.file}${r.field ? ` [${r.field}]` : ''}: ${r.reason}\n`);
-  }
+  for (const r of report.rejected) io.stdout.write(`  rejected ${fileLine(r)}\n`);
+  // Accepted files with something left out (an oversized unknown field): stored, but not whole.
+  for (const w of report.warnings) io.stdout.write(`  warning ${fileLine(w)}\n`);
   return 0;
+}
+
+/** "FILE [field]: reason", one line: names and fields come from seed files, so control characters are shown as "?". */
+function fileLine(r: { file: string; field?: string; reason: string }): string {
+  return `${r.file}${r.field ? ` [${r.field}]` : ''}: ${r.reason}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 function summary(report: IngestReport): string {
@@ -189,6 +194,7 @@ function summary(report: IngestReport): string {
     `${report.rejected.length} rejected`,
   ];
   if (report.duplicates > 0) parts.push(`${report.duplicates} duplicates`);
+  if (report.warnings.length > 0) parts.push(`${report.warnings.length} warnings`);
   return `Ingested ${parts.join(', ')} in ${Math.round(report.durationMs)} ms.`;
 }
 

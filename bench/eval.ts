@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Newsbrief, openStore, canonicalUrl, type Article } from '../src/index.js';
+import { Newsbrief, openStore, canonicalUrl, looksLikeNonNews, type Article } from '../src/index.js';
 import { ingestDirectory } from '../src/ingest.js';
 
 interface GoldFile {
@@ -45,6 +45,8 @@ export interface SetResult {
   system: ClusterScores;
   baseline: ClusterScores;
   digests: DigestCheck[];
+  /** The non-news rule against the gold kinds: non-news files it flags, of all; news files it flags. */
+  nonNewsRule: { found: number; nonNews: number; flaggedNews: number; news: number };
 }
 
 const f1 = (p: number, r: number) => (p + r === 0 ? 0 : (2 * p * r) / (p + r));
@@ -124,6 +126,17 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
         if (s !== undefined) predicted.set(file, s);
       }
     }
+    const nonNewsRule = { found: 0, nonNews: 0, flaggedNews: 0, news: 0 };
+    for (const [id, g] of goldOfId) {
+      const flagged = looksLikeNonNews(byId.get(id)!);
+      if (g.kind === 'nonnews') {
+        nonNewsRule.nonNews++;
+        if (flagged) nonNewsRule.found++;
+      } else {
+        nonNewsRule.news++;
+        if (flagged) nonNewsRule.flaggedNews++;
+      }
+    }
     const system = scoreClustering(gold, predicted);
     const baseline = scoreClustering(gold, new Map());
 
@@ -159,6 +172,7 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
       system,
       baseline,
       digests,
+      nonNewsRule,
     };
   } finally {
     store.close();
@@ -189,6 +203,8 @@ export function formatResult(r: SetResult): string {
     row('grouping', r.system),
     row('every article alone', r.baseline),
   ];
+  const n = r.nonNewsRule;
+  lines.push(`  non-news rule        flags ${n.found}/${n.nonNews} non-news articles, ${n.flaggedNews}/${n.news} news articles`);
   for (const d of r.digests) {
     const wrongShare = d.foldLinks === 0 ? 0 : d.wrongFolds / d.foldLinks;
     lines.push(

@@ -1,6 +1,6 @@
 import type { Target } from './model.js';
 import type { Store, TopicCount } from './store.js';
-import { TopicIndex, type TopicAliases } from './topics.js';
+import { TopicIndex, type TopicAliases, type TopicFallbacks } from './topics.js';
 import { buildDigest, DIGEST, inWindow, rankStories, type DigestOptions } from './digest.js';
 import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
 import type {
@@ -26,6 +26,8 @@ export interface NewsbriefOptions {
   /** Current time; a parameter so tests and schedulers control it. */
   clock?: () => Date;
   aliases?: TopicAliases;
+  /** Broader topics to answer with when a named topic has no articles (default: DEFAULT_TOPIC_FALLBACKS). */
+  fallbacks?: TopicFallbacks;
   digest?: Partial<Omit<DigestOptions, 'now' | 'count' | 'excludeIds' | 'since'>>;
   /** Zone for subscriptions of chats that never set one (default UTC). */
   defaultTimezone?: string;
@@ -53,6 +55,7 @@ export class Newsbrief {
   readonly store: Store;
   readonly clock: () => Date;
   private readonly aliases: TopicAliases | undefined;
+  private readonly fallbacks: TopicFallbacks | undefined;
   private readonly digestOptions: NewsbriefOptions['digest'];
   private readonly defaultTimezone: string;
   private topicIndex: TopicIndex | undefined;
@@ -61,6 +64,7 @@ export class Newsbrief {
     this.store = options.store;
     this.clock = options.clock ?? (() => new Date());
     this.aliases = options.aliases;
+    this.fallbacks = options.fallbacks;
     this.digestOptions = options.digest;
     this.defaultTimezone = options.defaultTimezone ?? DEFAULT_TIMEZONE;
   }
@@ -71,7 +75,7 @@ export class Newsbrief {
   }
 
   private topics(): TopicIndex {
-    this.topicIndex ??= new TopicIndex(this.store.topicCounts(), this.aliases);
+    this.topicIndex ??= new TopicIndex(this.store.topicCounts(), this.aliases, this.fallbacks);
     return this.topicIndex;
   }
 

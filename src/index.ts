@@ -13,7 +13,7 @@ export type { ScoredStory } from './digest.js';
 export { groupStories, STORIES, TextIndex } from './stories.js';
 export { canonicalUrl, URLS } from './url.js';
 export { RANK, explainScore, explainStory, looksLikeNonNews } from './rank.js';
-export { TopicIndex, normalizeTopic, DEFAULT_TOPIC_ALIASES } from './topics.js';
+export { TopicIndex, normalizeTopic, DEFAULT_TOPIC_ALIASES, DEFAULT_TOPIC_FALLBACKS } from './topics.js';
 export type { TopicAliases } from './topics.js';
 export { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
 export type { Logger } from './logger.js';

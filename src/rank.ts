@@ -30,8 +30,10 @@ export const RANK = {
   TOPICS_FREE: 3,
   /** A story's weight grows with the outlets covering it: × (1 + COVERAGE_WEIGHT × ln(outlets)). */
   COVERAGE_WEIGHT: 0.5,
-  /** Factor for a story whose lead reads as non-news (market-report promotion, deal, ad, webinar). */
+  /** Factor for a story whose lead reads as non-news (market report, promotion, how-to, listicle, stale page). */
   NON_NEWS_FACTOR: 0.2,
+  /** A URL dated this many days before the article's publication marks an old page re-surfaced (non-news). */
+  STALE_DAYS: 180,
 } as const;
 
 const HOUR_MS = 3_600_000;
@@ -123,23 +125,124 @@ export function coverageFactor(outlets: number): number {
   return 1 + RANK.COVERAGE_WEIGHT * Math.log(Math.max(1, outlets));
 }
 
-// Non-news rule: plain substring tests over lower-cased text (no backtracking), conservative by design.
+// Non-news rule: plain substring and prefix tests over lower-cased text (no backtracking), conservative by design.
 const MARKET_REPORT_WORDS = ['forecast', 'cagr', 'key players', 'market size', 'market share', 'market research', 'research report', 'industry analysis'];
-const PROMO_PHRASES = ['webinar', 'sponsored', 'promo code', 'coupon', 'discount code', 'deal alert', 'best deals', '% off', 'black friday deal', 'register now', 'sign up now'];
+const PROMO_PHRASES = [
+  'webinar', 'sponsored', 'promo code', 'coupon', 'discount code', 'deal alert', 'best deals', '% off', 'black friday deal',
+  'register now', 'sign up now', 'enroll now', 'enrol now', 'free course', 'online course', 'course bundle', 'training bundle',
+  'masterclass', 'free ebook', 'free e-book',
+];
+/** Evergreen service content: how-tos, tutorials, guides, explainers. Matched anywhere in the title. */
+const HOW_TO_PHRASES = [
+  "beginner's guide", 'beginner’s guide', 'beginners guide', 'ultimate guide', 'complete guide', 'step-by-step', 'step by step',
+  'tutorial', 'cheat sheet', 'tips and tricks', 'explainer', ': how to ', ' – how to ', ' - how to ', "here's how", 'here’s how',
+];
+/** …and the same at the start of a title ("How to …", "What is …"). */
+const HOW_TO_STARTS = [
+  'how to ', 'how-to ', 'what is ', 'what are ', 'a guide to ', 'guide to ', 'the guide to ', 'understanding ', 'a closer look at ',
+  'an introduction to ', 'introduction to ', 'getting started with ', 'get started with ',
+];
+/** …and as the title's last word ("… explained", "Product X overview"). */
+const HOW_TO_ENDS = ['explained', 'overview', 'tutorial'];
+/** With "market" in the title, these mark a market-research promotion ("X Market Next Big Thing | Major Giants …"). */
+const MARKET_REPORT_TITLE_WORDS = ['giants', 'key players', 'major players', 'top players', 'key vendors', 'next big thing', 'thriving', 'booming'];
+/** Words that make "N … " at the start of a title a listicle ("7 ways to …", "10+ apps for …"). */
+const LISTICLE_WORDS = new Set(['best', 'ways', 'tips', 'tricks', 'things', 'apps', 'tools', 'steps', 'mistakes', 'ideas', 'examples', 'hacks', 'habits', 'lessons']);
 
 /**
- * Whether an article reads as non-news: a market-research promotion ("… market … forecast / CAGR / key
- * players"), or a deal, ad or webinar invitation. Linear in the text length.
+ * Why an article reads as non-news, or undefined when it reads as news:
+ * - `market report`: a market-research promotion ("… market … forecast / CAGR / key players", "… to 2027");
+ * - `promotion`: a deal, ad, webinar invitation or course promotion;
+ * - `how-to`: a how-to, tutorial, guide or explainer ("How to …", "… explained", "beginner's guide");
+ * - `listicle`: "7 ways to …", "10+ apps for …", "The best 6 …";
+ * - `stale`: the URL carries a date more than RANK.STALE_DAYS before the article's publication (an old page
+ *   re-surfaced with a new date).
+ * Linear in the text length.
  */
-export function looksLikeNonNews(article: Pick<Article, 'title' | 'excerpt'>): boolean {
+export function nonNewsReason(article: NewsText): string | undefined {
   const title = article.title.toLowerCase();
   const text = `${title} ${article.excerpt.slice(0, 600).toLowerCase()}`;
   // "… Market to 2027", "… Industry 2021-2026": a market report sold by its forecast horizon.
   if (/\b(markets?|industry)\b/.test(title)) {
-    if (MARKET_REPORT_WORDS.some((w) => text.includes(w))) return true;
-    if (/\b(to|by|through) 20\d\d\b|\b20\d\d ?[-–] ?20\d\d\b/.test(title)) return true;
+    if (MARKET_REPORT_WORDS.some((w) => text.includes(w))) return 'market report';
+    if (/\b(to|by|through) 20\d\d\b|\b20\d\d ?[-–] ?20\d\d\b/.test(title)) return 'market report';
+    if (MARKET_REPORT_TITLE_WORDS.some((w) => title.includes(w)) || endsWithWord(title, 'market')) return 'market report';
   }
-  return PROMO_PHRASES.some((p) => title.includes(p));
+  if (PROMO_PHRASES.some((p) => title.includes(p))) return 'promotion';
+  if (HOW_TO_STARTS.some((p) => title.startsWith(p)) || HOW_TO_PHRASES.some((p) => title.includes(p)) || HOW_TO_ENDS.some((w) => endsWithWord(title, w))) {
+    return 'how-to';
+  }
+  if (isListicle(title)) return 'listicle';
+  if (article.url !== undefined && article.publishedAt !== undefined && staleUrl(article.url, article.publishedAt)) return 'stale';
+  return undefined;
+}
+
+/** Whether an article reads as non-news (see nonNewsReason). */
+export function looksLikeNonNews(article: NewsText): boolean {
+  return nonNewsReason(article) !== undefined;
+}
+
+type NewsText = Pick<Article, 'title' | 'excerpt'> & Partial<Pick<Article, 'url' | 'publishedAt'>>;
+
+/** Whether `title` ends with `word` (then only punctuation), e.g. "Zero trust, explained". */
+function endsWithWord(title: string, word: string): boolean {
+  let end = title.length;
+  while (end > 0 && !isLetterOrDigit(title.charCodeAt(end - 1))) end--;
+  const start = end - word.length;
+  return start >= 0 && title.slice(start, end) === word && (start === 0 || !isLetterOrDigit(title.charCodeAt(start - 1)));
+}
+
+function isLetterOrDigit(code: number): boolean {
+  return (code >= 48 && code <= 57) || (code >= 97 && code <= 122) || code > 127;
+}
+
+/**
+ * "7 ways to …", "10+ apps for …", "The best top 6 …", "Top 5 tips …": a number among the first four words, with
+ * "best"/"top" before it or a list word (LISTICLE_WORDS) among the three after it. "3 big reasons to buy" is not one: stock
+ * commentary of that shape is news.
+ */
+function isListicle(title: string): boolean {
+  const words = title.split(' ', 8).map((w) => w.replace(/[^a-z0-9+’']/g, ''));
+  for (let i = 0; i < Math.min(4, words.length); i++) {
+    const w = words[i]!;
+    const n = Number.parseInt(w, 10);
+    if (!(n >= 2 && n <= 100 && /^\d+\+?$/.test(w))) continue;
+    const before = words.slice(0, i);
+    if (before.includes('best') || before.includes('top')) return true;
+    return words.slice(i + 1, i + 4).some((x) => LISTICLE_WORDS.has(x));
+  }
+  return false;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * Whether a URL's path carries a date ("/2019/08/…", "/2015/07/…", "/2021/mar/02/…", or a year alone, read as
+ * its last day) more than RANK.STALE_DAYS before `publishedAt`. Segments are split, not matched by a regex.
+ */
+export function staleUrl(url: string, publishedAt: string): boolean {
+  const published = Date.parse(publishedAt);
+  if (!Number.isFinite(published) || url.length > 2048) return false;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return false;
+  }
+  const segments = path.split('/');
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg.length !== 4 || !/^\d{4}$/.test(seg)) continue;
+    const year = Number(seg);
+    if (year < 1990 || year > 2100) continue;
+    const next = (segments[i + 1] ?? '').toLowerCase();
+    let month = /^\d{1,2}$/.test(next) ? Number(next) : MONTHS.indexOf(next.slice(0, 3)) + 1;
+    if (!(month >= 1 && month <= 12)) month = 12;
+    // The end of that month (or year): the latest the page can be from.
+    const urlDate = Date.UTC(year, month, 1);
+    return published - urlDate > RANK.STALE_DAYS * 86_400_000;
+  }
+  return false;
 }
 
 export interface StoryMemberScore {
@@ -156,7 +259,7 @@ export interface StoryMemberScore {
  */
 export function explainStory(
   members: readonly StoryMemberScore[],
-  lead: Pick<Article, 'title' | 'excerpt'>,
+  lead: NewsText,
   outlets: number,
   options: RankOptions,
 ): ScoreExplanation {
@@ -175,7 +278,8 @@ export function explainStory(
   const quality = qualityFactor(bestQuality);
   const heat = heatFactor(bestHeat);
   const coverage = coverageFactor(outlets);
-  const news = looksLikeNonNews(lead) ? RANK.NON_NEWS_FACTOR : 1;
+  const reason = nonNewsReason(lead);
+  const news = reason === undefined ? 1 : RANK.NON_NEWS_FACTOR;
   const logScore =
     Math.log(match) + Math.log(quality) + Math.log(heat) + Math.log(coverage) + Math.log(news) - (ageHours / halfLife) * Math.LN2;
   return {
@@ -189,5 +293,6 @@ export function explainStory(
     coverage,
     outlets,
     news,
+    ...(reason === undefined ? {} : { nonNews: reason }),
   };
 }

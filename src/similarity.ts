@@ -21,7 +21,8 @@ const STOP = new Set<string>(eng);
 const STEMS = new Map<string, string>();
 const MAX_STEMS = 100_000;
 
-function stem(word: string): string {
+/** The Porter stem of a lower-case word, memoised. */
+export function stem(word: string): string {
   let s = STEMS.get(word);
   if (s === undefined) {
     s = stemmer(word);

@@ -1,7 +1,7 @@
 import type { Article } from './model.js';
 import { qualityFactor } from './rank.js';
 import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
-import { cosine, Idf, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
+import { cosine, Idf, stem, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
 
 /**
  * Story grouping constants. Two articles are one story when their title and excerpt say the same thing
@@ -31,6 +31,11 @@ export const STORIES = {
   SAME_OUTLET_SIMILARITY: 0.6,
   /** A related[] link between two articles adds this much evidence; never enough to merge on its own. */
   RELATED_BONUS: 0.05,
+  /**
+   * Press-release wires: a page on one of these hosts, or under a press-release path ("/press-release/",
+   * "/news-releases/"), is the issuer's own announcement.
+   */
+  PRESS_WIRES: ['prnewswire.com', 'businesswire.com', 'globenewswire.com', 'accesswire.com', 'einpresswire.com', 'prweb.com', 'newswire.ca', 'newswire.com', 'prlog.org', 'openpr.com'],
   /** The lead prefers the outlet whose own domain serves the page (original reporting over a copy). */
   ORIGINAL_BONUS: Math.log(1.25),
 } as const;
@@ -224,6 +229,8 @@ interface TitleFeatures {
   numbers: Set<string>;
   first: string;
   words: Set<string>;
+  /** The stems of the title's words ("introducing" and "introduces" are one). */
+  stems: Set<string>;
   /** The title's words after the first, for titles of 4 words or more (else empty). */
   rest: Set<string>;
   roundup: boolean;
@@ -239,6 +246,7 @@ function titleFeatures(article: Pick<Article, 'title'>): TitleFeatures {
       numbers: new Set(article.title.match(/\d+/g) ?? []),
       first: words[0] ?? '',
       words: new Set(words),
+      stems: new Set(words.map(stem)),
       rest: words.length >= 4 ? new Set(words.slice(1)) : new Set(),
       roundup: isRoundup(article.title),
     };
@@ -274,6 +282,10 @@ interface Features {
   /** quickUrlKey of the related[] entries: evidence only, so a cheap key (no URL parsing) is enough. */
   related: Set<string>;
   quick: string;
+  /** A press release (see isPressRelease). */
+  pressRelease: boolean;
+  /** The first stemmed word of the title: for a press release, its issuer ("ElectrifAi achieves …"). */
+  subject: string | undefined;
 }
 
 const featureCache = new WeakMap<object, Features>();
@@ -288,6 +300,8 @@ function features(article: Article): Features {
       time: Date.parse(article.publishedAt),
       outlet: outletKey(article),
       related: new Set(article.related.filter((r) => usableUrl(r.url)).map((r) => quickUrlKey(r.url))),
+      pressRelease: isPressRelease(article),
+      subject: terms(article.title)[0]?.term,
     };
     featureCache.set(article, f);
   }
@@ -306,7 +320,48 @@ function pairBlocked(a: Article, b: Article): boolean {
   const fb = features(b);
   if (fa.key === fb.key) return false;
   if (!(Math.abs(fa.time - fb.time) / 3_600_000 <= STORIES.WINDOW_HOURS)) return true;
-  return numbersConflict(a, b) || subjectConflict(a, b) || titleFeatures(a).roundup !== titleFeatures(b).roundup;
+  return (
+    numbersConflict(a, b) ||
+    subjectConflict(a, b) ||
+    titleFeatures(a).roundup !== titleFeatures(b).roundup ||
+    issuerMissing(a, b)
+  );
+}
+
+/**
+ * A press release is its issuer's account of its own news, and its title starts with the issuer ("ElectrifAi
+ * achieves …", "IBM positioned as …"). Coverage of the same announcement names the issuer; an article that does
+ * not (a review of the platform the release mentions, another company's news in the same programme) shares only
+ * the generic words of the field, which are no evidence. So when exactly one of two articles is a press release,
+ * the other must mention its issuer (title or excerpt). Two press releases are judged by the other rules
+ * (different issuers in one template are caught by subjectConflict).
+ */
+export function issuerMissing(a: Article, b: Article): boolean {
+  const fa = features(a);
+  const fb = features(b);
+  if (fa.pressRelease === fb.pressRelease) return false;
+  const [release, other] = fa.pressRelease ? [fa, b] : [fb, a];
+  return release.subject !== undefined && !textTerms(other).has(release.subject);
+}
+
+const textTermCache = new WeakMap<object, Set<string>>();
+
+/** Every stemmed word of an article's title and excerpt. */
+function textTerms(article: Pick<Article, 'title' | 'excerpt'>): Set<string> {
+  let set = textTermCache.get(article);
+  if (!set) {
+    set = new Set([...terms(article.title), ...terms(article.excerpt.slice(0, 2000))].map((t) => t.term));
+    textTermCache.set(article, set);
+  }
+  return set;
+}
+
+/** Whether an article is a press release: served by a wire (STORIES.PRESS_WIRES) or from a press-release path. */
+export function isPressRelease(article: Pick<Article, 'url' | 'provider'>): boolean {
+  const host = urlHost(article.url);
+  if (STORIES.PRESS_WIRES.some((d) => hostMatchesDomain(host, d) || hostMatchesDomain(providerKey(article.provider.domain), d))) return true;
+  const url = article.url.slice(0, 2048).toLowerCase();
+  return url.includes('/press-release') || url.includes('/news-release') || url.includes('/pressrelease');
 }
 
 const ROUNDUP_PHRASES = ['announcements', 'everything announced', 'roundup', 'round-up', 'round up', 'recap', 'highlights from'];
@@ -337,7 +392,9 @@ export function numbersConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'tit
 export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'title'>): boolean {
   const fa = titleFeatures(a);
   const fb = titleFeatures(b);
-  if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first || fa.words.has(fb.first) || fb.words.has(fa.first)) return false;
+  if (fa.rest.size === 0 || fb.rest.size === 0 || fa.first === fb.first) return false;
+  // A first word the other title also has, in any form, is no other subject ("Introducing X" / "Acme introduces X").
+  if (fa.stems.has(stem(fb.first)) || fb.stems.has(stem(fa.first))) return false;
   let shared = 0;
   for (const w of fa.rest) if (fb.rest.has(w)) shared++;
   return shared >= 3 && shared / (fa.rest.size + fb.rest.size - shared) >= STORIES.TEMPLATE_SIMILARITY;

@@ -4,9 +4,17 @@ import type { TopicSuggestion } from './types.js';
 /** Canonical display name → other names people use for it. Edit freely; keys are matched ignoring case and spacing. */
 export type TopicAliases = Record<string, readonly string[]>;
 
+/**
+ * Topic → broader topics to answer with, in order, when it has no articles here ("ML" asked of a store
+ * that only knows "AI"). Used when resolving what a user typed; never when storing an article's topics.
+ */
+export type TopicFallbacks = Record<string, readonly string[]>;
+
 export const DEFAULT_TOPIC_ALIASES: TopicAliases = {
   AI: ['Artificial Intelligence', 'A.I.'],
   'Machine Learning': ['ML'],
+  'Deep Learning': ['DL'],
+  'Generative AI': ['GenAI', 'Gen AI'],
   'Computer Vision': ['CV', 'Image Recognition'],
   'Natural Language Processing': ['NLP'],
   Cybersecurity: ['Cyber Security', 'Infosec', 'Information Security', 'Security'],
@@ -17,7 +25,27 @@ export const DEFAULT_TOPIC_ALIASES: TopicAliases = {
   'Open Source': ['OSS', 'FOSS'],
   'Power Apps': ['PowerApps', 'Microsoft Power Apps'],
   Robotics: ['Robots'],
+  IoT: ['Internet of Things'],
+  Azure: ['Microsoft Azure', 'Windows Azure'],
+  AWS: ['Amazon Web Services'],
+  'Google Cloud': ['GCP', 'Google Cloud Platform'],
+  'Cloud Computing': ['Cloud'],
 };
+
+export const DEFAULT_TOPIC_FALLBACKS: TopicFallbacks = {
+  'Machine Learning': ['AI'],
+  'Deep Learning': ['Machine Learning', 'AI'],
+  'Generative AI': ['AI'],
+  'Computer Vision': ['AI'],
+  'Natural Language Processing': ['AI'],
+  'Power Apps': ['Power Platform'],
+  Azure: ['Cloud Computing'],
+  AWS: ['Cloud Computing'],
+  'Google Cloud': ['Cloud Computing'],
+};
+
+/** Fallback chains are followed at most this deep (a table with a cycle still ends). */
+const MAX_FALLBACK_DEPTH = 4;
 
 /**
  * What a user types is looked at up to this many characters (topic names are at most 100): a longer
@@ -46,12 +74,15 @@ const capped = (input: string) => (input.length > MAX_QUERY_LENGTH * 2 ? input.s
 /** Maps any name of a topic to its canonical key and display name. */
 export class TopicAliasTable {
   private readonly canonical = new Map<string, { key: string; name: string }>();
+  /** Canonical key → every name of the group as written (the canonical name first). */
+  private readonly written = new Map<string, string[]>();
 
   constructor(aliases: TopicAliases = DEFAULT_TOPIC_ALIASES) {
     for (const [name, others] of Object.entries(aliases)) {
       const entry = { key: normalizeTopic(name), name };
       this.canonical.set(entry.key, entry);
       for (const other of others) this.canonical.set(normalizeTopic(other), entry);
+      this.written.set(entry.key, [name, ...others]);
     }
   }
 
@@ -73,6 +104,32 @@ export class TopicAliasTable {
     for (const [alias, entry] of this.canonical) if (entry.key === key) names.push(alias);
     return names.length > 0 ? names : [key];
   }
+
+  /** The names of `key`'s group as written ("Machine Learning", "ML"); empty when the table has none. */
+  writtenNames(key: string): readonly string[] {
+    return this.written.get(key) ?? [];
+  }
+}
+
+/**
+ * The keys a typed name may stand for, in order: its canonical key, the keys of its other names (a store
+ * filled before an alias was added holds "Internet of Things" under its own key), then the same for each
+ * fallback topic, depth first. Duplicates are dropped.
+ */
+export function candidateKeys(name: string, table: TopicAliasTable, fallbacks: TopicFallbacks): string[] {
+  const fallbackKeys = new Map<string, string[]>();
+  for (const [topic, broader] of Object.entries(fallbacks)) fallbackKeys.set(table.key(topic), broader.map((b) => table.key(b)));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (key: string, depth: number) => {
+    if (seen.has(key) || depth > MAX_FALLBACK_DEPTH) return;
+    seen.add(key);
+    out.push(key);
+    for (const other of table.namesFor(key)) if (!seen.has(other)) (seen.add(other), out.push(other));
+    for (const broader of fallbackKeys.get(key) ?? []) visit(broader, depth + 1);
+  };
+  visit(table.key(name), 0);
+  return out;
 }
 
 /** A topic with the keys it is matched by, worked out once per index. */
@@ -82,6 +139,8 @@ interface Entry {
   words: string[];
   /** Its key, its words and its aliases: what a typed prefix is matched against. */
   names: string[];
+  /** Leading whole words of its name or of an alias, joined and normalised ("machine" of "Machine Learning"). */
+  wordPrefixes: Set<string>;
 }
 
 /** Lookups over the known topics: resolve what a user typed, autocomplete, and suggest near misses. */
@@ -91,14 +150,21 @@ export class TopicIndex {
   private readonly sorted: TopicCount[];
   private readonly entries: Entry[];
   private readonly aliases: TopicAliasTable;
+  private readonly fallbacks: TopicFallbacks;
 
-  constructor(counts: TopicCount[], aliases?: TopicAliases) {
+  constructor(counts: TopicCount[], aliases?: TopicAliases, fallbacks: TopicFallbacks = DEFAULT_TOPIC_FALLBACKS) {
     this.aliases = new TopicAliasTable(aliases);
+    this.fallbacks = fallbacks;
     this.sorted = [...counts].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
     this.byKey = new Map(this.sorted.map((t) => [t.key, t]));
     this.entries = this.sorted.map((topic) => {
       const words = wordKeys(topic.name);
-      return { topic, words, names: [topic.key, ...words, ...this.aliases.namesFor(topic.key)] };
+      const wordPrefixes = new Set<string>();
+      for (const name of [topic.name, ...this.aliases.writtenNames(topic.key)]) {
+        let prefix = '';
+        for (const word of boundaryWords(name)) wordPrefixes.add((prefix += word));
+      }
+      return { topic, words, names: [topic.key, ...words, ...this.aliases.namesFor(topic.key)], wordPrefixes };
     });
   }
 
@@ -107,16 +173,29 @@ export class TopicIndex {
   }
 
   /**
-   * The topic a user meant: exact or alias match, else the one topic whose name starts with what
-   * they typed (at least 3 characters). Undefined when unknown or ambiguous.
+   * The topic a user meant, or undefined (unknown or ambiguous: `suggest` then offers the near ones):
+   * 1. its exact name;
+   * 2. an alias, or a fallback, resolving to the first of its candidate topics that has articles ("ML" is
+   *    Machine Learning, else AI);
+   * 3. the leading whole words of exactly one topic's name or alias, at least 3 letters ("machine" for Machine
+   *    Learning). A prefix that stops inside a word ("data" of Databases) or fits two topics never resolves.
    */
   resolve(query: string): TopicCount | undefined {
-    const key = this.aliases.key(capped(query));
-    const exact = this.byKey.get(key);
+    const typed = normalizeTopic(capped(query));
+    const exact = this.byKey.get(typed);
     if (exact) return exact;
-    if (key.length < 3) return undefined;
-    const prefixed = this.sorted.filter((t) => t.key.startsWith(key));
-    return prefixed.length === 1 ? prefixed[0] : undefined;
+    for (const key of candidateKeys(capped(query), this.aliases, this.fallbacks)) {
+      const found = this.byKey.get(key);
+      if (found) return found;
+    }
+    if (typed.length < 3) return undefined;
+    let match: TopicCount | undefined;
+    for (const { topic, wordPrefixes } of this.entries) {
+      if (!wordPrefixes.has(typed)) continue;
+      if (match) return undefined;
+      match = topic;
+    }
+    return match;
   }
 
   /** Autocomplete: topics whose name or alias starts with the input, then fuzzy matches; most articles first. */
@@ -165,6 +244,11 @@ function toSuggestion(t: TopicCount): TopicSuggestion {
 
 function wordKeys(name: string): string[] {
   return name.split(/\s+/).map(normalizeTopic).filter(Boolean);
+}
+
+/** A name's words split at spaces, hyphens, slashes and the like ("Model-driven apps" → model, driven, apps). */
+function boundaryWords(name: string): string[] {
+  return name.split(/[\s\-_./·]+/).map(normalizeTopic).filter(Boolean);
 }
 
 function fuzzyBudget(key: string): number {

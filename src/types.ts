@@ -17,6 +17,8 @@ export interface ScoreExplanation {
   outlets?: number;
   /** Stories: 1, or RANK.NON_NEWS_FACTOR when the lead reads as non-news. */
   news?: number;
+  /** Stories: why the lead reads as non-news ("how-to", "market report", "stale", …), when it does. */
+  nonNews?: string;
 }
 
 export interface DigestLink {

@@ -26,6 +26,22 @@ describe('Newsbrief commands', () => {
     }
   });
 
+  it('answers an alias with the broader topic when the named one has no articles', () => {
+    const app = appWith([['AI'], ['AI'], ['Space']]);
+    const result = app.news('ml');
+    expect(result.ok && result.digest.topic).toBe('AI');
+    expect(app.stories('machine learning')).toMatchObject({ ok: true, topic: 'AI' });
+  });
+
+  it('does not take a prefix that stops inside a word: "data" is not Databases, it gets a suggestion', () => {
+    const app = appWith([['Databases'], ['Space']]);
+    const result = app.news('data');
+    expect(result).toMatchObject({ ok: false, code: 'unknown-topic' });
+    expect(!result.ok && result.message).toBe('No topic "data". Did you mean Databases?');
+    expect(app.subscribe(chat, 'data')).toMatchObject({ ok: false, code: 'unknown-topic' });
+    expect(app.news('databases').ok).toBe(true);
+  });
+
   it('suggests the closest topics for an unknown one', () => {
     const result = appWith([['Space'], ['AI']]).news('spaec');
     expect(result).toMatchObject({ ok: false, code: 'unknown-topic' });

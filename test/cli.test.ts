@@ -30,6 +30,24 @@ describe('newsbrief CLI', () => {
     expect(second.stdout()).toMatch(/0 accepted, 0 updated, \d+ unchanged, 1 rejected/);
   });
 
+  it('lists ingest warnings like rejections: an accepted file whose oversized unknown field was dropped', async () => {
+    const ws = workspace();
+    const big = 'x'.repeat(20 * 1024);
+    writeFileSync(
+      join(ws.seeds, 'padded.md'),
+      `---\ntitle: "Padded article"\nwebUrl: "https://padded.example.com/a"\npublishedDateTime: "2026-11-20T10:00:00Z"\ntopics: [AI]\nprovider: { name: Padded, domain: padded.example.com }\nnotes: "${big}"\n"bad\\u0007field": "${big}"\n---\n`,
+    );
+    const run = captureIO();
+    expect(await main(['ingest', ws.seeds, '--db', ws.db], run.io)).toBe(0);
+    const out = run.stdout();
+    expect(out).toMatch(/, 2 warnings in \d+ ms\./);
+    expect(out).toMatch(/^ {2}warning padded\.md \[notes\]: unknown field dropped: \d+ characters as JSON/m);
+    // A field name from the file cannot write control characters to the terminal.
+    expect(out).toMatch(/^ {2}warning padded\.md \[bad\?field\]: /m);
+    expect(out).not.toContain('\u0007');
+    expect(out).not.toMatch(/rejected padded\.md/);
+  });
+
   it('prints a ranked digest with related links, and the score with --explain', async () => {
     const ws = workspace();
     await main(['ingest', ws.seeds, '--db', ws.db], captureIO().io);

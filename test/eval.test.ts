@@ -23,12 +23,17 @@ describe('story evaluation', () => {
     console.log(`eval test skipped: ${join(shared, 'eval')} not found`);
   } else {
     for (const file of sets) {
-      it(`groups ${file.split('/').pop()} at least as well as every-article-alone and at B-cubed F1 ≥ 0.85`, async () => {
+      it(`groups ${file.split('/').pop()} at least as well as every-article-alone, at B-cubed F1 ≥ 0.90, ≤ 2 % wrong folds, non-news rule flagging ≤ 2 % of news`, async () => {
         expect(existsSync(file)).toBe(true);
         const result = await evaluateSet(shared, file);
         console.log(formatResult(result));
         expect(result.system.bcubed.f1).toBeGreaterThanOrEqual(result.baseline.bcubed.f1);
-        expect(result.system.bcubed.f1).toBeGreaterThanOrEqual(0.85);
+        expect(result.system.bcubed.f1).toBeGreaterThanOrEqual(0.9);
+        const links = result.digests.reduce((n, d) => n + d.foldLinks, 0);
+        const wrong = result.digests.reduce((n, d) => n + d.wrongFolds, 0);
+        expect(wrong).toBeLessThanOrEqual(Math.floor(0.02 * links));
+        expect(result.nonNewsRule.flaggedNews).toBeLessThanOrEqual(Math.floor(0.02 * result.nonNewsRule.news));
+        expect(result.nonNewsRule.found).toBeGreaterThan(result.nonNewsRule.nonNews / 2);
       }, 120_000);
     }
   }

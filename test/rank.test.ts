@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareScored, explainScore, heatFactor, qualityFactor, RANK, staticRankKey, topicMatch } from '../src/rank.js';
+import { compareScored, explainScore, explainStory, heatFactor, looksLikeNonNews, nonNewsReason, qualityFactor, RANK, staleUrl, staticRankKey, topicMatch } from '../src/rank.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000).toISOString();
@@ -82,5 +82,82 @@ describe('rank', () => {
     const a = { score, publishedAt: hoursAgo(1), id: 'a' };
     const b = { score, publishedAt: hoursAgo(1), id: 'b' };
     expect([b, a].sort(compareScored).map((x) => x.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('non-news rule', () => {
+  const reason = (title: string, extra: { excerpt?: string; url?: string; publishedAt?: string } = {}) =>
+    nonNewsReason({ title, excerpt: extra.excerpt ?? '', url: extra.url, publishedAt: extra.publishedAt });
+
+  it('recognises how-tos, tutorials, guides and explainers', () => {
+    expect(reason('How to back up a home server in ten minutes')).toBe('how-to');
+    expect(reason('Vector databases: how to pick one')).toBe('how-to');
+    expect(reason("A beginner's guide to quantum error correction")).toBe('how-to');
+    expect(reason('Zero-trust networking, explained')).toBe('how-to');
+    expect(reason('What is edge computing?')).toBe('how-to');
+    expect(reason('Understanding cloud certifications')).toBe('how-to');
+    expect(reason('Backup suite for cloud databases overview')).toBe('how-to');
+    expect(reason('Build a weather station: step-by-step tutorial')).toBe('how-to');
+  });
+
+  it('recognises listicles by a leading number with a list word, not every number', () => {
+    expect(reason('7 ways to speed up your laptop')).toBe('listicle');
+    expect(reason('10+ chat apps for working remotely')).toBe('listicle');
+    expect(reason('The best top 6 cloud storage providers')).toBe('listicle');
+    expect(reason('Top 5 tips for safer passwords')).toBe('listicle');
+    expect(reason('3 big reasons to hold the stock')).toBeUndefined();
+    expect(reason('Acme cuts 200 jobs as orders fall')).toBeUndefined();
+    expect(reason('2 companies merge to form chip giant')).toBeUndefined();
+  });
+
+  it('recognises webinars and course promotions, but not the news of a new programme', () => {
+    expect(reason('Join our webinar on model governance')).toBe('promotion');
+    expect(reason('Master data science with this online course bundle')).toBe('promotion');
+    expect(reason('University starts a new master’s programme in robotics')).toBeUndefined();
+    expect(reason('Acme introduces a certified engineer course with Nimbus')).toBeUndefined();
+  });
+
+  it('recognises market-report promotions by their title', () => {
+    expect(reason('Widget Analytics Market Next Big Thing | Major Giants Acme, Globex')).toBe('market report');
+    expect(reason('Pandemic impact on the healthcare widget market')).toBe('market report');
+    expect(reason('Widget Market to 2027 - by Component and Region')).toBe('market report');
+    expect(reason('Stock market rallies as chipmakers gain')).toBeUndefined();
+  });
+
+  it('recognises a page re-surfaced long after the date in its URL', () => {
+    const published = '2021-03-10T12:00:00Z';
+    expect(reason('Meet the new robot', { url: 'https://mag.example.com/2015/07/meet-the-new-robot/', publishedAt: published })).toBe('stale');
+    expect(reason('Hat project', { url: 'https://blog.example.com/2020/08/06/hat/', publishedAt: published })).toBe('stale');
+    expect(reason('Police test cameras', { url: 'https://radio.example.org/news/2018/05/22/cameras', publishedAt: published })).toBe('stale');
+    // A copy a few weeks or months late, a month name, a year-only path of the same year, or no date: news.
+    expect(reason('Deal signed', { url: 'https://news.example.com/2021/02/01/deal', publishedAt: published })).toBeUndefined();
+    expect(reason('Deal signed', { url: 'https://news.example.com/news/2021/mar/02/deal', publishedAt: published })).toBeUndefined();
+    expect(reason('Deal signed', { url: 'https://news.example.com/2021/deal', publishedAt: published })).toBeUndefined();
+    expect(reason('Deal signed', { url: 'https://news.example.com/article/3608413/deal.html', publishedAt: published })).toBeUndefined();
+    expect(staleUrl('https://news.example.com/2020/dec/01/deal', published)).toBe(false);
+    expect(staleUrl('https://news.example.com/2020/jan/01/deal', published)).toBe(true);
+  });
+
+  it('says why in the story score, which --explain prints', () => {
+    const score = explainStory(
+      [{ article: { quality: 60, heat: 0, publishedAt: '2026-11-20T08:00:00Z', topics: ['AI'], title: 'x', excerpt: '' }, topicMatch: 1 }],
+      { title: 'How to label images faster', excerpt: '' },
+      1,
+      { now: new Date('2026-11-20T12:00:00Z') },
+    );
+    expect(score).toMatchObject({ news: RANK.NON_NEWS_FACTOR, nonNews: 'how-to' });
+    expect(looksLikeNonNews({ title: 'Acme opens a battery plant', excerpt: '' })).toBe(false);
+  });
+});
+
+describe('--explain line', () => {
+  it('names the non-news reason next to its factor, and shows no news factor for news', async () => {
+    const { explainLine } = await import('../adapters/console/render.js');
+    const member = { article: { quality: 60, heat: 0, publishedAt: '2026-11-20T08:00:00Z', topics: ['AI'], title: 'x', excerpt: '' }, topicMatch: 1 };
+    const now = new Date('2026-11-20T12:00:00Z');
+    const howTo = explainStory([member], { title: '7 ways to label images faster', excerpt: '' }, 1, { now });
+    expect(explainLine(howTo)).toContain('× non-news 0.20 (listicle)');
+    const news = explainStory([member], { title: 'Acme opens a battery plant', excerpt: '' }, 1, { now });
+    expect(explainLine(news)).not.toContain('non-news');
   });
 });

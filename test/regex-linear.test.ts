@@ -9,6 +9,12 @@ import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } f
 import { isBlankBlock, parseSeedFile } from '../src/ingest.js';
 import { impossibleDateParts, normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
 import { normalizeTopic, TopicIndex } from '../src/topics.js';
+import { cutAtWord } from '../src/digest.js';
+import { nonNewsReason, staleUrl } from '../src/rank.js';
+import { terms, termFrequencies } from '../src/similarity.js';
+import { groupStories, isPressRelease, isRoundup, issuerMissing, numbersConflict, sharedTitleTerms, subjectConflict } from '../src/stories.js';
+import { canonicalUrl, quickUrlKey, urlHost, usableUrl } from '../src/url.js';
+import { makeArticle } from './helpers/articles.js';
 
 /**
  * Every regular expression (and hand-written scan) applied to seed text or typed input, fed 1 MiB of the
@@ -154,5 +160,80 @@ describe('adapters stay linear on 1 MiB where their patterns are linear today', 
     expectLinear(shapes, escapeText);
     expectLinear(shapes, (text) => fitEscaped(text, LIMITS.description));
     expectLinear(shapes, (text) => fitEscaped(text, text.length - 1));
+  });
+});
+
+describe('story text (src/digest.ts, src/similarity.ts, src/stories.ts, src/rank.ts, src/url.ts) stays linear on 1 MiB', () => {
+  const punctuation = {
+    'punctuation run': run(',;:.-–— ', 'x'),
+    'punctuation at the end': `x${run(',;:.-–— ')}`,
+    spaces: run(' ', 'x'),
+    'commas then a word': run(',', 'x'),
+    'dashes at the end': `a ${run('-')}`,
+  };
+
+  it('cutAtWord: short of the limit (trailing punctuation trimmed) and past it', () => {
+    expectLinear(punctuation, (text) => cutAtWord(text, text.length + 1));
+    expectLinear(punctuation, (text) => cutAtWord(text, text.length - 1));
+    expectLinear(punctuation, (text) => cutAtWord(text, 280));
+  });
+
+  it('terms and term frequencies: separators, digits, accents, capitals', () => {
+    const shapes = {
+      ...punctuation,
+      digits: run('1', 'a'),
+      'combining accents': run('e\u0301'),
+      'capitalised words': run('Word '),
+      'one long word': run('a'),
+    };
+    expectLinear(shapes, terms);
+    expectLinear(shapes, (text) => termFrequencies(text, text));
+  });
+
+  it('title rules: roundups, figures, templates, shared words, press-release issuers', () => {
+    const shapes = { words: run('acme achieves status '), digits: run('1 '), separators: run(' -'), 'one word': run('x') };
+    const other = makeArticle({ title: 'Acme achieves status in 2026', url: 'https://www.prnewswire.com/news-releases/a.html' });
+    expectLinear(shapes, isRoundup);
+    expectLinear(shapes, (title) => numbersConflict({ title }, { title: `${title}9` }));
+    expectLinear(shapes, (title) => subjectConflict({ title: `globex ${title}` }, { title }));
+    expectLinear(shapes, (title) => sharedTitleTerms({ title }, other));
+    expectLinear(shapes, (title) => issuerMissing(other, makeArticle({ title, excerpt: title })));
+  });
+
+  it('the non-news rule: market words, horizons, listicles, how-tos, dated URLs', () => {
+    const shapes = {
+      'market words': run('market '),
+      horizons: run('to 20'),
+      ranges: run('2021-'),
+      numbers: run('10 '),
+      'how to': run('how to '),
+      'ends with punctuation': `x ${run('?!.')}`,
+      'letters then explained': `${run('a')}explained`,
+    };
+    expectLinear(shapes, (title) => nonNewsReason({ title, excerpt: title, url: 'https://e.example/2015/07/x', publishedAt: '2021-03-01T00:00:00Z' }));
+    expectLinear(
+      { 'year segments': `https://e.example/${run('2020/')}`, slashes: `https://e.example/${run('/')}` },
+      (url) => [staleUrl(url, '2021-03-01T00:00:00Z'), staleUrl(url.slice(0, 2000), '2021-03-01T00:00:00Z')],
+    );
+  });
+
+  it('canonical URLs and URL keys', () => {
+    const shapes = {
+      slashes: `https://e.example/${run('/', 'x')}`,
+      'trailing slashes': `https://e.example/${run('/')}`,
+      parameters: `https://e.example/a?${run('utm_a=1&')}`,
+      'amp segments': `https://e.example/${run('amp/')}`,
+      'www prefixes': `https://${run('www.')}e.example/`,
+    };
+    for (const fn of [canonicalUrl, quickUrlKey, usableUrl, urlHost]) expectLinear(shapes, fn);
+    expectLinear(shapes, (url) => isPressRelease({ url, provider: { name: 'x', domain: url } }));
+  });
+
+  it('grouping two articles with 256 KiB titles and excerpts (ingest caps titles at 1,000 characters)', () => {
+    // A quarter of the usual size: grouping reads each text several times, and quadratic work would still take minutes.
+    const long = run('orbital kestrel stage lands ').slice(0, MiB / 4);
+    const a = makeArticle({ title: long, excerpt: long });
+    const b = makeArticle({ title: `${long}again`, excerpt: long });
+    expectLinear({ 'repeated words': long }, () => groupStories([{ article: a }, { article: b }]));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupStories, numbersConflict, subjectConflict } from '../src/stories.js';
+import { groupStories, isPressRelease, issuerMissing, numbersConflict, subjectConflict } from '../src/stories.js';
 import { explainStory } from '../src/rank.js';
 import { makeArticle, makeRelated } from './helpers/articles.js';
 import type { Article } from '../src/model.js';
@@ -35,6 +35,29 @@ describe('story grouping', () => {
     const b = art('Kestrel second stage lands intact: Orbital Labs makes history', 'The upper stage of the Kestrel rocket came back in one piece after Monday’s flight, Orbital Labs said.', { publishedAt: at(5) });
     const result = groups([a, b, ...background]);
     expect(result).toContainEqual([a.title, b.title].sort());
+  });
+
+  it('keeps a press release apart from an article that never names its issuer', () => {
+    const wire = { provider: { name: 'Wire', domain: 'prnewswire.com' }, url: 'https://www.prnewswire.com/news-releases/globex-achieves-status-1.html' };
+    const release = art('Globex achieves Nimbus machine learning partner status', 'Nimbus Forge brings machine learning to every Nimbus cloud account. Globex extends Nimbus Forge for retailers.', wire);
+    const review = art('Review: Nimbus machine learning partner tools stack up', 'Nimbus Forge is the machine learning workbench of the Nimbus cloud, now with bias reports.', { publishedAt: at(30) });
+    const coverage = art('Globex wins Nimbus machine learning partner status', 'Retail analytics firm Globex said Nimbus recognised its machine learning practice.', { publishedAt: at(4) });
+    expect(issuerMissing(release, review)).toBe(true);
+    expect(issuerMissing(release, coverage)).toBe(false);
+    const result = groups([release, review, coverage, ...background]);
+    expect(result).toContainEqual([release.title, coverage.title].sort());
+    expect(result).toContainEqual([review.title]);
+    // The same two texts, neither a press release: the rule is what keeps them apart.
+    const plainRelease = art(release.title, release.excerpt);
+    expect(groups([plainRelease, review, ...background])).toContainEqual([plainRelease.title, review.title].sort());
+  });
+
+  it('recognises press releases by wire host or press-release path', () => {
+    const p = (url: string, domain = 'example.com') => isPressRelease({ url, provider: { name: 'x', domain } });
+    expect(p('https://www.businesswire.com/news/home/1/en/')).toBe(true);
+    expect(p('https://www.marketwatch.com/press-release/widget-market-2027')).toBe(true);
+    expect(p('https://local-tv.example.com/story/1', 'globenewswire.com')).toBe(true);
+    expect(p('https://www.infoworld.com/article/1/review.html')).toBe(false);
   });
 
   it('keeps two events of the same company apart', () => {
@@ -115,6 +138,8 @@ describe('story grouping', () => {
     expect(numbersConflict({ title: 'Startup raises $40 million' }, { title: 'Startup raises 40 million dollars' })).toBe(false);
     expect(subjectConflict({ title: 'Acme achieves Cloud Partner competency status' }, { title: 'Globex achieves Cloud Partner competency status' })).toBe(true);
     expect(subjectConflict({ title: 'Acme achieves Cloud Partner competency status' }, { title: 'Exclusive: Acme achieves Cloud Partner competency status' })).toBe(false);
+    // A first word the other title has in another form is no other subject: the same launch, worded two ways.
+    expect(subjectConflict({ title: 'Introducing Widget Ideas: AI help builds apps from plain language' }, { title: 'Acme introduces Widget Ideas: AI help builds apps from plain language' })).toBe(false);
   });
 });
 

@@ -32,10 +32,75 @@ describe('topics', () => {
     expect(index.resolve('Astronautics')?.name).toBe('Space');
   });
 
-  it('resolves an unambiguous prefix of three or more letters', () => {
-    const index = new TopicIndex(counts);
-    expect(index.resolve('quant')?.name).toBe('Quantum Computing');
+  it('resolves the leading whole words of exactly one topic, never a prefix that stops inside a word', () => {
+    const index = new TopicIndex([...counts, { key: 'databases', name: 'Databases', count: 4 }]);
+    expect(index.resolve('quantum')?.name).toBe('Quantum Computing');
+    expect(index.resolve('Machine')?.name).toBe('Machine Learning');
+    expect(index.resolve('quant')).toBeUndefined();
+    expect(index.resolve('data')).toBeUndefined();
     expect(index.resolve('co')).toBeUndefined();
+    // The near misses are offered instead.
+    expect(index.suggest('data').map((s) => s.name)).toEqual(['Databases']);
+  });
+
+  it('does not resolve a whole-word prefix two topics share', () => {
+    const index = new TopicIndex([
+      ...counts,
+      { key: 'computerscience', name: 'Computer Science', count: 3 },
+      { key: 'modeldrivenapps', name: 'Model-driven apps', count: 2 },
+    ]);
+    expect(index.resolve('computer')).toBeUndefined();
+    expect(index.suggest('computer').map((s) => s.name)).toEqual(expect.arrayContaining(['Computer Vision', 'Computer Science']));
+    expect(index.resolve('computer vision')?.name).toBe('Computer Vision');
+    // A hyphen is a word boundary too.
+    expect(index.resolve('model')?.name).toBe('Model-driven apps');
+    expect(index.resolve('model driven')?.name).toBe('Model-driven apps');
+    expect(index.resolve('mod')).toBeUndefined();
+  });
+
+  it('resolves the leading words of an alias of a stored topic', () => {
+    const index = new TopicIndex(counts);
+    expect(index.resolve('artificial')?.name).toBe('AI');
+  });
+
+  it('falls back from an alias to the first of its candidate topics that has articles', () => {
+    const onlyAi = [
+      { key: 'ai', name: 'AI', count: 10 },
+      { key: 'space', name: 'Space', count: 3 },
+    ];
+    const index = new TopicIndex(onlyAi);
+    expect(index.resolve('ml')?.name).toBe('AI');
+    expect(index.resolve('Machine Learning')?.name).toBe('AI');
+    expect(index.resolve('deep learning')?.name).toBe('AI');
+    expect(index.resolve('NLP')?.name).toBe('AI');
+    // With Machine Learning stored, it wins over the broader topic.
+    expect(new TopicIndex(counts).resolve('ml')?.name).toBe('Machine Learning');
+    // A topic without a fallback and without articles stays unknown.
+    expect(index.resolve('quantum')).toBeUndefined();
+  });
+
+  it('finds a topic stored under any name of its alias group', () => {
+    // Stored before the alias existed, or by a store with another table: the long names are the keys.
+    const stored = [
+      { key: 'internetofthings', name: 'Internet of Things', count: 5 },
+      { key: 'microsoftazure', name: 'Microsoft Azure', count: 7 },
+    ];
+    const index = new TopicIndex(stored);
+    expect(index.resolve('IoT')?.name).toBe('Internet of Things');
+    expect(index.resolve('azure')?.name).toBe('Microsoft Azure');
+    // And the other way round, against the canonical keys.
+    const canonical = new TopicIndex([
+      { key: 'iot', name: 'IoT', count: 5 },
+      { key: 'azure', name: 'Azure', count: 7 },
+    ]);
+    expect(canonical.resolve('Internet of Things')?.name).toBe('IoT');
+    expect(canonical.resolve('Microsoft Azure')?.name).toBe('Azure');
+  });
+
+  it('follows a fallback table given to it, and ends on a cycle', () => {
+    const index = new TopicIndex(counts, { Astronomy: ['Stargazing'] }, { Astronomy: ['Space'], Loop: ['Loop2'], Loop2: ['Loop'] });
+    expect(index.resolve('stargazing')?.name).toBe('Space');
+    expect(index.resolve('loop')).toBeUndefined();
   });
 
   it('returns nothing for an unknown topic and suggests the closest ones', () => {

@@ -70,7 +70,7 @@ export function explainLine(score: ScoreExplanation): string {
   const recency = score.recency > 0.0001 ? score.recency.toFixed(4) : score.recency.toExponential(2);
   const coverage =
     score.coverage !== undefined ? ` × coverage ${score.coverage.toFixed(2)} (${score.outlets ?? 1} ${plural(score.outlets ?? 1, 'outlet', 'outlets')})` : '';
-  const news = score.news !== undefined && score.news !== 1 ? ` × non-news ${score.news.toFixed(2)}` : '';
+  const news = score.news !== undefined && score.news !== 1 ? ` × non-news ${score.news.toFixed(2)}${score.nonNews ? ` (${score.nonNews})` : ''}` : '';
   const age = score.coverage !== undefined ? 'latest article' : 'age';
   return `score ${total} = topic ${score.topicMatch.toFixed(2)} × quality ${score.quality.toFixed(2)} × recency ${recency} × heat ${score.heat.toFixed(2)}${coverage}${news} (${age} ${formatAge(score.ageHours)})`;
 }
