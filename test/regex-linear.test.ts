@@ -20,7 +20,7 @@ import { makeArticle } from './helpers/articles.js';
  * Every regular expression (and hand-written scan) applied to seed text or typed input, fed 1 MiB of the
  * shapes that make backtracking patterns quadratic: long runs of what a quantifier matches, followed by
  * what makes the match fail. Each must finish well under a second; a quadratic one takes minutes.
- * docs/security-input.md lists each pattern, why it is linear, and the test here that covers it.
+ * docs/security.md lists each pattern, why it is linear, and the test here that covers it.
  */
 const MiB = 1024 * 1024;
 const LIMIT_MS = 1000;
