@@ -1,5 +1,5 @@
 import type { Article } from './model.js';
-import { qualityFactor } from './rank.js';
+import { nonNewsReason, qualityFactor } from './rank.js';
 import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
 import { cosine, Idf, stem, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
 
@@ -284,6 +284,8 @@ interface Features {
   quick: string;
   /** A press release (see isPressRelease). */
   pressRelease: boolean;
+  /** A market-research or promotional item (see sellsSomething). */
+  selling: boolean;
   /** The first stemmed word of the title: for a press release, its issuer ("ElectrifAi achieves …"). */
   subject: string | undefined;
 }
@@ -301,6 +303,7 @@ function features(article: Article): Features {
       outlet: outletKey(article),
       related: new Set(article.related.filter((r) => usableUrl(r.url)).map((r) => quickUrlKey(r.url))),
       pressRelease: isPressRelease(article),
+      selling: sellsSomething(article),
       subject: terms(article.title)[0]?.term,
     };
     featureCache.set(article, f);
@@ -324,8 +327,19 @@ function pairBlocked(a: Article, b: Article): boolean {
     numbersConflict(a, b) ||
     subjectConflict(a, b) ||
     titleFeatures(a).roundup !== titleFeatures(b).roundup ||
+    fa.selling !== fb.selling ||
     issuerMissing(a, b)
   );
+}
+
+/**
+ * A market-research promotion or an advertisement sells its own product; it shares a field's words with the
+ * news of the day ("healthcare cloud" in a market report the week a healthcare cloud launched) but is never
+ * coverage of that news. So such an item groups only with its own kind (the same report released twice).
+ */
+export function sellsSomething(article: Pick<Article, 'title' | 'excerpt'>): boolean {
+  const reason = nonNewsReason(article);
+  return reason === 'market report' || reason === 'promotion';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupStories, isPressRelease, issuerMissing, numbersConflict, subjectConflict } from '../src/stories.js';
+import { groupStories, isPressRelease, issuerMissing, numbersConflict, sellsSomething, subjectConflict } from '../src/stories.js';
 import { explainStory } from '../src/rank.js';
 import { makeArticle, makeRelated } from './helpers/articles.js';
 import type { Article } from '../src/model.js';
@@ -50,6 +50,17 @@ describe('story grouping', () => {
     // The same two texts, neither a press release: the rule is what keeps them apart.
     const plainRelease = art(release.title, release.excerpt);
     expect(groups([plainRelease, review, ...background])).toContainEqual([plainRelease.title, review.title].sort());
+  });
+
+  it('keeps a market-report promotion out of the news story whose words it shares', () => {
+    const launch = art('Initech launches a hospital cloud for clinics', 'Initech Hospital Cloud bundles records, scheduling and telehealth for clinics.');
+    const follow = art('Initech hospital cloud targets clinics and care teams', 'The Initech Hospital Cloud adds telehealth and scheduling for clinics, the company said.', { publishedAt: at(3) });
+    const report = art('Hospital Cloud Market 2026: clinics, telehealth and key players', 'The hospital cloud market for clinics and telehealth will grow at a CAGR of 14 percent, Initech among key players.', { publishedAt: at(6) });
+    expect(sellsSomething(report)).toBe(true);
+    expect(sellsSomething(launch)).toBe(false);
+    const result = groups([launch, follow, report, ...background]);
+    expect(result).toContainEqual([launch.title, follow.title].sort());
+    expect(result).toContainEqual([report.title]);
   });
 
   it('recognises press releases by wire host or press-release path', () => {
