@@ -30,7 +30,8 @@ function longArticles(publishedAt = '2026-11-26T06:00:00.000Z'): Article[] {
       publishedAt,
       related: Array.from({ length: 3 }, (_, j) =>
         makeRelated({
-          title: words(`r${i}y${j}`, 30),
+          // The story's title words make the link relevant, so it is shown and the digest stays long.
+          title: `${words(`t${i}`, 20)} ${words(`r${i}y${j}`, 10)}`,
           url: `https://r${j}.site${i}.example.org/${j}`,
           provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` },
         }),

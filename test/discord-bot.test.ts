@@ -32,7 +32,7 @@ function recordingLogger(entries: LogEntry[]): Logger {
 
 function defaultArticles(): Article[] {
   return [
-    makeArticle({ title: 'Chips get faster', topics: ['AI'], quality: 90, related: [makeRelated({ title: 'A rival view' })] }),
+    makeArticle({ title: 'Chips get faster', topics: ['AI'], quality: 90, related: [makeRelated({ title: 'Chips get faster: a rival view' })] }),
     makeArticle({ title: 'Models get bigger', topics: ['AI'], quality: 80 }),
     makeArticle({ title: 'Robots learn to fold laundry', topics: ['AI', 'Robotics'], quality: 70 }),
     makeArticle({ title: 'A new telescope', topics: ['Space'], quality: 70 }),
@@ -236,7 +236,7 @@ describe('/news', () => {
     expect(first.author.name).toMatch(/^Outlet/);
     expect(first.timestamp).toBe('2026-11-25T08:00:00.000Z');
     expect(first.description).toContain('A short excerpt');
-    expect(first.fields[0]).toEqual({ name: 'Related coverage', value: expect.stringContaining('A rival view') });
+    expect(first.fields[0]).toEqual({ name: 'Related coverage', value: expect.stringContaining('Chips get faster: a rival view') });
     expect(data.allowed_mentions).toEqual({ parse: [] });
   });
 

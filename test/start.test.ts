@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { start } from '../adapters/main.js';
 import { openStore } from '../src/sqlite-store.js';
+import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.js';
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
@@ -119,7 +120,14 @@ describe('exactly-once delivery across kill -9', () => {
       const first = launch();
       await fake.waitForCalls('sendMessage', 3, { timeoutMs: 15_000 });
       fake.failNext('sendMessage', { kind: 'hang' }, 100);
-      await new Promise((r) => setTimeout(r, 300));
+      // Killed once every send worker holds a request the fake received and never answers: then no request is
+      // between being marked in flight and reaching the platform, which Telegram's rule (an in-flight part is
+      // taken as delivered) would count as delivered although it never left. A fixed sleep raced that gap.
+      const unanswered = () => fake.calls.filter((c) => c.method === 'sendMessage' && c.answer === undefined).length;
+      await expect.poll(unanswered, { timeout: 15_000, interval: 20 }).toBe(SCHEDULE.CONCURRENCY);
+      const inFlight = openStore(ws.dbPath);
+      expect(inFlight.deliveriesWithStatus('sending')).toHaveLength(SCHEDULE.CONCURRENCY);
+      inFlight.close();
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const reachedBeforeCrash = chats.filter((c) => digestsTo(c.id) > 0).length;

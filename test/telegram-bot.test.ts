@@ -29,7 +29,14 @@ function articles() {
       title: 'Transformers learn faster',
       topics: ['Machine Learning'],
       quality: 80,
-      related: [makeRelated({ provider: { name: 'Reuters', domain: 'reuters.example' }, url: 'https://reuters.example/ml' })],
+      // A related link is shown only when it is about the story: its title shares the item's words.
+      related: [
+        makeRelated({
+          title: 'Why transformers learn faster now',
+          provider: { name: 'Reuters', domain: 'reuters.example' },
+          url: 'https://reuters.example/ml',
+        }),
+      ],
     }),
     makeArticle({ title: 'Gradient tricks', topics: ['Machine Learning'], quality: 60 }),
     makeArticle({ title: 'Cameras that see', topics: ['Computer Vision'], quality: 60 }),
