@@ -240,6 +240,20 @@ describe('/news', () => {
     expect(data.allowed_mentions).toEqual({ parse: [] });
   });
 
+  it('says when the topic has nothing in the window and shows the latest stories with their age', async () => {
+    const old = makeArticle({ title: 'Qubits hold their state longer', topics: ['Oceans'], publishedAt: '2026-11-04T12:00:00.000Z' });
+    const h = await setup({ articles: [...defaultArticles(), old] });
+    const { data, ephemeral } = await command(h, 'news', { topic: 'oceans' });
+    expect(ephemeral).toBe(false);
+    expect(data.content).toContain('Nothing on **Oceans** in the last 7 days. The latest stories:');
+    expect(data.embeds[0].title).toBe('Qubits hold their state longer');
+    // The clock says 25 Nov 12:00: three weeks after the article.
+    expect(data.embeds[0].footer.text).toMatch(/^1\/1 · .+ · 3 weeks ago$/);
+    const fresh = await command(h, 'news', { topic: 'ai' });
+    expect(fresh.data.content).not.toContain('Nothing on');
+    expect(fresh.data.embeds[0].footer.text).not.toContain('ago');
+  });
+
   it('shows as many stories as asked for', async () => {
     const h = await setup();
     const { data } = await command(h, 'news', { topic: 'AI', count: 2 });

@@ -12,6 +12,9 @@ import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
 import { binPath, repoRoot } from './helpers/cli.js';
 
+/** The bundled seeds are from November 2026: a first digest that looks back 20 years holds them, whatever today is. */
+const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -58,6 +61,7 @@ describe('npm start with both tokens', () => {
           SEEDS_DIR: ws.seeds,
           SEEDS_RESCAN: 'off',
           LOG_LEVEL: 'warn',
+          FIRST_DIGEST_LOOKBACK_HOURS: SEEDS_LOOKBACK_HOURS,
         },
         stderr,
         stopSignal,
@@ -104,6 +108,7 @@ describe('exactly-once delivery across kill -9', () => {
       SEEDS_RESCAN: 'off',
       DIGEST_COUNT: '2',
       LOG_LEVEL: 'warn',
+      FIRST_DIGEST_LOOKBACK_HOURS: SEEDS_LOOKBACK_HOURS,
     };
     const digestsTo = (chatId: number) =>
       fake.calls.filter((c) => c.method === 'sendMessage' && c.payload.chat_id === chatId).length;

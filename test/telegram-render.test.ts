@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   MESSAGE_LIMIT,
+  ageText,
   escapeHtml,
   renderDigest,
   renderError,
@@ -268,5 +269,22 @@ describe('renderUnsubscribed', () => {
     expect(text.length).toBeLessThanOrEqual(4096);
     expect(text).toMatch(/\d+ more\.$/);
     expect(renderUnsubscribed(['AI', 'Space'])).toBe('Unsubscribed from <b>AI</b>, <b>Space</b>.');
+  });
+});
+
+describe('ageText', () => {
+  it('names an age in the largest unit that reads naturally', () => {
+    const now = '2026-11-26T09:00:00.000Z';
+    const before = (hours: number) => new Date(Date.parse(now) - hours * 3_600_000).toISOString();
+    expect(ageText(before(0.2), now)).toBe('12 minutes ago');
+    expect(ageText(before(0), now)).toBe('just now');
+    expect(ageText(before(1), now)).toBe('1 hour ago');
+    expect(ageText(before(47), now)).toBe('47 hours ago');
+    expect(ageText(before(24 * 3), now)).toBe('3 days ago');
+    expect(ageText(before(24 * 21), now)).toBe('3 weeks ago');
+    expect(ageText(before(24 * 95), now)).toBe('3 months ago');
+    expect(ageText(before(24 * 365 * 3.3), now)).toBe('3 years ago');
+    // A date after the digest (a source's clock ahead) is not "in the future ago".
+    expect(ageText('2026-11-27T09:00:00.000Z', now)).toBe('just now');
   });
 });
