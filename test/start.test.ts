@@ -10,7 +10,7 @@ import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.js';
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
-import { binPath, repoRoot } from './helpers/cli.js';
+import { binPath, repoRoot, runBin } from './helpers/cli.js';
 
 /** The bundled seeds are from November 2026: a first digest that looks back 20 years holds them, whatever today is. */
 const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
@@ -153,4 +153,20 @@ describe('exactly-once delivery across kill -9', () => {
       await fake.close();
     }
   }, 60_000);
+});
+
+describe('npm start settings', () => {
+  it('NEWS_WINDOW_DAYS reaches /news: a short window falls back to the latest stories, a long one does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsbrief-start-'));
+    dirs.push(dir);
+    cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
+    const env = (days: string) => ({ TERMINAL_MODE: 'on', DATABASE_PATH: join(dir, 'nb.db'), SEEDS_DIR: join(dir, 'seeds'), SEEDS_RESCAN: 'off', NEWS_WINDOW_DAYS: days });
+    // The bundled Space articles are from 24 Nov 2026, more than a day before any run of this test.
+    const short = await runBin(['start'], { env: env('1'), input: '/news space 1\n/quit\n' });
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('Nothing on Space in the last 1 days. The latest stories:');
+    const long = await runBin(['start'], { env: env('36500'), input: '/news space 1\n/quit\n' });
+    expect(long.stdout).toMatch(/Space — 1 story/);
+    expect(long.stdout).not.toContain('Nothing on Space');
+  }, 30_000);
 });

@@ -260,7 +260,7 @@ export function renderDigest(digest: Digest, options: RenderDigestOptions = {}):
   const n = digest.items.length;
   const lead = options.scheduled ? 'Your daily digest' : 'Top stories';
   let header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
-  if (digest.stale) header += `\nNothing on **${topic}** in the last ${digest.window?.days ?? 7} days. The latest stories:`;
+  if (digest.stale) header += `\nNothing on **${topic}** in the last ${windowText(digest)}. The latest stories:`;
   const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n, digest.stale ? digest.generatedAt : undefined));
 
   const messages: DiscordMessage[] = [];
@@ -301,6 +301,12 @@ export function renderTopics(topics: TopicCount[]): DiscordMessage {
       footer: { text: 'Get the news on one: /news topic:<name>' },
     },
   ]);
+}
+
+/** "7 days", "1 day": the /news window a stale digest looked in. */
+function windowText(digest: Digest): string {
+  const days = digest.window?.days ?? 7;
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
 }
 
 /** How long before `now` an article was published, in the largest unit that reads naturally ("3 weeks ago"). */

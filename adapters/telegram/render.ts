@@ -34,7 +34,7 @@ export function renderDigest(digest: Digest, options: RenderOptions = {}): strin
   let header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
   // Nothing in the window: say so, and give each (older) item its age.
   const ageFrom = digest.stale ? digest.generatedAt : undefined;
-  if (digest.stale) header += `\nNothing on <b>${topic}</b> in the last ${digest.window?.days ?? 7} days. The latest stories:`;
+  if (digest.stale) header += `\nNothing on <b>${topic}</b> in the last ${windowText(digest)}. The latest stories:`;
   // Every item gets the first message's budget, so no item ever depends on where it lands.
   const budget = limit - header.length - SEPARATOR.length;
   const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC', ageFrom));
@@ -114,6 +114,12 @@ function itemLinks(item: DigestItem): DigestLink[] {
     links.push(l);
   }
   return links.slice(0, MAX_LINKS);
+}
+
+/** "7 days", "1 day": the /news window a stale digest looked in. */
+function windowText(digest: Digest): string {
+  const days = digest.window?.days ?? 7;
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
 }
 
 /** How long before `now` an article was published, in the largest unit that reads naturally ("3 weeks ago"). */
