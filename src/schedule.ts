@@ -372,6 +372,8 @@ export class DigestScheduler {
     };
     let onWire = false;
     const startPart = partsSent;
+    // Items the delivered parts show (reported by the deliverer): a digest cut short records only their articles.
+    let itemsShown = 0;
     const hooks: DeliverHooks = {
       fromPart: partsSent,
       onSending: (part, parts) => {
@@ -380,8 +382,9 @@ export class DigestScheduler {
         onWire = true;
         claimed({ status: 'sending', partsTotal: parts ?? null, articleIds, digest });
       },
-      onPartSent: (part) => {
+      onPartSent: (part, items) => {
         partsSent = part + 1;
+        if (items !== undefined) itemsShown = Math.max(itemsShown, items);
         onWire = false;
         claimed({ status: 'claimed' });
       },
@@ -413,11 +416,13 @@ export class DigestScheduler {
       return following;
     }
     const sentSoFar = partsSent > 0 ? `; ${partsSent} part${partsSent === 1 ? '' : 's'} delivered` : '';
+    // What the delivered parts showed counts as sent even if the rest never arrives; nothing else does.
+    const shownIds = [...new Set(digest.items.slice(0, itemsShown).flatMap((item) => item.articleIds))];
     if (outcome.permanent) {
       report.failed++;
       if (this.store.setTargetActive(target, false, outcome.reason) > 0) report.deactivated++;
       run.deactivated.add(targetKey(target));
-      record(target, 'failed', [], `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      record(target, 'failed', shownIds, `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ target: targetKey(target), reason: outcome.reason }, 'target deactivated after a permanent delivery failure');
       return following;
     }
@@ -426,18 +431,18 @@ export class DigestScheduler {
       // The platform said when: not before then (a rate limit is not the chat's fault and is not an attempt).
       const retryAt = new Date(now.getTime() + outcome.retryAfterMs).toISOString();
       const detail = `attempt ${previousAttempts}/${this.maxAttempts}: rate limited until ${retryAt}: ${outcome.reason}${sentSoFar}`;
-      record(target, 'failed', [], detail, undefined, { ...progress, retryAt });
+      record(target, 'failed', shownIds, detail, undefined, { ...progress, retryAt });
       this.logger.info({ subscriptionId: sub.id, slot, retryAt, reason: outcome.reason }, 'digest delivery deferred by a rate limit');
       return undefined;
     }
     const attempt = previousAttempts + 1;
     if (attempt >= this.maxAttempts) {
-      record(target, 'failed', [], `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      record(target, 'failed', shownIds, `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ subscriptionId: sub.id, slot, reason: outcome.reason }, 'digest delivery given up');
       return following;
     }
     // Not advanced: the next tick tries this slot again (while it is within the grace window).
-    record(target, 'failed', [], `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
+    record(target, 'failed', shownIds, `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
       ...progress,
       retryAt: now.toISOString(),
     });

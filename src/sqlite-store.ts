@@ -613,7 +613,8 @@ export class SqliteStore implements Store {
         claimant: claimant ?? null,
       }).changes;
       if (changes === 0) return false;
-      if (record.status === 'sent') {
+      // A failed delivery may have shown some items before it failed: those articles are sent too.
+      if (record.status === 'sent' || record.status === 'failed') {
         const key = targetKey(target);
         for (const id of record.articleIds) this.stmts.insertSent.run(key, id, now);
       }

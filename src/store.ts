@@ -142,7 +142,8 @@ export interface Store {
   setNextDue(subscriptionId: number, nextDueAt: string): void;
   getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined;
   /**
-   * Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. With
+   * Records a delivery; for 'sent' (and 'failed', whose articleIds are what delivered parts showed) also
+   * remembers the articles as sent to the target, atomically. With
    * `claimant`, only if that claimant still owns the slot; returns whether anything was written.
    */
   recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): boolean;

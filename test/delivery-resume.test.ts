@@ -137,7 +137,15 @@ describe('a multi-part digest resumes from its first unsent part', () => {
     await expect.poll(() => posts().filter((c) => c.status === 200).length, { timeout: 5000, interval: 5 }).toBe(1);
     fake.fail({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 500, times: 10 });
     expect(await first).toMatchObject({ failed: 1 });
-    expect(store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')).toMatchObject({ status: 'failed', partsSent: 1 });
+    const failedRow = store.getDelivery(sub.id, '2026-11-26T08:00:00.000Z')!;
+    expect(failedRow).toMatchObject({ status: 'failed', partsSent: 1 });
+    // Only the stories part 1 showed count as sent so far: their articles, and nothing of the later parts.
+    const shownUrls = new Set(posts()[0]!.body.embeds.map((e: { url: string }) => e.url));
+    const items = failedRow.digest!.items;
+    const shownIds = items.filter((i) => shownUrls.has(i.url)).flatMap((i) => i.articleIds);
+    expect(shownIds.length).toBeGreaterThan(0);
+    expect(shownIds.length).toBeLessThan(items.length);
+    expect(store.sentArticleIds(target)).toEqual(new Set(shownIds));
     const firstNonce = posts()[0]!.body.nonce;
 
     // The next ticks try again until the server recovers (the fault outlasts one attempt's retries).
@@ -154,6 +162,7 @@ describe('a multi-part digest resumes from its first unsent part', () => {
     expect(new Set(accepted.map((c) => c.body.nonce)).size).toBe(total);
     expect(accepted).toHaveLength(total);
     expect(fake.channelMessages).toHaveLength(total);
+    expect(store.sentArticleIds(target)).toEqual(new Set(items.flatMap((i) => i.articleIds)));
   }, 30_000);
 });
 

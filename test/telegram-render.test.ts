@@ -6,6 +6,7 @@ import {
   ageText,
   escapeHtml,
   renderDigest,
+  renderDigestParts,
   renderError,
   renderHelp,
   renderSubscriptions,
@@ -286,5 +287,39 @@ describe('ageText', () => {
     expect(ageText(before(24 * 365 * 3.3), now)).toBe('3 years ago');
     // A date after the digest (a source's clock ahead) is not "in the future ago".
     expect(ageText('2026-11-27T09:00:00.000Z', now)).toBe('just now');
+  });
+});
+
+describe('renderDigestParts', () => {
+  it('says how many items the messages up to each one show, items never split', () => {
+    const digest = {
+      topic: 'AI',
+      topicKey: 'ai',
+      generatedAt: '2026-11-26T09:00:00.000Z',
+      matched: 6,
+      items: Array.from({ length: 6 }, (_, i) => ({
+        articleId: `a${i}`,
+        title: `Story ${i}`,
+        url: `https://example.com/${i}`,
+        provider: { name: 'Outlet', domain: 'example.com' },
+        publishedAt: '2026-11-26T08:00:00.000Z',
+        type: 'article',
+        excerpt: 'x'.repeat(300),
+        related: [],
+        alsoCoveredBy: [],
+        articleIds: [`a${i}`],
+        score: { total: 1, logScore: 0, topicMatch: 1, quality: 1, recency: 1, heat: 1, ageHours: 1 },
+      })),
+    };
+    const { messages, itemsShown } = renderDigestParts(digest, { limit: 800 });
+    expect(messages).toEqual(renderDigest(digest, { limit: 800 }));
+    expect(messages.length).toBeGreaterThan(2);
+    expect(itemsShown).toHaveLength(messages.length);
+    expect(itemsShown.at(-1)).toBe(6);
+    messages.forEach((m, i) => {
+      const upTo = itemsShown[i]!;
+      const from = i === 0 ? 0 : itemsShown[i - 1]!;
+      for (let k = 0; k < 6; k++) expect(m.includes(`Story ${k}<`)).toBe(k >= from && k < upTo);
+    });
   });
 });

@@ -25,10 +25,29 @@ const SEPARATOR = '\n\n';
  * long for a message on its own loses excerpt, then related links, then title length until it fits.
  */
 export function renderDigest(digest: Digest, options: RenderOptions = {}): string[] {
+  return renderDigestParts(digest, options).messages;
+}
+
+/**
+ * renderDigest, plus how many items (from the first) messages 0 to i show: items are never split, so a digest
+ * cut short after message i has shown exactly `itemsShown[i]` items.
+ */
+export function renderDigestParts(digest: Digest, options: RenderOptions = {}): { messages: string[]; itemsShown: number[] } {
+  const { messages, blocks } = renderBlocks(digest, options);
+  const itemsShown: number[] = [];
+  let next = 0;
+  for (const message of messages) {
+    while (next < blocks.length && message.includes(blocks[next]!)) next++;
+    itemsShown.push(next);
+  }
+  return { messages, itemsShown };
+}
+
+function renderBlocks(digest: Digest, options: RenderOptions): { messages: string[]; blocks: string[] } {
   const limit = options.limit ?? MESSAGE_LIMIT;
   const topic = escapeHtml(cutText(digest.topic, MAX_TOPIC));
   if (digest.items.length === 0) {
-    return [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`];
+    return { messages: [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`], blocks: [] };
   }
   const shown = digest.items.length;
   let header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
@@ -38,7 +57,7 @@ export function renderDigest(digest: Digest, options: RenderOptions = {}): strin
   // Every item gets the first message's budget, so no item ever depends on where it lands.
   const budget = limit - header.length - SEPARATOR.length;
   const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC', ageFrom));
-  return pack([header, ...blocks], limit, SEPARATOR);
+  return { messages: pack([header, ...blocks], limit, SEPARATOR), blocks };
 }
 
 interface ItemParts {
