@@ -109,7 +109,7 @@ export async function start(options: StartOptions): Promise<number> {
   storeCheck.unref();
   const app = new Newsbrief({
     store,
-    digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS },
+    digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS, windowDays: config.NEWS_WINDOW_DAYS, perOutlet: config.DIGEST_PER_OUTLET },
     defaultTimezone: config.DEFAULT_TIMEZONE,
   });
 
@@ -193,6 +193,7 @@ export async function start(options: StartOptions): Promise<number> {
       deliverers,
       graceMs: config.CATCH_UP_HOURS * 3_600_000,
       count: config.DIGEST_COUNT,
+      firstLookbackHours: config.FIRST_DIGEST_LOOKBACK_HOURS,
       logger,
     });
     scheduler.start();

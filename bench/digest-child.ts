@@ -126,9 +126,13 @@ function serve(req: ServeRequest): ServeResult {
   const explain = (sql: string, ...params: unknown[]) =>
     (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
   const plans = {
+    // What /news runs: the topic's window, by rank (documents then come from the parsed-article cache).
     candidates: explain(
-      'SELECT a.id, a.doc FROM article_topics t JOIN articles a ON a.id = t.article_id WHERE t.topic_key = ? ORDER BY t.rank_key DESC',
+      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_window
+       WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
       top.key,
+      CORPUS_END.getTime() / 3_600_000 - 7 * 24,
+      CORPUS_END.getTime() / 3_600_000,
     ),
     topicMatchCount: explain('SELECT count(*) AS n FROM article_topics WHERE topic_key = ?', top.key),
   };

@@ -1,5 +1,5 @@
 import type { Target } from './model.js';
-import type { Store, TopicCount } from './store.js';
+import type { Candidate, Store, TopicCount } from './store.js';
 import { TopicIndex, type TopicAliases, type TopicFallbacks } from './topics.js';
 import { buildDigest, DIGEST, inWindow, rankStories, type DigestOptions } from './digest.js';
 import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
@@ -132,22 +132,16 @@ export class Newsbrief {
     const until = options.until ?? now;
     const windowDays = this.digestOptions?.windowDays ?? DIGEST.WINDOW_DAYS;
     const since = options.since ?? new Date(until.getTime() - windowDays * 86_400_000);
-    let topicKeys: string[];
     let topicName: string | null = null;
+    let candidates: Candidate[];
     if (topic !== undefined && topic.trim() !== '') {
       const resolved = this.topics().resolve(topic);
       if (!resolved) return this.unknownTopic(topic);
-      topicKeys = [resolved.key];
       topicName = resolved.name;
+      candidates = this.store.candidates({ topicKeys: [resolved.key], limit: Number.MAX_SAFE_INTEGER, since, until });
     } else {
-      topicKeys = this.store.topicCounts().map((t) => t.key);
+      candidates = this.store.windowArticles(since, until).map((article) => ({ article, topicMatch: 1 }));
     }
-    // A simple approach for now: every live article of the topics, filtered to the window (see docs/quality.md).
-    const limit = Math.max(1, ...this.store.topicCounts().map((t) => t.count));
-    const candidates = this.store
-      .candidates({ topicKeys, limit })
-      .filter((c) => inWindow(c.article, since, until))
-      .map((c) => (topicName === null ? { ...c, topicMatch: 1 } : c));
     const { stories } = rankStories(candidates, { now: until, halfLifeHours: this.digestOptions?.halfLifeHours });
     return {
       ok: true,

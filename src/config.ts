@@ -2,6 +2,8 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { parseTimezone } from './clock.js';
 import { RANK } from './rank.js';
+import { DIGEST } from './digest.js';
+import { SCHEDULE } from './schedule.js';
 
 /** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
 function withoutTrailingSlashes(url: string): string {
@@ -31,6 +33,14 @@ const positive = (fallback: number) =>
     .default(String(fallback))
     .transform((v) => (v === '' ? fallback : Number(v)))
     .refine((v) => Number.isFinite(v) && v > 0, { message: 'must be a positive number' });
+
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .default(String(fallback))
+    .transform((v) => (v === '' ? fallback : Number(v)))
+    .refine((v) => Number.isInteger(v) && v >= min && v <= max, { message: `must be a whole number from ${min} to ${max}` });
 
 const port = (fallback: number) =>
   z
@@ -93,13 +103,11 @@ const ConfigSchema = z.object({
     .optional()
     .transform((v) => (v ? v : undefined))
     .refine((v) => v === undefined || /^\d{5,25}$/.test(v), { message: 'must be a numeric server (guild) id' }),
-  DIGEST_COUNT: z
-    .string()
-    .trim()
-    .default('5')
-    .transform(Number)
-    .refine((v) => Number.isInteger(v) && v >= 1 && v <= 10, { message: 'must be a whole number from 1 to 10' }),
+  DIGEST_COUNT: wholeNumber(5, 1, 10),
   RANK_HALF_LIFE_HOURS: positive(RANK.HALF_LIFE_HOURS),
+  NEWS_WINDOW_DAYS: positive(DIGEST.WINDOW_DAYS),
+  DIGEST_PER_OUTLET: wholeNumber(DIGEST.PER_OUTLET, 1, 10),
+  FIRST_DIGEST_LOOKBACK_HOURS: positive(SCHEDULE.FIRST_LOOKBACK_HOURS),
   CATCH_UP_HOURS: positive(6),
   DEFAULT_TIMEZONE: z
     .string()

@@ -96,19 +96,15 @@ export function buildDigest(
   const now = options.now;
   const windowDays = options.windowDays ?? DIGEST.WINDOW_DAYS;
   const since = options.since ?? new Date(now.getTime() - windowDays * 24 * HOUR_MS);
-  const all = store.candidates({
-    topicKeys: [topic.key],
-    limit: options.candidates ?? DIGEST.CANDIDATES,
-    excludeIds: options.excludeIds,
-  });
-  // Nothing from the future of `now` (a replay, or a source's clock ahead of ours) is shown before its time.
-  const published = all.filter((c) => inWindow(c.article, undefined, now));
-  let inRange = published.filter((c) => inWindow(c.article, since, now));
+  const query = { topicKeys: [topic.key], limit: options.candidates ?? DIGEST.CANDIDATES, excludeIds: options.excludeIds };
+  // The store reads the window only; nothing from the future of `now` (a replay, or a source's clock ahead
+  // of ours) is shown before its time.
+  let inRange = store.candidates({ ...query, since, until: now });
   let stale = false;
-  if (inRange.length === 0 && options.since === undefined && published.length > 0) {
+  if (inRange.length === 0 && options.since === undefined) {
     // An empty window on /news says so and shows the latest stories, with their age.
-    inRange = published;
-    stale = true;
+    inRange = store.candidates({ ...query, until: now });
+    stale = inRange.length > 0;
   }
   const { stories, index } = rankStories(inRange, { now, halfLifeHours: options.halfLifeHours });
 

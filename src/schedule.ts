@@ -27,6 +27,8 @@ export const SCHEDULE = {
   PAGE_SIZE: 500,
   /** How long stop() waits for sends already under way. */
   STOP_TIMEOUT_MS: 30_000,
+  /** A subscription's first digest holds articles published at most this long before it. */
+  FIRST_LOOKBACK_HOURS: 36,
 } as const;
 
 export interface DigestSchedulerOptions {
@@ -44,6 +46,11 @@ export interface DigestSchedulerOptions {
   concurrency?: number;
   /** Tries per slot for transient failures before the slot is recorded as failed for good. */
   maxAttempts?: number;
+  /**
+   * A subscription's first digest holds articles published at most this many hours before now (default
+   * 36); later ones hold only articles published after the previous delivery's slot.
+   */
+  firstLookbackHours?: number;
 }
 
 /** What one tick did; each due subscription is counted once under what became of its slot. */
@@ -84,6 +91,7 @@ export class DigestScheduler {
   private readonly logger: Logger;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
+  private readonly firstLookbackMs: number;
   private task: ScheduledTask | undefined;
   private inFlight: Promise<TickReport> | undefined;
   private draining = false;
@@ -107,6 +115,9 @@ export class DigestScheduler {
     this.logger = options.logger ?? silentLogger;
     this.concurrency = Math.max(1, options.concurrency ?? SCHEDULE.CONCURRENCY);
     this.maxAttempts = Math.max(1, options.maxAttempts ?? SCHEDULE.MAX_ATTEMPTS);
+    const lookback = options.firstLookbackHours ?? SCHEDULE.FIRST_LOOKBACK_HOURS;
+    if (!(lookback > 0)) throw new Error(`DigestScheduler: firstLookbackHours must be positive (got ${lookback})`);
+    this.firstLookbackMs = lookback * 3_600_000;
   }
 
   /**
@@ -335,7 +346,7 @@ export class DigestScheduler {
       digest = claim.digest;
     } else {
       partsSent = 0;
-      const built = this.buildDigest(sub);
+      const built = this.buildDigest(sub, slot, now);
       if (!built.ok) {
         report.failed++;
         record(sub.target, 'failed', [], built.reason, following);
@@ -361,6 +372,8 @@ export class DigestScheduler {
     };
     let onWire = false;
     const startPart = partsSent;
+    // Items the delivered parts show (reported by the deliverer): a digest cut short records only their articles.
+    let itemsShown = 0;
     const hooks: DeliverHooks = {
       fromPart: partsSent,
       onSending: (part, parts) => {
@@ -369,8 +382,9 @@ export class DigestScheduler {
         onWire = true;
         claimed({ status: 'sending', partsTotal: parts ?? null, articleIds, digest });
       },
-      onPartSent: (part) => {
+      onPartSent: (part, items) => {
         partsSent = part + 1;
+        if (items !== undefined) itemsShown = Math.max(itemsShown, items);
         onWire = false;
         claimed({ status: 'claimed' });
       },
@@ -402,11 +416,13 @@ export class DigestScheduler {
       return following;
     }
     const sentSoFar = partsSent > 0 ? `; ${partsSent} part${partsSent === 1 ? '' : 's'} delivered` : '';
+    // What the delivered parts showed counts as sent even if the rest never arrives; nothing else does.
+    const shownIds = [...new Set(digest.items.slice(0, itemsShown).flatMap((item) => item.articleIds))];
     if (outcome.permanent) {
       report.failed++;
       if (this.store.setTargetActive(target, false, outcome.reason) > 0) report.deactivated++;
       run.deactivated.add(targetKey(target));
-      record(target, 'failed', [], `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      record(target, 'failed', shownIds, `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ target: targetKey(target), reason: outcome.reason }, 'target deactivated after a permanent delivery failure');
       return following;
     }
@@ -415,18 +431,18 @@ export class DigestScheduler {
       // The platform said when: not before then (a rate limit is not the chat's fault and is not an attempt).
       const retryAt = new Date(now.getTime() + outcome.retryAfterMs).toISOString();
       const detail = `attempt ${previousAttempts}/${this.maxAttempts}: rate limited until ${retryAt}: ${outcome.reason}${sentSoFar}`;
-      record(target, 'failed', [], detail, undefined, { ...progress, retryAt });
+      record(target, 'failed', shownIds, detail, undefined, { ...progress, retryAt });
       this.logger.info({ subscriptionId: sub.id, slot, retryAt, reason: outcome.reason }, 'digest delivery deferred by a rate limit');
       return undefined;
     }
     const attempt = previousAttempts + 1;
     if (attempt >= this.maxAttempts) {
-      record(target, 'failed', [], `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      record(target, 'failed', shownIds, `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ subscriptionId: sub.id, slot, reason: outcome.reason }, 'digest delivery given up');
       return following;
     }
     // Not advanced: the next tick tries this slot again (while it is within the grace window).
-    record(target, 'failed', [], `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
+    record(target, 'failed', shownIds, `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
       ...progress,
       retryAt: now.toISOString(),
     });
@@ -477,10 +493,18 @@ export class DigestScheduler {
     return following;
   }
 
-  private buildDigest(sub: Subscription): { ok: true; digest: Digest } | { ok: false; reason: string } {
+  /**
+   * The digest for a slot: only articles published after the previous delivery that went out or found
+   * nothing new (its slot; the first digest looks back `firstLookbackHours`), never one already sent to the
+   * chat. Nothing there means an empty digest, not the latest old stories.
+   */
+  private buildDigest(sub: Subscription, slot: string, now: Date): { ok: true; digest: Digest } | { ok: false; reason: string } {
+    const previous = this.store.lastDeliveredSlot(sub.id, slot);
+    const since = previous !== undefined ? new Date(previous) : new Date(now.getTime() - this.firstLookbackMs);
     const result = this.app.news(sub.topicKey, {
       count: this.count,
       excludeIds: this.store.sentArticleIds(sub.target),
+      since,
     });
     if (!result.ok) return { ok: false, reason: `${result.code}: ${result.message}` };
     // Resolution falls back to prefixes; a vanished topic must not turn into a different one.

@@ -109,6 +109,11 @@ const MIGRATIONS: string[] = [
   UPDATE deliveries SET retry_at = 0 WHERE status = 'failed' AND detail LIKE 'attempt %/%';
   CREATE INDEX deliveries_status ON deliveries (status);
   `,
+  // Publication-time windows: /news and scheduled digests read [since, until] of a topic, `stories` of all.
+  `
+  CREATE INDEX article_topics_window ON article_topics (topic_key, published_hours, rank_key);
+  CREATE INDEX articles_published ON articles (published_at) WHERE removed = 0;
+  `,
 ];
 
 interface SubscriptionRow {
@@ -150,6 +155,9 @@ export function openStore(path: string, options: SqliteStoreOptions = {}): Sqlit
     throw error;
   }
 }
+
+/** Parsed articles kept in memory: every topic's /news window (40 topics × 160 candidates) fits. */
+const ARTICLE_CACHE_SIZE = 8192;
 
 /** How long a statement waits for another process's write lock (ingest beside the bot) before failing. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -358,6 +366,7 @@ export class SqliteStore implements Store {
           }
           this.stmts.updateArticle.run(article.url, publishedAt, removed, doc, article.id);
           this.stmts.deleteTopics.run(article.id);
+          this.articleCache.delete(article.id);
           result.updated++;
         }
         if (article.removed) continue;
@@ -401,21 +410,63 @@ export class SqliteStore implements Store {
   }
 
   candidates(query: CandidateQuery): Candidate[] {
+    this.dropCacheIfChangedElsewhere();
     const out: Candidate[] = [];
     const seen = new Set<string>();
     const exclude = query.excludeIds;
-    // One key (the usual case) walks the index in rank order and stops early.
+    const until = query.until ? publishedHours(query.until.toISOString()) : Number.MAX_VALUE;
     for (const key of query.topicKeys) {
+      // A window reads its range of the window index and sorts it by rank; without a lower bound the rank
+      // index is walked best first and stops early. Either way only ids: documents come from the cache.
+      const rows = query.since
+        ? this.stmts.candidatesInWindow.iterate(key, publishedHours(query.since.toISOString()), until)
+        : this.stmts.candidatesUntil.iterate(key, until);
       let taken = 0;
-      for (const row of this.stmts.candidates.iterate(key) as Iterable<{ id: string; doc: string }>) {
+      for (const row of rows as Iterable<{ id: string }>) {
         if (exclude?.has(row.id) || seen.has(row.id)) continue;
+        const parsed = this.parsedArticle(row.id);
+        if (!parsed) continue;
         seen.add(row.id);
-        const article = JSON.parse(row.doc) as Article;
-        out.push({ article, topicMatch: topicMatch(this.topicKeys(article.topics), key) });
+        out.push({ article: parsed.article, topicMatch: topicMatch(parsed.topicKeys, key) });
         if (++taken >= query.limit) break;
       }
     }
     return out;
+  }
+
+  windowArticles(since: Date, until: Date): Article[] {
+    const rows = this.stmts.windowArticles.all(since.getTime(), until.getTime()) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Article);
+  }
+
+  /**
+   * Parsed candidates, kept between requests: parsing the JSON documents (related lists included) was most
+   * of a /news request, and the grouping code's per-article caches (canonical URLs, terms) live as long as
+   * the object does. Articles are never mutated by readers. Own writes drop what they change; another
+   * process's commit (`newsbrief ingest` beside the bot) changes PRAGMA data_version and drops everything.
+   */
+  private readonly articleCache = new Map<string, { article: Article; topicKeys: string[] }>();
+  private dataVersion = -1;
+
+  private parsedArticle(id: string): { article: Article; topicKeys: string[] } | undefined {
+    const cached = this.articleCache.get(id);
+    if (cached) return cached;
+    const row = this.stmts.getDoc.get(id) as { doc: string } | undefined;
+    if (!row) return undefined;
+    const article = JSON.parse(row.doc) as Article;
+    const parsed = { article, topicKeys: this.topicKeys(article.topics) };
+    if (this.articleCache.size >= ARTICLE_CACHE_SIZE) {
+      // Oldest first: a Map iterates in insertion order.
+      this.articleCache.delete(this.articleCache.keys().next().value as string);
+    }
+    this.articleCache.set(id, parsed);
+    return parsed;
+  }
+
+  private dropCacheIfChangedElsewhere(): void {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) this.articleCache.clear();
+    this.dataVersion = version;
   }
 
   topicMatchCount(topicKey: string): number {
@@ -562,7 +613,8 @@ export class SqliteStore implements Store {
         claimant: claimant ?? null,
       }).changes;
       if (changes === 0) return false;
-      if (record.status === 'sent') {
+      // A failed delivery may have shown some items before it failed: those articles are sent too.
+      if (record.status === 'sent' || record.status === 'failed') {
         const key = targetKey(target);
         for (const id of record.articleIds) this.stmts.insertSent.run(key, id, now);
       }
@@ -609,6 +661,11 @@ export class SqliteStore implements Store {
 
   deliveries(subscriptionId: number, limit = 100): DeliveryRecord[] {
     return (this.stmts.deliveries.all(subscriptionId, limit) as DeliveryRow[]).map(toDelivery);
+  }
+
+  lastDeliveredSlot(subscriptionId: number, beforeSlot: string): string | undefined {
+    const row = this.stmts.lastDeliveredSlot.get(subscriptionId, beforeSlot) as { slot: string | null };
+    return row.slot ?? undefined;
   }
 
   /** Deliveries in a given state across all subscriptions (used by crash recovery). */
@@ -663,9 +720,19 @@ function prepare(db: Database.Database) {
     ),
     insertTopicName: db.prepare('INSERT OR IGNORE INTO topic_names (key, name) VALUES (?, ?)'),
     countArticles: db.prepare('SELECT count(*) AS n FROM articles WHERE removed = 0'),
-    candidates: db.prepare(
-      `SELECT a.id, a.doc FROM article_topics t JOIN articles a ON a.id = t.article_id
-       WHERE t.topic_key = ? ORDER BY t.rank_key DESC`,
+    candidatesUntil: db.prepare(
+      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_rank
+       WHERE topic_key = ? AND published_hours <= ? ORDER BY rank_key DESC`,
+    ),
+    candidatesInWindow: db.prepare(
+      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_window
+       WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
+    ),
+    windowArticles: db.prepare(
+      'SELECT doc FROM articles WHERE removed = 0 AND published_at BETWEEN ? AND ? ORDER BY published_at, id',
+    ),
+    lastDeliveredSlot: db.prepare(
+      `SELECT max(slot) AS slot FROM deliveries WHERE subscription_id = ? AND slot < ? AND status IN ('sent', 'empty')`,
     ),
     countTopic: db.prepare('SELECT count(*) AS n FROM article_topics WHERE topic_key = ?'),
     topicCounts: db.prepare(

@@ -27,6 +27,10 @@ export interface CandidateQuery {
   limit: number;
   /** Article ids to leave out (already delivered). */
   excludeIds?: ReadonlySet<string>;
+  /** Only articles published at or after this instant (a range on the indexed publication time). */
+  since?: Date;
+  /** Only articles published at or before this instant. */
+  until?: Date;
 }
 
 export interface Candidate {
@@ -101,8 +105,13 @@ export interface Store {
   recordSeedFiles(records: SeedFileRecord[]): void;
   getArticle(id: string): Article | undefined;
   articleCount(): number;
-  /** Live (not removed) articles for the topics, best static rank (quality and recency) first. */
+  /**
+   * Live (not removed) articles for the topics, best static rank (quality and recency) first; with
+   * `since`/`until`, only those published in that window, read through the window index.
+   */
   candidates(query: CandidateQuery): Candidate[];
+  /** Every live article published in [since, until], whatever its topics, oldest first. */
+  windowArticles(since: Date, until: Date): Article[];
   /** How many live articles a topic has. */
   topicMatchCount(topicKey: string): number;
   topicCounts(): TopicCount[];
@@ -133,7 +142,8 @@ export interface Store {
   setNextDue(subscriptionId: number, nextDueAt: string): void;
   getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined;
   /**
-   * Records a delivery; for 'sent' also remembers the articles as sent to the target, atomically. With
+   * Records a delivery; for 'sent' (and 'failed', whose articleIds are what delivered parts showed) also
+   * remembers the articles as sent to the target, atomically. With
    * `claimant`, only if that claimant still owns the slot; returns whether anything was written.
    */
   recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): boolean;
@@ -149,6 +159,11 @@ export interface Store {
   /** Throws DatabaseGoneError when the storage behind the store was deleted or replaced. */
   checkIntact(): void;
   deliveries(subscriptionId: number, limit?: number): DeliveryRecord[];
+  /**
+   * The slot of the subscription's latest delivery before `beforeSlot` that went out or found nothing new
+   * ('sent' or 'empty'): a scheduled digest holds only articles published after it.
+   */
+  lastDeliveredSlot(subscriptionId: number, beforeSlot: string): string | undefined;
   /** Deliveries in a given state across all subscriptions (crash recovery looks for 'sending'). */
   deliveriesWithStatus(status: DeliveryStatus): DeliveryRecord[];
   /** Ids of every article ever sent to the target. */

@@ -159,8 +159,11 @@ export interface DeliverHooks {
    * It throws when the scheduler no longer owns the slot; the deliverer then must not send.
    */
   onSending?(part?: number, parts?: number): void;
-  /** The platform accepted `part`. */
-  onPartSent?(part: number): void;
+  /**
+   * The platform accepted `part`. `itemsShown`: how many of the digest's items (from the first) parts 0 to
+   * `part` show, so that a digest cut short records as sent only the articles that were shown.
+   */
+  onPartSent?(part: number, itemsShown?: number): void;
   /** The platform answered the request with a refusal (a 429, an error): the part is not on the wire. */
   onNotSent?(): void;
 }

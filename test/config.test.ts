@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, redactConfig } from '../src/config.js';
 
@@ -13,6 +14,29 @@ describe('config', () => {
       DIGEST_COUNT: 5,
       TERMINAL_MODE: 'auto',
     });
+  });
+
+  it('reads the digest window, per-outlet cap and first-digest lookback, with the documented defaults', () => {
+    expect(parseConfig({})).toMatchObject({ RANK_HALF_LIFE_HOURS: 48, NEWS_WINDOW_DAYS: 7, DIGEST_PER_OUTLET: 2, FIRST_DIGEST_LOOKBACK_HOURS: 36 });
+    expect(parseConfig({ NEWS_WINDOW_DAYS: '3', DIGEST_PER_OUTLET: '1', FIRST_DIGEST_LOOKBACK_HOURS: '12.5' })).toMatchObject({
+      NEWS_WINDOW_DAYS: 3,
+      DIGEST_PER_OUTLET: 1,
+      FIRST_DIGEST_LOOKBACK_HOURS: 12.5,
+    });
+    expect(() => parseConfig({ NEWS_WINDOW_DAYS: '0', DIGEST_PER_OUTLET: '1.5', FIRST_DIGEST_LOOKBACK_HOURS: 'a day' })).toThrow(
+      /NEWS_WINDOW_DAYS: must be a positive number \(got "0"\)\n {2}DIGEST_PER_OUTLET: must be a whole number from 1 to 10 \(got "1.5"\)\n {2}FIRST_DIGEST_LOOKBACK_HOURS: must be a positive number \(got "a day"\)/,
+    );
+  });
+
+  it('.env.example, copied as it is, gives the defaults (its half-life is not the old 24 h)', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const env: Record<string, string> = {};
+    for (const line of example.split('\n')) {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+    }
+    for (const name of ['RANK_HALF_LIFE_HOURS', 'NEWS_WINDOW_DAYS', 'DIGEST_PER_OUTLET', 'FIRST_DIGEST_LOOKBACK_HOURS']) expect(env).toHaveProperty(name);
+    expect(parseConfig(env)).toEqual(parseConfig({}));
   });
 
   it('treats empty tokens as unset and trims trailing slashes off API bases', () => {

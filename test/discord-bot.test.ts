@@ -32,7 +32,7 @@ function recordingLogger(entries: LogEntry[]): Logger {
 
 function defaultArticles(): Article[] {
   return [
-    makeArticle({ title: 'Chips get faster', topics: ['AI'], quality: 90, related: [makeRelated({ title: 'A rival view' })] }),
+    makeArticle({ title: 'Chips get faster', topics: ['AI'], quality: 90, related: [makeRelated({ title: 'Chips get faster: a rival view' })] }),
     makeArticle({ title: 'Models get bigger', topics: ['AI'], quality: 80 }),
     makeArticle({ title: 'Robots learn to fold laundry', topics: ['AI', 'Robotics'], quality: 70 }),
     makeArticle({ title: 'A new telescope', topics: ['Space'], quality: 70 }),
@@ -236,8 +236,22 @@ describe('/news', () => {
     expect(first.author.name).toMatch(/^Outlet/);
     expect(first.timestamp).toBe('2026-11-25T08:00:00.000Z');
     expect(first.description).toContain('A short excerpt');
-    expect(first.fields[0]).toEqual({ name: 'Related coverage', value: expect.stringContaining('A rival view') });
+    expect(first.fields[0]).toEqual({ name: 'Related coverage', value: expect.stringContaining('Chips get faster: a rival view') });
     expect(data.allowed_mentions).toEqual({ parse: [] });
+  });
+
+  it('says when the topic has nothing in the window and shows the latest stories with their age', async () => {
+    const old = makeArticle({ title: 'Qubits hold their state longer', topics: ['Oceans'], publishedAt: '2026-11-04T12:00:00.000Z' });
+    const h = await setup({ articles: [...defaultArticles(), old] });
+    const { data, ephemeral } = await command(h, 'news', { topic: 'oceans' });
+    expect(ephemeral).toBe(false);
+    expect(data.content).toContain('Nothing on **Oceans** in the last 7 days. The latest stories:');
+    expect(data.embeds[0].title).toBe('Qubits hold their state longer');
+    // The clock says 25 Nov 12:00: three weeks after the article.
+    expect(data.embeds[0].footer.text).toMatch(/^1\/1 · .+ · 3 weeks ago$/);
+    const fresh = await command(h, 'news', { topic: 'ai' });
+    expect(fresh.data.content).not.toContain('Nothing on');
+    expect(fresh.data.embeds[0].footer.text).not.toContain('ago');
   });
 
   it('shows as many stories as asked for', async () => {

@@ -30,7 +30,10 @@ function aiArticles(prefix: string, n: number, publishedAt = '2026-11-25T08:00:0
   );
 }
 
-/** Ten stories with long titles, excerpts and related links: more than one message can carry. */
+/**
+ * Ten stories with long titles, excerpts and related links: more than one message can carry. Each related
+ * title reuses its story's title words, so the links count as relevant and are shown.
+ */
 function longArticles(): Article[] {
   return Array.from({ length: 10 }, (_, i) =>
     makeArticle({
@@ -39,7 +42,7 @@ function longArticles(): Article[] {
       topics: ['AI'],
       quality: 90 - i,
       related: Array.from({ length: 3 }, (_, j) =>
-        makeRelated({ title: words(`r${i}y${j}`, 30), url: `https://r${j}.site${i}.example.org/${j}`, provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` } }),
+        makeRelated({ title: `${words(`t${i}`, 20)} ${words(`r${i}y${j}`, 10)}`, url: `https://r${j}.site${i}.example.org/${j}`, provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` } }),
       ),
     }),
   );
@@ -90,6 +93,7 @@ describe('Discord deliverer', () => {
     const h = await setup({ articles: longArticles() });
     const digest = digestOf(h, 10);
     expect(digest.items).toHaveLength(10);
+    expect(digest.items.every((i) => i.related.length === 3)).toBe(true);
     const outcome = await h.bot.deliverer.deliver(channel(), digest);
     const sent = posts(h);
     expect(sent.length).toBeGreaterThan(1);

@@ -120,6 +120,108 @@ describe('DigestScheduler: one digest per local day', () => {
   );
 });
 
+describe('DigestScheduler: a scheduled digest holds only what is new since the previous one', () => {
+  it('day 2 brings only stories published after day 1\'s slot, not day 1\'s leftovers', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const day0 = w.addArticles(4);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler({ count: 2 });
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ sent: 1 });
+    w.clock.set('2026-11-27T00:00:00Z');
+    const day1 = w.addArticles(1);
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ sent: 1 });
+
+    const [first, second] = w.telegram.deliveredTo('1');
+    expect(first!.digest.items).toHaveLength(2);
+    expect(sentIds([first!]).every((id) => day0.some((a) => a.id === id))).toBe(true);
+    // Two of day 0's articles were never shown, but they are older than the previous delivery.
+    expect(sentIds([second!])).toEqual([day1[0]!.id]);
+    expect(w.store.sentArticleIds(chat('1'))).toEqual(new Set([...sentIds([first!]), day1[0]!.id]));
+  });
+
+  it('a new article on a story shown yesterday comes as its own item; the article shown yesterday does not', async () => {
+    const w = world('2026-11-26T06:00:00Z');
+    const story = (outlet: string, publishedAt: string) =>
+      makeArticle({
+        title: 'Orbital Labs recovers Kestrel upper stage after launch',
+        excerpt: 'Orbital Labs flew and recovered the second stage of its Kestrel rocket, a first for the company.',
+        topics: ['AI'],
+        url: `https://${outlet}.example.com/orbital-labs-kestrel`,
+        provider: { name: outlet, domain: `${outlet}.example.com` },
+        publishedAt,
+      });
+    const early = story('techwire', '2026-11-26T06:00:00.000Z');
+    w.store.upsertArticles([early]);
+    w.app.refreshTopics();
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    await w.tickAtNextDue(s, sub);
+    const follow = story('orbitreport', '2026-11-26T20:00:00.000Z');
+    w.store.upsertArticles([follow]);
+    // The two are one story: /news over both folds them into one item.
+    w.clock.set('2026-11-26T21:00:00Z');
+    const both = w.app.news('AI');
+    expect(both.ok && both.digest.items.map((i) => i.articleIds.sort())).toEqual([[early.id, follow.id].sort()]);
+    await w.tickAtNextDue(s, sub);
+
+    const [day1, day2] = w.telegram.deliveredTo('1');
+    expect(sentIds([day1!])).toEqual([early.id]);
+    expect(sentIds([day2!])).toEqual([follow.id]);
+  });
+
+  it('never delivers an old article that was never sent: a years-old one makes an empty run, no message', async () => {
+    const w = world('2026-11-26T00:00:00Z');
+    const old = makeArticle({ title: uniqueTitle(), topics: ['AI'], publishedAt: '2023-03-01T09:00:00.000Z' });
+    w.store.upsertArticles([old]);
+    w.app.refreshTopics();
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ sent: 0, empty: 1 });
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ sent: 0, empty: 1 });
+    expect(w.telegram.calls).toHaveLength(0);
+    // /news still shows it, as the latest story with its age.
+    const news = w.app.news('AI');
+    expect(news.ok && news.digest.stale).toBe(true);
+  });
+
+  it('the first digest looks back FIRST_DIGEST_LOOKBACK_HOURS (36 h by default), then from the previous slot', async () => {
+    const w = world('2026-11-24T12:00:00Z');
+    const tooOld = w.addArticles(1);
+    w.clock.set('2026-11-25T08:00:00Z');
+    const recent = w.addArticles(1);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    // Due 26 Nov 08:00: the first is 44 h old, the second 24 h.
+    await w.tickAtNextDue(s, sub);
+    expect(sentIds(w.telegram.deliveredTo('1'))).toEqual([recent[0]!.id]);
+    expect(w.store.sentArticleIds(chat('1')).has(tooOld[0]!.id)).toBe(false);
+
+    const w2 = world('2026-11-25T08:00:00Z');
+    w2.addArticles(1);
+    const sub2 = w2.subscribe(chat('2'), '08:00', 'UTC');
+    const short = w2.scheduler({ firstLookbackHours: 12 });
+    expect(await w2.tickAtNextDue(short, sub2)).toMatchObject({ sent: 0, empty: 1 });
+  });
+
+  it('an empty run counts as a delivery: the next digest holds only what came after it', async () => {
+    const w = world('2026-11-26T07:00:00Z');
+    const firstNews = w.addArticles(1);
+    const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    const s = w.scheduler();
+    await w.tickAtNextDue(s, sub);
+    expect(await w.tickAtNextDue(s, sub)).toMatchObject({ empty: 1 });
+    // Published after 26 Nov's digest but before 27 Nov's empty run: that run would have had it, had it
+    // been stored in time; the next one holds only what came after 27 Nov 08:00.
+    const late = makeArticle({ title: uniqueTitle(), topics: ['AI'], publishedAt: '2026-11-27T07:00:00.000Z' });
+    w.clock.set('2026-11-27T12:00:00Z');
+    w.store.upsertArticles([late]);
+    const after = w.addArticles(1);
+    await w.tickAtNextDue(s, sub);
+    expect(sentIds(w.telegram.deliveredTo('1'))).toEqual([firstNews[0]!.id, after[0]!.id]);
+    expect(w.store.deliveries(sub.id).map((d) => d.status)).toEqual(['sent', 'empty', 'sent']);
+  });
+});
+
 describe('DigestScheduler: what a digest holds', () => {
   it('never sends an article twice to a chat: the next day brings only what is new', async () => {
     const w = world('2026-11-26T00:00:00Z');
@@ -223,8 +325,11 @@ describe('DigestScheduler: downtime', () => {
 
   it('skips the old slots and sends the latest one when it is still within the grace window', async () => {
     const w = world('2026-11-26T00:00:00Z');
-    w.addArticles(3);
+    w.addArticles(1);
     const sub = w.subscribe(chat('1'), '08:00', 'UTC');
+    // Published during the downtime, within the first digest's lookback (36 h) of the slot that is sent.
+    w.clock.set('2026-11-27T12:00:00Z');
+    w.addArticles(3);
     const s = w.scheduler({ graceMs: 6 * 3_600_000 });
     w.clock.set('2026-11-28T09:00:00Z');
     expect(await s.tick()).toMatchObject({ due: 1, skipped: 1, sent: 1 });

@@ -29,7 +29,7 @@ describe('SQLite store', () => {
     store.close();
     const again = openStore(path);
     expect(again.getArticle(a.id)?.title).toBe(a.title);
-    expect(again.schemaVersion).toBe(2);
+    expect(again.schemaVersion).toBe(3);
     again.close();
   });
 
@@ -55,17 +55,53 @@ describe('SQLite store', () => {
     long.close();
   });
 
-  it('answers a topic query from the rank index without scanning or sorting', () => {
+  const plan = (store: ReturnType<typeof openStore>, sql: string, ...params: unknown[]) =>
+    (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((p) => p.detail).join(' | ');
+
+  it('answers a topic query without a window from the rank index without scanning or sorting', () => {
     const store = openStore(':memory:');
-    const plan = store.db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT a.id, a.doc FROM article_topics t JOIN articles a ON a.id = t.article_id
-         WHERE t.topic_key = ? ORDER BY t.rank_key DESC`,
-      )
-      .all('ai') as { detail: string }[];
-    const text = plan.map((p) => p.detail).join(' | ');
+    const text = plan(
+      store,
+      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_rank
+       WHERE topic_key = ? AND published_hours <= ? ORDER BY rank_key DESC`,
+      'ai',
+      1e9,
+    );
     expect(text).toMatch(/article_topics_rank/);
     expect(text).not.toMatch(/TEMP B-TREE/);
     store.close();
+  });
+
+  it('answers a window query with a range search of the covering window index', () => {
+    const store = openStore(':memory:');
+    const text = plan(
+      store,
+      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_window
+       WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
+      'ai',
+      0,
+      1e9,
+    );
+    expect(text).toMatch(/SEARCH article_topics USING COVERING INDEX article_topics_window \(topic_key=\? AND published_hours>\? AND published_hours<\?\)/);
+    const all = plan(store, 'SELECT doc FROM articles WHERE removed = 0 AND published_at BETWEEN ? AND ? ORDER BY published_at, id', 0, 1);
+    expect(all).toMatch(/articles_published \(published_at>\? AND published_at<\?\)/);
+    store.close();
+  });
+
+  it('sees an article another process changed, though it keeps parsed articles between queries', () => {
+    const path = tempDb();
+    const bot = openStore(path);
+    const a = makeArticle({ topics: ['AI'], title: 'Before' });
+    bot.upsertArticles([a]);
+    expect(bot.candidates({ topicKeys: ['ai'], limit: 5 })[0]!.article.title).toBe('Before');
+    // The same object comes back while nothing changed: the parse is cached.
+    expect(bot.candidates({ topicKeys: ['ai'], limit: 5 })[0]!.article).toBe(bot.candidates({ topicKeys: ['ai'], limit: 5 })[0]!.article);
+    const cli = openStore(path);
+    cli.upsertArticles([{ ...a, title: 'After' }]);
+    cli.close();
+    expect(bot.candidates({ topicKeys: ['ai'], limit: 5 })[0]!.article.title).toBe('After');
+    bot.upsertArticles([{ ...a, title: 'Again' }]);
+    expect(bot.candidates({ topicKeys: ['ai'], limit: 5 })[0]!.article.title).toBe('Again');
+    bot.close();
   });
 });

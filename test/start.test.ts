@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { start } from '../adapters/main.js';
 import { openStore } from '../src/sqlite-store.js';
+import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.js';
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
-import { binPath, repoRoot } from './helpers/cli.js';
+import { binPath, repoRoot, runBin } from './helpers/cli.js';
+
+/** The bundled seeds are from November 2026: a first digest that looks back 20 years holds them, whatever today is. */
+const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -57,6 +61,7 @@ describe('npm start with both tokens', () => {
           SEEDS_DIR: ws.seeds,
           SEEDS_RESCAN: 'off',
           LOG_LEVEL: 'warn',
+          FIRST_DIGEST_LOOKBACK_HOURS: SEEDS_LOOKBACK_HOURS,
         },
         stderr,
         stopSignal,
@@ -103,6 +108,7 @@ describe('exactly-once delivery across kill -9', () => {
       SEEDS_RESCAN: 'off',
       DIGEST_COUNT: '2',
       LOG_LEVEL: 'warn',
+      FIRST_DIGEST_LOOKBACK_HOURS: SEEDS_LOOKBACK_HOURS,
     };
     const digestsTo = (chatId: number) =>
       fake.calls.filter((c) => c.method === 'sendMessage' && c.payload.chat_id === chatId).length;
@@ -119,7 +125,14 @@ describe('exactly-once delivery across kill -9', () => {
       const first = launch();
       await fake.waitForCalls('sendMessage', 3, { timeoutMs: 15_000 });
       fake.failNext('sendMessage', { kind: 'hang' }, 100);
-      await new Promise((r) => setTimeout(r, 300));
+      // Killed once every send worker holds a request the fake received and never answers: then no request is
+      // between being marked in flight and reaching the platform, which Telegram's rule (an in-flight part is
+      // taken as delivered) would count as delivered although it never left. A fixed sleep raced that gap.
+      const unanswered = () => fake.calls.filter((c) => c.method === 'sendMessage' && c.answer === undefined).length;
+      await expect.poll(unanswered, { timeout: 15_000, interval: 20 }).toBe(SCHEDULE.CONCURRENCY);
+      const inFlight = openStore(ws.dbPath);
+      expect(inFlight.deliveriesWithStatus('sending')).toHaveLength(SCHEDULE.CONCURRENCY);
+      inFlight.close();
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const reachedBeforeCrash = chats.filter((c) => digestsTo(c.id) > 0).length;
@@ -140,4 +153,20 @@ describe('exactly-once delivery across kill -9', () => {
       await fake.close();
     }
   }, 60_000);
+});
+
+describe('npm start settings', () => {
+  it('NEWS_WINDOW_DAYS reaches /news: a short window falls back to the latest stories, a long one does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'newsbrief-start-'));
+    dirs.push(dir);
+    cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
+    const env = (days: string) => ({ TERMINAL_MODE: 'on', DATABASE_PATH: join(dir, 'nb.db'), SEEDS_DIR: join(dir, 'seeds'), SEEDS_RESCAN: 'off', NEWS_WINDOW_DAYS: days });
+    // The bundled Space articles are from 24 Nov 2026, more than a day before any run of this test.
+    const short = await runBin(['start'], { env: env('1'), input: '/news space 1\n/quit\n' });
+    expect(short.code).toBe(0);
+    expect(short.stdout).toContain('Nothing on Space in the last 1 days. The latest stories:');
+    const long = await runBin(['start'], { env: env('36500'), input: '/news space 1\n/quit\n' });
+    expect(long.stdout).toMatch(/Space — 1 story/);
+    expect(long.stdout).not.toContain('Nothing on Space');
+  }, 30_000);
 });

@@ -29,7 +29,14 @@ function articles() {
       title: 'Transformers learn faster',
       topics: ['Machine Learning'],
       quality: 80,
-      related: [makeRelated({ provider: { name: 'Reuters', domain: 'reuters.example' }, url: 'https://reuters.example/ml' })],
+      // A related link is shown only when it is about the story: its title shares the item's words.
+      related: [
+        makeRelated({
+          title: 'Why transformers learn faster now',
+          provider: { name: 'Reuters', domain: 'reuters.example' },
+          url: 'https://reuters.example/ml',
+        }),
+      ],
     }),
     makeArticle({ title: 'Gradient tricks', topics: ['Machine Learning'], quality: 60 }),
     makeArticle({ title: 'Cameras that see', topics: ['Computer Vision'], quality: 60 }),
@@ -446,5 +453,20 @@ describe('defaults', () => {
     expect(first!.text).toContain('/news');
     const [second] = await ask('/news AI 1', { chat: privateChat(bob), from: bob });
     expect(second!.text).toContain('Chips double AI speed');
+  });
+});
+
+describe('a topic with nothing in the /news window', () => {
+  it('says so and shows the latest stories, each with its age; a fresh topic has neither', async () => {
+    const old = makeArticle({ title: 'Qubits hold their state longer', topics: ['Oceans'], publishedAt: '2026-11-05T09:00:00.000Z' });
+    h = await startTelegramHarness({ articles: [...articles(), old] });
+    const [reply] = await ask('/news oceans');
+    expect(reply!.text).toContain('Nothing on Oceans in the last 7 days. The latest stories:');
+    expect(reply!.html).toContain('Nothing on <b>Oceans</b> in the last 7 days.');
+    // The clock says 26 Nov 09:00: three weeks after the article.
+    expect(reply!.text).toMatch(/1\. Qubits hold their state longer\n.+ · 3 weeks ago\n/);
+    const [fresh] = await ask('/news AI 1');
+    expect(fresh!.text).not.toContain('Nothing on');
+    expect(fresh!.text).not.toContain(' ago');
   });
 });

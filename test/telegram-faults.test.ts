@@ -198,7 +198,8 @@ describe('scheduled delivery', () => {
   async function withScheduler() {
     const clock = new FakeClock('2026-11-26T09:00:00.000Z');
     h = await startTelegramHarness({ articles: articles(), clock: clock.now });
-    const scheduler = new DigestScheduler({ app: h.app, deliverers: [h.telegram.deliverer], clock: clock.now });
+    // The articles are from 25 Nov 08:00; the first digest, on 27 Nov, looks back far enough to hold them.
+    const scheduler = new DigestScheduler({ app: h.app, deliverers: [h.telegram.deliverer], clock: clock.now, firstLookbackHours: 72 });
     return { clock, scheduler };
   }
 

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   MESSAGE_LIMIT,
+  ageText,
   escapeHtml,
   renderDigest,
+  renderDigestParts,
   renderError,
   renderHelp,
   renderSubscriptions,
@@ -268,5 +270,56 @@ describe('renderUnsubscribed', () => {
     expect(text.length).toBeLessThanOrEqual(4096);
     expect(text).toMatch(/\d+ more\.$/);
     expect(renderUnsubscribed(['AI', 'Space'])).toBe('Unsubscribed from <b>AI</b>, <b>Space</b>.');
+  });
+});
+
+describe('ageText', () => {
+  it('names an age in the largest unit that reads naturally', () => {
+    const now = '2026-11-26T09:00:00.000Z';
+    const before = (hours: number) => new Date(Date.parse(now) - hours * 3_600_000).toISOString();
+    expect(ageText(before(0.2), now)).toBe('12 minutes ago');
+    expect(ageText(before(0), now)).toBe('just now');
+    expect(ageText(before(1), now)).toBe('1 hour ago');
+    expect(ageText(before(47), now)).toBe('47 hours ago');
+    expect(ageText(before(24 * 3), now)).toBe('3 days ago');
+    expect(ageText(before(24 * 21), now)).toBe('3 weeks ago');
+    expect(ageText(before(24 * 95), now)).toBe('3 months ago');
+    expect(ageText(before(24 * 365 * 3.3), now)).toBe('3 years ago');
+    // A date after the digest (a source's clock ahead) is not "in the future ago".
+    expect(ageText('2026-11-27T09:00:00.000Z', now)).toBe('just now');
+  });
+});
+
+describe('renderDigestParts', () => {
+  it('says how many items the messages up to each one show, items never split', () => {
+    const digest = {
+      topic: 'AI',
+      topicKey: 'ai',
+      generatedAt: '2026-11-26T09:00:00.000Z',
+      matched: 6,
+      items: Array.from({ length: 6 }, (_, i) => ({
+        articleId: `a${i}`,
+        title: `Story ${i}`,
+        url: `https://example.com/${i}`,
+        provider: { name: 'Outlet', domain: 'example.com' },
+        publishedAt: '2026-11-26T08:00:00.000Z',
+        type: 'article',
+        excerpt: 'x'.repeat(300),
+        related: [],
+        alsoCoveredBy: [],
+        articleIds: [`a${i}`],
+        score: { total: 1, logScore: 0, topicMatch: 1, quality: 1, recency: 1, heat: 1, ageHours: 1 },
+      })),
+    };
+    const { messages, itemsShown } = renderDigestParts(digest, { limit: 800 });
+    expect(messages).toEqual(renderDigest(digest, { limit: 800 }));
+    expect(messages.length).toBeGreaterThan(2);
+    expect(itemsShown).toHaveLength(messages.length);
+    expect(itemsShown.at(-1)).toBe(6);
+    messages.forEach((m, i) => {
+      const upTo = itemsShown[i]!;
+      const from = i === 0 ? 0 : itemsShown[i - 1]!;
+      for (let k = 0; k < 6; k++) expect(m.includes(`Story ${k}<`)).toBe(k >= from && k < upTo);
+    });
   });
 });

@@ -75,7 +75,7 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
             body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },
           });
           sent++;
-          hooks?.onPartSent?.(part);
+          hooks?.onPartSent?.(part, messages.slice(0, part + 1).reduce((n, m) => n + m.embeds.length, 0));
         } catch (error) {
           const { status, reason } = describe(error);
           const permanent = status !== undefined && PERMANENT_STATUSES.has(status);

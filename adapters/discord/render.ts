@@ -218,12 +218,14 @@ function linkField(name: string, links: DigestLink[]): APIEmbedField | undefined
 }
 
 /** One story: linked title, provider, publish time, excerpt, other coverage. */
-export function renderItem(item: DigestItem, position: number, total: number): APIEmbed {
+export function renderItem(item: DigestItem, position: number, total: number, ageFrom?: string): APIEmbed {
+  // A stale digest (nothing in the window) gives each item's age in words, from when the digest was built.
+  const age = ageFrom ? ` · ${ageText(item.publishedAt, ageFrom)}` : '';
   const embed: APIEmbed = {
     color: BRAND_COLOR,
     title: fitEscaped(item.title, LIMITS.title) || 'Untitled',
     author: { name: plain(providerName(item), BUDGET.author) },
-    footer: { text: plain(`${position}/${total} · ${item.provider.domain || providerName(item)}`, 200) },
+    footer: { text: `${plain(`${position}/${total} · ${item.provider.domain || providerName(item)}`, 160)}${age}` },
   };
   const url = linkUrl(item.url);
   if (url) embed.url = url;
@@ -257,8 +259,9 @@ export function renderDigest(digest: Digest, options: RenderDigestOptions = {}):
   }
   const n = digest.items.length;
   const lead = options.scheduled ? 'Your daily digest' : 'Top stories';
-  const header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
-  const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n));
+  let header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
+  if (digest.stale) header += `\nNothing on **${topic}** in the last ${windowText(digest)}. The latest stories:`;
+  const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n, digest.stale ? digest.generatedAt : undefined));
 
   const messages: DiscordMessage[] = [];
   let current: APIEmbed[] = [];
@@ -298,6 +301,27 @@ export function renderTopics(topics: TopicCount[]): DiscordMessage {
       footer: { text: 'Get the news on one: /news topic:<name>' },
     },
   ]);
+}
+
+/** "7 days", "1 day": the /news window a stale digest looked in. */
+function windowText(digest: Digest): string {
+  const days = digest.window?.days ?? 7;
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
+/** How long before `now` an article was published, in the largest unit that reads naturally ("3 weeks ago"). */
+export function ageText(publishedAt: string, now: string): string {
+  const hours = Math.max(0, Date.parse(now) - Date.parse(publishedAt)) / 3_600_000;
+  const days = hours / 24;
+  const [n, unit] =
+    hours < 1 ? [Math.floor(hours * 60), 'minute']
+    : hours < 48 ? [Math.floor(hours), 'hour']
+    : days < 14 ? [Math.floor(days), 'day']
+    : days < 60 ? [Math.floor(days / 7), 'week']
+    : days < 365 ? [Math.floor(days / 30), 'month']
+    : [Math.floor(days / 365.25), 'year'];
+  if (!Number.isFinite(n)) return 'age unknown';
+  return n === 0 && unit === 'minute' ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
 }
 
 function relativeTime(iso: string): string {

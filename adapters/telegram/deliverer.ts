@@ -4,7 +4,7 @@ import type { Target } from '../../src/model.js';
 import type { Store } from '../../src/store.js';
 import type { Logger } from '../../src/logger.js';
 import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
-import { renderDigest } from './render.js';
+import { renderDigestParts } from './render.js';
 import { previewFor, sendHtml } from './send.js';
 import { classifyFailure } from './failures.js';
 import { chatTarget } from './chats.js';
@@ -42,7 +42,7 @@ export class TelegramDeliverer implements Deliverer {
 
   async deliver(target: Target, digest: Digest, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
     const timezone = this.store.getTimezone(target) ?? 'UTC';
-    const messages = renderDigest(digest, { timezone });
+    const { messages, itemsShown } = renderDigestParts(digest, { timezone });
     const preview = previewFor(digest, messages.length);
     const from = Math.max(0, hooks.fromPart ?? 0);
     let sent = 0;
@@ -54,7 +54,7 @@ export class TelegramDeliverer implements Deliverer {
         const partHooks: DeliverHooks = { ...hooks, onSending: () => hooks.onSending?.(current, messages.length) };
         await deliveryHooks.run(partHooks, () => sendHtml(this.api, target, [messages[current]!], { preview }));
         sent++;
-        hooks.onPartSent?.(current);
+        hooks.onPartSent?.(current, itemsShown[current]);
       }
       return { ok: true, messages: sent };
     } catch (error) {

@@ -25,17 +25,39 @@ const SEPARATOR = '\n\n';
  * long for a message on its own loses excerpt, then related links, then title length until it fits.
  */
 export function renderDigest(digest: Digest, options: RenderOptions = {}): string[] {
+  return renderDigestParts(digest, options).messages;
+}
+
+/**
+ * renderDigest, plus how many items (from the first) messages 0 to i show: items are never split, so a digest
+ * cut short after message i has shown exactly `itemsShown[i]` items.
+ */
+export function renderDigestParts(digest: Digest, options: RenderOptions = {}): { messages: string[]; itemsShown: number[] } {
+  const { messages, blocks } = renderBlocks(digest, options);
+  const itemsShown: number[] = [];
+  let next = 0;
+  for (const message of messages) {
+    while (next < blocks.length && message.includes(blocks[next]!)) next++;
+    itemsShown.push(next);
+  }
+  return { messages, itemsShown };
+}
+
+function renderBlocks(digest: Digest, options: RenderOptions): { messages: string[]; blocks: string[] } {
   const limit = options.limit ?? MESSAGE_LIMIT;
   const topic = escapeHtml(cutText(digest.topic, MAX_TOPIC));
   if (digest.items.length === 0) {
-    return [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`];
+    return { messages: [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`], blocks: [] };
   }
   const shown = digest.items.length;
-  const header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
+  let header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
+  // Nothing in the window: say so, and give each (older) item its age.
+  const ageFrom = digest.stale ? digest.generatedAt : undefined;
+  if (digest.stale) header += `\nNothing on <b>${topic}</b> in the last ${windowText(digest)}. The latest stories:`;
   // Every item gets the first message's budget, so no item ever depends on where it lands.
   const budget = limit - header.length - SEPARATOR.length;
-  const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC'));
-  return pack([header, ...blocks], limit, SEPARATOR);
+  const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC', ageFrom));
+  return { messages: pack([header, ...blocks], limit, SEPARATOR), blocks };
 }
 
 interface ItemParts {
@@ -45,11 +67,12 @@ interface ItemParts {
   linkTitle: boolean;
 }
 
-function renderItem(item: DigestItem, n: number, parts: ItemParts, timezone: string): string {
+function renderItem(item: DigestItem, n: number, parts: ItemParts, timezone: string, ageFrom?: string): string {
   const title = parts.linkTitle ? link(item.url, parts.title) : escapeHtml(parts.title);
   const lines = [`<b>${n}. ${title}</b>`];
   const provider = cutText(item.provider.name || item.provider.domain || 'Unknown source', MAX_PROVIDER);
-  lines.push(`<i>${escapeHtml(provider)}</i> · ${formatDate(item.publishedAt, timezone)}`);
+  const age = ageFrom ? ` · ${ageText(item.publishedAt, ageFrom)}` : '';
+  lines.push(`<i>${escapeHtml(provider)}</i> · ${formatDate(item.publishedAt, timezone)}${age}`);
   if (parts.excerpt !== '') lines.push(escapeHtml(parts.excerpt));
   if (parts.links.length > 0) {
     lines.push(`Also: ${parts.links.map((l) => link(l.url, linkLabel(l))).join(' · ')}`);
@@ -57,9 +80,9 @@ function renderItem(item: DigestItem, n: number, parts: ItemParts, timezone: str
   return lines.join('\n');
 }
 
-function renderItemWithin(item: DigestItem, n: number, budget: number, timezone: string): string {
+function renderItemWithin(item: DigestItem, n: number, budget: number, timezone: string, ageFrom?: string): string {
   const full: ItemParts = { title: item.title, excerpt: item.excerpt, links: itemLinks(item), linkTitle: true };
-  const render = (parts: ItemParts) => renderItem(item, n, parts, timezone);
+  const render = (parts: ItemParts) => renderItem(item, n, parts, timezone, ageFrom);
   const whole = render(full);
   if (whole.length <= budget) return whole;
 
@@ -110,6 +133,27 @@ function itemLinks(item: DigestItem): DigestLink[] {
     links.push(l);
   }
   return links.slice(0, MAX_LINKS);
+}
+
+/** "7 days", "1 day": the /news window a stale digest looked in. */
+function windowText(digest: Digest): string {
+  const days = digest.window?.days ?? 7;
+  return `${days} ${days === 1 ? 'day' : 'days'}`;
+}
+
+/** How long before `now` an article was published, in the largest unit that reads naturally ("3 weeks ago"). */
+export function ageText(publishedAt: string, now: string): string {
+  const hours = Math.max(0, Date.parse(now) - Date.parse(publishedAt)) / 3_600_000;
+  const days = hours / 24;
+  const [n, unit] =
+    hours < 1 ? [Math.floor(hours * 60), 'minute']
+    : hours < 48 ? [Math.floor(hours), 'hour']
+    : days < 14 ? [Math.floor(days), 'day']
+    : days < 60 ? [Math.floor(days / 7), 'week']
+    : days < 365 ? [Math.floor(days / 30), 'month']
+    : [Math.floor(days / 365.25), 'year'];
+  if (!Number.isFinite(n)) return 'age unknown';
+  return n === 0 && unit === 'minute' ? 'just now' : `${n} ${unit}${n === 1 ? '' : 's'} ago`;
 }
 
 function linkLabel(l: DigestLink): string {

@@ -59,6 +59,43 @@ export function runStoreContract(name: string, newStore: () => Store): void {
       expect(store.candidates({ topicKeys: ['space'], limit: 1, excludeIds: new Set([good.id]) }).map((c) => c.article.id)).toEqual([fresh.id]);
     });
 
+    it('reads only a publication window when asked, inclusive at both ends, best-ranked first', () => {
+      open();
+      const before = makeArticle({ topics: ['Space'], quality: 190, publishedAt: '2026-11-19T23:59:59.999Z' });
+      const first = makeArticle({ topics: ['Space'], quality: 40, publishedAt: '2026-11-20T00:00:00.000Z' });
+      const best = makeArticle({ topics: ['Space'], quality: 190, publishedAt: '2026-11-24T00:00:00.000Z' });
+      const last = makeArticle({ topics: ['Space'], quality: 40, publishedAt: '2026-11-25T00:00:00.000Z' });
+      const future = makeArticle({ topics: ['Space'], quality: 190, publishedAt: '2026-11-25T00:00:00.001Z' });
+      const other = makeArticle({ topics: ['AI'], publishedAt: '2026-11-22T00:00:00.000Z' });
+      const gone = makeArticle({ topics: ['Space'], publishedAt: '2026-11-22T00:00:00.000Z', removed: true });
+      store.upsertArticles([before, first, best, last, future, other, gone]);
+      const since = new Date('2026-11-20T00:00:00.000Z');
+      const until = new Date('2026-11-25T00:00:00.000Z');
+      const ids = (q: Partial<Parameters<Store['candidates']>[0]>) =>
+        store.candidates({ topicKeys: ['space'], limit: 10, ...q }).map((c) => c.article.id);
+      expect(ids({ since, until })).toEqual([best.id, last.id, first.id]);
+      expect(ids({ since, until, limit: 2, excludeIds: new Set([best.id]) })).toEqual([last.id, first.id]);
+      expect(ids({ until })).toEqual([best.id, last.id, before.id, first.id]);
+      expect(ids({ since: new Date('2026-11-26T00:00:00Z'), until: new Date('2026-11-27T00:00:00Z') })).toEqual([]);
+      // Every topic, oldest first; nothing removed, nothing outside the window.
+      expect(store.windowArticles(since, until).map((a) => a.id)).toEqual([first.id, other.id, best.id, last.id]);
+    });
+
+    it('names the slot of the latest delivery that went out or found nothing, before a given slot', () => {
+      open();
+      const { subscription: sub } = store.upsertSubscription({ target: chat, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-27T08:00:00.000Z' });
+      const record = (slot: string, status: 'sent' | 'empty' | 'failed' | 'skipped') =>
+        store.recordDelivery({ subscriptionId: sub.id, slot, status, articleIds: [], detail: null }, chat);
+      expect(store.lastDeliveredSlot(sub.id, '2026-11-30T08:00:00.000Z')).toBeUndefined();
+      record('2026-11-26T08:00:00.000Z', 'sent');
+      record('2026-11-27T08:00:00.000Z', 'empty');
+      record('2026-11-28T08:00:00.000Z', 'failed');
+      record('2026-11-29T08:00:00.000Z', 'skipped');
+      expect(store.lastDeliveredSlot(sub.id, '2026-11-30T08:00:00.000Z')).toBe('2026-11-27T08:00:00.000Z');
+      expect(store.lastDeliveredSlot(sub.id, '2026-11-27T08:00:00.000Z')).toBe('2026-11-26T08:00:00.000Z');
+      expect(store.lastDeliveredSlot(sub.id + 1, '2026-11-30T08:00:00.000Z')).toBeUndefined();
+    });
+
     it('reports how an article matches the topic', () => {
       open();
       const a = makeArticle({ topics: ['Computer Vision', 'AI'] });
