@@ -164,7 +164,7 @@ describe('npm start settings', () => {
     // The bundled Space articles are from 24 Nov 2026, more than a day before any run of this test.
     const short = await runBin(['start'], { env: env('1'), input: '/news space 1\n/quit\n' });
     expect(short.code).toBe(0);
-    expect(short.stdout).toContain('Nothing on Space in the last 1 days. The latest stories:');
+    expect(short.stdout).toContain('Nothing on Space in the last 1 day. The latest stories:');
     const long = await runBin(['start'], { env: env('36500'), input: '/news space 1\n/quit\n' });
     expect(long.stdout).toMatch(/Space — 1 story/);
     expect(long.stdout).not.toContain('Nothing on Space');

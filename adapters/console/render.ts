@@ -30,7 +30,7 @@ export function renderDigestText(digest: Digest, options: RenderOptions = {}): s
   }
   const items = digest.items.map((item, i) => renderItem(item, i + 1, options, style, digest.stale ? digest.generatedAt : undefined));
   const notice = digest.stale
-    ? [`Nothing on ${digest.topic} in the last ${digest.window?.days ?? 7} days. The latest stories:`, '']
+    ? [`Nothing on ${digest.topic} in the last ${digest.window?.days ?? 7} ${plural(digest.window?.days ?? 7, 'day', 'days')}. The latest stories:`, '']
     : [];
   return [header, '', ...notice, ...items].join('\n');
 }
