@@ -21,5 +21,6 @@ export { silentLogger } from './logger.js';
 export { parseNewsArgs, parseSubscribeArgs } from './command-args.js';
 export type { NewsArgs, SubscribeArgs } from './command-args.js';
 export { knownTimezones } from './clock.js';
+export { ageText, windowText } from './age.js';
 export { DigestScheduler, SCHEDULE } from './schedule.js';
 export type { DigestSchedulerOptions, TickReport } from './schedule.js';

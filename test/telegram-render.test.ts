@@ -1,9 +1,9 @@
 import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { ageText } from '../src/age.js';
 import {
   MESSAGE_LIMIT,
-  ageText,
   escapeHtml,
   renderDigest,
   renderDigestParts,
