@@ -75,6 +75,21 @@ export function termFrequencies(title: string, excerpt: string): TermVector {
   return tf;
 }
 
+const tfCache = new WeakMap<object, { title: string; excerpt: string; tf: TermVector }>();
+
+/**
+ * termFrequencies of an article-like object, kept while the object lives (the store caches parsed articles, so
+ * a term is stemmed once, not on every request). Checked against the object's current title and excerpt, so
+ * an object whose text changed is read again. The result is shared: do not modify it.
+ */
+export function cachedTermFrequencies(item: { title: string; excerpt: string }): TermVector {
+  const hit = tfCache.get(item);
+  if (hit && hit.title === item.title && hit.excerpt === item.excerpt) return hit.tf;
+  const tf = termFrequencies(item.title, item.excerpt);
+  tfCache.set(item, { title: item.title, excerpt: item.excerpt, tf });
+  return tf;
+}
+
 /** Inverse document frequencies over a set of term-frequency vectors; unseen terms get `unseen()`. */
 export class Idf {
   private readonly df = new Map<string, number>();
@@ -114,4 +129,75 @@ export function cosine(a: TermVector, b: TermVector): number {
     if (o !== undefined) dot += w * o;
   }
   return dot;
+}
+
+/** A TF-IDF vector as parallel arrays of term ids and weights, in the order of the Map it was made from. */
+export interface SparseVector {
+  ids: Int32Array;
+  weights: Float64Array;
+}
+
+/** Term ids for one candidate set: terms become small integers, so vectors are typed arrays. */
+export class Vocabulary {
+  private readonly ids = new Map<string, number>();
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  id(term: string): number {
+    let id = this.ids.get(term);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(term, id);
+    }
+    return id;
+  }
+
+  sparse(v: TermVector): SparseVector {
+    const ids = new Int32Array(v.size);
+    const weights = new Float64Array(v.size);
+    let k = 0;
+    for (const [term, w] of v) {
+      ids[k] = this.id(term);
+      weights[k++] = w;
+    }
+    return { ids, weights };
+  }
+}
+
+/**
+ * cosine() over sparse vectors, with the same floating-point result: the products are summed in the order of
+ * the shorter vector (the first on a tie), as cosine() iterates the smaller Map. `scratch` holds dense
+ * lookups of the other vector; its arrays must cover every term id.
+ */
+export function sparseCosine(a: SparseVector, b: SparseVector, scratch: DenseScratch): number {
+  if (a.ids.length > b.ids.length) [a, b] = [b, a];
+  const { values, stamps } = scratch;
+  const stamp = ++scratch.stamp;
+  const bi = b.ids;
+  const bw = b.weights;
+  for (let k = 0; k < bi.length; k++) {
+    values[bi[k]!] = bw[k]!;
+    stamps[bi[k]!] = stamp;
+  }
+  const ai = a.ids;
+  const aw = a.weights;
+  let dot = 0;
+  for (let k = 0; k < ai.length; k++) {
+    const id = ai[k]!;
+    if (stamps[id] === stamp) dot += aw[k]! * values[id]!;
+  }
+  return dot;
+}
+
+/** Reusable dense arrays for sparseCosine (one per candidate set). */
+export interface DenseScratch {
+  values: Float64Array;
+  stamps: Uint32Array;
+  stamp: number;
+}
+
+export function denseScratch(terms: number): DenseScratch {
+  return { values: new Float64Array(terms), stamps: new Uint32Array(terms), stamp: 0 };
 }

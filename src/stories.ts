@@ -1,7 +1,20 @@
 import type { Article } from './model.js';
 import { nonNewsReason, qualityFactor } from './rank.js';
 import { articleUrlKey, hostMatchesDomain, providerKey, quickUrlKey, urlHost, usableUrl } from './url.js';
-import { cosine, Idf, stem, termFrequencies, terms, tfidf, type TermVector } from './similarity.js';
+import {
+  cachedTermFrequencies,
+  cosine,
+  denseScratch,
+  Idf,
+  sparseCosine,
+  stem,
+  terms,
+  tfidf,
+  Vocabulary,
+  type DenseScratch,
+  type SparseVector,
+  type TermVector,
+} from './similarity.js';
 
 /**
  * Story grouping constants. Two articles are one story when their title and excerpt say the same thing
@@ -52,10 +65,14 @@ export interface StoryGroup<T extends { article: Article }> {
 /** Text vectors of a candidate set, with the IDF computed over that set. */
 export class TextIndex {
   readonly idf: Idf;
+  /** Term ids of this set, for sparse vectors. */
+  readonly vocabulary = new Vocabulary();
   private readonly vectors = new WeakMap<object, TermVector>();
+  private readonly sparseVectors = new WeakMap<object, SparseVector>();
 
   constructor(articles: readonly Pick<Article, 'title' | 'excerpt'>[]) {
-    const tfs = articles.map((a) => termFrequencies(a.title, a.excerpt));
+    // Term frequencies do not depend on the set, so they are kept with the article; only the weights are new.
+    const tfs = articles.map((a) => cachedTermFrequencies(a));
     this.idf = new Idf(tfs);
     articles.forEach((a, i) => this.vectors.set(a, tfidf(tfs[i]!, this.idf)));
   }
@@ -64,8 +81,18 @@ export class TextIndex {
   vector(item: Pick<Article, 'title' | 'excerpt'>): TermVector {
     let v = this.vectors.get(item);
     if (!v) {
-      v = tfidf(termFrequencies(item.title, item.excerpt), this.idf);
+      v = tfidf(cachedTermFrequencies(item), this.idf);
       this.vectors.set(item, v);
+    }
+    return v;
+  }
+
+  /** vector() as term ids and weights (same weights, same order). */
+  sparse(item: Pick<Article, 'title' | 'excerpt'>): SparseVector {
+    let v = this.sparseVectors.get(item);
+    if (!v) {
+      v = this.vocabulary.sparse(this.vector(item));
+      this.sparseVectors.set(item, v);
     }
     return v;
   }
@@ -117,9 +144,13 @@ export function pairSimilarity(a: Article, b: Article, index: TextIndex): number
  * Groups articles into stories by content: agglomerative clustering with centroid linkage over TF-IDF
  * vectors. Two groups merge when their centroids are similar enough, no pair across them breaks a rule
  * (time window, conflicting figures, one template with different subjects), and every member stays close to
- * the merged centroid. O(n²) memory and time for the pair rules, about O(n³) for the merges in the worst
- * case: meant for a candidate window of a few hundred articles. Stories come back in the order of their
- * first member in the input.
+ * the merged centroid. O(n²) memory; meant for a candidate window of a few hundred articles. Stories come back
+ * in the order of their first member in the input.
+ *
+ * The result is that of evaluating every rule for every pair, but the work is done only where it can matter:
+ * a link below the threshold can never cause a merge, so it is stored as 0, and the pair rules (and related[]
+ * links) are looked at only for links that reach the threshold. Cosines are merges of typed arrays summed in
+ * the same order as cosine(), so every similarity is bit-for-bit the one a Map-based computation gives.
  */
 export function groupStories<T extends { article: Article }>(
   items: readonly T[],
@@ -130,28 +161,51 @@ export function groupStories<T extends { article: Article }>(
   const articles = items.map((i) => i.article);
   const index = options.index ?? new TextIndex(articles);
   const threshold = options.threshold ?? STORIES.SIMILARITY;
-  // link: similarity between groups (initially articles); blocked/linked: whether any pair across two groups
-  // breaks a rule / is joined by a related[] link. Row i stands for the group whose lowest index is i.
+  const vectors = articles.map((a) => index.sparse(a));
+  const keys = articles.map((a) => features(a).key);
+  const outlets = articles.map((a) => features(a).outlet);
+  const titleIds = articles.map((a) => {
+    const ids = new Int32Array([...titleTerms(a)].map((t) => index.vocabulary.id(t)));
+    return ids.sort();
+  });
+  const scratch = denseScratch(index.vocabulary.size);
+  // Pair rules, computed on demand: 0 unknown, 1 allowed, 2 blocked. Row i stands for article i.
+  const pairRule = new Uint8Array(n * n);
+  const pairBlockedAt = (i: number, j: number): boolean => {
+    let r = pairRule[i * n + j]!;
+    if (r === 0) {
+      r = pairBlocked(articles[i]!, articles[j]!) ? 2 : 1;
+      pairRule[i * n + j] = pairRule[j * n + i] = r;
+    }
+    return r === 2;
+  };
+  // link: similarity between groups (initially articles), 0 where below the threshold. Row i stands for the
+  // group whose lowest index is i.
   const link = new Float64Array(n * n);
-  const blocked = new Uint8Array(n * n);
-  const linked = new Uint8Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
-      const a = articles[i]!;
-      const b = articles[j]!;
-      const same = articleUrlKey(a) === articleUrlKey(b);
-      const block = !same && pairBlocked(a, b);
-      const rel = relatedLink(a, b);
-      const s = block ? 0 : pairSimilarity(a, b, index);
+      let s: number;
+      if (keys[i] === keys[j]) s = 1;
+      else {
+        if (sharedCount(titleIds[i]!, titleIds[j]!) < STORIES.MIN_SHARED_TITLE_TERMS) continue;
+        const cos = sparseCosine(vectors[i]!, vectors[j]!, scratch);
+        if (cos + STORIES.RELATED_BONUS < threshold) continue;
+        if (outlets[i] === outlets[j] && cos < STORIES.SAME_OUTLET_SIMILARITY) continue;
+        s = cos;
+        if (s > 0 && relatedLink(articles[i]!, articles[j]!)) s += STORIES.RELATED_BONUS;
+        if (s < threshold || pairBlockedAt(i, j)) continue;
+      }
       link[i * n + j] = link[j * n + i] = s;
-      blocked[i * n + j] = blocked[j * n + i] = block ? 1 : 0;
-      linked[i * n + j] = linked[j * n + i] = rel ? 1 : 0;
     }
   }
   const members: number[][] = items.map((_, i) => [i]);
   const active = new Set<number>(items.map((_, i) => i));
-  const sums: TermVector[] = articles.map((a) => new Map(index.vector(a)));
-  const centroids: TermVector[] = articles.map((a) => index.vector(a));
+  const sums: SparseVector[] = vectors.slice();
+  const centroids: SparseVector[] = vectors.slice();
+  /** Whether any pair across two groups breaks a rule / has a related[] link. */
+  const groupsBlocked = (g: number, k: number) => members[g]!.some((x) => members[k]!.some((y) => pairBlockedAt(x, y)));
+  const groupsLinked = (g: number, k: number) =>
+    members[g]!.some((x) => members[k]!.some((y) => relatedLink(articles[x]!, articles[y]!)));
   // Each row's best partner, so finding the next merge is O(groups) instead of O(groups²).
   const rowBest = new Float64Array(n).fill(-1);
   const rowArg = new Int32Array(n).fill(-1);
@@ -182,10 +236,9 @@ export function groupStories<T extends { article: Article }>(
     if (bi === -1 || best < threshold) break;
     let bj = rowArg[bi]!;
     if (bj < bi) [bi, bj] = [bj, bi];
-    const merged: TermVector = new Map(sums[bi]!);
-    for (const [t, w] of sums[bj]!) merged.set(t, (merged.get(t) ?? 0) + w);
-    const c = normalise(merged);
-    if (![...members[bi]!, ...members[bj]!].every((m) => cosine(index.vector(articles[m]!), c) >= STORIES.MEMBER_SIMILARITY)) {
+    const merged = addVectors(sums[bi]!, sums[bj]!, scratch);
+    const c = normaliseSparse(merged);
+    if (![...members[bi]!, ...members[bj]!].every((m) => sparseCosine(vectors[m]!, c, scratch) >= STORIES.MEMBER_SIMILARITY)) {
       // Some member would be far from the merged story: these two groups stay apart.
       link[bi * n + bj] = link[bj * n + bi] = 0;
       refresh(bi);
@@ -199,11 +252,12 @@ export function groupStories<T extends { article: Article }>(
     centroids[bi] = c;
     for (const k of active) {
       if (k === bi) continue;
-      const block = blocked[bi * n + k]! | blocked[bj * n + k]!;
-      const rel = linked[bi * n + k]! | linked[bj * n + k]!;
-      blocked[bi * n + k] = blocked[k * n + bi] = block;
-      linked[bi * n + k] = linked[k * n + bi] = rel;
-      const s = block ? 0 : cosine(c, centroids[k]!) + (rel ? STORIES.RELATED_BONUS : 0);
+      const cos = sparseCosine(c, centroids[k]!, scratch);
+      let s = 0;
+      if (cos + STORIES.RELATED_BONUS >= threshold) {
+        s = cos + (groupsLinked(bi, k) ? STORIES.RELATED_BONUS : 0);
+        if (s < threshold || groupsBlocked(bi, k)) s = 0;
+      }
       link[bi * n + k] = link[k * n + bi] = s;
     }
     refresh(bi);
@@ -223,6 +277,59 @@ export function groupStories<T extends { article: Article }>(
     const sorted = idx.map((i) => items[i]!).sort((a, b) => compareLead(a.article, b.article));
     return { lead: sorted[0]!, others: sorted.slice(1), members: sorted };
   });
+}
+
+/** How many ids two sorted arrays share. */
+function sharedCount(a: Int32Array, b: Int32Array): number {
+  let i = 0;
+  let j = 0;
+  let shared = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i]! < b[j]!) i++;
+    else if (a[i]! > b[j]!) j++;
+    else {
+      shared++;
+      i++;
+      j++;
+    }
+  }
+  return shared;
+}
+
+/** a + b, in a's order with b's new terms after (as adding b's entries into a copy of a's Map would). */
+function addVectors(a: SparseVector, b: SparseVector, scratch: DenseScratch): SparseVector {
+  const stamp = ++scratch.stamp;
+  const ids: number[] = Array.from(a.ids);
+  const weights: number[] = Array.from(a.weights);
+  // values[] holds each of a's terms' position here.
+  for (let k = 0; k < a.ids.length; k++) {
+    scratch.stamps[a.ids[k]!] = stamp;
+    scratch.values[a.ids[k]!] = k;
+  }
+  for (let k = 0; k < b.ids.length; k++) {
+    const id = b.ids[k]!;
+    if (scratch.stamps[id] === stamp) {
+      const at = scratch.values[id]!;
+      weights[at] = weights[at]! + b.weights[k]!;
+    } else {
+      scratch.stamps[id] = stamp;
+      scratch.values[id] = ids.length;
+      ids.push(id);
+      weights.push(0 + b.weights[k]!);
+    }
+  }
+  return { ids: Int32Array.from(ids), weights: Float64Array.from(weights) };
+}
+
+/** normalise() for sparse vectors, same arithmetic and order. */
+function normaliseSparse(v: SparseVector): SparseVector {
+  let norm = 0;
+  for (let k = 0; k < v.weights.length; k++) norm += v.weights[k]! * v.weights[k]!;
+  if (norm === 0) return v;
+  const n = Math.sqrt(norm);
+  const weights = new Float64Array(v.weights.length);
+  for (let k = 0; k < weights.length; k++) weights[k] = v.weights[k]! / n;
+  return { ids: v.ids, weights };
 }
 
 interface TitleFeatures {
@@ -412,14 +519,4 @@ export function subjectConflict(a: Pick<Article, 'title'>, b: Pick<Article, 'tit
   let shared = 0;
   for (const w of fa.rest) if (fb.rest.has(w)) shared++;
   return shared >= 3 && shared / (fa.rest.size + fb.rest.size - shared) >= STORIES.TEMPLATE_SIMILARITY;
-}
-
-function normalise(v: TermVector): TermVector {
-  let norm = 0;
-  for (const w of v.values()) norm += w * w;
-  if (norm === 0) return v;
-  const n = Math.sqrt(norm);
-  const out: TermVector = new Map();
-  for (const [t, w] of v) out.set(t, w / n);
-  return out;
 }
