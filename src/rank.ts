@@ -90,9 +90,20 @@ export function explainScore(
   const halfLife = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
   // A date in the future (clock skew at the source) counts as fresh, not as a bonus.
   const ageHours = Math.max(0, (options.now.getTime() - Date.parse(article.publishedAt)) / HOUR_MS);
-  const quality = qualityFactor(article.quality);
-  const heat = heatFactor(article.heat);
-  const logScore = Math.log(match) + Math.log(quality) + Math.log(heat) - (ageHours / halfLife) * Math.LN2;
+  return composeScore(match, qualityFactor(article.quality), heatFactor(article.heat), ageHours, halfLife);
+}
+
+/** The product of the factors, taken in log space, with each factor kept for `--explain`. */
+function composeScore(
+  match: number,
+  quality: number,
+  heat: number,
+  ageHours: number,
+  halfLife: number,
+  extra: { coverage: number; news: number } = { coverage: 1, news: 1 },
+): ScoreExplanation {
+  const logScore =
+    Math.log(match) + Math.log(quality) + Math.log(heat) + Math.log(extra.coverage) + Math.log(extra.news) - (ageHours / halfLife) * Math.LN2;
   return {
     total: Math.exp(logScore),
     logScore,
@@ -275,21 +286,11 @@ export function explainStory(
     latest = Math.max(latest, Date.parse(m.article.publishedAt));
   }
   const ageHours = Math.max(0, (options.now.getTime() - latest) / HOUR_MS);
-  const quality = qualityFactor(bestQuality);
-  const heat = heatFactor(bestHeat);
   const coverage = coverageFactor(outlets);
   const reason = nonNewsReason(lead);
   const news = reason === undefined ? 1 : RANK.NON_NEWS_FACTOR;
-  const logScore =
-    Math.log(match) + Math.log(quality) + Math.log(heat) + Math.log(coverage) + Math.log(news) - (ageHours / halfLife) * Math.LN2;
   return {
-    total: Math.exp(logScore),
-    logScore,
-    topicMatch: match,
-    quality,
-    recency: Math.pow(0.5, ageHours / halfLife),
-    heat,
-    ageHours,
+    ...composeScore(match, qualityFactor(bestQuality), heatFactor(bestHeat), ageHours, halfLife, { coverage, news }),
     coverage,
     outlets,
     news,

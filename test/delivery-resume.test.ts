@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordBot } from '../adapters/discord/bot.js';
 import { DigestScheduler } from '../src/schedule.js';
-import { Newsbrief, openStore, silentLogger, type Article, type Target } from '../src/index.js';
-import { makeArticle, makeRelated } from './helpers/articles.js';
-import { binPath, repoRoot } from './helpers/cli.js';
+import { Newsbrief, openStore, silentLogger, type Target } from '../src/index.js';
+import { longArticles } from './helpers/articles.js';
+import { binPath } from './helpers/cli.js';
+import { SEEDS_LOOKBACK_HOURS, seededDatabase } from './helpers/seeded-database.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
 import { FakeTelegram, TOKEN, privateChat, startTelegramHarness, user, type TelegramHarness } from './helpers/fake-telegram.js';
@@ -17,31 +16,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The bundled seeds are from November 2026: a first digest that looks back 20 years holds them, whatever today is. */
-const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
-
-const words = (seed: string, n: number) => Array.from({ length: n }, (_, k) => `${seed}x${k}`).join(' ');
-
-/** Ten long stories: a digest of them takes several messages on either platform. */
-function longArticles(publishedAt = '2026-11-26T06:00:00.000Z'): Article[] {
-  return Array.from({ length: 10 }, (_, i) =>
-    makeArticle({
-      title: `Long ${i} ${words(`t${i}`, 40)}`,
-      excerpt: words(`e${i}`, 400),
-      topics: ['AI'],
-      quality: 90 - i,
-      publishedAt,
-      related: Array.from({ length: 3 }, (_, j) =>
-        makeRelated({
-          // The story's title words make the link relevant, so it is shown and the digest stays long.
-          title: `${words(`t${i}`, 20)} ${words(`r${i}y${j}`, 10)}`,
-          url: `https://r${j}.site${i}.example.org/${j}`,
-          provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` },
-        }),
-      ),
-    }),
-  );
-}
+/** The stories of these tests are published an hour before the fake clocks start. */
+const published = { publishedAt: '2026-11-26T06:00:00.000Z' };
 
 function subscribe(app: Newsbrief, target: Target) {
   const result = app.subscribe(target, 'AI', '08:00', 'UTC');
@@ -53,7 +29,7 @@ describe('a multi-part digest resumes from its first unsent part', () => {
   it('Telegram: part 2 answered with retry_after 120 is tried again after 120 s, from part 2, and part 1 is not repeated', async () => {
     const clock = new FakeClock('2026-11-26T07:00:00.000Z');
     // One message a third of a second per chat, so the test can fault the second part after the first.
-    const h: TelegramHarness = await startTelegramHarness({ articles: longArticles(), clock: clock.now, botOptions: { pacing: { chatGapMs: 300 } } });
+    const h: TelegramHarness = await startTelegramHarness({ articles: longArticles(published), clock: clock.now, botOptions: { pacing: { chatGapMs: 300 } } });
     cleanups.push(() => h.close());
     const chat = h.fake.addChat(privateChat(user(601)));
     const target: Target = { platform: 'telegram', chatId: String(chat.id) };
@@ -90,7 +66,7 @@ describe('a multi-part digest resumes from its first unsent part', () => {
 
   it('Telegram: after a crash while part 1 was on the wire, a restart takes part 1 as delivered and sends the rest', async () => {
     const clock = new FakeClock('2026-11-26T07:00:00.000Z');
-    const h: TelegramHarness = await startTelegramHarness({ articles: longArticles(), clock: clock.now });
+    const h: TelegramHarness = await startTelegramHarness({ articles: longArticles(published), clock: clock.now });
     cleanups.push(() => h.close());
     const chat = h.fake.addChat(privateChat(user(602)));
     const target: Target = { platform: 'telegram', chatId: String(chat.id) };
@@ -116,7 +92,7 @@ describe('a multi-part digest resumes from its first unsent part', () => {
   it('Discord: a part that fails is retried on the next tick without posting the parts before it again', async () => {
     const fake = await FakeDiscord.start();
     const store = openStore(':memory:');
-    store.upsertArticles(longArticles());
+    store.upsertArticles(longArticles(published));
     const clock = new FakeClock('2026-11-26T07:00:00.000Z');
     const app = new Newsbrief({ store, clock: clock.now });
     // Three posts a second: time to fault the second part once the first has gone.
@@ -168,16 +144,8 @@ describe('a multi-part digest resumes from its first unsent part', () => {
 
 /** A database with the bundled seeds and subscriptions due a minute ago, and `npm start` on it. */
 function workspace(targets: Target[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'newsbrief-resume-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
-  const dbPath = join(dir, 'newsbrief.db');
-  const store = openStore(dbPath);
-  const due = new Date(Date.now() - 60_000).toISOString();
-  for (const target of targets) {
-    store.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: due });
-  }
-  store.close();
+  const { dir, dbPath, remove } = seededDatabase(targets, 'newsbrief-resume-');
+  cleanups.push(remove);
   const launch = (env: Record<string, string>) => {
     const child = spawn(process.execPath, [binPath, 'start'], {
       cwd: dir,

@@ -3,7 +3,7 @@ import { createDiscordBot, type DiscordBot } from '../adapters/discord/bot.js';
 import { Pacer } from '../adapters/discord/pacer.js';
 import { DigestScheduler } from '../src/schedule.js';
 import { Newsbrief, openStore, silentLogger, type Article, type Digest, type SqliteStore, type Target } from '../src/index.js';
-import { makeArticle, makeRelated } from './helpers/articles.js';
+import { longArticles, makeArticle } from './helpers/articles.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { DEFAULT_CHANNEL, FakeDiscord, Perm, type RecordedCall } from './helpers/fake-discord.js';
 
@@ -27,24 +27,6 @@ const words = (seed: string, n: number) => Array.from({ length: n }, (_, k) => `
 function aiArticles(prefix: string, n: number, publishedAt = '2026-11-25T08:00:00.000Z'): Article[] {
   return Array.from({ length: n }, (_, i) =>
     makeArticle({ title: `${prefix} ${i} ${words(`${prefix}${i}`, 6)}`, topics: ['AI'], quality: 90 - i, publishedAt }),
-  );
-}
-
-/**
- * Ten stories with long titles, excerpts and related links: more than one message can carry. Each related
- * title reuses its story's title words, so the links count as relevant and are shown.
- */
-function longArticles(): Article[] {
-  return Array.from({ length: 10 }, (_, i) =>
-    makeArticle({
-      title: `Long ${i} ${words(`t${i}`, 40)}`,
-      excerpt: words(`e${i}`, 400),
-      topics: ['AI'],
-      quality: 90 - i,
-      related: Array.from({ length: 3 }, (_, j) =>
-        makeRelated({ title: `${words(`t${i}`, 20)} ${words(`r${i}y${j}`, 10)}`, url: `https://r${j}.site${i}.example.org/${j}`, provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` } }),
-      ),
-    }),
   );
 }
 

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { start } from '../adapters/main.js';
@@ -10,29 +8,19 @@ import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.js';
 import { DEFAULT_CHANNEL, FakeDiscord } from './helpers/fake-discord.js';
-import { binPath, repoRoot, runBin } from './helpers/cli.js';
+import { binPath, runBin } from './helpers/cli.js';
+import { SEEDS_LOOKBACK_HOURS, seededDatabase } from './helpers/seeded-database.js';
 
-/** The bundled seeds are from November 2026: a first digest that looks back 20 years holds them, whatever today is. */
-const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
-
-const dirs: string[] = [];
+const workspaces: Array<{ remove(): void }> = [];
 afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const w of workspaces.splice(0)) w.remove();
 });
 
 /** A database file with the bundled seeds and subscriptions that are due a minute ago. */
 function databaseWithDueSubscriptions(targets: Target[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'newsbrief-start-'));
-  dirs.push(dir);
-  cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
-  const dbPath = join(dir, 'newsbrief.db');
-  const store = openStore(dbPath);
-  const due = new Date(Date.now() - 60_000).toISOString();
-  for (const target of targets) {
-    store.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: due });
-  }
-  store.close();
-  return { dir, dbPath, seeds: join(dir, 'seeds') };
+  const ws = seededDatabase(targets, 'newsbrief-start-');
+  workspaces.push(ws);
+  return ws;
 }
 
 describe('npm start with both tokens', () => {
@@ -157,9 +145,7 @@ describe('exactly-once delivery across kill -9', () => {
 
 describe('npm start settings', () => {
   it('NEWS_WINDOW_DAYS reaches /news: a short window falls back to the latest stories, a long one does not', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'newsbrief-start-'));
-    dirs.push(dir);
-    cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
+    const { dir } = databaseWithDueSubscriptions([]);
     const env = (days: string) => ({ TERMINAL_MODE: 'on', DATABASE_PATH: join(dir, 'nb.db'), SEEDS_DIR: join(dir, 'seeds'), SEEDS_RESCAN: 'off', NEWS_WINDOW_DAYS: days });
     // The bundled Space articles are from 24 Nov 2026, more than a day before any run of this test.
     const short = await runBin(['start'], { env: env('1'), input: '/news space 1\n/quit\n' });

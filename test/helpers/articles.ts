@@ -67,3 +67,28 @@ export function makeSubscriptionView(
     nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',
   };
 }
+
+const words = (seed: string, n: number) => Array.from({ length: n }, (_, k) => `${seed}x${k}`).join(' ');
+
+/**
+ * Ten stories with long titles, excerpts and related links: a digest of them takes several messages on either
+ * platform. Each related title reuses its story's title words, so the links count as relevant and are shown.
+ */
+export function longArticles(overrides: Partial<Article> = {}): Article[] {
+  return Array.from({ length: 10 }, (_, i) =>
+    makeArticle({
+      title: `Long ${i} ${words(`t${i}`, 40)}`,
+      excerpt: words(`e${i}`, 400),
+      topics: ['AI'],
+      quality: 90 - i,
+      related: Array.from({ length: 3 }, (_, j) =>
+        makeRelated({
+          title: `${words(`t${i}`, 20)} ${words(`r${i}y${j}`, 10)}`,
+          url: `https://r${j}.site${i}.example.org/${j}`,
+          provider: { name: `Site ${i}.${j}`, domain: `r${j}.site${i}.example.org` },
+        }),
+      ),
+      ...overrides,
+    }),
+  );
+}
