@@ -1,7 +1,7 @@
 import type { Target } from './model.js';
 import type { Candidate, Store, TopicCount } from './store.js';
 import { TopicIndex, type TopicAliases, type TopicFallbacks } from './topics.js';
-import { buildDigest, DIGEST, inWindow, rankStories, type DigestOptions } from './digest.js';
+import { buildDigest, DIGEST, rankStories, type DigestOptions } from './digest.js';
 import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
 import type {
   CommandError,

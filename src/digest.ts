@@ -81,12 +81,6 @@ function scoreGroup(g: StoryGroup<Candidate>, options: { now: Date; halfLifeHour
   return { lead: g.lead, members: g.members, outlets, score, latestAt: latest };
 }
 
-/** Whether an article is published inside [since, until] (inclusive; missing bounds are open). */
-export function inWindow(article: Pick<Article, 'publishedAt'>, since: Date | undefined, until: Date): boolean {
-  const t = Date.parse(article.publishedAt);
-  return t <= until.getTime() && (since === undefined || t >= since.getTime());
-}
-
 /** Builds the ranked, story-grouped digest for a topic. Plain data: adapters render it. */
 export function buildDigest(
   store: Store,

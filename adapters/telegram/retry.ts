@@ -13,7 +13,7 @@ export const DEFAULT_RETRY: RetryOptions = { retries: 4, baseDelayMs: 1000, maxD
 
 /**
  * Retries 5xx answers and network failures with exponential backoff. 429 is left to auto-retry, which
- * waits exactly `retry_after`; getUpdates is left to grammY's polling loop, which has its own backoff.
+ * waits exactly `retry_after`; getUpdates is left to our polling loop (polling.ts), which has its own backoff.
  * A send that timed out may have been delivered, so a retry can duplicate it: rare, and better than a
  * missing digest.
  */
