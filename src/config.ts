@@ -4,13 +4,7 @@ import { parseTimezone } from './clock.js';
 import { RANK } from './rank.js';
 import { DIGEST } from './digest.js';
 import { SCHEDULE } from './schedule.js';
-
-/** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
-function withoutTrailingSlashes(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
-  return url.slice(0, end);
-}
+import { trimTrailingSlashes } from './url.js';
 
 const optionalSecret = z
   .string()
@@ -23,7 +17,7 @@ const baseUrl = (fallback: string) =>
     .string()
     .trim()
     .default(fallback)
-    .transform((v) => (v === '' ? fallback : withoutTrailingSlashes(v)))
+    .transform((v) => (v === '' ? fallback : trimTrailingSlashes(v)))
     .refine((v) => /^https?:\/\/[^\s/]+/.test(v), { message: 'must be an http(s) URL' });
 
 const positive = (fallback: number) =>

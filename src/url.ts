@@ -20,11 +20,11 @@ export function usableUrl(url: string): boolean {
   return head.startsWith('http://') || head.startsWith('https://');
 }
 
-/** `path` without trailing slashes, in one backwards pass (a regex such as /\/+$/ backtracks quadratically). */
-function trimTrailingSlashes(path: string): string {
-  let end = path.length;
-  while (end > 0 && path.charCodeAt(end - 1) === 47 /* / */) end--;
-  return path.slice(0, end);
+/** `text` (a path or a URL) without trailing slashes, in one backwards pass (/\/+$/ backtracks quadratically). */
+export function trimTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 47 /* / */) end--;
+  return text.slice(0, end);
 }
 
 /** `path` with a final `/amp` segment (AMP edition of a page) removed. */

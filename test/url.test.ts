@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { articleUrlKey, canonicalUrl, URLS, usableUrl } from '../src/url.js';
+import { articleUrlKey, canonicalUrl, trimTrailingSlashes, URLS, usableUrl } from '../src/url.js';
 
 describe('canonicalUrl', () => {
   it('ignores scheme, www, tracking parameters, fragments and trailing slashes', () => {
@@ -18,6 +18,14 @@ describe('canonicalUrl', () => {
     canonicalUrl(`https://e.com/${'/'.repeat(1024 * 1024)}`);
     expect(performance.now() - started).toBeLessThan(200);
     expect(canonicalUrl(`https://e.com/a${'/'.repeat(1500)}`)).toBe('e.com/a');
+  });
+  it('trims trailing slashes (settings URLs too) in one pass, whatever the run of slashes', () => {
+    expect(trimTrailingSlashes('http://127.0.0.1:8081/api///')).toBe('http://127.0.0.1:8081/api');
+    expect(trimTrailingSlashes('https://e.com/a/b')).toBe('https://e.com/a/b');
+    const started = performance.now();
+    expect(trimTrailingSlashes(`https://e.com/${'/'.repeat(1024 * 1024)}x`)).toHaveLength(1024 * 1024 + 15);
+    expect(trimTrailingSlashes(`https://e.com${'/'.repeat(1024 * 1024)}`)).toBe('https://e.com');
+    expect(performance.now() - started).toBeLessThan(200);
   });
   it('caps URL length: longer URLs are not usable links', () => {
     expect(usableUrl(`https://e.com/${'a'.repeat(URLS.MAX_LENGTH)}`)).toBe(false);

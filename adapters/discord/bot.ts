@@ -3,6 +3,7 @@ import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type C
 import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Deliverer } from '../../src/types.js';
+import { trimTrailingSlashes } from '../../src/url.js';
 import { commandDefinitions } from './commands.js';
 import { createDiscordDeliverer } from './deliverer.js';
 import { handleInteraction } from './interactions.js';
@@ -21,13 +22,6 @@ export interface DiscordBotOptions {
   logger: Logger;
   /** Ceiling for scheduled channel posts across all channels (default 40/s; Discord allows 50). */
   postsPerSecond?: number;
-}
-
-/** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
-function withoutTrailingSlashes(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
-  return url.slice(0, end);
 }
 
 /** A built bot: start it, hand its deliverer to the scheduler, stop it on shutdown. */
@@ -59,7 +53,7 @@ function clientOptions(apiBase: string | undefined): ClientOptions {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`createDiscordBot: apiBase must be http(s), got ${apiBase}`);
     }
-    options.rest = { api: withoutTrailingSlashes(apiBase) };
+    options.rest = { api: trimTrailingSlashes(apiBase) };
   }
   return options;
 }

@@ -4,6 +4,7 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Deliverer } from '../../src/types.js';
+import { trimTrailingSlashes } from '../../src/url.js';
 import { ChatLifecycle, targetOf } from './chats.js';
 import { TelegramDeliverer, announceSending } from './deliverer.js';
 import { classifyFailure } from './failures.js';
@@ -90,7 +91,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       `createTelegramBot: requestTimeoutSeconds (${requestTimeoutSeconds}) must exceed pollTimeoutSeconds (${pollTimeoutSeconds})`,
     );
   }
-  const apiRoot = withoutTrailingSlashes(options.apiRoot ?? DEFAULT_API_ROOT);
+  const apiRoot = trimTrailingSlashes(options.apiRoot ?? DEFAULT_API_ROOT);
   const webhook = options.webhook && { ...options.webhook, secret: options.webhook.secret ?? randomSecretToken() };
   if (webhook) checkWebhook(webhook);
   const bot = new Bot(options.token, { client: { apiRoot, timeoutSeconds: requestTimeoutSeconds } });
@@ -182,13 +183,6 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
       await receiving?.catch(() => {});
     },
   };
-}
-
-/** `url` without its trailing slashes; a backward scan, as `/\/+$/` is quadratic on a long run of slashes. */
-function withoutTrailingSlashes(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 0x2f) end--;
-  return url.slice(0, end);
 }
 
 /** Refuses at build time what Telegram's setWebhook would refuse at start. */
