@@ -1,0 +1,297 @@
+/**
+ * Ports: what the core needs from the outside world, as narrow async interfaces. Storage is split by
+ * aggregate (articles, subscriptions and chat settings, delivery log, source state); each storage adapter
+ * (adapters/storage/sqlite, adapters/storage/memory) implements all four and passes the same contract
+ * suites (test/contract). Domain computation — topic keys, display names, rank keys — happens in the core
+ * and reaches storage as plain values, so a backend never imports ranking or topic code.
+ */
+import type { Article, Subscription, Target } from './model.js';
+import type { Digest } from './types.js';
+
+// ---------------------------------------------------------------------------------------------------
+// Articles
+
+/** One row of the topic index: an article under one topic, with the values the core computed for it. */
+export interface TopicEntry {
+  /** Canonical topic key (aliases resolved by the core). */
+  key: string;
+  /** Display name for the key; the first name stored for a key wins. */
+  name: string;
+  /** How the article matches the topic (rank.ts topicMatch): stored, handed back with candidates. */
+  match: number;
+  /** The time-independent part of the rank key (rank.ts rankBase). */
+  rankBase: number;
+  /** Publication time in hours since the epoch: the key's time part and the window filter. */
+  publishedHours: number;
+}
+
+/** An article as the core hands it to storage: the document and its topic index entries (none when removed). */
+export interface IndexedArticle {
+  article: Article;
+  topics: TopicEntry[];
+}
+
+export interface UpsertResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface TopicCount {
+  key: string;
+  name: string;
+  count: number;
+}
+
+export interface CandidateQuery {
+  /** Normalised topic keys; an article matching any of them is a candidate. */
+  topicKeys: string[];
+  /** How many candidates at most per topic key, best rank key first. */
+  limit: number;
+  /** Article ids to leave out (already delivered). */
+  excludeIds?: ReadonlySet<string>;
+  /** Only articles published at or after this instant. */
+  since?: Date;
+  /** Only articles published at or before this instant. */
+  until?: Date;
+}
+
+export interface Candidate {
+  article: Article;
+  /** How the article matches the queried topic (the stored TopicEntry.match). */
+  topicMatch: number;
+}
+
+/**
+ * Stored articles and their topic index. The rank key of an entry is `rankBase + publishedHours × weight`,
+ * where the core chooses the recency weight (ln 2 / half-life); ordering by it equals ordering by score.
+ */
+export interface ArticleStore {
+  /** Stores articles (replacing the document and entries of an id already stored), in one transaction. */
+  upsertArticles(articles: readonly IndexedArticle[]): Promise<UpsertResult>;
+  getArticle(id: string): Promise<Article | undefined>;
+  /** Live (not removed) articles. */
+  articleCount(): Promise<number>;
+  /** Live articles for the topics, highest rank key first; with since/until only that publication window. */
+  candidates(query: CandidateQuery): Promise<Candidate[]>;
+  /** Every live article published in [since, until], whatever its topics, oldest first. */
+  windowArticles(since: Date, until: Date): Promise<Article[]>;
+  /** How many live articles a topic key has. */
+  topicMatchCount(topicKey: string): Promise<number>;
+  /** Every topic key with its display name and live article count, most articles first (maintained, not counted). */
+  topicCounts(): Promise<TopicCount[]>;
+  /** The recency weight rank keys were computed with, undefined before the first setRankWeight. */
+  rankWeight(): Promise<number | undefined>;
+  /** Recomputes every rank key with a new recency weight. */
+  setRankWeight(weight: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Subscriptions and chat settings
+
+export interface NewSubscription {
+  target: Target;
+  topic: string;
+  topicKey: string;
+  time: string;
+  timezone: string;
+  nextDueAt: string;
+}
+
+/**
+ * Where something is addressed. A target with a thread is that thread; a target without one, used as a
+ * scope, means the whole chat with its threads (a kicked bot leaves every forum topic of the chat).
+ */
+export type TargetScope = Target;
+
+export interface SubscriptionStore {
+  /** Adds a subscription, or updates topic name, time, zone and next due of the target's one for the key. */
+  upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }>;
+  removeSubscription(target: Target, topicKey: string): Promise<boolean>;
+  removeAllSubscriptions(target: Target): Promise<number>;
+  listSubscriptions(target: Target): Promise<Subscription[]>;
+  getSubscription(id: number): Promise<Subscription | undefined>;
+  /** Marks every subscription in the scope (in)active; returns how many changed. */
+  setActive(scope: TargetScope, active: boolean, reason?: string): Promise<number>;
+  /**
+   * Moves subscriptions, settings and sent-article history to a new chat id (Telegram group → supergroup).
+   * A scope without a thread moves the whole chat, each thread to the same thread of the new chat; where the
+   * new chat already has a subscription to a topic, that one wins. Returns subscriptions moved.
+   */
+  migrateTarget(from: TargetScope, to: TargetScope): Promise<number>;
+  getTimezone(target: Target): Promise<string | undefined>;
+  setTimezone(target: Target, timezone: string): Promise<void>;
+  /** Active subscriptions due at or before `now`, earliest first; optionally of one platform. */
+  dueSubscriptions(now: Date, limit: number, platform?: string): Promise<Subscription[]>;
+  setNextDue(subscriptionId: number, nextDueAt: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Delivery log
+
+/**
+ * A slot's state. `claimed`: one scheduler owns it and nothing of it is on the wire; `sending`: part
+ * `partsSent` may be on the wire; `pending`: unfinished and owned by nobody (a claim released after a
+ * crash), sent on the next tick from part `partsSent`. The rest are final, except a `failed` row with
+ * `retryAt`, which is tried again from then on.
+ */
+export type DeliveryStatus = 'claimed' | 'sending' | 'pending' | 'sent' | 'empty' | 'skipped' | 'failed';
+
+export interface DeliveryRecord {
+  subscriptionId: number;
+  /** The due instant this delivery is for, ISO 8601 UTC. */
+  slot: string;
+  status: DeliveryStatus;
+  articleIds: string[];
+  /** Human-readable note for logs and `newsbrief` reports; never parsed. */
+  detail: string | null;
+  updatedAt: string;
+  /** Transient failures so far (a rate limit is not one); 0 when none. */
+  attempts?: number;
+  /** Parts (messages) of the digest the platform has accepted. */
+  partsSent?: number;
+  /** Parts the digest was rendered into, once known. */
+  partsTotal?: number | null;
+  /** The digest being sent, kept until the slot is final so that a resume sends the same parts. */
+  digest?: Digest | null;
+  /** A failed slot is tried again from this instant (ISO 8601); null or absent: failed for good. */
+  retryAt?: string | null;
+  /** The scheduler instance that owns a `claimed` or `sending` slot. */
+  claimedBy?: string | null;
+}
+
+/** Progress of a claimed slot (see DeliveryLog.updateClaim). */
+export interface DeliveryProgress {
+  status: 'claimed' | 'sending';
+  partsSent: number;
+  partsTotal?: number | null;
+  articleIds?: string[];
+  digest?: Digest;
+}
+
+export interface DeliveryLog {
+  getDelivery(subscriptionId: number, slot: string): Promise<DeliveryRecord | undefined>;
+  /**
+   * Records a delivery; for 'sent' and 'failed' (whose articleIds are what delivered parts showed) also
+   * remembers the articles as sent to `target`, and with `nextDueAt` advances the subscription — all in one
+   * transaction, so a slot is never recorded without its consequences. With `claimant`, only if that
+   * claimant still owns the slot; returns whether anything was written.
+   */
+  recordDelivery(
+    record: Omit<DeliveryRecord, 'updatedAt'>,
+    target: Target,
+    nextDueAt?: string,
+    claimant?: string,
+  ): Promise<boolean>;
+  /**
+   * Claims a slot for `claimant` in one conditional write only one claimant can win: a slot with no row,
+   * a `pending` one, or a failed one whose `retryAt` has come. Returns the claimed row, or undefined.
+   */
+  claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): Promise<DeliveryRecord | undefined>;
+  /** Records progress of a slot `claimant` owns; false when it no longer does. */
+  updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): Promise<boolean>;
+  /** Hands a claimed or sending slot over to nobody (`pending`), keeping its progress. */
+  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void>;
+  /** The subscription's deliveries, latest slot first. */
+  deliveries(subscriptionId: number, limit?: number): Promise<DeliveryRecord[]>;
+  /** The latest slot before `beforeSlot` that was 'sent' or 'empty': a scheduled digest holds only newer articles. */
+  lastDeliveredSlot(subscriptionId: number, beforeSlot: string): Promise<string | undefined>;
+  /** Deliveries in a given state across all subscriptions (crash recovery looks for 'sending'). */
+  deliveriesWithStatus(status: DeliveryStatus): Promise<DeliveryRecord[]>;
+  /** Ids of every article ever sent to the target. */
+  sentArticleIds(target: Target): Promise<Set<string>>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Source state
+
+/** What ingest remembers about one source item (a seed file), so an unchanged one is skipped unparsed. */
+export interface SourceItemRecord {
+  /** The item's name within its source (a seed file's path relative to the folder). */
+  source: string;
+  contentHash: string;
+  articleId: string | null;
+}
+
+export interface SourceStateStore {
+  sourceItems(): Promise<Map<string, SourceItemRecord>>;
+  recordSourceItems(records: readonly SourceItemRecord[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Storage as a whole
+
+/** The file behind the storage was deleted or replaced while open: writes would vanish, so none are accepted. */
+export class StorageGoneError extends Error {
+  constructor(readonly location: string, why: string) {
+    super(
+      `database ${location} ${why} while Newsbrief was running; writes would be lost, so it stops. Restore it or restart to create a new one.`,
+    );
+    this.name = 'StorageGoneError';
+  }
+}
+
+/** One backend: the four stores over one database. */
+export interface Storage {
+  readonly articles: ArticleStore;
+  readonly subscriptions: SubscriptionStore;
+  readonly deliveries: DeliveryLog;
+  readonly sources: SourceStateStore;
+  /** Rejects with StorageGoneError when the database behind the storage is gone; the scheduler checks each tick. */
+  checkIntact(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Platforms
+
+/** What a platform reports after trying to deliver a digest to a target. */
+export type DeliveryOutcome =
+  | { ok: true; messages: number }
+  | {
+      ok: false;
+      /** True when retrying cannot help (blocked, kicked, channel gone): the target is deactivated. */
+      permanent: boolean;
+      reason: string;
+      /** The chat moved to this id (Telegram group → supergroup); the scheduler moves the target. */
+      migrateTo?: Target;
+      /** The platform asked to wait this long and the deliverer did not: retried no sooner than this. */
+      retryAfterMs?: number;
+    };
+
+/** What the scheduler hears from a deliverer while it works. */
+export interface DeliverHooks {
+  /** Parts an earlier attempt already delivered: send from this part on (the same digest renders the same). */
+  fromPart?: number;
+  /**
+   * Called right before a request for `part` (0-based, of `parts`) leaves, after any pacing or rate-limit
+   * wait, and again before each retry. Rejects when the scheduler no longer owns the slot: then nothing
+   * may be sent.
+   */
+  onSending?(part?: number, parts?: number): Promise<void>;
+  /** The platform accepted `part`; `itemsShown`: how many items (from the first) parts 0..part show. */
+  onPartSent?(part: number, itemsShown?: number): Promise<void>;
+  /** The platform refused the request (a 429, an error): the part is not on the wire. */
+  onNotSent?(): Promise<void>;
+}
+
+/** What the scheduler hands a deliverer besides the digest. */
+export interface DeliveryContext {
+  /** The zone dates in the digest are shown in: the subscription's own. */
+  timezone: string;
+}
+
+/**
+ * A chat platform's side of scheduled delivery. Must not throw for platform errors; it reports them as an
+ * outcome. A deliverer that never calls `hooks.onSending` makes delivery at-least-once across crashes.
+ */
+export interface Deliverer {
+  /** Open set: 'telegram', 'discord', 'console', or any other adapter's id. */
+  readonly platform: string;
+  /** True when resending a part that may have arrived cannot show twice (Discord's nonce). */
+  readonly resendIsHarmless?: boolean;
+  deliver(target: Target, digest: Digest, context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome>;
+}
+
+/** The current time; tests pass a controllable one. */
+export type Clock = () => Date;
