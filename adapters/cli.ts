@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, openStore, MAX_COUNT, type SqliteStore } from '../src/index.js';
+import { Newsbrief, MAX_COUNT, type Storage } from '../src/index.js';
+import { openSqliteStorage } from './storage/sqlite/index.js';
 import { ingestDirectory, type IngestReport } from '../src/ingest.js';
 import { ConfigError, parseConfig, type Config } from '../src/config.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from './console/render.js';
@@ -110,9 +111,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const dbPath = values.db ?? config.DATABASE_PATH;
   const seedsDir = values.seeds ?? config.SEEDS_DIR;
-  let store: SqliteStore;
+  let store: Storage;
   try {
-    store = openStore(dbPath, { halfLifeHours: config.RANK_HALF_LIFE_HOURS });
+    store = openSqliteStorage(dbPath);
   } catch (error) {
     io.stderr.write(`newsbrief: cannot open database ${dbPath}: ${(error as Error).message}\n`);
     return 1;
@@ -120,25 +121,25 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   try {
     if (command === 'ingest') return await runIngest(store, rest[0] ?? seedsDir, io);
     // First use: fill an empty database from the seeds so `news` works straight after install.
-    if (store.articleCount() === 0 && existsSync(seedsDir)) {
+    if ((await store.articles.articleCount()) === 0 && existsSync(seedsDir)) {
       io.stderr.write(`Database is empty: ingesting ${seedsDir} first.\n`);
       const report = await ingestDirectory(seedsDir, store);
       io.stderr.write(`${summary(report)}\n`);
     }
     const fixedNow = instants.now;
     const app = new Newsbrief({
-      store,
+      storage: store,
       digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS },
       ...(fixedNow ? { clock: () => new Date(fixedNow) } : {}),
     });
     if (command === 'topics') {
-      const topics = app.listTopics();
+      const topics = await app.listTopics();
       io.stdout.write(values.json ? `${JSON.stringify(topics, null, 2)}\n` : `${renderTopicsText(topics)}\n`);
       return 0;
     }
     const topic = rest.join(' ');
     if (command === 'stories') {
-      const stories = app.stories(topic === '' ? undefined : topic, { since: instants.since, until: instants.until });
+      const stories = await app.stories(topic === '' ? undefined : topic, { since: instants.since, until: instants.until });
       if (!stories.ok) {
         io.stderr.write(`newsbrief: ${renderErrorText(stories).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
         return 1;
@@ -146,7 +147,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       io.stdout.write(values.json ? `${JSON.stringify({ topic: stories.topic, since: stories.since, until: stories.until, stories: stories.stories }, null, 2)}\n` : `${renderStoriesText(stories)}\n`);
       return 0;
     }
-    const result = app.news(topic, { count: values.count });
+    const result = await app.news(topic, { count: values.count });
     if (!result.ok) {
       io.stderr.write(`newsbrief: ${renderErrorText(result).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
       return 1;
@@ -155,11 +156,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     else io.stdout.write(`${renderDigestText(result.digest, { explain: values.explain, style: styleFor(io.stdout, io.env) })}\n`);
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-async function runIngest(store: SqliteStore, dir: string, io: CliIO): Promise<number> {
+async function runIngest(store: Storage, dir: string, io: CliIO): Promise<number> {
   if (!existsSync(dir)) {
     io.stderr.write(`newsbrief: seeds folder not found: ${resolve(dir)}\n`);
     return 1;

@@ -3,8 +3,9 @@ import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, openStore, type Deliverer, type Logger, type SqliteStore } from '../src/index.js';
-import { DatabaseLockedError, lockDatabase, type DatabaseLock } from '../src/sqlite-store.js';
+import { Newsbrief, type Deliverer, type Logger } from '../src/index.js';
+import { DatabaseLockedError, lockDatabase, openSqliteStorage, type DatabaseLock, type SqliteStorage } from './storage/sqlite/index.js';
+import { cronTicker } from './runtime/cron.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
 import { LogRedactor, redactingLogOptions } from '../src/logger.js';
 import { ingestDirectory } from '../src/ingest.js';
@@ -79,7 +80,7 @@ export async function start(options: StartOptions): Promise<number> {
 
   // One scheduler per database: a second process would send every digest again.
   let lock: DatabaseLock;
-  let store: SqliteStore;
+  let store: SqliteStorage;
   try {
     lock = lockDatabase(config.DATABASE_PATH);
   } catch (error) {
@@ -88,7 +89,7 @@ export async function start(options: StartOptions): Promise<number> {
     return 1;
   }
   try {
-    store = openStore(config.DATABASE_PATH, { halfLifeHours: config.RANK_HALF_LIFE_HOURS });
+    store = openSqliteStorage(config.DATABASE_PATH);
     store.recordLockHolder();
   } catch (error) {
     lock.release();
@@ -101,14 +102,14 @@ export async function start(options: StartOptions): Promise<number> {
   store.onGone((error) => databaseGone(error));
   const storeCheck = setInterval(() => {
     try {
-      store.checkIntact();
+      store.assertIntact();
     } catch {
       // onGone has been told.
     }
   }, 10_000);
   storeCheck.unref();
   const app = new Newsbrief({
-    store,
+    storage: store,
     digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS, windowDays: config.NEWS_WINDOW_DAYS, perOutlet: config.DIGEST_PER_OUTLET },
     defaultTimezone: config.DEFAULT_TIMEZONE,
   });
@@ -118,7 +119,7 @@ export async function start(options: StartOptions): Promise<number> {
       logger.warn({ seeds: resolve(config.SEEDS_DIR) }, 'seeds folder not found; no articles loaded from it');
       return;
     }
-    const report = await ingestDirectory(config.SEEDS_DIR, store, { logger });
+    const report = await ingestDirectory(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases });
     for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
     const { rejected, ...counts } = report;
     logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');
@@ -138,6 +139,7 @@ export async function start(options: StartOptions): Promise<number> {
   let reportFatal!: (error: Error) => void;
   const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
   try {
+    await app.ready();
     await ingestSeeds('start');
     if (config.SEEDS_RESCAN !== 'off') {
       tasks.push(
@@ -196,7 +198,7 @@ export async function start(options: StartOptions): Promise<number> {
       firstLookbackHours: config.FIRST_DIGEST_LOOKBACK_HOURS,
       logger,
     });
-    scheduler.start();
+    await scheduler.start(cronTicker(logger));
 
     const stopSignal = options.stopSignal ?? signalOnce();
     const gone = goneSignal.then((error) => {
@@ -225,7 +227,7 @@ export async function start(options: StartOptions): Promise<number> {
     await scheduler?.stop();
     await Promise.allSettled(services.map((s) => s.stop()));
     clearInterval(storeCheck);
-    store.close();
+    await store.close();
     lock.release();
     process.off('unhandledRejection', onUnhandled);
     logger.flush?.();

@@ -5,9 +5,10 @@
 import { statSync } from 'node:fs';
 import { Newsbrief } from '../src/app.js';
 import type { Article } from '../src/model.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
 import { percentile } from './report.js';
+import { indexArticles } from '../src/index.js';
 
 export interface BuildRequest {
   mode: 'build';
@@ -58,70 +59,68 @@ export interface ServeResult {
   plans: Record<string, string[]>;
 }
 
-function build(req: BuildRequest): BuildResult {
-  const store = openStore(req.db);
+async function build(req: BuildRequest): Promise<BuildResult> {
+  const store = openSqliteStorage(req.db);
   const started = process.hrtime.bigint();
   let insertNs = 0n;
   let batch: Article[] = [];
   let articles = 0;
-  const flush = () => {
+  const flush = async () => {
     const t = process.hrtime.bigint();
-    store.upsertArticles(batch);
+    await store.articles.upsertArticles(indexArticles(batch));
     insertNs += process.hrtime.bigint() - t;
     articles += batch.length;
     batch = [];
   };
   for (const seed of generateCorpus({ size: req.size, seed: req.seed })) {
     batch.push(toArticle(seed));
-    if (batch.length >= req.batch) flush();
+    if (batch.length >= req.batch) await flush();
   }
-  flush();
+  await flush();
   const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
   store.db.pragma('wal_checkpoint(TRUNCATE)');
-  store.close();
+  await store.close();
   return { articles, totalMs, insertMs: Number(insertNs) / 1e6, dbBytes: statSync(req.db).size };
 }
 
-function serve(req: ServeRequest): ServeResult {
+async function serve(req: ServeRequest): Promise<ServeResult> {
   const rssAtStart = process.memoryUsage().rss;
-  const store = openStore(req.db);
-  const app = new Newsbrief({ store, clock: () => CORPUS_END });
+  const store = openSqliteStorage(req.db);
+  const app = new Newsbrief({ storage: store, clock: () => CORPUS_END });
   const rng = new Rng(req.seed);
 
   const coldStart = process.hrtime.bigint();
-  const cold = app.news('AI');
+  const cold = await app.news('AI');
   const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
   if (!cold.ok) throw new Error(`serve: /news AI failed: ${cold.message}`);
 
-  const topics = app.listTopics();
+  const topics = await app.listTopics();
   // What people type: the display name, or a lower-case one.
   const spellings = topics.flatMap((t) => [t.name, t.name.toLowerCase()]);
   // A daily subscriber has already been sent the best articles of the topic: those are the ones excluded.
-  const sent = new Map(
-    topics.map((t) => [
-      t.name,
-      new Set(store.candidates({ topicKeys: [t.key], limit: 50 }).map((c) => c.article.id)),
-    ]),
-  );
+  const sent = new Map<string, Set<string>>();
+  for (const t of topics) {
+    sent.set(t.name, new Set((await store.articles.candidates({ topicKeys: [t.key], limit: 50 })).map((c) => c.article.id)));
+  }
 
-  const run = (count: number, exclude: boolean, only?: string): number[] => {
+  const run = async (count: number, exclude: boolean, only?: string): Promise<number[]> => {
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {
       const topic = only ?? rng.pick(spellings);
       const excludeIds = exclude ? sent.get(topics.find((t) => t.name.toLowerCase() === topic.toLowerCase())!.name) : undefined;
       const start = process.hrtime.bigint();
-      const result = app.news(topic, { count: 5, excludeIds });
+      const result = await app.news(topic, { count: 5, excludeIds });
       samples.push(Number(process.hrtime.bigint() - start) / 1e6);
       if (!result.ok || result.digest.items.length === 0) throw new Error(`serve: /news ${topic} gave no digest`);
     }
     return samples;
   };
-  run(req.warmup, false);
-  run(req.warmup, true);
-  const news = run(req.queries, false);
-  const excluding = run(req.queries, true);
+  await run(req.warmup, false);
+  await run(req.warmup, true);
+  const news = await run(req.queries, false);
+  const excluding = await run(req.queries, true);
   const top = topics[0]!;
-  const biggest = { ...summarize(run(Math.ceil(req.queries / 4), true, top.name)), topic: top.name, articles: top.count };
+  const biggest = { ...summarize(await run(Math.ceil(req.queries / 4), true, top.name)), topic: top.name, articles: top.count };
 
   const explain = (sql: string, ...params: unknown[]) =>
     (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
@@ -139,7 +138,7 @@ function serve(req: ServeRequest): ServeResult {
 
   const memory = process.memoryUsage();
   const result: ServeResult = {
-    articles: store.articleCount(),
+    articles: await store.articles.articleCount(),
     topics: topics.length,
     coldMs,
     news: summarize(news),
@@ -150,7 +149,7 @@ function serve(req: ServeRequest): ServeResult {
     heapUsed: memory.heapUsed,
     plans,
   };
-  store.close();
+  await store.close();
   return result;
 }
 
@@ -159,5 +158,5 @@ function summarize(samples: number[]): LatencySummary {
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as BuildRequest | ServeRequest;
-const output = request.mode === 'build' ? build(request) : serve(request);
+const output = request.mode === 'build' ? await build(request) : await serve(request);
 process.stdout.write(`${JSON.stringify(output)}\n`);

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Newsbrief, openStore, canonicalUrl, looksLikeNonNews, type Article } from '../src/index.js';
+import { Newsbrief, canonicalUrl, looksLikeNonNews, type Article } from '../src/index.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { ingestDirectory } from '../src/ingest.js';
 
 interface GoldFile {
@@ -91,19 +92,19 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
   const set = JSON.parse(readFileSync(setFile, 'utf8')) as GoldSet;
   const corpusDir = resolve(sharedDir, set.corpus);
   const tmp = mkdtempSync(join(tmpdir(), 'newsbrief-eval-'));
-  const store = openStore(join(tmp, 'eval.db'));
+  const store = openSqliteStorage(join(tmp, 'eval.db'));
   try {
     await ingestDirectory(corpusDir, store);
     const since = new Date(`${set.from}T00:00:00Z`);
     // The labelled window runs to the end of `to`; file dates are UTC+8, so allow the day after too.
     const until = new Date(Date.parse(`${set.to}T00:00:00Z`) + 2 * 86_400_000);
-    const app = new Newsbrief({ store, clock: () => until });
-    const result = app.stories(undefined, { since: new Date(since.getTime() - 86_400_000), until });
+    const app = new Newsbrief({ storage: store, clock: () => until });
+    const result = await app.stories(undefined, { since: new Date(since.getTime() - 86_400_000), until });
     if (!result.ok) throw new Error(result.message);
 
     // Which stored article each gold file became (ingest keeps one article per canonical URL).
     const byId = new Map<string, Article>();
-    for (const s of result.stories) for (const a of s.articles) byId.set(a.id, store.getArticle(a.id)!);
+    for (const s of result.stories) for (const a of s.articles) byId.set(a.id, (await store.articles.getArticle(a.id))!);
     const idBySource = new Map<string, string>();
     const idByUrl = new Map<string, string>();
     for (const a of byId.values()) {
@@ -141,8 +142,8 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
     const baseline = scoreClustering(gold, new Map());
 
     const digests: DigestCheck[] = [];
-    for (const topic of app.listTopics().slice(0, options.digestTopics ?? 3)) {
-      const news = app.news(topic.name, { count: 10 });
+    for (const topic of (await app.listTopics()).slice(0, options.digestTopics ?? 3)) {
+      const news = await app.news(topic.name, { count: 10 });
       if (!news.ok) continue;
       const stories = new Set<string>();
       let duplicates = 0;
@@ -175,7 +176,7 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
       nonNewsRule,
     };
   } finally {
-    store.close();
+    await store.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

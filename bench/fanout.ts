@@ -4,12 +4,12 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createDiscordBot } from '../adapters/discord/index.js';
 import { createTelegramBot } from '../adapters/telegram/index.js';
-import { Newsbrief } from '../src/app.js';
+import { Newsbrief, indexArticles } from '../src/index.js';
 import { silentLogger } from '../src/logger.js';
 import type { Article, Target } from '../src/model.js';
-import type { Deliverer } from '../src/types.js';
+import type { Deliverer } from '../src/index.js';
 import { DigestScheduler, type TickReport } from '../src/schedule.js';
-import { openStore, type SqliteStore } from '../src/sqlite-store.js';
+import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
 import { startFakes } from './fakes-process.js';
 import type { Delivered } from './rate-window.js';
@@ -66,7 +66,7 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
   const tuned = options.tuned;
   const section = tuned ? 'fan-out (tuned)' : 'fan-out';
   const dir = mkdtempSync(path.join(tmpdir(), 'newsbrief-bench-fanout-'));
-  const store = openStore(path.join(dir, 'fanout.db'));
+  const store = openSqliteStorage(path.join(dir, 'fanout.db'));
   // Undone in reverse order whatever happens: bots first, then the fakes' process.
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -75,7 +75,7 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
     // A morning slot: due half a minute ago, well inside the grace window.
     const slot = new Date(CORPUS_END.getTime() + 8 * 3_600_000);
     const now = new Date(slot.getTime() + 30_000);
-    const app = new Newsbrief({ store, clock: () => now });
+    const app = new Newsbrief({ storage: store, clock: () => now });
     const telegram = createTelegramBot({
       token: TELEGRAM_TOKEN,
       apiRoot: fakes.telegram,
@@ -95,9 +95,9 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
     // Scheduled posts need only the REST client, which login would give the token to; no gateway session.
     discord.client.rest.setToken(DISCORD_TOKEN);
 
-    fillStore(store, options.articles ?? 5000);
+    await fillStore(store, options.articles ?? 5000);
     app.refreshTopics();
-    const subs = subscribe(store, app, options.subscribers, slot.toISOString());
+    const subs = await subscribe(store, app, options.subscribers, slot.toISOString());
     const schedulerFor = (deliverers: Deliverer[]) =>
       new DigestScheduler({
         app,
@@ -139,7 +139,7 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
         note: `${rate.messages} messages in ${fmtMs(rate.spanMs)}, ${rate.perSecond.toFixed(1)}/s`,
       });
       const key = platform.toLowerCase() as Target['platform'];
-      const { lost, duplicated } = audit(store, subs.filter((s) => s.target.platform === key), slot.toISOString(), fake);
+      const { lost, duplicated } = await audit(store, subs.filter((s) => s.target.platform === key), slot.toISOString(), fake);
       results.add({ section, name: `${platform}: 429 answers`, value: String(fake.rateLimited) });
       results.add({ section, name: `${platform}: lost digests`, value: String(lost), ...judge('0', lost === 0) });
       results.add({ section, name: `${platform}: duplicated messages`, value: String(duplicated), ...judge('0', duplicated === 0) });
@@ -147,7 +147,7 @@ export async function fanoutBench(results: Results, options: FanoutBenchOptions)
     if (report.discordNonceRepeats > 0) console.log(`  Discord posts answered from an earlier nonce: ${report.discordNonceRepeats}`);
   } finally {
     for (const stop of stops) await stop();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -159,16 +159,16 @@ function sumReports(reports: TickReport[]): TickReport {
   return sum;
 }
 
-function fillStore(store: SqliteStore, size: number): void {
+async function fillStore(store: SqliteStorage, size: number): Promise<void> {
   let batch: Article[] = [];
   for (const seed of generateCorpus({ size, seed: 3 })) {
     batch.push(toArticle(seed));
     if (batch.length === 2000) {
-      store.upsertArticles(batch);
+      await store.articles.upsertArticles(indexArticles(batch));
       batch = [];
     }
   }
-  store.upsertArticles(batch);
+  await store.articles.upsertArticles(indexArticles(batch));
 }
 
 interface BenchSubscription {
@@ -177,9 +177,9 @@ interface BenchSubscription {
 }
 
 /** One subscription per chat, on topics drawn at random, all due at `slot`. */
-function subscribe(store: SqliteStore, app: Newsbrief, count: number, slot: string): BenchSubscription[] {
+async function subscribe(store: SqliteStorage, app: Newsbrief, count: number, slot: string): Promise<BenchSubscription[]> {
   const rng = new Rng(5);
-  const topics = app.listTopics();
+  const topics = await app.listTopics();
   const subs: BenchSubscription[] = [];
   for (let i = 0; i < count; i++) {
     const target: Target =
@@ -187,7 +187,7 @@ function subscribe(store: SqliteStore, app: Newsbrief, count: number, slot: stri
         ? { platform: 'telegram', chatId: String(100_000 + i) }
         : { platform: 'discord', chatId: `9${String(i).padStart(17, '0')}` };
     const topic = rng.pick(topics);
-    const { subscription } = store.upsertSubscription({
+    const { subscription } = await store.subscriptions.upsertSubscription({
       target,
       topic: topic.name,
       topicKey: topic.key,
@@ -204,13 +204,18 @@ function subscribe(store: SqliteStore, app: Newsbrief, count: number, slot: stri
  * Lost: a subscriber whose slot is not recorded as sent, or whose chat got fewer messages than the
  * delivery reported. Duplicated: messages beyond that count, or the same message twice in a chat.
  */
-function audit(store: SqliteStore, subs: BenchSubscription[], slot: string, delivered: Delivered): { lost: number; duplicated: number } {
+async function audit(
+  store: SqliteStorage,
+  subs: BenchSubscription[],
+  slot: string,
+  delivered: Delivered,
+): Promise<{ lost: number; duplicated: number }> {
   let lost = 0;
   let duplicated = 0;
   for (const sub of subs) {
-    const record = store.getDelivery(sub.id, slot);
+    const record = await store.deliveries.getDelivery(sub.id, slot);
     const received = delivered.byChat.get(sub.target.chatId) ?? [];
-    const expected = record?.status === 'sent' ? Number(/^(\d+) message/.exec(record.detail ?? '')?.[1] ?? 0) : 0;
+    const expected = record?.status === 'sent' ? (record.partsSent ?? 0) : 0;
     if (record?.status !== 'sent' || received.length < expected) lost++;
     duplicated += Math.max(0, received.length - expected, received.length - new Set(received).size);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import matter from 'gray-matter';
 import { ingestDirectory } from '../src/ingest.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { generateCorpus } from './corpus.js';
 import { fmtCount, fmtMb, fmtMs, median, timeMs, type Results } from './report.js';
 import { writeSeedFiles } from './seed-text.js';
@@ -70,7 +70,7 @@ function bareParse(dir: string): { ms: number; fields: number } {
 
 async function ingestOnce(root: string, seeds: string, name: string): Promise<{ first: number; again: number }> {
   const dbPath = path.join(root, `${name}.db`);
-  const store = openStore(dbPath);
+  const store = openSqliteStorage(dbPath);
   try {
     let report: Awaited<ReturnType<typeof ingestDirectory>> | undefined;
     const first = await timeMs(async () => {
@@ -88,7 +88,7 @@ async function ingestOnce(root: string, seeds: string, name: string): Promise<{ 
     }
     return { first, again };
   } finally {
-    store.close();
+    await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(dbPath + suffix, { force: true });
   }
 }

@@ -1,5 +1,6 @@
 import type { Target } from './model.js';
-import type { Candidate, Store, TopicCount } from './store.js';
+import type { Candidate, Clock, Storage, TopicCount } from './ports.js';
+import { recencyWeight } from './indexing.js';
 import { TopicIndex, type TopicAliases, type TopicFallbacks } from './topics.js';
 import { buildDigest, DIGEST, rankStories, type DigestOptions } from './digest.js';
 import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
@@ -22,9 +23,9 @@ export const DEFAULT_TIMEZONE = 'UTC';
 export const MAX_SUBSCRIPTIONS_PER_TARGET = 25;
 
 export interface NewsbriefOptions {
-  store: Store;
+  storage: Storage;
   /** Current time; a parameter so tests and schedulers control it. */
-  clock?: () => Date;
+  clock?: Clock;
   aliases?: TopicAliases;
   /** Broader topics to answer with when a named topic has no articles (default: DEFAULT_TOPIC_FALLBACKS). */
   fallbacks?: TopicFallbacks;
@@ -52,16 +53,17 @@ export interface StoriesOptions {
  * failures (unknown topic, bad time) come back as values with a user-facing message.
  */
 export class Newsbrief {
-  readonly store: Store;
-  readonly clock: () => Date;
+  readonly storage: Storage;
+  readonly clock: Clock;
   private readonly aliases: TopicAliases | undefined;
   private readonly fallbacks: TopicFallbacks | undefined;
   private readonly digestOptions: NewsbriefOptions['digest'];
   private readonly defaultTimezone: string;
-  private topicIndex: TopicIndex | undefined;
+  private topicIndex: Promise<TopicIndex> | undefined;
+  private weightChecked: Promise<void> | undefined;
 
   constructor(options: NewsbriefOptions) {
-    this.store = options.store;
+    this.storage = options.storage;
     this.clock = options.clock ?? (() => new Date());
     this.aliases = options.aliases;
     this.fallbacks = options.fallbacks;
@@ -74,31 +76,63 @@ export class Newsbrief {
     this.topicIndex = undefined;
   }
 
-  private topics(): TopicIndex {
-    this.topicIndex ??= new TopicIndex(this.store.topicCounts(), this.aliases, this.fallbacks);
-    return this.topicIndex;
+  /** Options the scheduler builds digests with (the same as /news). */
+  get digestSettings(): NewsbriefOptions['digest'] {
+    return this.digestOptions;
+  }
+
+  /** The topic aliases articles are indexed with. */
+  get topicAliases(): TopicAliases | undefined {
+    return this.aliases;
+  }
+
+  private async topics(): Promise<TopicIndex> {
+    await this.ready();
+    const pending = (this.topicIndex ??= this.storage.articles
+      .topicCounts()
+      .then((counts) => new TopicIndex(counts, this.aliases, this.fallbacks)));
+    // A failed read is not remembered: the next command tries again.
+    pending.catch(() => {
+      if (this.topicIndex === pending) this.topicIndex = undefined;
+    });
+    return pending;
+  }
+
+  /**
+   * Makes stored rank keys match the configured half-life (a change re-keys once). Commands call it
+   * themselves; entry points call it at start so the re-key happens before the first request.
+   */
+  ready(): Promise<void> {
+    const pending = (this.weightChecked ??= (async () => {
+      const weight = recencyWeight(this.digestOptions?.halfLifeHours);
+      if ((await this.storage.articles.rankWeight()) !== weight) await this.storage.articles.setRankWeight(weight);
+    })());
+    pending.catch(() => {
+      if (this.weightChecked === pending) this.weightChecked = undefined;
+    });
+    return pending;
   }
 
   /** Known topics with live article counts, most articles first. */
-  listTopics(): TopicCount[] {
-    return this.topics().all();
+  async listTopics(): Promise<TopicCount[]> {
+    return (await this.topics()).all();
   }
 
   /** The main topics, for a keyboard or menu. */
-  mainTopics(limit = 8): TopicSuggestion[] {
-    return this.topics()
+  async mainTopics(limit = 8): Promise<TopicSuggestion[]> {
+    return (await this.topics())
       .all()
       .slice(0, limit)
       .map(({ key, name, count }) => ({ key, name, count }));
   }
 
   /** Topic autocomplete: prefix matches first, then fuzzy ones, at most `limit`. */
-  completeTopic(partial: string, limit = 25): TopicSuggestion[] {
-    return this.topics().complete(partial, limit);
+  async completeTopic(partial: string, limit = 25): Promise<TopicSuggestion[]> {
+    return (await this.topics()).complete(partial, limit);
   }
 
   /** The ranked digest for a topic now. */
-  news(topic: string | undefined, options: NewsOptions = {}): NewsResult {
+  async news(topic: string | undefined, options: NewsOptions = {}): Promise<NewsResult> {
     // The count is checked first, so "/news AI 50" says what is wrong with 50 whatever the topic.
     const count = parseCount(options.count);
     if (typeof count !== 'number') return count;
@@ -108,12 +142,12 @@ export class Newsbrief {
         code: 'missing-topic',
         message: 'Name a topic.',
         example: '/news AI',
-        suggestions: this.mainTopics(),
+        suggestions: await this.mainTopics(),
       };
     }
-    const resolved = this.topics().resolve(topic);
+    const resolved = (await this.topics()).resolve(topic);
     if (!resolved) return this.unknownTopic(topic);
-    const digest = buildDigest(this.store, resolved, {
+    const digest = await buildDigest(this.storage.articles, resolved, {
       ...this.digestOptions,
       now: this.clock(),
       count,
@@ -127,7 +161,7 @@ export class Newsbrief {
    * Every story formed from the stored articles published in [since, until] (default: the /news window up
    * to now), best first, each with all its member articles. Without a topic, all topics.
    */
-  stories(topic: string | undefined, options: StoriesOptions = {}): StoriesResult | CommandError {
+  async stories(topic: string | undefined, options: StoriesOptions = {}): Promise<StoriesResult | CommandError> {
     const now = this.clock();
     const until = options.until ?? now;
     const windowDays = this.digestOptions?.windowDays ?? DIGEST.WINDOW_DAYS;
@@ -135,12 +169,12 @@ export class Newsbrief {
     let topicName: string | null = null;
     let candidates: Candidate[];
     if (topic !== undefined && topic.trim() !== '') {
-      const resolved = this.topics().resolve(topic);
+      const resolved = (await this.topics()).resolve(topic);
       if (!resolved) return this.unknownTopic(topic);
       topicName = resolved.name;
-      candidates = this.store.candidates({ topicKeys: [resolved.key], limit: Number.MAX_SAFE_INTEGER, since, until });
+      candidates = await this.storage.articles.candidates({ topicKeys: [resolved.key], limit: Number.MAX_SAFE_INTEGER, since, until });
     } else {
-      candidates = this.store.windowArticles(since, until).map((article) => ({ article, topicMatch: 1 }));
+      candidates = (await this.storage.articles.windowArticles(since, until)).map((article) => ({ article, topicMatch: 1 }));
     }
     const { stories } = rankStories(candidates, { now: until, halfLifeHours: this.digestOptions?.halfLifeHours });
     return {
@@ -170,23 +204,23 @@ export class Newsbrief {
   }
 
   /** Subscribes a target to a daily digest at a local time (defaults: 08:00, the target's zone or UTC). */
-  subscribe(target: Target, topic: string | undefined, time?: string, timezone?: string): SubscribeResult {
+  async subscribe(target: Target, topic: string | undefined, time?: string, timezone?: string): Promise<SubscribeResult> {
     if (topic === undefined || topic.trim() === '') {
       return {
         ok: false,
         code: 'missing-topic',
         message: 'Name the topic to subscribe to.',
         example: '/subscribe AI 08:00 Europe/Kyiv',
-        suggestions: this.mainTopics(),
+        suggestions: await this.mainTopics(),
       };
     }
-    const resolved = this.topics().resolve(topic);
+    const resolved = (await this.topics()).resolve(topic);
     if (!resolved) return this.unknownTopic(topic);
     const parsedTime = parseTime(time ?? DEFAULT_TIME);
     if (!parsedTime.ok) return parsedTime;
-    const zone = parseTimezone(timezone ?? this.store.getTimezone(target) ?? this.defaultTimezone);
+    const zone = parseTimezone(timezone ?? (await this.storage.subscriptions.getTimezone(target)) ?? this.defaultTimezone);
     if (!zone.ok) return zone;
-    const existing = this.store.listSubscriptions(target);
+    const existing = await this.storage.subscriptions.listSubscriptions(target);
     if (
       existing.length >= MAX_SUBSCRIPTIONS_PER_TARGET &&
       !existing.some((s) => s.topicKey === resolved.key)
@@ -199,7 +233,7 @@ export class Newsbrief {
       };
     }
     const nextDueAt = nextDueAfter(parsedTime.value, zone.value, this.clock()).toISOString();
-    const { subscription, created } = this.store.upsertSubscription({
+    const { subscription, created } = await this.storage.subscriptions.upsertSubscription({
       target,
       topic: resolved.name,
       topicKey: resolved.key,
@@ -211,8 +245,8 @@ export class Newsbrief {
   }
 
   /** Removes one subscription, or every one with `all`. */
-  unsubscribe(target: Target, topic: string | undefined): UnsubscribeResult {
-    const subs = this.store.listSubscriptions(target);
+  async unsubscribe(target: Target, topic: string | undefined): Promise<UnsubscribeResult> {
+    const subs = await this.storage.subscriptions.listSubscriptions(target);
     if (topic === undefined || topic.trim() === '') {
       return {
         ok: false,
@@ -226,10 +260,10 @@ export class Newsbrief {
       return { ok: false, code: 'no-subscriptions', message: 'There are no subscriptions here.', example: '/subscribe AI 08:00' };
     }
     if (topic.trim().toLowerCase() === 'all') {
-      this.store.removeAllSubscriptions(target);
+      await this.storage.subscriptions.removeAllSubscriptions(target);
       return { ok: true, removed: subs.map((s) => s.topic) };
     }
-    const resolved = this.topics().resolve(topic);
+    const resolved = (await this.topics()).resolve(topic);
     const match = subs.find((s) => s.topicKey === (resolved?.key ?? TopicIndex.normalize(topic)));
     if (!match) {
       return {
@@ -240,23 +274,23 @@ export class Newsbrief {
         suggestions: subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 })),
       };
     }
-    this.store.removeSubscription(target, match.topicKey);
+    await this.storage.subscriptions.removeSubscription(target, match.topicKey);
     return { ok: true, removed: [match.topic] };
   }
 
   /** The target's subscriptions with their next delivery times. */
-  subscriptions(target: Target): SubscriptionView[] {
-    return this.store.listSubscriptions(target).map((s) => this.view(s));
+  async subscriptions(target: Target): Promise<SubscriptionView[]> {
+    return (await this.storage.subscriptions.listSubscriptions(target)).map((s) => this.view(s));
   }
 
   /** Sets the target's default zone and moves its existing subscriptions to it (same local times). */
-  setTimezone(target: Target, timezone: string | undefined): TimezoneResult {
+  async setTimezone(target: Target, timezone: string | undefined): Promise<TimezoneResult> {
     const zone = parseTimezone(timezone ?? '');
     if (!zone.ok) return zone;
-    this.store.setTimezone(target, zone.value);
+    await this.storage.subscriptions.setTimezone(target, zone.value);
     let updated = 0;
-    for (const sub of this.store.listSubscriptions(target)) {
-      this.store.upsertSubscription({
+    for (const sub of await this.storage.subscriptions.listSubscriptions(target)) {
+      await this.storage.subscriptions.upsertSubscription({
         target,
         topic: sub.topic,
         topicKey: sub.topicKey,
@@ -270,8 +304,8 @@ export class Newsbrief {
   }
 
   /** The target's zone: set with setTimezone, else the default (UTC unless configured). */
-  timezone(target: Target): string {
-    return this.store.getTimezone(target) ?? this.defaultTimezone;
+  async timezone(target: Target): Promise<string> {
+    return (await this.storage.subscriptions.getTimezone(target)) ?? this.defaultTimezone;
   }
 
   view(subscription: Subscription): SubscriptionView {
@@ -282,9 +316,9 @@ export class Newsbrief {
     };
   }
 
-  private unknownTopic(topic: string): CommandError {
+  private async unknownTopic(topic: string): Promise<CommandError> {
     const shown = topic.trim().slice(0, 100);
-    const suggestions = this.topics().suggest(topic, 5);
+    const suggestions = (await this.topics()).suggest(topic, 5);
     return {
       ok: false,
       code: 'unknown-topic',

@@ -1,5 +1,5 @@
 import type { Article, RelatedArticle } from './model.js';
-import type { Candidate, Store } from './store.js';
+import type { ArticleStore, Candidate } from './ports.js';
 import type { Digest, DigestItem, DigestLink, ScoreExplanation } from './types.js';
 import { explainStory, RANK } from './rank.js';
 import { articleUrlKey, canonicalUrl, usableUrl } from './url.js';
@@ -82,22 +82,22 @@ function scoreGroup(g: StoryGroup<Candidate>, options: { now: Date; halfLifeHour
 }
 
 /** Builds the ranked, story-grouped digest for a topic. Plain data: adapters render it. */
-export function buildDigest(
-  store: Store,
+export async function buildDigest(
+  store: ArticleStore,
   topic: { key: string; name: string; count?: number },
   options: DigestOptions,
-): Digest {
+): Promise<Digest> {
   const now = options.now;
   const windowDays = options.windowDays ?? DIGEST.WINDOW_DAYS;
   const since = options.since ?? new Date(now.getTime() - windowDays * 24 * HOUR_MS);
   const query = { topicKeys: [topic.key], limit: options.candidates ?? DIGEST.CANDIDATES, excludeIds: options.excludeIds };
   // The store reads the window only; nothing from the future of `now` (a replay, or a source's clock ahead
   // of ours) is shown before its time.
-  let inRange = store.candidates({ ...query, since, until: now });
+  let inRange = await store.candidates({ ...query, since, until: now });
   let stale = false;
   if (inRange.length === 0 && options.since === undefined) {
     // An empty window on /news says so and shows the latest stories, with their age.
-    inRange = store.candidates({ ...query, until: now });
+    inRange = await store.candidates({ ...query, until: now });
     stale = inRange.length > 0;
   }
   const { stories, index } = rankStories(inRange, { now, halfLifeHours: options.halfLifeHours });
@@ -132,7 +132,7 @@ export function buildDigest(
     generatedAt: now.toISOString(),
     items,
     // A known count (the topic index has one) saves counting a large topic on every request.
-    matched: topic.count ?? store.topicMatchCount(topic.key),
+    matched: topic.count ?? (await store.topicMatchCount(topic.key)),
     window: { since: since.toISOString(), until: now.toISOString(), days: windowDays },
     ...(stale ? { stale: true } : {}),
   };

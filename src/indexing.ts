@@ -28,3 +28,8 @@ export function indexArticle(article: Article, aliases: TopicAliasTable): Indexe
   }
   return { article, topics };
 }
+
+/** indexArticle over a list, with one alias table (default: DEFAULT_TOPIC_ALIASES). */
+export function indexArticles(articles: readonly Article[], aliases: TopicAliasTable = new TopicAliasTable()): IndexedArticle[] {
+  return articles.map((article) => indexArticle(article, aliases));
+}

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import matter from 'gray-matter';
 import { SeedFrontMatterSchema, impossibleDateParts, safeHttpUrl, plainText, type Article, type Image, type Provider, type RelatedArticle, type SeedFrontMatter } from './model.js';
-import type { SeedFileRecord, Store } from './store.js';
+import type { SourceItemRecord as SeedFileRecord, Storage } from './ports.js';
+import { indexArticle } from './indexing.js';
+import { TopicAliasTable, type TopicAliases } from './topics.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ParsePool } from './parse-pool.js';
 
@@ -39,6 +41,8 @@ export interface IngestOptions {
   /** The module parse workers run; tests substitute one. Default `ingest-worker.ts`. */
   workerUrl?: URL;
   logger?: Logger;
+  /** Topic aliases articles are indexed with (default: DEFAULT_TOPIC_ALIASES). */
+  aliases?: TopicAliases;
 }
 
 /** Why one seed file (or, with a trailing slash, one folder) was not used. */
@@ -545,7 +549,7 @@ const processRejections = new RejectionMemory();
  * validation move to worker threads while this thread writes the results in path order, so the report
  * and the stored articles are the same whichever worker finishes first.
  */
-export async function ingestDirectory(dir: string, store: Store, options: IngestOptions = {}): Promise<IngestReport> {
+export async function ingestDirectory(dir: string, storage: Storage, options: IngestOptions = {}): Promise<IngestReport> {
   const started = performance.now();
   const logger = options.logger ?? silentLogger;
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -560,7 +564,9 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   const warnings: Rejection[] = [];
   const files = await listSeedFiles(root, rejected, options.maxFiles);
   const total = files.length;
-  const previous = store.seedFiles();
+  const previous = await storage.sources.sourceItems();
+  const aliases = new TopicAliasTable(options.aliases);
+  const index = (list: Iterable<Article>) => [...list].map((a) => indexArticle(a, aliases));
   const report = { files: total, accepted: 0, updated: 0, unchanged: 0, duplicates: 0 };
   // Article id → the file whose copy is kept so far in this run (see `compareCopies`).
   const claims = new Map<string, Claim>();
@@ -571,16 +577,16 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   let articles = new Map<string, Article>();
   let records: SeedFileRecord[] = [];
 
-  const flush = () => {
+  const flush = async () => {
     if (articles.size > 0) {
-      const result = store.upsertArticles([...articles.values()]);
+      const result = await storage.articles.upsertArticles(index(articles.values()));
       report.accepted += result.inserted;
       report.updated += result.updated;
       report.unchanged += result.unchanged;
       for (const id of articles.keys()) claims.get(id)!.kind = 'written';
     }
     // Records after their articles: if the process dies in between, the next run simply re-parses.
-    if (records.length > 0) store.recordSeedFiles(records);
+    if (records.length > 0) await storage.sources.recordSourceItems(records);
     articles = new Map();
     records = [];
   };
@@ -597,9 +603,9 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   };
 
   /** The copy a claim stands for; a file not parsed in this run has its stored article. */
-  const copyOf = (id: string, claim: Claim): Copy | undefined => {
+  const copyOf = async (id: string, claim: Claim): Promise<Copy | undefined> => {
     if (claim.copy === undefined) {
-      const stored = store.getArticle(id);
+      const stored = await storage.articles.getArticle(id);
       if (stored) claim.copy = copyFrom(stored);
     }
     return claim.copy;
@@ -626,7 +632,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   };
 
   /** A better copy takes an article over from the file that held it in this run. */
-  const displace = (claim: Claim, article: Article, hash: string) => {
+  const displace = async (claim: Claim, article: Article, hash: string) => {
     const kind = claim.kind;
     // The file that held it is a duplicate now; a stored claim's file is counted when its turn comes.
     if (kind !== 'stored') report.duplicates++;
@@ -637,7 +643,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
       return;
     }
     // Already written this run (and counted) or counted as unchanged: written now, counted only as a change.
-    const result = store.upsertArticles([article]);
+    const result = await storage.articles.upsertArticles(index([article]));
     if (kind === 'unchanged' && result.unchanged === 0) {
       report.unchanged--;
       report.updated++;
@@ -647,7 +653,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   };
 
   /** Uses one file's outcome. Called in path order; which copy of an article is kept does not depend on it. */
-  const apply = (slot: Slot) => {
+  const apply = async (slot: Slot) => {
     if (slot.kind === 'unreadable') {
       reject({ file: slot.source, reason: slot.reason });
       return;
@@ -691,16 +697,16 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
     if (claim === undefined || claim.source === source) {
       take(article, hash);
     } else {
-      const held = copyOf(article.id, claim);
+      const held = await copyOf(article.id, claim);
       if (held === undefined || compareCopies(copyFrom(article), held) < 0) {
-        displace(claim, article, hash);
+        await displace(claim, article, hash);
       } else {
         report.duplicates++;
         logger.debug({ file: source, sameAs: claim.source, url: article.url }, 'duplicate seed file skipped');
         record(source, hash, null);
       }
     }
-    if (articles.size >= BATCH_SIZE || records.length >= BATCH_SIZE) flush();
+    if (articles.size >= BATCH_SIZE || records.length >= BATCH_SIZE) await flush();
   };
 
   // Files in path order, from the first not yet applied (`head`); parse outcomes may arrive out of order.
@@ -752,7 +758,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
         if (slot.pending === undefined || !wait(inFlight)) return;
         await slot.pending;
       }
-      apply(slot);
+      await apply(slot);
       queue[head++] = undefined;
       const before = done++;
       if (done < total && Math.floor(done / PROGRESS_EVERY) > Math.floor(before / PROGRESS_EVERY)) {
@@ -791,7 +797,7 @@ export async function ingestDirectory(dir: string, store: Store, options: Ingest
   } finally {
     await Promise.all([pool?.close(), largeFilePool?.close()]);
   }
-  flush();
+  await flush();
   options.onProgress?.(total, total);
 
   const durationMs = Math.round(performance.now() - started);

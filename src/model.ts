@@ -253,7 +253,8 @@ export interface Article {
 
 /** Where a digest goes: a chat, channel, DM or terminal. */
 export interface Target {
-  platform: 'telegram' | 'discord' | 'console';
+  /** The platform adapter's id: 'telegram', 'discord', 'console', or another adapter's own (an open set). */
+  platform: string;
   /** Chat id (Telegram), channel or user id (Discord), "local" (console). */
   chatId: string;
   /** Telegram forum topic (message_thread_id); empty when none. */
@@ -275,4 +276,9 @@ export interface Subscription {
   /** The next due instant, ISO 8601 UTC. */
   nextDueAt: string;
   createdAt: string;
+}
+
+/** One string per target, for logs and for grouping a chat's work. */
+export function targetKey(target: Target): string {
+  return [target.platform, target.chatId, target.threadId ?? ''].join(':');
 }

@@ -223,10 +223,9 @@ export interface SourceStateStore {
 
 /** The file behind the storage was deleted or replaced while open: writes would vanish, so none are accepted. */
 export class StorageGoneError extends Error {
+  /** `location` names the database for the operator ("database file /var/lib/newsbrief.db"). */
   constructor(readonly location: string, why: string) {
-    super(
-      `database ${location} ${why} while Newsbrief was running; writes would be lost, so it stops. Restore it or restart to create a new one.`,
-    );
+    super(`${location} ${why} while Newsbrief was running; writes would be lost, so it stops. Restore it or restart to create a new one.`);
     this.name = 'StorageGoneError';
   }
 }

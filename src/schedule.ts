@@ -1,14 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Newsbrief } from './app.js';
 import { DEFAULT_COUNT } from './app.js';
 import { nextDueAfter } from './clock.js';
+import { buildDigest } from './digest.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import type { Subscription, Target } from './model.js';
-import type { DeliveryProgress, DeliveryRecord, Store } from './store.js';
-import { targetKey } from './store.js';
-import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from './types.js';
+import { targetKey, type Subscription, type Target } from './model.js';
+import type { Clock, DeliverHooks, Deliverer, DeliveryOutcome, DeliveryProgress, DeliveryRecord, Storage } from './ports.js';
+import type { Digest } from './types.js';
+
+/**
+ * Calls `tick` periodically (about once a minute) until stopped; the entry point provides one (node-cron
+ * in adapters/runtime), tests drive tick() directly.
+ */
+export type Ticker = (tick: () => void) => { stop(): void | Promise<void> };
 
 export const SCHEDULE = {
   /** Missed slots younger than this are still delivered after a restart; older ones are skipped. */
@@ -36,7 +40,9 @@ export interface DigestSchedulerOptions {
   /** One per platform; subscriptions on a platform without one are left due, untouched. */
   deliverers: readonly Deliverer[];
   /** Current time; tests pass a fake clock. */
-  clock?: () => Date;
+  clock?: Clock;
+  /** Names this scheduler's claims on slots; default a random id. */
+  claimant?: string;
   /** How late a missed slot may still be delivered (default 6 h, at least 5 min). */
   graceMs?: number;
   /** Items per digest. */
@@ -83,25 +89,26 @@ export class ClaimLostError extends Error {
 /** Sends the daily digests: one cron tick a minute delivers every subscription whose slot is due. */
 export class DigestScheduler {
   private readonly app: Newsbrief;
-  private readonly store: Store;
-  private readonly deliverers: Map<Target['platform'], Deliverer>;
-  private readonly clock: () => Date;
+  private readonly storage: Storage;
+  private readonly deliverers: Map<string, Deliverer>;
+  private readonly clock: Clock;
   private readonly graceMs: number;
   private readonly count: number;
   private readonly logger: Logger;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
   private readonly firstLookbackMs: number;
-  private task: ScheduledTask | undefined;
+  private task: ReturnType<Ticker> | undefined;
   private inFlight: Promise<TickReport> | undefined;
   private draining = false;
   private readonly warnedPlatforms = new Set<string>();
   /** Names this scheduler's claims on slots in the delivery log. */
-  readonly claimant = randomUUID();
+  readonly claimant: string;
 
   constructor(options: DigestSchedulerOptions) {
     this.app = options.app;
-    this.store = options.app.store;
+    this.storage = options.app.storage;
+    this.claimant = options.claimant ?? `scheduler-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     this.deliverers = new Map();
     for (const deliverer of options.deliverers) {
       if (this.deliverers.has(deliverer.platform)) {
@@ -121,21 +128,14 @@ export class DigestScheduler {
   }
 
   /**
-   * Settles sends a crash left in flight, then runs a tick every minute (`cronExpression`, node-cron
-   * syntax, evaluated in the process's zone; only "how often" matters) and one tick right away, so
-   * slots missed while the bot was down are caught up without waiting for the first minute.
+   * Settles sends a crash left in flight, then ticks whenever `ticker` says (every minute) and once right
+   * away, so slots missed while the bot was down are caught up without waiting for the first minute.
    */
-  start(cronExpression = '* * * * *'): void {
+  async start(ticker: Ticker): Promise<void> {
     if (this.task) throw new Error('DigestScheduler.start: already started');
-    if (!cron.validate(cronExpression)) {
-      throw new Error(`DigestScheduler.start: "${cronExpression}" is not a cron expression`);
-    }
-    this.recover();
-    this.task = cron.schedule(cronExpression, () => this.tickSafely(), {
-      name: 'newsbrief-digests',
-      noOverlap: true,
-      logger: cronLogger(this.logger),
-    });
+    this.task = { stop: () => {} };
+    await this.recover();
+    this.task = ticker(() => void this.tickSafely());
     void this.tickSafely();
   }
 
@@ -147,7 +147,7 @@ export class DigestScheduler {
   async stop(timeoutMs: number = SCHEDULE.STOP_TIMEOUT_MS): Promise<void> {
     const task = this.task;
     this.task = undefined;
-    if (task) await task.destroy();
+    if (task) await task.stop();
     const running = this.inFlight;
     if (!running) return;
     this.draining = true;
@@ -180,18 +180,19 @@ export class DigestScheduler {
    * Slots on a platform with no deliverer this run are left as they are. Returns how many were settled.
    * tick() applies the same rule to an in-flight row that names no owner (written before claims existed).
    */
-  recover(): number {
+  async recover(): Promise<number> {
     const now = this.clock();
     let settled = 0;
-    const rows = [...this.store.deliveriesWithStatus('sending'), ...this.store.deliveriesWithStatus('claimed')];
+    const log = this.storage.deliveries;
+    const rows = [...(await log.deliveriesWithStatus('sending')), ...(await log.deliveriesWithStatus('claimed'))];
     for (const row of rows) {
       if (row.claimedBy === this.claimant) continue;
-      const sub = this.store.getSubscription(row.subscriptionId);
+      const sub = await this.storage.subscriptions.getSubscription(row.subscriptionId);
       // A subscription removed since the crash has no target left to mark articles for.
       if (!sub) continue;
       if (!this.deliverers.has(sub.target.platform)) continue;
       try {
-        this.settleInFlight(sub, row, now);
+        await this.settleInFlight(sub, row, now);
         settled++;
       } catch (error) {
         this.logger.error({ err: error, subscriptionId: sub.id, slot: row.slot }, 'could not settle an in-flight digest delivery');
@@ -223,26 +224,26 @@ export class DigestScheduler {
   private async runTick(): Promise<TickReport> {
     this.draining = false;
     // A deleted or replaced database file stops the tick before it sends what it could not record.
-    this.store.checkIntact();
+    await this.storage.checkIntact();
     const now = this.clock();
     const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0, deferred: 0 };
     const run: RunState = { now, report, migrated: new Map(), deactivated: new Set() };
     // Each platform pages through its own due subscriptions, so a slow platform never idles a fast one.
     await Promise.all([...this.deliverers.keys()].map((platform) => this.runPlatform(platform, run)));
-    for (const sub of this.store.dueSubscriptions(now, SCHEDULE.PAGE_SIZE)) {
+    for (const sub of await this.storage.subscriptions.dueSubscriptions(now, SCHEDULE.PAGE_SIZE)) {
       if (!this.deliverers.has(sub.target.platform)) this.warnNoDeliverer(sub.target.platform);
     }
     return report;
   }
 
-  private async runPlatform(platform: Target['platform'], run: RunState): Promise<void> {
+  private async runPlatform(platform: string, run: RunState): Promise<void> {
     // Subscriptions held back (transient failure) stay due; asking for that many more rows each time
     // keeps the next page full of ones this tick has not looked at yet.
     const seen = new Set<number>();
     while (!this.draining) {
-      const page = this.store
-        .dueSubscriptions(run.now, SCHEDULE.PAGE_SIZE + seen.size, platform)
-        .filter((sub) => !seen.has(sub.id));
+      const page = (await this.storage.subscriptions.dueSubscriptions(run.now, SCHEDULE.PAGE_SIZE + seen.size, platform)).filter(
+        (sub) => !seen.has(sub.id),
+      );
       if (page.length === 0) break;
       for (const sub of page) seen.add(sub.id);
       await this.runPage(page, run);
@@ -272,8 +273,8 @@ export class DigestScheduler {
       run.report.failed++;
       // A claim this scheduler still holds would keep the slot from everyone until a restart.
       try {
-        const row = this.store.getDelivery(sub.id, sub.nextDueAt);
-        if (row && row.claimedBy === this.claimant && row.status === 'claimed') this.store.releaseDelivery(sub.id, sub.nextDueAt);
+        const row = await this.storage.deliveries.getDelivery(sub.id, sub.nextDueAt);
+        if (row && row.claimedBy === this.claimant && row.status === 'claimed') await this.storage.deliveries.releaseDelivery(sub.id, sub.nextDueAt);
       } catch {
         // The store itself failing is what the log line below reports.
       }
@@ -301,7 +302,8 @@ export class DigestScheduler {
   /** Handles one slot; returns the subscription's new next due instant, or undefined when it stays due. */
   private async processSlot(sub: Subscription, slot: string, run: RunState): Promise<string | undefined> {
     const { now, report } = run;
-    const existing = this.store.getDelivery(sub.id, slot);
+    const log = this.storage.deliveries;
+    const existing = await log.getDelivery(sub.id, slot);
     const following = this.nextSlot(sub, slot, now);
     if (
       existing?.status === 'sent' ||
@@ -310,7 +312,7 @@ export class DigestScheduler {
       (existing?.status === 'failed' && !existing.retryAt)
     ) {
       // Settled, by this scheduler or another; a final failure whose advance did not happen lands here too.
-      this.store.setNextDue(sub.id, following);
+      await this.storage.subscriptions.setNextDue(sub.id, following);
       return following;
     }
     if (existing?.status === 'sending' || existing?.status === 'claimed') {
@@ -320,7 +322,7 @@ export class DigestScheduler {
         return undefined;
       }
       report.resumed++;
-      return this.settleInFlight(sub, existing, now);
+      return await this.settleInFlight(sub, existing, now);
     }
     if (existing?.status === 'failed' && existing.retryAt && Date.parse(existing.retryAt) > now.getTime()) {
       report.deferred++;
@@ -330,14 +332,14 @@ export class DigestScheduler {
     if (now.getTime() - Date.parse(slot) > this.graceMs) return this.skip(sub, slot, run);
 
     // The claim comes before the digest is built: of two schedulers on one database, one sends it.
-    const claim = this.store.claimDelivery(sub.id, slot, this.claimant, now);
+    const claim = await log.claimDelivery(sub.id, slot, this.claimant, now);
     if (!claim) {
       report.deferred++;
       return undefined;
     }
-    const previousAttempts = claim.status === 'claimed' && existing?.status === 'failed' ? attemptsIn(existing) : 0;
+    const previousAttempts = existing?.status === 'failed' ? (existing.attempts ?? 0) : 0;
     const record = (target: Target, status: DeliveryRecord['status'], ids: string[], detail: string | null, next?: string, extra: Partial<DeliveryRecord> = {}) =>
-      this.store.recordDelivery({ subscriptionId: sub.id, slot, status, articleIds: ids, detail, ...extra }, target, next, this.claimant);
+      log.recordDelivery({ subscriptionId: sub.id, slot, status, articleIds: ids, detail, attempts: previousAttempts, ...extra }, target, next, this.claimant);
 
     // A digest partly delivered is finished with the same digest, so its parts are the same messages.
     let digest: Digest;
@@ -346,10 +348,10 @@ export class DigestScheduler {
       digest = claim.digest;
     } else {
       partsSent = 0;
-      const built = this.buildDigest(sub, slot, now);
+      const built = await this.buildDigest(sub, slot, now);
       if (!built.ok) {
         report.failed++;
-        record(sub.target, 'failed', [], built.reason, following);
+        await record(sub.target, 'failed', [], built.reason, following);
         this.logger.warn({ subscriptionId: sub.id, topic: sub.topic, slot }, `scheduled digest not built: ${built.reason}`);
         return following;
       }
@@ -358,15 +360,15 @@ export class DigestScheduler {
     const articleIds = [...new Set(digest.items.flatMap((item) => item.articleIds))];
     if (articleIds.length === 0) {
       report.empty++;
-      record(sub.target, 'empty', [], `nothing new (${digest.matched} articles on the topic)`, following);
+      await record(sub.target, 'empty', [], `nothing new (${digest.matched} articles on the topic)`, following);
       return following;
     }
 
     // A part becomes durable as "in flight" the moment its request is about to leave (after the adapter's
     // pacing and any 429 wait) and stops being so when the platform refuses it, so a crash while waiting
     // leaves the slot to be sent on restart; each accepted part is recorded, so a retry resumes after it.
-    const claimed = (progress: Omit<DeliveryProgress, 'partsSent'>) => {
-      if (!this.store.updateClaim(sub.id, slot, this.claimant, { ...progress, partsSent })) {
+    const claimed = async (progress: Omit<DeliveryProgress, 'partsSent'>) => {
+      if (!(await log.updateClaim(sub.id, slot, this.claimant, { ...progress, partsSent }))) {
         throw new ClaimLostError(sub.id, slot);
       }
     };
@@ -376,33 +378,35 @@ export class DigestScheduler {
     let itemsShown = 0;
     const hooks: DeliverHooks = {
       fromPart: partsSent,
-      onSending: (part, parts) => {
+      onSending: async (part, parts) => {
         if (part !== undefined) partsSent = part;
         if (onWire) return;
         onWire = true;
-        claimed({ status: 'sending', partsTotal: parts ?? null, articleIds, digest });
+        await claimed({ status: 'sending', partsTotal: parts ?? null, articleIds, digest });
       },
-      onPartSent: (part, items) => {
+      onPartSent: async (part, items) => {
         partsSent = part + 1;
         if (items !== undefined) itemsShown = Math.max(itemsShown, items);
         onWire = false;
-        claimed({ status: 'claimed' });
+        await claimed({ status: 'claimed' });
       },
-      onNotSent: () => {
+      onNotSent: async () => {
         if (!onWire) return;
         onWire = false;
-        claimed({ status: 'claimed' });
+        await claimed({ status: 'claimed' });
       },
     };
     let target = sub.target;
-    let outcome = await this.deliver(target, digest, hooks);
+    // Dates in the digest are shown in the subscription's own zone, whatever the chat's default is.
+    const context = { timezone: sub.timezone };
+    let outcome = await this.deliver(target, digest, context, hooks);
     if (!outcome.ok && outcome.migrateTo) {
       const to = outcome.migrateTo;
-      this.store.migrateTarget(target, to);
+      await this.storage.subscriptions.migrateTarget(target, to);
       run.migrated.set(targetKey(target), to);
       this.logger.info({ from: targetKey(target), to: targetKey(to) }, 'chat moved; subscriptions follow it');
       target = to;
-      outcome = await this.deliver(target, digest, { ...hooks, fromPart: partsSent });
+      outcome = await this.deliver(target, digest, context, { ...hooks, fromPart: partsSent });
     }
     const progress = { partsSent, digest };
 
@@ -412,7 +416,7 @@ export class DigestScheduler {
       const total = Math.max(partsSent, startPart + outcome.messages);
       const earlier = total - outcome.messages;
       const detail = `${total} message${total === 1 ? '' : 's'}${earlier > 0 ? ` (${earlier} sent by an earlier attempt)` : ''}`;
-      record(target, 'sent', articleIds, detail, following, { partsSent: total });
+      await record(target, 'sent', articleIds, detail, following, { partsSent: total });
       return following;
     }
     const sentSoFar = partsSent > 0 ? `; ${partsSent} part${partsSent === 1 ? '' : 's'} delivered` : '';
@@ -420,9 +424,9 @@ export class DigestScheduler {
     const shownIds = [...new Set(digest.items.slice(0, itemsShown).flatMap((item) => item.articleIds))];
     if (outcome.permanent) {
       report.failed++;
-      if (this.store.setTargetActive(target, false, outcome.reason) > 0) report.deactivated++;
+      if ((await this.storage.subscriptions.setActive(target, false, outcome.reason)) > 0) report.deactivated++;
       run.deactivated.add(targetKey(target));
-      record(target, 'failed', shownIds, `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      await record(target, 'failed', shownIds, `permanent: ${outcome.reason}${sentSoFar}`, following, { partsSent });
       this.logger.warn({ target: targetKey(target), reason: outcome.reason }, 'target deactivated after a permanent delivery failure');
       return following;
     }
@@ -430,28 +434,29 @@ export class DigestScheduler {
     if (outcome.retryAfterMs !== undefined) {
       // The platform said when: not before then (a rate limit is not the chat's fault and is not an attempt).
       const retryAt = new Date(now.getTime() + outcome.retryAfterMs).toISOString();
-      const detail = `attempt ${previousAttempts}/${this.maxAttempts}: rate limited until ${retryAt}: ${outcome.reason}${sentSoFar}`;
-      record(target, 'failed', shownIds, detail, undefined, { ...progress, retryAt });
+      const detail = `rate limited until ${retryAt}: ${outcome.reason}${sentSoFar}`;
+      await record(target, 'failed', shownIds, detail, undefined, { ...progress, retryAt });
       this.logger.info({ subscriptionId: sub.id, slot, retryAt, reason: outcome.reason }, 'digest delivery deferred by a rate limit');
       return undefined;
     }
     const attempt = previousAttempts + 1;
     if (attempt >= this.maxAttempts) {
-      record(target, 'failed', shownIds, `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent });
+      await record(target, 'failed', shownIds, `gave up after ${attempt} attempts: ${outcome.reason}${sentSoFar}`, following, { partsSent, attempts: attempt });
       this.logger.warn({ subscriptionId: sub.id, slot, reason: outcome.reason }, 'digest delivery given up');
       return following;
     }
     // Not advanced: the next tick tries this slot again (while it is within the grace window).
-    record(target, 'failed', shownIds, `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
+    await record(target, 'failed', shownIds, `attempt ${attempt}/${this.maxAttempts}: ${outcome.reason}${sentSoFar}`, undefined, {
       ...progress,
       retryAt: now.toISOString(),
+      attempts: attempt,
     });
     this.logger.info({ subscriptionId: sub.id, slot, attempt, reason: outcome.reason }, 'digest delivery will be retried');
     return undefined;
   }
 
   /** Records the slot as skipped and moves to the first slot still inside the grace window. */
-  private skip(sub: Subscription, slot: string, run: RunState): string {
+  private async skip(sub: Subscription, slot: string, run: RunState): Promise<string> {
     const firstKept = new Date(run.now.getTime() - this.graceMs - 1);
     let missed = 1;
     let last = slot;
@@ -465,17 +470,17 @@ export class DigestScheduler {
     const resume = next <= firstKept ? nextDueAfter(sub.time, sub.timezone, firstKept) : next;
     const range = missed === 1 ? slot : `${missed} slots, ${slot} to ${last}`;
     const detail = `missed ${range}: more than ${formatHours(this.graceMs)} late`;
-    this.store.recordDelivery({ subscriptionId: sub.id, slot, status: 'skipped', articleIds: [], detail }, sub.target, resume.toISOString());
+    await this.storage.deliveries.recordDelivery({ subscriptionId: sub.id, slot, status: 'skipped', articleIds: [], detail }, sub.target, resume.toISOString());
     run.report.skipped++;
     return resume.toISOString();
   }
 
   /** Settles a slot a crash left owned (see recover()); returns the subscription's next due instant. */
-  private settleInFlight(sub: Subscription, row: DeliveryRecord, now: Date): string {
+  private async settleInFlight(sub: Subscription, row: DeliveryRecord, now: Date): Promise<string> {
     const partsSent = row.partsSent ?? 0;
     // Resending is harmless only as the same parts (same nonces): a row from before digests were kept has none.
     if (row.status === 'claimed' || (row.digest && this.deliverers.get(sub.target.platform)?.resendIsHarmless)) {
-      this.store.releaseDelivery(sub.id, row.slot);
+      await this.storage.deliveries.releaseDelivery(sub.id, row.slot);
       this.logger.info({ subscriptionId: sub.id, slot: row.slot, fromPart: partsSent }, 'an unfinished digest from a stopped process will be sent');
       return sub.nextDueAt;
     }
@@ -483,13 +488,13 @@ export class DigestScheduler {
     const log = { subscriptionId: sub.id, target: targetKey(sub.target), topic: sub.topic, slot: row.slot, part: partsSent + 1 };
     if (row.partsTotal && partsSent + 1 < row.partsTotal && row.digest) {
       this.logger.warn(log, 'a digest part was being sent when the process stopped; taking it as delivered and sending the rest');
-      this.store.releaseDelivery(sub.id, row.slot, partsSent + 1, `part ${partsSent + 1} unconfirmed: the process stopped while sending it`);
+      await this.storage.deliveries.releaseDelivery(sub.id, row.slot, partsSent + 1, `part ${partsSent + 1} unconfirmed: the process stopped while sending it`);
       return sub.nextDueAt;
     }
     const following = current ? this.nextSlot(sub, row.slot, now) : sub.nextDueAt;
     this.logger.warn(log, 'a digest was being sent when the process stopped; taking it as delivered and not resending it');
     const detail = `unconfirmed: the process stopped while sending${row.detail ? ` (${row.detail})` : ''}`;
-    this.store.recordDelivery({ ...row, status: 'sent', detail, partsSent: partsSent + 1 }, sub.target, current ? following : undefined);
+    await this.storage.deliveries.recordDelivery({ ...row, status: 'sent', detail, partsSent: partsSent + 1 }, sub.target, current ? following : undefined);
     return following;
   }
 
@@ -498,27 +503,29 @@ export class DigestScheduler {
    * nothing new (its slot; the first digest looks back `firstLookbackHours`), never one already sent to the
    * chat. Nothing there means an empty digest, not the latest old stories.
    */
-  private buildDigest(sub: Subscription, slot: string, now: Date): { ok: true; digest: Digest } | { ok: false; reason: string } {
-    const previous = this.store.lastDeliveredSlot(sub.id, slot);
+  private async buildDigest(sub: Subscription, slot: string, now: Date): Promise<{ ok: true; digest: Digest } | { ok: false; reason: string }> {
+    const articles = this.storage.articles;
+    // The topic is the subscription's own key, never re-resolved: a vanished topic must not become another.
+    const matched = await articles.topicMatchCount(sub.topicKey);
+    if (matched === 0) return { ok: false, reason: `unknown-topic: "${sub.topic}" has no articles any more` };
+    const previous = await this.storage.deliveries.lastDeliveredSlot(sub.id, slot);
     const since = previous !== undefined ? new Date(previous) : new Date(now.getTime() - this.firstLookbackMs);
-    const result = this.app.news(sub.topicKey, {
+    await this.app.ready();
+    const digest = await buildDigest(articles, { key: sub.topicKey, name: sub.topic, count: matched }, {
+      ...this.app.digestSettings,
+      now,
       count: this.count,
-      excludeIds: this.store.sentArticleIds(sub.target),
+      excludeIds: await this.storage.deliveries.sentArticleIds(sub.target),
       since,
     });
-    if (!result.ok) return { ok: false, reason: `${result.code}: ${result.message}` };
-    // Resolution falls back to prefixes; a vanished topic must not turn into a different one.
-    if (result.digest.topicKey !== sub.topicKey) {
-      return { ok: false, reason: `unknown-topic: "${sub.topic}" has no articles any more` };
-    }
-    return result;
+    return { ok: true, digest };
   }
 
-  private async deliver(target: Target, digest: Digest, hooks: DeliverHooks): Promise<DeliveryOutcome> {
+  private async deliver(target: Target, digest: Digest, context: { timezone: string }, hooks: DeliverHooks): Promise<DeliveryOutcome> {
     const deliverer = this.deliverers.get(target.platform);
     if (!deliverer) return { ok: false, permanent: false, reason: `no deliverer for ${target.platform}` };
     try {
-      return await deliverer.deliver(target, digest, hooks);
+      return await deliverer.deliver(target, digest, context, hooks);
     } catch (error) {
       // Deliverers report platform errors as outcomes; a throw is a bug, retried like a transient error.
       this.logger.error({ err: error, target: targetKey(target) }, 'deliverer threw instead of returning an outcome');
@@ -550,12 +557,6 @@ interface RunState {
   deactivated: Set<string>;
 }
 
-/** Transient attempts recorded in a 'failed' row's detail ("attempt 2/5: …"); 0 for a final failure. */
-function attemptsIn(row: DeliveryRecord): number {
-  const match = /^attempt (\d+)\//.exec(row.detail ?? '');
-  return match ? Number(match[1]) : 0;
-}
-
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
@@ -567,15 +568,4 @@ async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) 
 function formatHours(ms: number): string {
   const hours = ms / 3_600_000;
   return `${Number.isInteger(hours) ? hours : hours.toFixed(2)} h`;
-}
-
-/** node-cron's own messages (missed runs, overlap) go to the app's log. */
-function cronLogger(logger: Logger) {
-  const text = (message: string | Error) => (message instanceof Error ? message.message : message);
-  return {
-    info: (message: string) => logger.info(`node-cron: ${message}`),
-    warn: (message: string) => logger.warn(`node-cron: ${message}`),
-    error: (message: string | Error, err?: Error) => logger.error({ err: err ?? message }, `node-cron: ${text(message)}`),
-    debug: (message: string | Error) => logger.debug(`node-cron: ${text(message)}`),
-  };
 }

@@ -1,4 +1,4 @@
-import type { TopicCount } from './store.js';
+import type { TopicCount } from './ports.js';
 import type { TopicSuggestion } from './types.js';
 
 /** Canonical display name → other names people use for it. Edit freely; keys are matched ignoring case and spacing. */

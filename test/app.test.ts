@@ -1,70 +1,71 @@
 import { describe, expect, it } from 'vitest';
 import { Newsbrief, MAX_SUBSCRIPTIONS_PER_TARGET } from '../src/app.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { Target } from '../src/model.js';
 import { makeArticle } from './helpers/articles.js';
+import { indexArticles } from '../src/index.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
 const chat: Target = { platform: 'telegram', chatId: '1' };
 
-function appWith(topics: string[][]) {
-  const store = openStore(':memory:');
+async function appWith(topics: string[][]) {
+  const store = openSqliteStorage(':memory:');
   const words = ['comets', 'batteries', 'vaccines', 'tariffs', 'glaciers', 'chips', 'elections', 'reefs'];
-  store.upsertArticles(
+  await store.articles.upsertArticles(indexArticles(
     topics.map((t, i) => makeArticle({ topics: t, title: `${words[i % words.length]} ${i} ${words[(i * 3 + 1) % words.length]} report` })),
-  );
-  return new Newsbrief({ store, clock: () => now });
+  ));
+  return new Newsbrief({ storage: store, clock: () => now });
 }
 
 describe('Newsbrief commands', () => {
-  it('answers /news for a topic typed in any case, spacing or alias', () => {
-    const app = appWith([['Machine Learning'], ['Machine Learning'], ['AI']]);
+  it('answers /news for a topic typed in any case, spacing or alias', async () => {
+    const app = await appWith([['Machine Learning'], ['Machine Learning'], ['AI']]);
     for (const query of ['machine learning', 'MachineLearning', 'ML']) {
-      const result = app.news(query);
+      const result = await app.news(query);
       expect(result.ok && result.digest.topic).toBe('Machine Learning');
       expect(result.ok && result.digest.items).toHaveLength(2);
     }
   });
 
-  it('answers an alias with the broader topic when the named one has no articles', () => {
-    const app = appWith([['AI'], ['AI'], ['Space']]);
-    const result = app.news('ml');
+  it('answers an alias with the broader topic when the named one has no articles', async () => {
+    const app = await appWith([['AI'], ['AI'], ['Space']]);
+    const result = await app.news('ml');
     expect(result.ok && result.digest.topic).toBe('AI');
-    expect(app.stories('machine learning')).toMatchObject({ ok: true, topic: 'AI' });
+    expect(await app.stories('machine learning')).toMatchObject({ ok: true, topic: 'AI' });
   });
 
-  it('does not take a prefix that stops inside a word: "data" is not Databases, it gets a suggestion', () => {
-    const app = appWith([['Databases'], ['Space']]);
-    const result = app.news('data');
+  it('does not take a prefix that stops inside a word: "data" is not Databases, it gets a suggestion', async () => {
+    const app = await appWith([['Databases'], ['Space']]);
+    const result = await app.news('data');
     expect(result).toMatchObject({ ok: false, code: 'unknown-topic' });
     expect(!result.ok && result.message).toBe('No topic "data". Did you mean Databases?');
-    expect(app.subscribe(chat, 'data')).toMatchObject({ ok: false, code: 'unknown-topic' });
-    expect(app.news('databases').ok).toBe(true);
+    expect(await app.subscribe(chat, 'data')).toMatchObject({ ok: false, code: 'unknown-topic' });
+    expect((await app.news('databases')).ok).toBe(true);
   });
 
-  it('suggests the closest topics for an unknown one', () => {
-    const result = appWith([['Space'], ['AI']]).news('spaec');
+  it('suggests the closest topics for an unknown one', async () => {
+    const result = await (await appWith([['Space'], ['AI']])).news('spaec');
     expect(result).toMatchObject({ ok: false, code: 'unknown-topic' });
     expect(!result.ok && result.suggestions?.map((s) => s.name)).toEqual(['Space']);
     expect(!result.ok && result.message).toContain('Did you mean Space?');
   });
 
-  it('asks for a topic when none is given and offers the main ones', () => {
-    const result = appWith([['Space']]).news('  ');
+  it('asks for a topic when none is given and offers the main ones', async () => {
+    const result = await (await appWith([['Space']])).news('  ');
     expect(result).toMatchObject({ ok: false, code: 'missing-topic' });
     expect(!result.ok && result.suggestions?.[0]?.name).toBe('Space');
   });
 
-  it('rejects a count outside 1–10 with an example', () => {
-    const app = appWith([['Space']]);
+  it('rejects a count outside 1–10 with an example', async () => {
+    const app = await appWith([['Space']]);
     for (const count of ['0', '11', 'many', 2.5]) {
-      expect(app.news('Space', { count })).toMatchObject({ ok: false, code: 'bad-count', example: '/news AI 5' });
+      expect(await app.news('Space', { count })).toMatchObject({ ok: false, code: 'bad-count', example: '/news AI 5' });
     }
-    expect(app.news('Space', { count: '1' }).ok).toBe(true);
+    expect((await app.news('Space', { count: '1' })).ok).toBe(true);
   });
 
-  it('subscribes with defaults 08:00 and UTC and reports the next delivery', () => {
-    const result = appWith([['AI']]).subscribe(chat, 'ai');
+  it('subscribes with defaults 08:00 and UTC and reports the next delivery', async () => {
+    const result = await (await appWith([['AI']])).subscribe(chat, 'ai');
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.created).toBe(true);
@@ -73,70 +74,70 @@ describe('Newsbrief commands', () => {
     expect(result.view.nextDeliveryLocal).toBe('Fri 27 Nov, 08:00 (UTC)');
   });
 
-  it('uses the chat\'s zone once set, and moves existing subscriptions to it', () => {
-    const app = appWith([['AI'], ['Space']]);
-    app.subscribe(chat, 'AI', '09:30');
-    const tz = app.setTimezone(chat, 'europe/kyiv');
+  it('uses the chat\'s zone once set, and moves existing subscriptions to it', async () => {
+    const app = await appWith([['AI'], ['Space']]);
+    await app.subscribe(chat, 'AI', '09:30');
+    const tz = await app.setTimezone(chat, 'europe/kyiv');
     expect(tz).toEqual({ ok: true, timezone: 'Europe/Kyiv', updated: 1 });
-    expect(app.subscriptions(chat)[0]?.subscription).toMatchObject({ timezone: 'Europe/Kyiv', time: '09:30', nextDueAt: '2026-11-27T07:30:00.000Z' });
-    const space = app.subscribe(chat, 'Space');
+    expect((await app.subscriptions(chat))[0]?.subscription).toMatchObject({ timezone: 'Europe/Kyiv', time: '09:30', nextDueAt: '2026-11-27T07:30:00.000Z' });
+    const space = await app.subscribe(chat, 'Space');
     expect(space.ok && space.view.subscription.timezone).toBe('Europe/Kyiv');
   });
 
-  it('explains a bad time or zone with an example', () => {
-    const app = appWith([['AI']]);
-    expect(app.subscribe(chat, 'AI', '25:00')).toMatchObject({ ok: false, code: 'bad-time', example: '/subscribe AI 08:30' });
-    expect(app.subscribe(chat, 'AI', '08:00', 'Mars/Olympus')).toMatchObject({ ok: false, code: 'bad-timezone' });
-    expect(app.setTimezone(chat, 'nowhere')).toMatchObject({ ok: false, code: 'bad-timezone', example: '/timezone Europe/Kyiv' });
-    expect(app.subscriptions(chat)).toEqual([]);
+  it('explains a bad time or zone with an example', async () => {
+    const app = await appWith([['AI']]);
+    expect(await app.subscribe(chat, 'AI', '25:00')).toMatchObject({ ok: false, code: 'bad-time', example: '/subscribe AI 08:30' });
+    expect(await app.subscribe(chat, 'AI', '08:00', 'Mars/Olympus')).toMatchObject({ ok: false, code: 'bad-timezone' });
+    expect(await app.setTimezone(chat, 'nowhere')).toMatchObject({ ok: false, code: 'bad-timezone', example: '/timezone Europe/Kyiv' });
+    expect(await app.subscriptions(chat)).toEqual([]);
   });
 
-  it('updates instead of duplicating a subscription to the same topic', () => {
-    const app = appWith([['AI']]);
-    app.subscribe(chat, 'AI', '08:00');
-    const again = app.subscribe(chat, 'Artificial Intelligence', '18:00');
+  it('updates instead of duplicating a subscription to the same topic', async () => {
+    const app = await appWith([['AI']]);
+    await app.subscribe(chat, 'AI', '08:00');
+    const again = await app.subscribe(chat, 'Artificial Intelligence', '18:00');
     expect(again.ok && again.created).toBe(false);
-    expect(app.subscriptions(chat).map((v) => v.subscription.time)).toEqual(['18:00']);
+    expect((await app.subscriptions(chat)).map((v) => v.subscription.time)).toEqual(['18:00']);
   });
 
-  it('limits how many subscriptions one chat may have', () => {
+  it('limits how many subscriptions one chat may have', async () => {
     const topics = Array.from({ length: MAX_SUBSCRIPTIONS_PER_TARGET + 1 }, (_, i) => [`Topic ${String.fromCharCode(65 + i)}${i}`]);
-    const app = appWith(topics);
-    for (const [t] of topics.slice(0, MAX_SUBSCRIPTIONS_PER_TARGET)) expect(app.subscribe(chat, t!).ok).toBe(true);
-    expect(app.subscribe(chat, topics.at(-1)![0]!)).toMatchObject({ ok: false, code: 'too-many-subscriptions' });
+    const app = await appWith(topics);
+    for (const [t] of topics.slice(0, MAX_SUBSCRIPTIONS_PER_TARGET)) expect((await app.subscribe(chat, t!)).ok).toBe(true);
+    expect(await app.subscribe(chat, topics.at(-1)![0]!)).toMatchObject({ ok: false, code: 'too-many-subscriptions' });
   });
 
-  it('unsubscribes one topic or all, and says when there is nothing to remove', () => {
-    const app = appWith([['AI'], ['Space']]);
-    expect(app.unsubscribe(chat, 'AI')).toMatchObject({ ok: false, code: 'no-subscriptions' });
-    app.subscribe(chat, 'AI');
-    app.subscribe(chat, 'Space');
-    expect(app.unsubscribe(chat, 'Climate')).toMatchObject({ ok: false, code: 'not-subscribed' });
-    expect(app.unsubscribe(chat, 'ai')).toEqual({ ok: true, removed: ['AI'] });
-    app.subscribe(chat, 'AI');
-    expect(app.unsubscribe(chat, 'ALL')).toEqual({ ok: true, removed: ['AI', 'Space'] });
-    expect(app.subscriptions(chat)).toEqual([]);
+  it('unsubscribes one topic or all, and says when there is nothing to remove', async () => {
+    const app = await appWith([['AI'], ['Space']]);
+    expect(await app.unsubscribe(chat, 'AI')).toMatchObject({ ok: false, code: 'no-subscriptions' });
+    await app.subscribe(chat, 'AI');
+    await app.subscribe(chat, 'Space');
+    expect(await app.unsubscribe(chat, 'Climate')).toMatchObject({ ok: false, code: 'not-subscribed' });
+    expect(await app.unsubscribe(chat, 'ai')).toEqual({ ok: true, removed: ['AI'] });
+    await app.subscribe(chat, 'AI');
+    expect(await app.unsubscribe(chat, 'ALL')).toEqual({ ok: true, removed: ['AI', 'Space'] });
+    expect(await app.subscriptions(chat)).toEqual([]);
   });
 
-  it('sees topics added by a later ingest after refreshTopics', () => {
-    const app = appWith([['AI']]);
-    expect(app.news('Robotics').ok).toBe(false);
-    app.store.upsertArticles([makeArticle({ topics: ['Robotics'] })]);
+  it('sees topics added by a later ingest after refreshTopics', async () => {
+    const app = await appWith([['AI']]);
+    expect((await app.news('Robotics')).ok).toBe(false);
+    await app.storage.articles.upsertArticles(indexArticles([makeArticle({ topics: ['Robotics'] })]));
     app.refreshTopics();
-    expect(app.news('Robotics').ok).toBe(true);
+    expect((await app.news('Robotics')).ok).toBe(true);
   });
 
-  it('lists the stories of a window across all topics or for one, each with every member article', () => {
-    const store = openStore(':memory:');
+  it('lists the stories of a window across all topics or for one, each with every member article', async () => {
+    const store = openSqliteStorage(':memory:');
     const base = { publishedAt: '2026-11-25T08:00:00.000Z' };
     const a = makeArticle({ ...base, topics: ['Space'], title: 'Orbital Labs recovers the Kestrel upper stage', excerpt: 'A first for the industry.' });
     const b = makeArticle({ ...base, topics: ['Space'], title: 'Orbital Labs recovers the Kestrel upper stage', excerpt: 'A first for the industry.' });
     const c = makeArticle({ ...base, topics: ['AI'], title: 'Parliament debates the budget for schools' });
     const old = makeArticle({ topics: ['AI'], title: 'An old piece about glaciers', publishedAt: '2026-10-01T08:00:00.000Z' });
     const future = makeArticle({ topics: ['AI'], title: 'Tomorrow’s chip launch', publishedAt: '2026-11-27T08:00:00.000Z' });
-    store.upsertArticles([a, b, c, old, future]);
-    const app = new Newsbrief({ store, clock: () => now });
-    const all = app.stories(undefined);
+    await store.articles.upsertArticles(indexArticles([a, b, c, old, future]));
+    const app = new Newsbrief({ storage: store, clock: () => now });
+    const all = await app.stories(undefined);
     expect(all.ok).toBe(true);
     if (!all.ok) return;
     const urls = all.stories.map((s) => s.articles.map((x) => x.url).sort());
@@ -145,10 +146,10 @@ describe('Newsbrief commands', () => {
     expect(urls.flat()).not.toContain(old.url);
     expect(urls.flat()).not.toContain(future.url);
     for (const s of all.stories) expect(s.articles[0]!.url).toBe(s.url);
-    const space = app.stories('space');
+    const space = await app.stories('space');
     expect(space.ok && space.stories.map((s) => s.articles.length)).toEqual([2]);
-    expect(app.stories('spaec')).toMatchObject({ ok: false, code: 'unknown-topic' });
-    const wide = app.stories(undefined, { since: new Date('2026-09-01T00:00:00Z') });
+    expect(await app.stories('spaec')).toMatchObject({ ok: false, code: 'unknown-topic' });
+    const wide = await app.stories(undefined, { since: new Date('2026-09-01T00:00:00Z') });
     expect(wide.ok && wide.stories.flatMap((s) => s.articles.map((x) => x.url))).toContain(old.url);
   });
 });

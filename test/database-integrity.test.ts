@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Newsbrief } from '../src/app.js';
+import { Newsbrief, indexArticles } from '../src/index.js';
 import type { Target } from '../src/model.js';
 import { DigestScheduler } from '../src/schedule.js';
-import { openStore, type SqliteStore } from '../src/sqlite-store.js';
+import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { makeArticle } from './helpers/articles.js';
 import { binPath, repoRoot } from './helpers/cli.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -15,10 +15,10 @@ import { RecordingDeliverer } from './helpers/recording-deliverer.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
-const opened: SqliteStore[] = [];
-afterEach(() => {
+const opened: SqliteStorage[] = [];
+afterEach(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const store of opened.splice(0)) store.close();
+  for (const store of opened.splice(0)) await store.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -50,7 +50,7 @@ function launch(ws: ReturnType<typeof workspace>) {
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
-const src = (file: string) => JSON.stringify(fileURLToPath(new URL(`../src/${file}`, import.meta.url)));
+const src = (file: string) => JSON.stringify(fileURLToPath(new URL(`../${file}`, import.meta.url)));
 
 /**
  * Runs `body` in `n` node processes that all start it at the same instant (after `setup`, which loads
@@ -121,24 +121,24 @@ describe('one database, several processes', () => {
     const results = await race(
       6,
       `
-      const store = openStore(${JSON.stringify(ws.dbPath)});
+      const store = openSqliteStorage(${JSON.stringify(ws.dbPath)});
       console.log(store.schemaVersion);
-      store.close();
+      await store.close();
     `,
-      `const { openStore } = await import(${src('sqlite-store.ts')});`,
+      `const { openSqliteStorage } = await import(${src('adapters/storage/sqlite/index.ts')});`,
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const versions = new Set(results.map((r) => r.stdout.trim()));
     expect(versions.size).toBe(1);
-    const store = openStore(ws.dbPath);
+    const store = openSqliteStorage(ws.dbPath);
     opened.push(store);
     expect(String(store.schemaVersion)).toBe([...versions][0]);
   }, 30_000);
 
   it('a slot claimed by processes at once has exactly one winner', async () => {
     const ws = workspace();
-    const setup = openStore(ws.dbPath);
-    const { subscription } = setup.upsertSubscription({
+    const setup = openSqliteStorage(ws.dbPath);
+    const { subscription } = await setup.subscriptions.upsertSubscription({
       target: { platform: 'telegram', chatId: '1' },
       topic: 'AI',
       topicKey: 'ai',
@@ -146,16 +146,16 @@ describe('one database, several processes', () => {
       timezone: 'UTC',
       nextDueAt: '2026-11-26T08:00:00.000Z',
     });
-    setup.close();
+    await setup.close();
     const results = await race(
       6,
       `
-      const store = openStore(${JSON.stringify(ws.dbPath)});
-      const won = store.claimDelivery(${subscription.id}, '2026-11-26T08:00:00.000Z', 'claimant-' + i, new Date('2026-11-26T08:00:00Z'));
+      const store = openSqliteStorage(${JSON.stringify(ws.dbPath)});
+      const won = await store.deliveries.claimDelivery(${subscription.id}, '2026-11-26T08:00:00.000Z', 'claimant-' + i, new Date('2026-11-26T08:00:00Z'));
       console.log(won ? 'won' : 'lost');
-      store.close();
+      await store.close();
     `,
-      `const { openStore } = await import(${src('sqlite-store.ts')});`,
+      `const { openSqliteStorage } = await import(${src('adapters/storage/sqlite/index.ts')});`,
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     expect(results.filter((r) => r.stdout.trim() === 'won')).toHaveLength(1);
@@ -165,12 +165,14 @@ describe('one database, several processes', () => {
   it('two schedulers on one database file send each due digest once between them', async () => {
     const ws = workspace();
     const clock = new FakeClock('2026-11-26T08:00:00Z');
-    const [a, b] = [openStore(ws.dbPath), openStore(ws.dbPath)];
+    const [a, b] = [openSqliteStorage(ws.dbPath), openSqliteStorage(ws.dbPath)];
     opened.push(a!, b!);
-    a!.upsertArticles(Array.from({ length: 3 }, (_, i) => makeArticle({ title: `Story ${i} q${i}zz w${i}yy`, topics: ['AI'], publishedAt: '2026-11-26T07:00:00Z' })));
+    await a!.articles.upsertArticles(
+      indexArticles(Array.from({ length: 3 }, (_, i) => makeArticle({ title: `Story ${i} q${i}zz w${i}yy`, topics: ['AI'], publishedAt: '2026-11-26T07:00:00Z' }))),
+    );
     const chats: Target[] = Array.from({ length: 20 }, (_, i) => ({ platform: 'telegram', chatId: String(i + 1) }));
     for (const target of chats) {
-      a!.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-26T08:00:00.000Z' });
+      await a!.subscriptions.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: '2026-11-26T08:00:00.000Z' });
     }
     // Each "process" takes a moment per send, as a real platform does, so the two overlap.
     const slow = (d: RecordingDeliverer) => ({
@@ -181,13 +183,13 @@ describe('one database, several processes', () => {
       },
     });
     const [da, db] = [new RecordingDeliverer('telegram', clock.now), new RecordingDeliverer('telegram', clock.now)];
-    const sa = new DigestScheduler({ app: new Newsbrief({ store: a!, clock: clock.now }), deliverers: [slow(da)], clock: clock.now, concurrency: 4 });
-    const sb = new DigestScheduler({ app: new Newsbrief({ store: b!, clock: clock.now }), deliverers: [slow(db)], clock: clock.now, concurrency: 4 });
+    const sa = new DigestScheduler({ app: new Newsbrief({ storage: a!, clock: clock.now }), deliverers: [slow(da)], clock: clock.now, concurrency: 4 });
+    const sb = new DigestScheduler({ app: new Newsbrief({ storage: b!, clock: clock.now }), deliverers: [slow(db)], clock: clock.now, concurrency: 4 });
     await Promise.all([sa.tick(), sb.tick()]);
 
     const received = [...da.delivered, ...db.delivered].map((c) => c.target.chatId).sort((x, y) => Number(x) - Number(y));
     expect(received).toEqual(chats.map((c) => c.chatId));
-    for (const target of chats) expect(a!.listSubscriptions(target)[0]!.nextDueAt).toBe('2026-11-27T08:00:00.000Z');
+    for (const target of chats) expect((await a!.subscriptions.listSubscriptions(target))[0]!.nextDueAt).toBe('2026-11-27T08:00:00.000Z');
   });
 });
 
@@ -208,13 +210,13 @@ describe('the database file deleted while the bot runs', () => {
 
   it('the store refuses writes and the scheduler refuses to tick once the file is gone', async () => {
     const ws = workspace();
-    const store = openStore(ws.dbPath);
+    const store = openSqliteStorage(ws.dbPath);
     opened.push(store);
     const clock = new FakeClock('2026-11-26T08:00:00Z');
-    const app = new Newsbrief({ store, clock: clock.now });
+    const app = new Newsbrief({ storage: store, clock: clock.now });
     const scheduler = new DigestScheduler({ app, deliverers: [new RecordingDeliverer('telegram', clock.now)], clock: clock.now });
     unlinkSync(ws.dbPath);
-    expect(() => store.setTimezone({ platform: 'telegram', chatId: '1' }, 'UTC')).toThrow(/was deleted/);
+    await expect(store.subscriptions.setTimezone({ platform: 'telegram', chatId: '1' }, 'UTC')).rejects.toThrow(/was deleted/);
     await expect(scheduler.tick()).rejects.toThrow(/was deleted/);
   });
 });

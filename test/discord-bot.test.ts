@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordBot, type DiscordBot } from '../adapters/discord/bot.js';
-import { Newsbrief, openStore, type Article, type Logger, type SqliteStore } from '../src/index.js';
+import { Newsbrief, type Article, type Logger, indexArticles } from '../src/index.js';
+import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { makeArticle, makeRelated } from './helpers/articles.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import {
@@ -42,7 +43,7 @@ function defaultArticles(): Article[] {
 
 interface Harness {
   fake: FakeDiscord;
-  store: SqliteStore;
+  store: SqliteStorage;
   app: Newsbrief;
   clock: FakeClock;
   logs: LogEntry[];
@@ -59,10 +60,10 @@ async function setup(
   options: { articles?: Article[]; guildId?: string; fake?: FakeDiscordOptions; postsPerSecond?: number } = {},
 ): Promise<Harness> {
   const fake = await FakeDiscord.start(options.fake);
-  const store = openStore(':memory:');
-  store.upsertArticles(options.articles ?? defaultArticles());
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles(options.articles ?? defaultArticles()));
   const clock = new FakeClock('2026-11-25T12:00:00.000Z');
-  const app = new Newsbrief({ store, clock: clock.now });
+  const app = new Newsbrief({ storage: store, clock: clock.now });
   const logs: LogEntry[] = [];
   const bot = createDiscordBot({
     token: fake.token,
@@ -75,7 +76,7 @@ async function setup(
   cleanups.push(async () => {
     await bot.stop();
     await fake.close();
-    store.close();
+    await store.close();
   });
   await bot.start();
   return { fake, store, app, clock, logs, bot };
@@ -181,25 +182,25 @@ describe('start and stop', () => {
 
   it('refuses to start with a token Discord rejects, without connecting the gateway', async () => {
     const fake = await FakeDiscord.start();
-    const store = openStore(':memory:');
-    const bot = createDiscordBot({ token: 'wrong-token', apiBase: fake.apiBase, app: new Newsbrief({ store }), logger: recordingLogger([]) });
+    const store = openSqliteStorage(':memory:');
+    const bot = createDiscordBot({ token: 'wrong-token', apiBase: fake.apiBase, app: new Newsbrief({ storage: store }), logger: recordingLogger([]) });
     cleanups.push(async () => {
       await bot.stop();
       await fake.close();
-      store.close();
+      await store.close();
     });
     await expect(bot.start()).rejects.toThrow(/token/i);
     expect(fake.callsTo('GET', '/gateway/bot')[0]!.status).toBe(401);
     expect(fake.identifies).toHaveLength(0);
   });
 
-  it('rejects an API base that is not an http(s) URL', () => {
-    const store = openStore(':memory:');
+  it('rejects an API base that is not an http(s) URL', async () => {
+    const store = openSqliteStorage(':memory:');
     const make = (apiBase: string) => () =>
-      createDiscordBot({ token: 't', apiBase, app: new Newsbrief({ store }), logger: recordingLogger([]) });
+      createDiscordBot({ token: 't', apiBase, app: new Newsbrief({ storage: store }), logger: recordingLogger([]) });
     expect(make('not a url')).toThrow(/apiBase is not a URL/);
     expect(make('ftp://127.0.0.1/api')).toThrow(/http\(s\)/);
-    store.close();
+    await store.close();
   });
 
   it('heartbeats on the interval the gateway asks for and stays connected on ACKs', async () => {
@@ -295,7 +296,7 @@ describe('/news', () => {
       }),
     );
     const h = await setup({ articles: hostile });
-    const digest = h.app.news('AI', { count: 10 });
+    const digest = await h.app.news('AI', { count: 10 });
     expect(digest.ok && digest.digest.items.length).toBe(10);
     const d = h.fake.slash('news', { topic: 'AI', count: 10 }, MEMBER);
     const reply = await d.callback;
@@ -376,7 +377,7 @@ describe('subscriptions and permissions', () => {
     const { data, ephemeral } = await command(h, 'subscribe', { topic: 'AI' }, MEMBER);
     expect(ephemeral).toBe(true);
     expect(data.content).toContain('Manage Channels');
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
   });
 
   it('subscribes the channel for a member with Manage Channels and confirms privately with the next delivery', async () => {
@@ -385,7 +386,7 @@ describe('subscriptions and permissions', () => {
     expect(ephemeral).toBe(true);
     expect(data.content).toContain('This channel is now subscribed to **AI**: every day at 09:30 (Europe/Kyiv)');
     expect(data.content).toContain('Next digest: Thu 26 Nov, 09:30 (Europe/Kyiv)');
-    const [sub] = h.store.listSubscriptions(target(DEFAULT_CHANNEL));
+    const [sub] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
     expect(sub).toMatchObject({ topic: 'AI', time: '09:30', timezone: 'Europe/Kyiv', nextDueAt: '2026-11-26T07:30:00.000Z' });
 
     const list = await command(h, 'subscriptions', {}, MEMBER);
@@ -397,14 +398,14 @@ describe('subscriptions and permissions', () => {
   it('lets an Administrator subscribe without Manage Channels being set explicitly', async () => {
     const h = await setup();
     await command(h, 'subscribe', { topic: 'Space' }, { kind: 'guild', permissions: Perm.Administrator });
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL)).map((s) => s.topic)).toEqual(['Space']);
+    expect((await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).map((s) => s.topic)).toEqual(['Space']);
   });
 
   it('refuses to subscribe a channel the bot cannot post in, naming what it lacks', async () => {
     const h = await setup();
     const { data } = await command(h, 'subscribe', { topic: 'AI' }, { ...MANAGER, appPermissions: Perm.ViewChannel | Perm.EmbedLinks } as Where);
     expect(data.content).toContain('I need Send Messages');
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
   });
 
   it('in a thread, asks for Send Messages in Threads rather than Send Messages', async () => {
@@ -412,7 +413,7 @@ describe('subscriptions and permissions', () => {
     const thread = '900000000000000777';
     const where: Where = { kind: 'guild', channelId: thread, thread: true, permissions: Perm.ManageChannels, appPermissions: Perm.ViewChannel | Perm.EmbedLinks | Perm.SendMessagesInThreads };
     await command(h, 'subscribe', { topic: 'AI' }, where);
-    expect(h.store.listSubscriptions(target(thread)).map((s) => s.topic)).toEqual(['AI']);
+    expect((await h.store.subscriptions.listSubscriptions(target(thread))).map((s) => s.topic)).toEqual(['AI']);
   });
 
   it('in a DM subscribes the user through the DM channel, with no permission needed', async () => {
@@ -420,7 +421,7 @@ describe('subscriptions and permissions', () => {
     const { data, ephemeral } = await command(h, 'subscribe', { topic: 'Climate', time: '07:00' }, DM);
     expect(ephemeral).toBe(true);
     expect(data.content).toContain('You are now subscribed to **Climate**');
-    expect(h.store.listSubscriptions(target('700000000000000555')).map((s) => s.topic)).toEqual(['Climate']);
+    expect((await h.store.subscriptions.listSubscriptions(target('700000000000000555'))).map((s) => s.topic)).toEqual(['Climate']);
 
     const mine = await command(h, 'subscriptions', {}, DM);
     expect(mine.data.embeds[0].title).toBe('Your daily digests');
@@ -435,7 +436,7 @@ describe('subscriptions and permissions', () => {
 
     const refused = await command(h, 'unsubscribe', { topic: 'AI' }, MEMBER);
     expect(refused.data.content).toContain('Manage Channels');
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL))).toHaveLength(3);
+    expect(await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).toHaveLength(3);
 
     const one = await command(h, 'unsubscribe', { topic: 'ai' }, MANAGER);
     expect(one.ephemeral).toBe(true);
@@ -446,7 +447,7 @@ describe('subscriptions and permissions', () => {
 
     const all = await command(h, 'unsubscribe', { topic: 'all' }, MANAGER);
     expect(all.data.content).toMatch(/^Removed 2 subscriptions: (\*\*Space\*\*, \*\*Climate\*\*|\*\*Climate\*\*, \*\*Space\*\*)\.$/);
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
   });
 
   it('answers a bad time privately with a Discord-style example', async () => {
@@ -464,7 +465,7 @@ describe('subscriptions and permissions', () => {
     expect((await command(h, 'timezone', { zone: 'Asia/Tokyo' }, MEMBER)).data.content).toContain('Manage Channels');
     const set = await command(h, 'timezone', { zone: 'asia/tokyo' }, MANAGER);
     expect(set.data.content).toContain('Time zone set to **Asia/Tokyo**. 1 subscription moved');
-    expect(h.store.listSubscriptions(target(DEFAULT_CHANNEL))[0]).toMatchObject({ timezone: 'Asia/Tokyo', time: '08:00' });
+    expect((await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL)))[0]).toMatchObject({ timezone: 'Asia/Tokyo', time: '08:00' });
     const bad = await command(h, 'timezone', { zone: 'Mars/Olympus' }, MANAGER);
     expect(bad.data.content).toContain('is not a time zone');
     expect(bad.data.content).toContain('`/timezone zone:Europe/Kyiv`');

@@ -2,14 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDiscordBot, type DiscordBot } from '../adapters/discord/bot.js';
 import { Pacer } from '../adapters/discord/pacer.js';
 import { DigestScheduler } from '../src/schedule.js';
-import { Newsbrief, openStore, silentLogger, type Article, type Digest, type SqliteStore, type Target } from '../src/index.js';
+import { Newsbrief, silentLogger, type Article, type Digest, type Target, indexArticles } from '../src/index.js';
+import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { longArticles, makeArticle } from './helpers/articles.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { DEFAULT_CHANNEL, FakeDiscord, Perm, type RecordedCall } from './helpers/fake-discord.js';
 
 interface Harness {
   fake: FakeDiscord;
-  store: SqliteStore;
+  store: SqliteStorage;
   app: Newsbrief;
   clock: FakeClock;
   bot: DiscordBot;
@@ -32,33 +33,35 @@ function aiArticles(prefix: string, n: number, publishedAt = '2026-11-25T08:00:0
 
 async function setup(options: { articles?: Article[]; postsPerSecond?: number } = {}): Promise<Harness> {
   const fake = await FakeDiscord.start();
-  const store = openStore(':memory:');
-  store.upsertArticles(options.articles ?? aiArticles('Story', 3));
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles(options.articles ?? aiArticles('Story', 3)));
   const clock = new FakeClock('2026-11-25T12:00:00.000Z');
-  const app = new Newsbrief({ store, clock: clock.now });
+  const app = new Newsbrief({ storage: store, clock: clock.now });
   const bot = createDiscordBot({ token: fake.token, apiBase: fake.apiBase, app, logger: silentLogger, postsPerSecond: options.postsPerSecond });
   cleanups.push(async () => {
     await bot.stop();
     await fake.close();
-    store.close();
+    await store.close();
   });
   await bot.start();
   return { fake, store, app, clock, bot };
 }
 
-function digestOf(h: Harness, count = 5): Digest {
-  const result = h.app.news('AI', { count });
+async function digestOf(h: Harness, count = 5): Promise<Digest> {
+  const result = await h.app.news('AI', { count });
   if (!result.ok) throw new Error(result.message);
   return result.digest;
 }
 
+/** Scheduled digests show dates in the subscription's zone; Discord's timestamps show each reader's own. */
+const UTC = { timezone: 'UTC' };
 const channel = (chatId: string = DEFAULT_CHANNEL): Target => ({ platform: 'discord', chatId });
 const posts = (h: Harness, chatId: string = DEFAULT_CHANNEL): RecordedCall[] => h.fake.callsTo('POST', `/channels/${chatId}/messages`);
 
 describe('Discord deliverer', () => {
   it('posts the digest to the channel: header, one embed per story, no mentions parsed, a nonce enforced', async () => {
     const h = await setup();
-    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    const outcome = await h.bot.deliverer.deliver(channel(), await digestOf(h), UTC);
     expect(outcome).toEqual({ ok: true, messages: 1 });
     const [post] = posts(h);
     expect(post!.status).toBe(200);
@@ -73,10 +76,10 @@ describe('Discord deliverer', () => {
 
   it('posts a digest too big for one message as several, in order', async () => {
     const h = await setup({ articles: longArticles() });
-    const digest = digestOf(h, 10);
+    const digest = await digestOf(h, 10);
     expect(digest.items).toHaveLength(10);
     expect(digest.items.every((i) => i.related.length === 3)).toBe(true);
-    const outcome = await h.bot.deliverer.deliver(channel(), digest);
+    const outcome = await h.bot.deliverer.deliver(channel(), digest, UTC);
     const sent = posts(h);
     expect(sent.length).toBeGreaterThan(1);
     expect(outcome).toEqual({ ok: true, messages: sent.length });
@@ -87,9 +90,9 @@ describe('Discord deliverer', () => {
 
   it('does not post a retried digest twice: Discord returns the message with the same nonce', async () => {
     const h = await setup();
-    const digest = digestOf(h);
-    await h.bot.deliverer.deliver(channel(), digest);
-    const again = await h.bot.deliverer.deliver(channel(), digest);
+    const digest = await digestOf(h);
+    await h.bot.deliverer.deliver(channel(), digest, UTC);
+    const again = await h.bot.deliverer.deliver(channel(), digest, UTC);
     expect(again.ok).toBe(true);
     expect(posts(h)).toHaveLength(2);
     expect(h.fake.channelMessages).toHaveLength(1);
@@ -98,7 +101,7 @@ describe('Discord deliverer', () => {
   it('waits out a 429 for its Retry-After, then posts', async () => {
     const h = await setup();
     h.fake.fail({ method: 'POST', path: /^\/channels\/\d+\/messages$/, status: 429, retryAfter: 0.3 });
-    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    const outcome = await h.bot.deliverer.deliver(channel(), await digestOf(h), UTC);
     expect(outcome).toEqual({ ok: true, messages: 1 });
     const [limited, accepted] = posts(h);
     expect([limited!.status, accepted!.status]).toEqual([429, 200]);
@@ -109,7 +112,7 @@ describe('Discord deliverer', () => {
   it('reports 403 (access lost) as permanent and stops sending to that channel', async () => {
     const h = await setup({ articles: longArticles() });
     h.fake.breakChannel(DEFAULT_CHANNEL, 403);
-    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h, 10));
+    const outcome = await h.bot.deliverer.deliver(channel(), await digestOf(h, 10), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: true, reason: expect.stringContaining('403') });
     expect(posts(h)).toHaveLength(1);
   });
@@ -117,30 +120,30 @@ describe('Discord deliverer', () => {
   it('reports 404 (channel deleted) as permanent', async () => {
     const h = await setup();
     h.fake.breakChannel(DEFAULT_CHANNEL, 404);
-    expect(await h.bot.deliverer.deliver(channel(), digestOf(h))).toMatchObject({ ok: false, permanent: true, reason: expect.stringContaining('Unknown Channel') });
+    expect(await h.bot.deliverer.deliver(channel(), await digestOf(h), UTC)).toMatchObject({ ok: false, permanent: true, reason: expect.stringContaining('Unknown Channel') });
   });
 
   it('reports a server error that outlasts the retries as transient', async () => {
     const h = await setup();
     h.fake.fail({ path: /^\/channels\/\d+\/messages$/, status: 500, times: 10 });
-    const outcome = await h.bot.deliverer.deliver(channel(), digestOf(h));
+    const outcome = await h.bot.deliverer.deliver(channel(), await digestOf(h), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: false });
     expect(posts(h).length).toBeGreaterThan(1);
   });
 
   it('refuses targets that are not Discord channels without calling Discord', async () => {
     const h = await setup();
-    const digest = digestOf(h);
-    expect(await h.bot.deliverer.deliver({ platform: 'telegram', chatId: '1' }, digest)).toMatchObject({ ok: false, permanent: false });
-    expect(await h.bot.deliverer.deliver(channel('../../users/@me'), digest)).toMatchObject({ ok: false, permanent: true });
+    const digest = await digestOf(h);
+    expect(await h.bot.deliverer.deliver({ platform: 'telegram', chatId: '1' }, digest, UTC)).toMatchObject({ ok: false, permanent: false });
+    expect(await h.bot.deliverer.deliver(channel('../../users/@me'), digest, UTC)).toMatchObject({ ok: false, permanent: true });
     expect(h.fake.calls.filter((c) => c.path.includes('messages'))).toEqual([]);
   });
 
   it('paces posts across all channels to the configured rate', async () => {
     const h = await setup({ postsPerSecond: 20 });
-    const digest = digestOf(h);
+    const digest = await digestOf(h);
     const chats = Array.from({ length: 6 }, (_, i) => `90000000000000100${i}`);
-    const outcomes = await Promise.all(chats.map((id) => h.bot.deliverer.deliver(channel(id), digest)));
+    const outcomes = await Promise.all(chats.map((id) => h.bot.deliverer.deliver(channel(id), digest, UTC)));
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const times = h.fake.calls.filter((c) => c.path.endsWith('/messages')).map((c) => c.at).sort((a, b) => a - b);
     expect(times).toHaveLength(6);
@@ -199,7 +202,7 @@ describe('scheduled delivery through the Discord bot', () => {
 
     const d = h.fake.slash('subscribe', { topic: 'AI', time: '13:00', timezone: 'UTC' }, { kind: 'guild', permissions: Perm.ManageChannels });
     await d.callback;
-    const [sub] = h.store.listSubscriptions(channel());
+    const [sub] = await h.store.subscriptions.listSubscriptions(channel());
     expect(sub).toMatchObject({ active: true, nextDueAt: '2026-11-25T13:00:00.000Z' });
 
     h.clock.set('2026-11-25T13:00:30.000Z');
@@ -208,15 +211,15 @@ describe('scheduled delivery through the Discord bot', () => {
     expect(h.fake.channelMessages[0]!.body.embeds).toHaveLength(3);
 
     // The next day brings news, but the bot has lost access to the channel.
-    h.store.upsertArticles(aiArticles('Fresh', 2, '2026-11-26T09:00:00.000Z'));
+    await h.store.articles.upsertArticles(indexArticles(aiArticles('Fresh', 2, '2026-11-26T09:00:00.000Z')));
     h.app.refreshTopics();
     h.fake.breakChannel(DEFAULT_CHANNEL, 403);
     h.clock.set('2026-11-26T13:00:30.000Z');
     expect(await scheduler.tick()).toMatchObject({ deactivated: 1, sent: 0 });
-    expect(h.store.listSubscriptions(channel())[0]!.active).toBe(false);
+    expect((await h.store.subscriptions.listSubscriptions(channel()))[0]!.active).toBe(false);
 
     const attempts = posts(h).length;
-    h.store.upsertArticles(aiArticles('Later', 2, '2026-11-27T09:00:00.000Z'));
+    await h.store.articles.upsertArticles(indexArticles(aiArticles('Later', 2, '2026-11-27T09:00:00.000Z')));
     h.clock.set('2026-11-27T13:00:30.000Z');
     expect(await scheduler.tick()).toMatchObject({ due: 0 });
     expect(posts(h)).toHaveLength(attempts);

@@ -7,7 +7,7 @@ import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
 import { RejectionMemory, ingestDirectory, isBlankBlock, parseSeedFile, type IngestReport } from '../src/ingest.js';
 import type { Article } from '../src/model.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { discordProblems, hostileText, rawSeed, telegramProblems } from './helpers/hostile.js';
 import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
 
@@ -16,7 +16,7 @@ const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
 const NOW = new Date('2026-03-02T00:00:00Z');
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach(removeDir));
+afterAll(async () => dirs.forEach(removeDir));
 
 /** A rejection: the field at fault (when there is one) and the reason, exactly or by pattern. */
 interface Rejected {
@@ -178,7 +178,7 @@ const KINDS: Kind[] = [
 const rejections = KINDS.filter((k) => !('accepted' in k.expect));
 
 describe('a table of hostile seed files', () => {
-  it('has at least 25 kinds of bad file, each with its own name', () => {
+  it('has at least 25 kinds of bad file, each with its own name', async () => {
     expect(rejections.length).toBeGreaterThanOrEqual(25);
     expect(new Set(KINDS.map((k) => k.name)).size).toBe(KINDS.length);
   });
@@ -186,17 +186,17 @@ describe('a table of hostile seed files', () => {
   it.each(KINDS)('$name: handled with a clear outcome, nothing stored lost, a good file beside it still accepted', async (kind) => {
     const dir = makeTempDir('newsbrief-hostile-');
     dirs.push(dir);
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     try {
       const keep = seedFields({ title: 'Stays stored', topics: ['AI'] });
       const victim = seedFields({ title: 'Was fine before', topics: ['AI'] });
       writeSeeds(dir, { 'keep.md': seedText(keep), 'victim.md': seedText(victim) });
       expect((await ingestDirectory(dir, store)).accepted).toBe(2);
-      const app = new Newsbrief({ store, clock: () => NOW });
-      const subscribed = app.subscribe({ platform: 'telegram', chatId: '42' }, 'AI', '08:00', 'UTC');
+      const app = new Newsbrief({ storage: store, clock: () => NOW });
+      const subscribed = await app.subscribe({ platform: 'telegram', chatId: '42' }, 'AI', '08:00', 'UTC');
       expect(subscribed.ok).toBe(true);
-      const kept = store.getArticle(idOf(keep.webUrl as string));
-      const before = store.getArticle(idOf(victim.webUrl as string));
+      const kept = await store.articles.getArticle(idOf(keep.webUrl as string));
+      const before = await store.articles.getArticle(idOf(victim.webUrl as string));
 
       // The good file turns hostile, and a new good file arrives beside it.
       const bytes = kind.bytes();
@@ -207,26 +207,26 @@ describe('a table of hostile seed files', () => {
       expect(performance.now() - started).toBeLessThan(3000);
 
       expect(report.files).toBe(3);
-      expect(store.getArticle(idOf(fresh.webUrl as string))?.title).toBe('Arrived later');
-      expect(store.getArticle(idOf(keep.webUrl as string))).toEqual(kept);
-      expect(store.getArticle(idOf(victim.webUrl as string))).toEqual(before);
-      expect(store.listSubscriptions({ platform: 'telegram', chatId: '42' })).toHaveLength(1);
+      expect((await store.articles.getArticle(idOf(fresh.webUrl as string)))?.title).toBe('Arrived later');
+      expect(await store.articles.getArticle(idOf(keep.webUrl as string))).toEqual(kept);
+      expect(await store.articles.getArticle(idOf(victim.webUrl as string))).toEqual(before);
+      expect(await store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: '42' })).toHaveLength(1);
 
       if ('accepted' in kind.expect) {
         expect(report.rejected).toEqual([]);
-        const articleId = store.seedFiles().get('victim.md')?.articleId;
-        const article = store.getArticle(articleId ?? '');
+        const articleId = (await store.sources.sourceItems()).get('victim.md')?.articleId;
+        const article = await store.articles.getArticle(articleId ?? '');
         expect(article).toBeDefined();
         kind.expect.accepted(article!);
         expect(report.accepted).toBe(2);
-        expect(store.articleCount()).toBe(4);
+        expect(await store.articles.articleCount()).toBe(4);
       } else {
         const { field, reason } = kind.expect;
         expect(report.rejected).toEqual([
           { file: 'victim.md', ...(field ? { field } : {}), reason: typeof reason === 'string' ? reason : expect.stringMatching(reason) },
         ]);
         expect(report.accepted).toBe(1);
-        expect(store.articleCount()).toBe(3);
+        expect(await store.articles.articleCount()).toBe(3);
         // Parsing the bytes directly says the same (unless the size limit stopped them being read).
         if (!/^file is larger/.test(report.rejected[0]!.reason)) {
           expect(parseSeedFile('victim.md', Buffer.from(bytes))).toEqual({ ok: false, ...(field ? { field } : {}), reason: report.rejected[0]!.reason });
@@ -235,13 +235,13 @@ describe('a table of hostile seed files', () => {
 
       // The bot keeps serving: a digest builds and both platforms can show it.
       app.refreshTopics();
-      const news = app.news('AI', { count: 10 });
+      const news = await app.news('AI', { count: 10 });
       if (!news.ok) throw new Error(news.message);
       expect(news.digest.items.map((i) => i.title)).toEqual(expect.arrayContaining(['Stays stored', 'Arrived later']));
       for (const html of telegram.renderDigest(news.digest)) expect(telegramProblems(html, { rawLimit: true })).toEqual([]);
       for (const msg of discord.renderDigest(news.digest)) expect(discordProblems(msg)).toEqual([]);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -300,19 +300,19 @@ const yamlSoup = fc
   .map((tokens) => new Uint8Array(Buffer.from(`---\n${tokens.join('')}\n---\n`)));
 
 describe('parseSeedFile on any bytes', () => {
-  it('accepts or rejects any bytes with a reason, never throwing or hanging', () => {
+  it('accepts or rejects any bytes with a reason, never throwing or hanging', async () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 3000 }), expectAnswered), { numRuns: 200 });
   });
 
-  it('does the same for random edits of a valid seed file', () => {
+  it('does the same for random edits of a valid seed file', async () => {
     fc.assert(fc.property(mutatedSeed, expectAnswered), { numRuns: 300 });
   });
 
-  it('does the same for front matter made of YAML’s sharpest tokens', () => {
+  it('does the same for front matter made of YAML’s sharpest tokens', async () => {
     fc.assert(fc.property(yamlSoup, expectAnswered), { numRuns: 300 });
   });
 
-  it('rejects whatever is not a closed front-matter block first, by its first line', () => {
+  it('rejects whatever is not a closed front-matter block first, by its first line', async () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
         fc.pre(!text.replace(/^\uFEFF/, '').startsWith('---'));
@@ -331,7 +331,7 @@ describe('ingestDirectory on any files', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyFile, { minLength: 1, maxLength: 5 }), async (files) => {
         const dir = makeTempDir('newsbrief-anyfiles-');
-        const store = openStore(':memory:');
+        const store = openSqliteStorage(':memory:');
         try {
           const good = seedFields({ title: 'The good one' });
           writeSeeds(dir, Object.fromEntries([['good.md', seedText(good)], ...files.map((f, i) => [`any-${i}.md`, Buffer.from(f)])]));
@@ -343,13 +343,13 @@ describe('ingestDirectory on any files', () => {
             expect(r.reason.length).toBeGreaterThan(0);
             expect(r.reason).not.toMatch(/^could not parse/);
           }
-          expect(store.getArticle(idOf(good.webUrl as string))?.title).toBe('The good one');
+          expect((await store.articles.getArticle(idOf(good.webUrl as string)))?.title).toBe('The good one');
           // A second run over the same folder changes nothing and reports the same.
           const again = await ingestDirectory(dir, store);
           expect(again.rejected).toEqual(report.rejected);
           expect(again.accepted + again.updated).toBe(0);
         } finally {
-          store.close();
+          await store.close();
           removeDir(dir);
         }
       }),
@@ -376,7 +376,7 @@ describe('plain-text cleaning stays linear', () => {
 describe('a seed file of blank lines', () => {
   const blankLines = (lines: number) => Buffer.from(`---${'\n'.repeat(lines)}x\n---\n`);
 
-  it('is rejected in well under a second, even at 1 MiB', () => {
+  it('is rejected in well under a second, even at 1 MiB', async () => {
     for (const bytes of [blankLines(400_000), blankLines(1024 * 1024 - 12)]) {
       const started = performance.now();
       const result = parseSeedFile('blank.md', bytes);
@@ -385,7 +385,7 @@ describe('a seed file of blank lines', () => {
     }
   });
 
-  it('tells a blank block exactly as gray-matter’s pattern does', () => {
+  it('tells a blank block exactly as gray-matter’s pattern does', async () => {
     // gray-matter's own (quadratic) test, on inputs small enough for it.
     const grayMatter = (block: string) => block.replace(/^\s*#[^\n]+/gm, '').trim() === '';
     const piece = fc.constantFrom('\n', ' ', '\t', '#', '# c', 'x', '\u2028', '\u00a0', '  #', '#\t', ':');
@@ -416,21 +416,21 @@ describe('a file that is slow to parse', () => {
     const big = seedFields({ title: 'Big and slow' });
     const small = seedFields({ title: 'Small, on this thread' });
     writeSeeds(dir, { 'hang-big.md': seedText(big, padding), 'hang-small.md': seedText(small), 'ok.md': seedText() });
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     const started = performance.now();
     const report = await ingestDirectory(dir, store, { workerUrl, parseTimeLimitMs: 300 });
     expect(performance.now() - started).toBeLessThan(4000);
     expect(report.rejected).toEqual([{ file: 'hang-big.md', reason: 'took longer than 300 ms to parse' }]);
     expect(report.accepted).toBe(2);
-    expect(store.getArticle(idOf(small.webUrl as string))?.title).toBe('Small, on this thread');
-    store.close();
+    expect((await store.articles.getArticle(idOf(small.webUrl as string)))?.title).toBe('Small, on this thread');
+    await store.close();
   });
 
   it('is reported rejected again on the next run, with its reason, without being parsed again', async () => {
     const dir = makeTempDir('newsbrief-slow-');
     dirs.push(dir);
     writeSeeds(dir, { 'hang.md': seedText(), 'ok.md': seedText() });
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     const rejections = new RejectionMemory();
     const options = { workerUrl, parseTimeLimitMs: 300, mainThreadMaxBytes: 0, rejections };
     const first = recorder();
@@ -448,21 +448,21 @@ describe('a file that is slow to parse', () => {
     const third = recorder();
     expect((await ingestDirectory(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
     expect(timedOut(third.messages)).toBe(1);
-    store.close();
+    await store.close();
   });
 });
 
 describe('YAML aliases and unknown fields cannot bloat the store', () => {
   const head = `---\ntitle: "Aliased"\npublishedDateTime: 2026-11-01T00:00:00Z\nwebUrl: "https://a.example/aliased"\n`;
 
-  it('rejects a small file whose aliases expand an unknown field past four times its size, naming the field', () => {
+  it('rejects a small file whose aliases expand an unknown field past four times its size, naming the field', async () => {
     // About 6 KB of file, 1 MB of text once expanded.
     const text = `${head}note: &x "${'n'.repeat(4000)}"\nblob: [${Array(250).fill('*x').join(', ')}]\n---\n`;
     const result = parseSeedFile('aliased.md', Buffer.from(text));
     expect(result).toMatchObject({ ok: false, field: 'blob', reason: expect.stringMatching(/^front matter is too large once YAML aliases are expanded \(over 131072 characters/) });
   });
 
-  it('accepts aliases that stay within four times the file, as real files may use them', () => {
+  it('accepts aliases that stay within four times the file, as real files may use them', async () => {
     const text = `${head}provider: &p { name: "Aliased Daily", domain: "a.example" }\nrelated:\n${Array.from({ length: 20 }, (_, i) => `  - { title: "r${i}", webUrl: "https://r.example/${i}", provider: *p }`).join('\n')}\n---\n`;
     const result = parseSeedFile('ok.md', Buffer.from(text));
     expect(result.ok && result.article.related.map((r) => r.provider.name)).toEqual(Array(20).fill('Aliased Daily'));
@@ -478,14 +478,14 @@ describe('YAML aliases and unknown fields cannot bloat the store', () => {
     const dir = makeTempDir('newsbrief-extra-');
     dirs.push(dir);
     writeSeeds(dir, { 'big-extra.md': seedText(fields) });
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     const report = await ingestDirectory(dir, store);
     expect(report).toMatchObject({ accepted: 1, rejected: [], warnings: [{ file: 'big-extra.md', field: 'notes', reason: expect.any(String) }] });
-    expect(store.getArticle(idOf(fields.webUrl as string))?.extra).toEqual({ category: 'news', colour: 'blue' });
-    store.close();
+    expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.extra).toEqual({ category: 'news', colour: 'blue' });
+    await store.close();
   });
 
-  it('rejects front matter of more than 1,000 fields, and warns about a few dropped fields, then counts the rest', () => {
+  it('rejects front matter of more than 1,000 fields, and warns about a few dropped fields, then counts the rest', async () => {
     const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: "${'v'.repeat(2000)}"`).join('\n');
     expect(parseSeedFile('wide.md', Buffer.from(`${head}${keys(1001)}\n---\n`))).toEqual({ ok: false, reason: 'front matter has 1004 fields, more than 1000' });
     const result = parseSeedFile('many.md', Buffer.from(`${head}${keys(200)}\n---\n`));
@@ -494,7 +494,7 @@ describe('YAML aliases and unknown fields cannot bloat the store', () => {
     expect(result.warnings![5]).toEqual({ field: 'k37', reason: 'and 163 more unknown fields dropped, from this one on' });
   });
 
-  it('keeps at most 64 KiB of unknown fields in all, dropping the later ones with a warning', () => {
+  it('keeps at most 64 KiB of unknown fields in all, dropping the later ones with a warning', async () => {
     const many = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`field${i}`, 'v'.repeat(15_000)]));
     const result = parseSeedFile('many.md', Buffer.from(seedText(seedFields(many))));
     if (!result.ok) throw new Error(result.reason);

@@ -75,7 +75,7 @@ describe('Telegram: malformed and unexpected updates', () => {
   async function stillServing(): Promise<void> {
     const [reply] = await ask('/news AI 1');
     expect(reply!.text).toContain('Chips double AI speed');
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(dm.id) })).toMatchObject([
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(dm.id) })).toMatchObject([
       { topicKey: 'ai', time: '07:00', timezone: 'Europe/Kyiv', active: true },
     ]);
   }
@@ -206,7 +206,7 @@ describe('Telegram: malformed and unexpected updates', () => {
     const calls = await settle({ my_chat_member: { chat: dm, from: alice, date: 1, old_chat_member: { status: 'member', user: alice } } });
     expect(lastErrors).toEqual([]);
     expect(calls).toEqual([]);
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(dm.id) })[0]!.active).toBe(true);
+    expect((await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(dm.id) }))[0]!.active).toBe(true);
     await stillServing();
   });
 });
@@ -250,7 +250,7 @@ describe('Discord: malformed and unexpected interactions', () => {
     const reply = await d.callback;
     expect(reply.status).toBe(204);
     expect(reply.body.data.embeds.map((e: { title: string }) => e.title)).toEqual(['Chips double AI speed']);
-    expect(h.store.listSubscriptions({ platform: 'discord', chatId: DEFAULT_CHANNEL })).toMatchObject([
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'discord', chatId: DEFAULT_CHANNEL })).toMatchObject([
       { topicKey: 'ai', time: '07:00', timezone: 'Europe/Kyiv', active: true },
     ]);
     newErrors();

@@ -5,7 +5,7 @@ import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
 import { parseSeedFile } from '../src/ingest.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { CommandError, DigestItem } from '../src/types.js';
 import {
   anyUrl,
@@ -20,6 +20,7 @@ import {
   telegramProblems,
 } from './helpers/hostile.js';
 import { seedFields, seedText } from './helpers/seed-files.js';
+import { indexArticles } from '../src/index.js';
 
 const RUNS = { numRuns: 150 };
 
@@ -56,7 +57,7 @@ function expectDiscordOk(messages: discord.DiscordMessage[]): void {
 const view = (topicName: string, active = true) => makeSubscriptionView(topicName, { active });
 
 describe('the checks themselves', () => {
-  it('catch what the platforms would refuse or what would be unsafe', () => {
+  it('catch what the platforms would refuse or what would be unsafe', async () => {
     expect(telegramProblems('<b>x</b> <a href="https://a.example/?a=1&amp;b=2">ok</a>', { rawLimit: true })).toEqual([]);
     expect(telegramProblems('<a href="javascript:alert(1)">x</a>')).not.toEqual([]);
     expect(telegramProblems('<b>x')).not.toEqual([]);
@@ -77,7 +78,7 @@ describe('the checks themselves', () => {
 });
 
 describe('Telegram renderer, for any title, excerpt, provider and URL', () => {
-  it('renders every digest as valid Telegram HTML, each message within 4,096 characters, links http(s) only, every item shown in order', () => {
+  it('renders every digest as valid Telegram HTML, each message within 4,096 characters, links http(s) only, every item shown in order', async () => {
     fc.assert(
       fc.property(items, topic, zone, (parts, name, timezone) => {
         const messages = expectTelegramOk(telegram.renderDigest(digestOf(parts, name), { timezone }));
@@ -91,7 +92,7 @@ describe('Telegram renderer, for any title, excerpt, provider and URL', () => {
     );
   });
 
-  it('keeps a lone item made of the worst-growing characters inside one message', () => {
+  it('keeps a lone item made of the worst-growing characters inside one message', async () => {
     fc.assert(
       fc.property(bloatingText(1000), bloatingText(6000), fc.array(link, { maxLength: 6 }), (title, excerpt, related) => {
         const messages = expectTelegramOk(telegram.renderDigest(digestOf([digestItem({ title, excerpt, related })])));
@@ -101,7 +102,7 @@ describe('Telegram renderer, for any title, excerpt, provider and URL', () => {
     );
   });
 
-  it('renders errors, topic lists, subscriptions and confirmations with hostile names as valid messages', () => {
+  it('renders errors, topic lists, subscriptions and confirmations with hostile names as valid messages', async () => {
     const names = fc.array(fc.oneof(hostileText(10), bloatingText(150)), { maxLength: 70 });
     fc.assert(
       fc.property(hostileText(60), fc.option(hostileText(20), { nil: undefined }), names, (message, example, topicNames) => {
@@ -119,7 +120,7 @@ describe('Telegram renderer, for any title, excerpt, provider and URL', () => {
 });
 
 describe('Discord renderer, for any title, excerpt, provider and URL', () => {
-  it('keeps every message within every embed limit, with mentions off and inert, and links http(s) only', () => {
+  it('keeps every message within every embed limit, with mentions off and inert, and links http(s) only', async () => {
     fc.assert(
       fc.property(items, topic, fc.boolean(), (parts, name, scheduled) => {
         const messages = discord.renderDigest(digestOf(parts, name), { scheduled });
@@ -141,7 +142,7 @@ describe('Discord renderer, for any title, excerpt, provider and URL', () => {
     );
   });
 
-  it('renders errors, topic lists, subscriptions and confirmations with hostile names as valid messages', () => {
+  it('renders errors, topic lists, subscriptions and confirmations with hostile names as valid messages', async () => {
     const names = fc.array(fc.oneof(hostileText(10), bloatingText(150)), { maxLength: 400 });
     const suggestion = fc.record({ key: fc.string(), name: hostileText(10), count: fc.nat() });
     fc.assert(
@@ -166,7 +167,7 @@ describe('Discord renderer, for any title, excerpt, provider and URL', () => {
 });
 
 describe('from seed file to chat, for any title, excerpt, provider and URL', () => {
-  it('whatever ingest accepts, both renderers show validly', () => {
+  it('whatever ingest accepts, both renderers show validly', async () => {
     const fields = fc.record({
       title: fc.oneof(hostileText(), bloatingText(1200)),
       excerpt: fc.oneof(hostileText(100), bloatingText(5000)),
@@ -178,9 +179,9 @@ describe('from seed file to chat, for any title, excerpt, provider and URL', () 
       }),
     });
     let accepted = 0;
-    fc.assert(
-      fc.property(fc.array(fields, { minLength: 1, maxLength: 4 }), (files) => {
-        const store = openStore(':memory:');
+    await fc.assert(
+      fc.asyncProperty(fc.array(fields, { minLength: 1, maxLength: 4 }), async (files) => {
+        const store = openSqliteStorage(':memory:');
         try {
           const articles = files.flatMap((f, i) => {
             const parsed = parseSeedFile(`f${i}.md`, Buffer.from(seedText(seedFields({ ...f, topics: ['Hostile'] }))));
@@ -188,9 +189,9 @@ describe('from seed file to chat, for any title, excerpt, provider and URL', () 
             return parsed.ok ? [parsed.article] : [];
           });
           accepted += articles.length;
-          store.upsertArticles(articles);
-          const app = new Newsbrief({ store, clock: () => new Date('2026-03-02T00:00:00Z') });
-          const result = app.news('Hostile', { count: 10 });
+          await store.articles.upsertArticles(indexArticles(articles));
+          const app = new Newsbrief({ storage: store, clock: () => new Date('2026-03-02T00:00:00Z') });
+          const result = await app.news('Hostile', { count: 10 });
           if (articles.length === 0) return;
           expect(result.ok).toBe(true);
           if (!result.ok) return;
@@ -199,7 +200,7 @@ describe('from seed file to chat, for any title, excerpt, provider and URL', () 
           expectTelegramOk(telegram.renderDigest(result.digest));
           expectDiscordOk(discord.renderDigest(result.digest));
         } finally {
-          store.close();
+          await store.close();
         }
       }),
       { numRuns: 80 },
@@ -210,7 +211,7 @@ describe('from seed file to chat, for any title, excerpt, provider and URL', () 
 });
 
 describe('cases the properties found', () => {
-  it('Discord: article text with a bracket before a masked link cannot make a live link', () => {
+  it('Discord: article text with a bracket before a masked link cannot make a live link', async () => {
     const excerpt = 'See [this] and [Claim your prize](https://evil.example/phish) now';
     const [msg] = discord.renderDigest(digestOf([digestItem({ excerpt, url: 'https://news.example.com/a' })]));
     const embed = msg!.embeds[0]!;
@@ -218,7 +219,7 @@ describe('cases the properties found', () => {
     expect(discord.escapeText('[a](https://x.example) [b](https://y.example)')).toBe('\\[a](https://x.example) \\[b](https://y.example)');
   });
 
-  it('Discord: the title of a related link without an http(s) URL cannot become a link', () => {
+  it('Discord: the title of a related link without an http(s) URL cannot become a link', async () => {
     const related = [digestLink({ title: '[Claim](https://evil.example/phish)', url: 'javascript:alert(1)' })];
     const [msg] = discord.renderDigest(digestOf([digestItem({ related })]));
     const field = msg!.embeds[0]!.fields![0]!;
@@ -226,12 +227,12 @@ describe('cases the properties found', () => {
     expect(maskedLinkTargets(field.value)).toEqual([]);
   });
 
-  it('Discord: a run of four backticks leaves none live to open a code span', () => {
+  it('Discord: a run of four backticks leaves none live to open a code span', async () => {
     const text = discord.escapeText('````code` and `more');
     expect(text.replace(/\\`/g, '')).not.toContain('`');
   });
 
-  it('both: credentials in a URL are never shown', () => {
+  it('both: credentials in a URL are never shown', async () => {
     const item = digestItem({ url: 'https://reader:s3cret@news.example.com/a', related: [digestLink({ url: 'https://x:y@other.example/b' })] });
     const html = telegram.renderDigest(digestOf([item])).join('');
     const json = JSON.stringify(discord.renderDigest(digestOf([item])));

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { createTelegramBot, type TelegramBotOptions } from '../adapters/telegram/index.js';
 import { Newsbrief } from '../src/app.js';
 import { LogRedactor, redactingLogOptions, type Logger } from '../src/logger.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { Target } from '../src/model.js';
 import { makeArticle } from './helpers/articles.js';
 import { binPath, repoRoot } from './helpers/cli.js';
@@ -24,6 +24,7 @@ import {
   type StoredMessage,
   type TelegramHarness,
 } from './helpers/fake-telegram.js';
+import { indexArticles } from '../src/index.js';
 
 const alice = user(801, 'Alice');
 const bob = user(802, 'Bob');
@@ -49,9 +50,9 @@ function track(h: TelegramHarness): TelegramHarness {
 async function startBot(prepare: (fake: FakeTelegram) => void, botOptions: Partial<TelegramBotOptions> = {}) {
   const fake = await FakeTelegram.start();
   prepare(fake);
-  const store = openStore(':memory:');
-  store.upsertArticles(articles());
-  const app = new Newsbrief({ store, clock: () => new Date('2026-11-26T09:00:00.000Z') });
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles(articles()));
+  const app = new Newsbrief({ storage: store, clock: () => new Date('2026-11-26T09:00:00.000Z') });
   const logger = recordingLogger();
   const telegram = createTelegramBot({
     token: TOKEN,
@@ -66,7 +67,7 @@ async function startBot(prepare: (fake: FakeTelegram) => void, botOptions: Parti
   cleanups.push(async () => {
     await telegram.stop();
     await fake.close();
-    store.close();
+    await store.close();
   });
   return { fake, store, app, logger, telegram };
 }
@@ -87,7 +88,7 @@ describe('tokens in logs', () => {
   const DISCORD = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz0123';
   const INTERACTION = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnNlY3JldA';
 
-  it('the serializer removes both tokens and interaction tokens from messages, stacks, causes, error.error and any string property', () => {
+  it('the serializer removes both tokens and interaction tokens from messages, stacks, causes, error.error and any string property', async () => {
     const url = `http://127.0.0.1:1/bot${TOKEN}/sendMessage`;
     const fetchError = Object.assign(new Error(`request to ${url} failed, reason: socket hang up`), { code: 'ECONNRESET', url });
     const wrapped = Object.assign(new Error("Network request for 'sendMessage' failed!"), { error: fetchError });
@@ -109,7 +110,7 @@ describe('tokens in logs', () => {
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
-  it('redacts a token-shaped Bot API path it was not told about, and survives cycles, throwing getters and huge values', () => {
+  it('redacts a token-shaped Bot API path it was not told about, and survives cycles, throwing getters and huge values', async () => {
     const redactor = new LogRedactor([]);
     const cyclic: Record<string, unknown> = { text: 'GET /bot987654:Zz_-other-token/getMe' };
     cyclic.self = cyclic;
@@ -222,10 +223,10 @@ describe('Bot API unreachable at start', () => {
     const closed = await FakeTelegram.start();
     const apiRoot = closed.apiRoot;
     await closed.close();
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     cleanups.push(() => store.close());
     const logger = recordingLogger();
-    const telegram = createTelegramBot({ token: TOKEN, apiRoot, app: new Newsbrief({ store }), logger, reachRetry: { baseDelayMs: 40, maxDelayMs: 160 } });
+    const telegram = createTelegramBot({ token: TOKEN, apiRoot, app: new Newsbrief({ storage: store }), logger, reachRetry: { baseDelayMs: 40, maxDelayMs: 160 } });
     const starting = telegram.start();
     starting.catch(() => {});
     await expect.poll(() => logger.entries.filter((e) => e.level === 'warn').length, { timeout: 4000 }).toBeGreaterThanOrEqual(4);
@@ -323,8 +324,8 @@ describe('channel subscriptions and forged buttons', () => {
     const h = track(await startTelegramHarness({ articles: articles() }));
     h.fake.addChat(channel);
     h.fake.setAdmins(channel.id, [], owner.id);
-    h.app.subscribe(target, 'AI');
-    h.app.subscribe(target, 'Space');
+    await h.app.subscribe(target, 'AI');
+    await h.app.subscribe(target, 'Space');
     const since = h.fake.mark();
     h.fake.pushUpdate({
       channel_post: { message_id: 1, date: 1, chat: channel, sender_chat: channel, text: '/unsubscribe nothing', entities: [{ type: 'bot_command', offset: 0, length: 12 }] },
@@ -347,12 +348,12 @@ describe('channel subscriptions and forged buttons', () => {
     const refused = await pressAs(h, viewer, message, 'u|all');
     expect(refused.payload).toMatchObject({ show_alert: true });
     expect(h.fake.callsOf('getChatMember').map((c) => Number(c.payload.user_id))).toEqual([viewer.id]);
-    expect(h.app.subscriptions(target)).toHaveLength(2);
+    expect(await h.app.subscriptions(target)).toHaveLength(2);
 
     const since = h.fake.mark();
     await pressAs(h, owner, message, 'u|all');
     await h.fake.waitForCall('editMessageText', { since });
-    expect(h.app.subscriptions(target)).toHaveLength(0);
+    expect(await h.app.subscriptions(target)).toHaveLength(0);
   });
 
   it('forged callback data from a viewer adds no subscription, and oversized data is refused as expired', async () => {
@@ -361,7 +362,7 @@ describe('channel subscriptions and forged buttons', () => {
     expect(refused.payload).toMatchObject({ show_alert: true });
     const huge = await pressAs(h, owner, message, `s|07:00|UTC|${'x'.repeat(10_000)}`);
     expect(String(huge.payload.text)).toMatch(/expired/);
-    expect(h.app.subscriptions(target).map((v) => v.subscription.topicKey).sort()).toEqual(['ai', 'space']);
+    expect((await h.app.subscriptions(target)).map((v) => v.subscription.topicKey).sort()).toEqual(['ai', 'space']);
   });
 
   it('a command posted as the channel still manages it (only administrators post there)', async () => {
@@ -372,7 +373,7 @@ describe('channel subscriptions and forged buttons', () => {
       channel_post: { message_id: 1, date: 1, chat: channel, sender_chat: channel, text: '/subscribe Space', entities: [{ type: 'bot_command', offset: 0, length: 10 }] },
     });
     await h.fake.waitForCall('sendMessage', { since });
-    expect(h.app.subscriptions(target).map((v) => v.subscription.topicKey)).toEqual(['space']);
+    expect((await h.app.subscriptions(target)).map((v) => v.subscription.topicKey)).toEqual(['space']);
     expect(h.fake.callsOf('getChatMember')).toHaveLength(0);
   });
 });

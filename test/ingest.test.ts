@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
 import { plainText, type Article } from '../src/model.js';
 import { ParsePool, type ParsePoolOptions } from '../src/parse-pool.js';
-import { openStore } from '../src/sqlite-store.js';
-import type { Store } from '../src/store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
+import type { Storage } from '../src/index.js';
 import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,11 +53,11 @@ describe('parseSeedFile', () => {
     expect(article.extra).not.toHaveProperty('secured');
   });
 
-  it('keeps a quality above 100 as given', () => {
+  it('keeps a quality above 100 as given', async () => {
     expect(parseOk(seedText(seedFields({ quality: 154 }))).quality).toBe(154);
   });
 
-  it('falls back to originalUrl, then ampWebUrl, when webUrl is missing or unsafe', () => {
+  it('falls back to originalUrl, then ampWebUrl, when webUrl is missing or unsafe', async () => {
     const original = parseOk(
       seedText(seedFields({ webUrl: undefined, originalUrl: 'https://youtube.com/watch?v=abc' })),
     );
@@ -70,16 +70,16 @@ describe('parseSeedFile', () => {
     expect(amp.url).toBe('https://amp.example.com/x');
   });
 
-  it('rejects a file whose only URL is javascript:, naming webUrl', () => {
+  it('rejects a file whose only URL is javascript:, naming webUrl', async () => {
     const result = parse(seedText(seedFields({ webUrl: 'javascript:alert(1)', originalUrl: 'data:text/html,hi' })));
     expect(result).toEqual({ ok: false, field: 'webUrl', reason: 'no http(s) URL (webUrl, originalUrl or ampWebUrl)' });
   });
 
-  it('rejects a file with no URL at all', () => {
+  it('rejects a file with no URL at all', async () => {
     expect(parse(seedText(seedFields({ webUrl: undefined })))).toMatchObject({ ok: false, field: 'webUrl' });
   });
 
-  it('keeps a video but never its featuredContent HTML', () => {
+  it('keeps a video but never its featuredContent HTML', async () => {
     const iframe = '<iframe src="https://www.youtube.com/embed/abc" allowfullscreen></iframe>';
     const article = parseOk(seedText(seedFields({ type: 'video', featuredContent: iframe })));
     expect(article.type).toBe('video');
@@ -87,13 +87,13 @@ describe('parseSeedFile', () => {
     expect(JSON.stringify(article)).not.toContain('iframe');
   });
 
-  it('never keeps the secured token', () => {
+  it('never keeps the secured token', async () => {
     const article = parseOk(seedText(seedFields({ secured: 'c2VjcmV0LXRva2Vu;abc==' })));
     expect(article.extra).not.toHaveProperty('secured');
     expect(JSON.stringify(article)).not.toContain('c2VjcmV0LXRva2Vu');
   });
 
-  it('applies defaults for quality, heat, published, removed, type and excerpt', () => {
+  it('applies defaults for quality, heat, published, removed, type and excerpt', async () => {
     const article = parseOk(
       seedText(
         seedFields({ quality: undefined, heat: undefined, published: undefined, type: undefined, excerpt: undefined }),
@@ -103,11 +103,11 @@ describe('parseSeedFile', () => {
     expect(article.updatedAt).toBeNull();
   });
 
-  it('keeps removed: true', () => {
+  it('keeps removed: true', async () => {
     expect(parseOk(seedText(seedFields({ removed: true }))).removed).toBe(true);
   });
 
-  it('keeps dozens of related entries and silently drops those without a usable URL', () => {
+  it('keeps dozens of related entries and silently drops those without a usable URL', async () => {
     const related = Array.from({ length: 40 }, (_, i) => ({
       title: `Coverage ${i}`,
       webUrl: i % 10 === 3 ? 'javascript:alert(1)' : `https://r${i}.example.org/story`,
@@ -133,7 +133,7 @@ describe('parseSeedFile', () => {
     expect(article.related.at(-1)).toMatchObject({ url: 'https://orig.example.net/a', publishedAt: null });
   });
 
-  it('rejects the whole file when a related entry has a wrong type, naming its path', () => {
+  it('rejects the whole file when a related entry has a wrong type, naming its path', async () => {
     const related = [
       { title: 'ok', webUrl: 'https://a.example.org' },
       { title: 'ok', webUrl: 'https://b.example.org' },
@@ -147,7 +147,7 @@ describe('parseSeedFile', () => {
     });
   });
 
-  it('keeps provider images (http only) in extra and falls back for provider name and domain', () => {
+  it('keeps provider images (http only) in extra and falls back for provider name and domain', async () => {
     const article = parseOk(
       seedText(
         seedFields({
@@ -178,7 +178,7 @@ describe('parseSeedFile', () => {
     expect(none.provider).toEqual({ name: 'www.host.example', domain: 'www.host.example' });
   });
 
-  it('keeps unknown fields, category and the other URLs in extra, JSON-safe', () => {
+  it('keeps unknown fields, category and the other URLs in extra, JSON-safe', async () => {
     const article = parseOk(
       seedText(
         seedFields({
@@ -203,14 +203,14 @@ describe('parseSeedFile', () => {
     expect(article.extra).not.toHaveProperty('webUrl');
   });
 
-  it('cleans topics: trims, drops empty and over-long ones, de-duplicates ignoring case', () => {
+  it('cleans topics: trims, drops empty and over-long ones, de-duplicates ignoring case', async () => {
     const article = parseOk(
       seedText(seedFields({ topics: ['  AI ', 'ai', '', '   ', 'Power <b>Apps</b>', 'x'.repeat(101), 'Robotics'] })),
     );
     expect(article.topics).toEqual(['AI', 'Power Apps', 'Robotics']);
   });
 
-  it('strips markup from title and excerpt', () => {
+  it('strips markup from title and excerpt', async () => {
     const article = parseOk(
       seedText(seedFields({ title: '<script>x</script>Big <b>news</b>\u0007 today', excerpt: 'a\n\n b' })),
     );
@@ -218,7 +218,7 @@ describe('parseSeedFile', () => {
     expect(article.excerpt).toBe('a b');
   });
 
-  it('reads CRLF line endings, a BOM, and both together', () => {
+  it('reads CRLF line endings, a BOM, and both together', async () => {
     const fields = seedFields();
     const lf = seedText(fields, 'Body\n');
     const crlf = lf.replace(/\n/g, '\r\n');
@@ -229,12 +229,12 @@ describe('parseSeedFile', () => {
     }
   });
 
-  it('rejects an empty file and one with only white space', () => {
+  it('rejects an empty file and one with only white space', async () => {
     expect(parse('')).toEqual({ ok: false, reason: 'empty file' });
     expect(parse(' \n\r\n\t')).toEqual({ ok: false, reason: 'empty file' });
   });
 
-  it('rejects binary bytes and text that is not UTF-8', () => {
+  it('rejects binary bytes and text that is not UTF-8', async () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]);
     expect(parse(png)).toEqual({ ok: false, reason: 'not UTF-8 text' });
     expect(parse(Buffer.from(seedText(), 'utf16le'))).toEqual({ ok: false, reason: 'not UTF-8 text' });
@@ -242,7 +242,7 @@ describe('parseSeedFile', () => {
     expect(parse(latin1)).toEqual({ ok: false, reason: 'not UTF-8 text' });
   });
 
-  it('rejects a file without front matter, or with front matter never closed', () => {
+  it('rejects a file without front matter, or with front matter never closed', async () => {
     expect(parse('# Just a heading\n\ntitle: x\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^no front matter/) });
     expect(parse('----\ntitle: x\n----\n')).toMatchObject({ ok: false, reason: expect.stringMatching(/^no front matter/) });
     expect(parse('---\ntitle: x\npublishedDateTime: 2026-01-01\n')).toMatchObject({
@@ -251,14 +251,14 @@ describe('parseSeedFile', () => {
     });
   });
 
-  it('reports malformed YAML with the parser message and the file line', () => {
+  it('reports malformed YAML with the parser message and the file line', async () => {
     const text = '---\ntitle: T\n  bad: : indent\n---\n';
     const result = parse(text);
     expect(result).toEqual({ ok: false, reason: 'malformed YAML: bad indentation of a mapping entry (line 3, column 6)' });
     expect(parse(text.replace(/\n/g, '\r\n'))).toEqual(result);
   });
 
-  it('rejects front matter that is not a mapping', () => {
+  it('rejects front matter that is not a mapping', async () => {
     expect(parse('---\n- a\n- b\n---\n')).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
     expect(parse('---\njust a string\n---\n')).toEqual({ ok: false, reason: 'front matter is not a mapping of fields' });
   });
@@ -277,7 +277,7 @@ describe('parseSeedFile', () => {
     expect(parse(seedText(seedFields(overrides)))).toEqual({ ok: false, field, reason });
   });
 
-  it('never runs ---js / ---javascript front matter and says the language is not allowed', () => {
+  it('never runs ---js / ---javascript front matter and says the language is not allowed', async () => {
     const g = globalThis as { __pwned?: unknown };
     delete g.__pwned;
     const code = '{ title: (globalThis.__pwned = true, "x"), publishedDateTime: "2026-01-01", webUrl: "https://a.b/c" }';
@@ -293,7 +293,7 @@ describe('parseSeedFile', () => {
     expect(g.__pwned).toBeUndefined();
   });
 
-  it('accepts an explicit ---yaml or ---yml opening line', () => {
+  it('accepts an explicit ---yaml or ---yml opening line', async () => {
     const text = seedText();
     const expected = parseOk(text);
     for (const opening of ['---yaml', '--- yml', '---YAML']) {
@@ -301,13 +301,13 @@ describe('parseSeedFile', () => {
     }
   });
 
-  it('refuses YAML tags that would build functions or other JS objects', () => {
+  it('refuses YAML tags that would build functions or other JS objects', async () => {
     const result = parse('---\ntitle: !!js/function "function () { globalThis.__pwned = 1 }"\n---\n');
     expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed YAML: unknown tag/) });
     expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
   });
 
-  it('rejects a YAML alias bomb quickly', () => {
+  it('rejects a YAML alias bomb quickly', async () => {
     let text = `---\n${seedText().slice(4, -4)}a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n`;
     for (let i = 1; i < 10; i++) text += `a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
     text += '---\n';
@@ -317,18 +317,18 @@ describe('parseSeedFile', () => {
     expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/too large once YAML aliases are expanded/) });
   });
 
-  it('rejects a long string repeated through aliases', () => {
+  it('rejects a long string repeated through aliases', async () => {
     const big = 'x'.repeat(100_000);
     const text = `---\n${seedText().slice(4, -4)}big: &big "${big}"\nmany: [${Array(100).fill('*big').join(', ')}]\n---\n`;
     expect(parse(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/too large/) });
   });
 
-  it('rejects absurdly deep nesting', () => {
+  it('rejects absurdly deep nesting', async () => {
     const text = `---\n${seedText().slice(4, -4)}deep: ${'['.repeat(100)}1${']'.repeat(100)}\n---\n`;
     expect(parse(text)).toMatchObject({ ok: false, reason: expect.stringMatching(/nested more than/) });
   });
 
-  it('does not let a __proto__ key change any prototype', () => {
+  it('does not let a __proto__ key change any prototype', async () => {
     const text = `---\n${seedText().slice(4, -4)}__proto__: { polluted: 1 }\nnested: { __proto__: { polluted: 2 }, ok: 1 }\n---\n`;
     const article = parseOk(text);
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
@@ -337,7 +337,7 @@ describe('parseSeedFile', () => {
     expect((article.extra as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
-  it('does not fill gray-matter\'s module-level cache', () => {
+  it('does not fill gray-matter\'s module-level cache', async () => {
     const cached = matter as unknown as { cache: object; clearCache(): void };
     cached.clearCache();
     parseOk(seedText());
@@ -348,7 +348,7 @@ describe('parseSeedFile', () => {
     cached.clearCache();
   });
 
-  it('reads the front-matter block as gray-matter delimits it: blank, comment-only or null means no fields', () => {
+  it('reads the front-matter block as gray-matter delimits it: blank, comment-only or null means no fields', async () => {
     const noFields = { ok: false, field: 'title', reason: 'missing (expected string)' };
     for (const text of ['---\n---\n', '---\n~\n---\n', '---\nnull\n---\n', '---\n  # a comment\n\t\n---\nBody', '---\n\uFEFF\u3000\n---\n']) {
       expect(parse(text), JSON.stringify(text)).toEqual(noFields);
@@ -374,7 +374,7 @@ describe('plainText', () => {
   const fullClean = (value: string) =>
     value.replace(/<[^>]*>/g, ' ').replace(ZERO_WIDTH, '').replace(CONTROL_OR_BIDI, '').replace(/\s+/g, ' ').trim();
 
-  it('returns already plain text unchanged, and cleans anything else exactly as the full cleaning does', () => {
+  it('returns already plain text unchanged, and cleans anything else exactly as the full cleaning does', async () => {
     expect(plainText('Markets rally as rates fall')).toBe('Markets rally as rates fall');
     const piece = fc.constantFrom('a', 'Z', 'é', ' ', '  ', '\t', '\n', '\r', '<', '>', '<b>', '\u0007', '\u0085', '\u00a0', '\u202e', '\u2028', '\u3000', '\ufeff', '\u200b', '\u200d', '\u2060', '☀', '👩');
     fc.assert(
@@ -392,7 +392,7 @@ describe('plainText', () => {
 });
 
 describe('zero-width characters and the source\'s leftovers', () => {
-  it('strips zero-width characters from topics, titles, excerpts and provider names, so no look-alike topic appears', () => {
+  it('strips zero-width characters from topics, titles, excerpts and provider names, so no look-alike topic appears', async () => {
     const zw = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'];
     for (const z of zw) {
       const article = parseOk(
@@ -413,7 +413,7 @@ describe('zero-width characters and the source\'s leftovers', () => {
     expect(parseOk(seedText(seedFields({ title: 'Family 👩\u200d👩\u200d👧 day' }))).title).toBe('Family 👩\u200d👩\u200d👧 day');
   });
 
-  it('ends a cut-off excerpt in one "…" and leaves a closing full stop alone', () => {
+  it('ends a cut-off excerpt in one "…" and leaves a closing full stop alone', async () => {
     const cases: [string, string][] = [
       ['The launch slipped ...', 'The launch slipped…'],
       ['The launch slipped...', 'The launch slipped…'],
@@ -431,7 +431,7 @@ describe('zero-width characters and the source\'s leftovers', () => {
     }
   });
 
-  it('removes stray Markdown escapes from titles and excerpts, keeping other backslashes', () => {
+  it('removes stray Markdown escapes from titles and excerpts, keeping other backslashes', async () => {
     const article = parseOk(seedText(seedFields({
       title: 'The 2\\^nd \\*big\\* \\[update\\] for my\\_app',
       excerpt: 'Paths like C:\\Users stay; 3 \\* 4 \\# not',
@@ -443,16 +443,16 @@ describe('zero-width characters and the source\'s leftovers', () => {
 
 describe('ingestDirectory', () => {
   let dir: string;
-  let store: Store;
+  let store: Storage;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = makeTempDir();
-    store = openStore(':memory:');
+    store = openSqliteStorage(':memory:');
   });
 
-  afterEach(() => {
+  afterEach(async () => {
     vi.restoreAllMocks();
-    store.close();
+    await store.close();
     removeDir(dir);
   });
 
@@ -467,10 +467,10 @@ describe('ingestDirectory', () => {
     writeSeeds(dir, files);
     const report = await ingestDirectory(dir, store);
     expect(report).toMatchObject({ files: 3, accepted: 3, updated: 0, unchanged: 0, duplicates: 0, rejected: [] });
-    expect(store.articleCount()).toBe(3);
-    expect([...store.seedFiles().keys()].sort()).toEqual(['a/deep/er/c.TXT', 'a/x.Md', 'b.md']);
+    expect(await store.articles.articleCount()).toBe(3);
+    expect([...(await store.sources.sourceItems()).keys()].sort()).toEqual(['a/deep/er/c.TXT', 'a/x.Md', 'b.md']);
     const article = parseOk(files['a/deep/er/c.TXT'], 'a/deep/er/c.TXT');
-    expect(store.getArticle(article.id)).toEqual(article);
+    expect(await store.articles.getArticle(article.id)).toEqual(article);
   });
 
   it('skips hidden files and folders, node_modules and symbolic links', async () => {
@@ -487,7 +487,7 @@ describe('ingestDirectory', () => {
       symlinkSync(path.join(outside, 'sub'), path.join(dir, 'linked-dir'));
       const report = await ingestDirectory(dir, store);
       expect(report).toMatchObject({ files: 1, accepted: 1, rejected: [] });
-      expect([...store.seedFiles().keys()]).toEqual(['real.md']);
+      expect([...(await store.sources.sourceItems()).keys()]).toEqual(['real.md']);
     } finally {
       removeDir(outside);
     }
@@ -503,7 +503,7 @@ describe('ingestDirectory', () => {
   it('throws when the folder holds more files than maxFiles', async () => {
     writeSeeds(dir, { 'a.md': seedText(), 'b.md': seedText(), 'c.md': seedText() });
     await expect(ingestDirectory(dir, store, { maxFiles: 2 })).rejects.toThrow(/more than 2 seed files/);
-    expect(store.articleCount()).toBe(0);
+    expect(await store.articles.articleCount()).toBe(0);
     await expect(ingestDirectory(dir, store, { maxFiles: 3 })).resolves.toMatchObject({ accepted: 3 });
   });
 
@@ -522,7 +522,7 @@ describe('ingestDirectory', () => {
     });
     const report = await ingestDirectory(dir, store, { maxFileBytes: 4000 });
     expect(report.accepted).toBe(2);
-    expect(store.articleCount()).toBe(2);
+    expect(await store.articles.articleCount()).toBe(2);
     expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
     const byFile = Object.fromEntries(report.rejected.map((r) => [r.file, r]));
     expect(Object.keys(byFile).sort()).toEqual([
@@ -574,8 +574,8 @@ describe('ingestDirectory', () => {
     });
     const report = await ingestDirectory(dir, store);
     expect(report).toMatchObject({ files: 3, accepted: 1, duplicates: 2, rejected: [] });
-    expect(store.articleCount()).toBe(1);
-    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'From a/first', source: 'a/first.md' });
+    expect(await store.articles.articleCount()).toBe(1);
+    expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From a/first', source: 'a/first.md' });
 
     const again = await ingestDirectory(dir, store);
     expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2 });
@@ -584,7 +584,7 @@ describe('ingestDirectory', () => {
     unlinkSync(path.join(dir, 'a', 'first.md'));
     const after = await ingestDirectory(dir, store);
     expect(after).toMatchObject({ updated: 1, duplicates: 1 });
-    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
+    expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
   });
 
   it('keeps the copy whose provider is the site the URL is on, whichever file name sorts first', async () => {
@@ -594,14 +594,14 @@ describe('ingestDirectory', () => {
     for (const [first, second] of [['a.md', 'b.md'], ['b.md', 'a.md']] as const) {
       removeDir(dir);
       writeSeeds(dir, { [first]: original, [second]: copy });
-      const fresh = openStore(':memory:');
+      const fresh = openSqliteStorage(':memory:');
       const report = await ingestDirectory(dir, fresh);
       expect(report).toMatchObject({ files: 2, accepted: 1, duplicates: 1, rejected: [] });
-      expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
+      expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
       // And again on the next run, when the kept file is not even parsed.
       expect(await ingestDirectory(dir, fresh)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
-      expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
-      fresh.close();
+      expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
+      await fresh.close();
     }
   });
 
@@ -612,14 +612,14 @@ describe('ingestDirectory', () => {
     for (const [first, second] of [['a.md', 'z.md'], ['z.md', 'a.md']] as const) {
       removeDir(dir);
       writeSeeds(dir, { [first]: better, [second]: worse });
-      const fresh = openStore(':memory:');
+      const fresh = openSqliteStorage(':memory:');
       for (let run = 0; run < 3; run++) {
         const report = await ingestDirectory(dir, fresh);
         expect(report.duplicates).toBe(1);
         expectBalanced(report);
-        expect(fresh.getArticle(idOf(url))).toMatchObject({ title: 'Better', source: first });
+        expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Better', source: first });
       }
-      fresh.close();
+      await fresh.close();
     }
   });
 
@@ -630,7 +630,7 @@ describe('ingestDirectory', () => {
     writeSeeds(dir, { 'a.md': seedText(seedFields({ webUrl: url, title: 'Better later', quality: 80 })) });
     const report = await ingestDirectory(dir, store);
     expect(report).toMatchObject({ files: 2, accepted: 0, updated: 1, unchanged: 0, duplicates: 1 });
-    expect(store.getArticle(idOf(url))).toMatchObject({ title: 'Better later', source: 'a.md' });
+    expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'Better later', source: 'a.md' });
     expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
   });
 
@@ -643,17 +643,18 @@ describe('ingestDirectory', () => {
     });
     const first = await ingestDirectory(dir, store);
     expect(first).toMatchObject({ files: 4, accepted: 3, updated: 0, unchanged: 0 });
-    const before = [...store.seedFiles().values()].map((r) => store.getArticle(r.articleId ?? ''));
+    const stored = async () => Promise.all([...(await store.sources.sourceItems()).values()].map((r) => store.articles.getArticle(r.articleId ?? '')));
+    const before = await stored();
 
-    const upsert = vi.spyOn(store, 'upsertArticles');
-    const record = vi.spyOn(store, 'recordSeedFiles');
+    const upsert = vi.spyOn(store.articles, 'upsertArticles');
+    const record = vi.spyOn(store.sources, 'recordSourceItems');
     const second = await ingestDirectory(dir, store);
     expect(second).toMatchObject({ files: 4, accepted: 0, updated: 0, unchanged: 3, duplicates: 0 });
     expect(second.rejected).toEqual(first.rejected);
     expect(second.rejected).toEqual([{ file: 'bad.md', field: 'publishedDateTime', reason: expect.any(String) }]);
     expect(upsert).not.toHaveBeenCalled();
     expect(record).not.toHaveBeenCalled();
-    expect([...store.seedFiles().values()].map((r) => store.getArticle(r.articleId ?? ''))).toEqual(before);
+    expect(await stored()).toEqual(before);
     expectBalanced(second);
   });
 
@@ -661,7 +662,7 @@ describe('ingestDirectory', () => {
     const fields = seedFields({ removed: true });
     writeSeeds(dir, { 'gone.md': seedText(fields) });
     await ingestDirectory(dir, store);
-    expect(store.getArticle(idOf(fields.webUrl as string))?.removed).toBe(true);
+    expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.removed).toBe(true);
   });
 
   it('updates the article when its file changes', async () => {
@@ -671,7 +672,7 @@ describe('ingestDirectory', () => {
     writeSeeds(dir, { 'story.md': seedText({ ...fields, title: 'New title' }) });
     const report = await ingestDirectory(dir, store);
     expect(report).toMatchObject({ accepted: 0, updated: 1, unchanged: 1 });
-    expect(store.getArticle(idOf(fields.webUrl as string))?.title).toBe('New title');
+    expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.title).toBe('New title');
   });
 
   it('keeps the stored article when a good file turns bad, and picks it up again once fixed', async () => {
@@ -680,20 +681,20 @@ describe('ingestDirectory', () => {
     writeSeeds(dir, { 'story.md': good });
     await ingestDirectory(dir, store);
     const id = idOf(fields.webUrl as string);
-    const stored = store.getArticle(id);
+    const stored = await store.articles.getArticle(id);
 
     writeSeeds(dir, { 'story.md': '---\ntitle: [broken\n---\n' });
     const broken = await ingestDirectory(dir, store);
     expect(broken.rejected).toEqual([{ file: 'story.md', reason: expect.stringMatching(/^malformed YAML/) }]);
-    expect(store.getArticle(id)).toEqual(stored);
-    expect(store.articleCount()).toBe(1);
+    expect(await store.articles.getArticle(id)).toEqual(stored);
+    expect(await store.articles.articleCount()).toBe(1);
     // Still reported on the next run: a rejected file is never skipped as unchanged.
     expect((await ingestDirectory(dir, store)).rejected).toHaveLength(1);
 
     writeSeeds(dir, { 'story.md': good });
     const fixed = await ingestDirectory(dir, store);
     expect(fixed).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, rejected: [] });
-    expect(store.seedFiles().get('story.md')).toMatchObject({ articleId: id });
+    expect((await store.sources.sourceItems()).get('story.md')).toMatchObject({ articleId: id });
     expect((await ingestDirectory(dir, store)).unchanged).toBe(1);
   });
 
@@ -701,11 +702,11 @@ describe('ingestDirectory', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 620; i++) files[`batch/${String(i).padStart(4, '0')}.md`] = seedText();
     writeSeeds(dir, files);
-    const upsert = vi.spyOn(store, 'upsertArticles');
+    const upsert = vi.spyOn(store.articles, 'upsertArticles');
     const progress: [number, number][] = [];
     const report = await ingestDirectory(dir, store, { onProgress: (done, total) => progress.push([done, total]) });
     expect(report).toMatchObject({ files: 620, accepted: 620 });
-    expect(store.articleCount()).toBe(620);
+    expect(await store.articles.articleCount()).toBe(620);
     expect(upsert.mock.calls.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...upsert.mock.calls.map(([batch]) => batch.length))).toBeLessThanOrEqual(500);
     expect(progress.at(-1)).toEqual([620, 620]);
@@ -725,17 +726,18 @@ describe('ingestDirectory', () => {
     const report = await ingestDirectory(sharedSeed, store);
     expect(report.rejected).toEqual([]);
     expect(report.accepted).toBe(report.files);
-    const [record] = [...store.seedFiles().values()];
-    expect(store.getArticle(record!.articleId!)).toMatchObject({ published: false, heat: -1 });
+    const [record] = [...(await store.sources.sourceItems()).values()];
+    expect(await store.articles.getArticle(record!.articleId!)).toMatchObject({ published: false, heat: -1 });
   });
 
   it.skipIf(!existsSync(powerApps))('accepts every file of the power-apps corpus, and a second run changes nothing', async () => {
     const report = await ingestDirectory(powerApps, store);
     expect(report.files).toBe(192);
     expect(report.rejected).toEqual([]);
-    expect(report.accepted).toBe(store.articleCount());
+    expect(report.accepted).toBe(await store.articles.articleCount());
     expectBalanced(report);
-    const articles = [...store.seedFiles().values()].flatMap((r) => (r.articleId ? [store.getArticle(r.articleId)!] : []));
+    const ids = [...(await store.sources.sourceItems()).values()].flatMap((r) => (r.articleId ? [r.articleId] : []));
+    const articles = (await Promise.all(ids.map((id) => store.articles.getArticle(id)))).map((a) => a!);
     expect(articles.some((a) => a.type === 'video')).toBe(true);
     for (const article of articles) {
       expect(article.extra).not.toHaveProperty('secured');
@@ -749,19 +751,19 @@ describe('ingestDirectory', () => {
 
 describe('ingestDirectory on worker threads', () => {
   let dir: string;
-  const stores: Store[] = [];
+  const stores: Storage[] = [];
   const open = () => {
-    const store = openStore(':memory:');
+    const store = openSqliteStorage(':memory:');
     stores.push(store);
     return store;
   };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = makeTempDir();
   });
 
-  afterEach(() => {
-    stores.splice(0).forEach((store) => store.close());
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
     removeDir(dir);
   });
 
@@ -774,10 +776,12 @@ describe('ingestDirectory on worker threads', () => {
   const usedWorkers = (messages: string[]) => messages.includes('parsing seed files on worker threads');
   const withoutDuration = ({ durationMs: _, ...report }: IngestReport) => report;
   /** Every seed-file record with its stored article, in path order. */
-  const contents = (store: Store) =>
-    [...store.seedFiles().values()]
-      .sort((a, b) => (a.source < b.source ? -1 : 1))
-      .map((r) => ({ ...r, article: r.articleId ? store.getArticle(r.articleId) : undefined }));
+  const contents = async (store: Storage) =>
+    Promise.all(
+      [...(await store.sources.sourceItems()).values()]
+        .sort((a, b) => (a.source < b.source ? -1 : 1))
+        .map(async (r) => ({ ...r, article: r.articleId ? await store.articles.getArticle(r.articleId) : undefined })),
+    );
 
   it('stores and reports exactly what parsing on the calling thread does; the best copy keeps a shared URL', async () => {
     const url = 'https://dup.example.com/one-story';
@@ -797,7 +801,7 @@ describe('ingestDirectory on worker threads', () => {
     const expected = await ingestDirectory(dir, inThread, { workers: 0 });
     expect(expected).toMatchObject({ files: 67, accepted: 62, duplicates: 2 });
     expect(expected.rejected.map((r) => r.file)).toEqual(['bad/empty.md', 'bad/no-title.md', 'bad/yaml.md']);
-    expect(inThread.getArticle(idOf(url))).toMatchObject({ title: 'Early', source: 'a/early.md' });
+    expect(await inThread.articles.getArticle(idOf(url))).toMatchObject({ title: 'Early', source: 'a/early.md' });
 
     // Workers finish in whatever order they do; the outcome may not depend on it.
     for (let run = 0; run < 2; run++) {
@@ -806,7 +810,7 @@ describe('ingestDirectory on worker threads', () => {
       const report = await ingestDirectory(dir, store, { workers: 2, workerThreshold: 1, logger });
       expect(usedWorkers(messages)).toBe(true);
       expect(withoutDuration(report)).toEqual(withoutDuration(expected));
-      expect(contents(store)).toEqual(contents(inThread));
+      expect(await contents(store)).toEqual(await contents(inThread));
     }
   });
 
@@ -829,8 +833,8 @@ describe('ingestDirectory on worker threads', () => {
     expect(await run()).toMatchObject({ report: { updated: 25, unchanged: 5 }, workers: true });
     writeSeeds(dir, Object.fromEntries(fields.slice(0, 5).map((f, i) => [name(i), seedText({ ...f, title: 'Again' })])));
     expect(await run()).toMatchObject({ report: { updated: 5, unchanged: 25 }, workers: false });
-    expect(store.getArticle(idOf(fields[0]!.webUrl as string))?.title).toBe('Again');
-    expect(store.getArticle(idOf(fields[29]!.webUrl as string))?.title).toBe(fields[29]!.title);
+    expect((await store.articles.getArticle(idOf(fields[0]!.webUrl as string)))?.title).toBe('Again');
+    expect((await store.articles.getArticle(idOf(fields[29]!.webUrl as string)))?.title).toBe(fields[29]!.title);
   });
 });
 
@@ -889,7 +893,7 @@ describe('ParsePool', () => {
 
 it('hashes bytes exactly, so a file rewritten identically stays unchanged', async () => {
   const dir = makeTempDir();
-  const store = openStore(':memory:');
+  const store = openSqliteStorage(':memory:');
   try {
     const text = seedText();
     writeSeeds(dir, { 'a.md': text });
@@ -897,7 +901,7 @@ it('hashes bytes exactly, so a file rewritten identically stays unchanged', asyn
     writeFileSync(path.join(dir, 'a.md'), text);
     expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, updated: 0 });
   } finally {
-    store.close();
+    await store.close();
     removeDir(dir);
   }
 });

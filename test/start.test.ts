@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { start } from '../adapters/main.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import { FakeTelegram, TOKEN, privateChat, user } from './helpers/fake-telegram.js';
@@ -12,13 +12,13 @@ import { binPath, runBin } from './helpers/cli.js';
 import { SEEDS_LOOKBACK_HOURS, seededDatabase } from './helpers/seeded-database.js';
 
 const workspaces: Array<{ remove(): void }> = [];
-afterEach(() => {
+afterEach(async () => {
   for (const w of workspaces.splice(0)) w.remove();
 });
 
 /** A database file with the bundled seeds and subscriptions that are due a minute ago. */
-function databaseWithDueSubscriptions(targets: Target[]) {
-  const ws = seededDatabase(targets, 'newsbrief-start-');
+async function databaseWithDueSubscriptions(targets: Target[]) {
+  const ws = await seededDatabase(targets, 'newsbrief-start-');
   workspaces.push(ws);
   return ws;
 }
@@ -29,7 +29,7 @@ describe('npm start with both tokens', () => {
     const discord = await FakeDiscord.start();
     const tgChat = privateChat(user(5001));
     telegram.addChat(tgChat);
-    const ws = databaseWithDueSubscriptions([
+    const ws = await databaseWithDueSubscriptions([
       { platform: 'telegram', chatId: String(tgChat.id) },
       { platform: 'discord', chatId: DEFAULT_CHANNEL },
     ]);
@@ -70,9 +70,9 @@ describe('npm start with both tokens', () => {
       expect(await running).toBe(0);
       expect(log).not.toMatch(/"level":(50|60)/);
       // Delivered once each and remembered: the store says so after shutdown.
-      const store = openStore(ws.dbPath);
-      expect(store.dueSubscriptions(new Date(), 10)).toEqual([]);
-      store.close();
+      const store = openSqliteStorage(ws.dbPath);
+      expect(await store.subscriptions.dueSubscriptions(new Date(), 10)).toEqual([]);
+      await store.close();
     } finally {
       stop();
       await telegram.close();
@@ -86,7 +86,7 @@ describe('exactly-once delivery across kill -9', () => {
     const fake = await FakeTelegram.start();
     const chats = Array.from({ length: 40 }, (_, i) => privateChat(user(7001 + i)));
     for (const chat of chats) fake.addChat(chat);
-    const ws = databaseWithDueSubscriptions(chats.map((c) => ({ platform: 'telegram', chatId: String(c.id) })));
+    const ws = await databaseWithDueSubscriptions(chats.map((c) => ({ platform: 'telegram', chatId: String(c.id) })));
     const env = {
       PATH: process.env.PATH ?? '',
       TELEGRAM_BOT_TOKEN: TOKEN,
@@ -118,9 +118,9 @@ describe('exactly-once delivery across kill -9', () => {
       // taken as delivered) would count as delivered although it never left. A fixed sleep raced that gap.
       const unanswered = () => fake.calls.filter((c) => c.method === 'sendMessage' && c.answer === undefined).length;
       await expect.poll(unanswered, { timeout: 15_000, interval: 20 }).toBe(SCHEDULE.CONCURRENCY);
-      const inFlight = openStore(ws.dbPath);
-      expect(inFlight.deliveriesWithStatus('sending')).toHaveLength(SCHEDULE.CONCURRENCY);
-      inFlight.close();
+      const inFlight = openSqliteStorage(ws.dbPath);
+      expect(await inFlight.deliveries.deliveriesWithStatus('sending')).toHaveLength(SCHEDULE.CONCURRENCY);
+      await inFlight.close();
       first.child.kill('SIGKILL');
       expect(await first.exited).toBe('SIGKILL');
       const reachedBeforeCrash = chats.filter((c) => digestsTo(c.id) > 0).length;
@@ -145,7 +145,7 @@ describe('exactly-once delivery across kill -9', () => {
 
 describe('npm start settings', () => {
   it('NEWS_WINDOW_DAYS reaches /news: a short window falls back to the latest stories, a long one does not', async () => {
-    const { dir } = databaseWithDueSubscriptions([]);
+    const { dir } = await databaseWithDueSubscriptions([]);
     const env = (days: string) => ({ TERMINAL_MODE: 'on', DATABASE_PATH: join(dir, 'nb.db'), SEEDS_DIR: join(dir, 'seeds'), SEEDS_RESCAN: 'off', NEWS_WINDOW_DAYS: days });
     // The bundled Space articles are from 24 Nov 2026, more than a day before any run of this test.
     const short = await runBin(['start'], { env: env('1'), input: '/news space 1\n/quit\n' });

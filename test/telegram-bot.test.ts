@@ -16,6 +16,9 @@ import {
 } from './helpers/fake-telegram.js';
 import { COMMANDS } from '../adapters/telegram/render.js';
 
+/** The zone a scheduled digest is shown in, as the scheduler hands it over. */
+const UTC = { timezone: 'UTC' };
+
 const alice = user(101, 'Alice');
 const bob = user(102, 'Bob');
 const dm = privateChat(alice);
@@ -129,7 +132,7 @@ describe('commands', () => {
 
   it('shows a preview card for a digest of a single story', async () => {
     const [reply] = await ask('/news Space');
-    const rocket = h.store.candidates({ topicKeys: ['space'], limit: 1 })[0]!.article;
+    const rocket = (await h.store.articles.candidates({ topicKeys: ['space'], limit: 1 }))[0]!.article;
     expect(reply!.link_preview_options).toMatchObject({ url: rocket.url });
   });
 
@@ -210,7 +213,7 @@ describe('commands', () => {
     const [reply] = await ask('/subscribe Machine Learning 07:30 Europe/Kyiv');
     expect(reply!.text).toContain('Subscribed to Machine Learning: daily at 07:30 (Europe/Kyiv)');
     expect(reply!.text).toContain('Next digest: Fri 27 Nov, 07:30 (Europe/Kyiv)');
-    const [sub] = h.store.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) });
+    const [sub] = await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) });
     expect(sub).toMatchObject({ topicKey: 'machinelearning', time: '07:30', timezone: 'Europe/Kyiv', active: true });
 
     const [list] = await ask('/subscriptions');
@@ -226,7 +229,7 @@ describe('commands', () => {
     expect(second!.text).toContain('daily at 08:00 (Europe/Kyiv)');
     const [current] = await ask('/timezone');
     expect(current!.text).toContain('time zone is Europe/Kyiv');
-    const subs = h.store.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) });
+    const subs = await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) });
     expect(subs.map((s) => s.timezone)).toEqual(['Europe/Kyiv', 'Europe/Kyiv']);
   });
 
@@ -239,7 +242,7 @@ describe('commands', () => {
     expect(zone!.text).toContain('Example: /timezone Europe/Kyiv');
     const [tz] = await ask('/timezone Nowhere');
     expect(tz!.text).toContain('"Nowhere" is not a time zone');
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) })).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) })).toEqual([]);
   });
 
   it('/subscribe to an unknown topic offers the closest ones; pressing one subscribes with the time given', async () => {
@@ -247,7 +250,7 @@ describe('commands', () => {
     expect(buttons(reply!)).toContain('Space');
     const edited = await press(reply!, 'Space');
     expect(edited.text).toContain('Subscribed to Space: daily at 09:15 (UTC)');
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) })).toHaveLength(1);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) })).toHaveLength(1);
   });
 
   it('/unsubscribe removes one topic or all, and offers buttons when the topic is not subscribed', async () => {
@@ -360,13 +363,13 @@ describe('groups', () => {
     expect(check.payload).toMatchObject({ chat_id: room.id, user_id: member.id });
     const [zone] = await ask('/timezone Europe/Kyiv', { chat: room, from: member });
     expect(zone!.text).toContain('Only group administrators');
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toEqual([]);
 
     const [accepted] = await ask('/subscribe AI', { chat: room, from: admin });
     expect(accepted!.text).toContain('Subscribed to AI');
     const [removed] = await ask('/unsubscribe AI', { chat: room, from: member });
     expect(removed!.text).toContain('Only group administrators');
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toHaveLength(1);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toHaveLength(1);
   });
 
   it('treats the group creator and anonymous administrators as administrators', async () => {
@@ -389,7 +392,7 @@ describe('groups', () => {
     expect(answer.payload).toMatchObject({ show_alert: true });
     expect(String(answer.payload.text)).toContain('Only group administrators');
     expect(h.fake.callsOf('editMessageText', since)).toEqual([]);
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(room.id) })).toEqual([]);
   });
 
   it('works in a basic group as well', async () => {
@@ -412,7 +415,7 @@ describe('forum topics', () => {
   it('answers in the topic it was asked in and keeps that topic’s subscriptions apart', async () => {
     const [reply] = await ask('/subscribe AI', { chat: forum, from: admin, threadId: 42 });
     expect(reply!.message_thread_id).toBe(42);
-    expect(h.store.listSubscriptions({ platform: 'telegram', chatId: String(forum.id), threadId: '42' })).toHaveLength(1);
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(forum.id), threadId: '42' })).toHaveLength(1);
 
     const [elsewhere] = await ask('/subscriptions', { chat: forum, from: admin, threadId: 7 });
     expect(elsewhere!.message_thread_id).toBe(7);
@@ -434,11 +437,11 @@ describe('forum topics', () => {
 
   it('delivers a scheduled digest into the subscribed topic', async () => {
     h.fake.addChat(forum);
-    const digest = h.app.news('AI', { count: 2 });
+    const digest = await h.app.news('AI', { count: 2 });
     if (!digest.ok) throw new Error(digest.message);
     const outcome = await h.telegram.deliverer.deliver(
       { platform: 'telegram', chatId: String(forum.id), threadId: '42' },
-      digest.digest,
+      digest.digest, UTC,
     );
     expect(outcome).toEqual({ ok: true, messages: 1 });
     const [sent] = h.fake.messagesIn(forum.id, 42);

@@ -15,6 +15,9 @@ import { DigestScheduler } from '../src/schedule.js';
 import type { Target } from '../src/model.js';
 import type { Digest } from '../src/types.js';
 
+/** The zone a scheduled digest is shown in, as the scheduler hands it over. */
+const UTC = { timezone: 'UTC' };
+
 const alice = user(101, 'Alice');
 const bob = user(102, 'Bob');
 const dm = privateChat(alice);
@@ -34,8 +37,8 @@ function targetFor(chat: FakeChat): Target {
   return { platform: 'telegram', chatId: String(chat.id) };
 }
 
-function aiDigest(count = 2): Digest {
-  const result = h.app.news('AI', { count });
+async function aiDigest(count = 2): Promise<Digest> {
+  const result = await h.app.news('AI', { count });
   if (!result.ok) throw new Error(result.message);
   return result.digest;
 }
@@ -98,9 +101,9 @@ describe('rate limits and server errors', () => {
   it('paces a long digest to one group', async () => {
     h = await startTelegramHarness({ articles: longArticles(), botOptions: { pacing: { chatGapMs: 200 } } });
     const room = h.fake.addChat(supergroup(9));
-    const digest = h.app.news('Chips', { count: 10 });
+    const digest = await h.app.news('Chips', { count: 10 });
     if (!digest.ok) throw new Error(digest.message);
-    const outcome = await h.telegram.deliverer.deliver(targetFor(room), digest.digest);
+    const outcome = await h.telegram.deliverer.deliver(targetFor(room), digest.digest, UTC);
     expect(outcome.ok && outcome.messages).toBeGreaterThan(2);
     const sends = h.fake.callsOf('sendMessage');
     // Arrival times at the fake carry loopback jitter (the first request also opens the connection), so a
@@ -115,9 +118,9 @@ describe('scheduled delivery and crash safety', () => {
     h = await startTelegramHarness({ articles: articles(), botOptions: { pacing: { chatGapMs: 300 } } });
     h.fake.addChat(dm);
     const announced: number[] = [];
-    const hooks = { onSending: () => announced.push(Date.now()) };
-    const first = h.telegram.deliverer.deliver(targetFor(dm), aiDigest(1), hooks);
-    const second = h.telegram.deliverer.deliver(targetFor(dm), aiDigest(1), { onSending: () => announced.push(Date.now()) });
+    const hooks = { onSending: async () => void announced.push(Date.now()) };
+    const first = h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(1), UTC, hooks);
+    const second = h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(1), UTC, { onSending: async () => void announced.push(Date.now()) });
     await Promise.all([first, second]);
     const sends = h.fake.callsOf('sendMessage');
     expect(sends).toHaveLength(2);
@@ -142,10 +145,10 @@ function longArticles() {
 describe('blocked, kicked and migrated chats', () => {
   it('a 403 while answering pauses the chat’s subscriptions, and the bot goes on serving others', async () => {
     h = await startTelegramHarness({ articles: articles() });
-    h.app.subscribe(targetFor(dm), 'AI');
+    await h.app.subscribe(targetFor(dm), 'AI');
     h.fake.block(dm.id);
     await handled({ message: { message_id: 1, date: 0, chat: dm, from: alice, text: '/news AI', entities: [{ type: 'bot_command', offset: 0, length: 5 }] } });
-    expect(h.store.listSubscriptions(targetFor(dm))[0]!.active).toBe(false);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(dm)))[0]!.active).toBe(false);
     expect(h.logger.entries.some((e) => e.level === 'error' && JSON.stringify(e.obj).includes('blocked'))).toBe(true);
 
     const other = await replyTo('/help', privateChat(bob), bob);
@@ -154,18 +157,18 @@ describe('blocked, kicked and migrated chats', () => {
 
   it('/start in a chat whose subscriptions were paused resumes them', async () => {
     h = await startTelegramHarness({ articles: articles() });
-    h.app.subscribe(targetFor(dm), 'AI');
-    h.store.setTargetActive(targetFor(dm), false, 'bot was blocked by the user');
+    await h.app.subscribe(targetFor(dm), 'AI');
+    await h.store.subscriptions.setActive(targetFor(dm), false, 'bot was blocked by the user');
     const reply = await replyTo('/start');
     expect(String(reply.payload.text)).toContain('Resumed 1 paused subscription');
-    expect(h.store.listSubscriptions(targetFor(dm))[0]!.active).toBe(true);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(dm)))[0]!.active).toBe(true);
   });
 
   it('pauses a chat when Telegram reports the bot blocked or removed', async () => {
     h = await startTelegramHarness({ articles: articles() });
     const room = group(31);
-    h.app.subscribe(targetFor(room), 'AI');
-    h.app.subscribe(targetFor(dm), 'Space');
+    await h.app.subscribe(targetFor(room), 'AI');
+    await h.app.subscribe(targetFor(dm), 'Space');
     const change = (chat: FakeChat, status: string) => ({
       my_chat_member: {
         chat,
@@ -177,18 +180,18 @@ describe('blocked, kicked and migrated chats', () => {
     });
     await handled(change(room, 'left'));
     await handled(change(dm, 'kicked'));
-    expect(h.store.listSubscriptions(targetFor(room))[0]!.active).toBe(false);
-    expect(h.store.listSubscriptions(targetFor(dm))[0]!.active).toBe(false);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(room)))[0]!.active).toBe(false);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(dm)))[0]!.active).toBe(false);
   });
 
   it('moves a group’s subscriptions when it announces it became a supergroup', async () => {
     h = await startTelegramHarness({ articles: articles() });
     const old = group(40);
     const upgraded = supergroup(40);
-    h.app.subscribe(targetFor(old), 'AI', '07:00');
+    await h.app.subscribe(targetFor(old), 'AI', '07:00');
     await handled({ message: { message_id: 9, date: 0, chat: old, from: alice, migrate_to_chat_id: upgraded.id } });
-    expect(h.store.listSubscriptions(targetFor(old))).toEqual([]);
-    expect(h.store.listSubscriptions(targetFor(upgraded))[0]).toMatchObject({ topic: 'AI', time: '07:00' });
+    expect(await h.store.subscriptions.listSubscriptions(targetFor(old))).toEqual([]);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(upgraded)))[0]).toMatchObject({ topic: 'AI', time: '07:00' });
   });
 });
 
@@ -203,10 +206,26 @@ describe('scheduled delivery', () => {
     return { clock, scheduler };
   }
 
+  it('shows dates in the subscription\'s own zone, not the chat\'s default and not UTC', async () => {
+    const { clock, scheduler } = await withScheduler();
+    h.fake.addChat(dm);
+    // The chat's default zone is Tokyo; this subscription was made with its own zone, Kyiv.
+    expect(await h.app.setTimezone(targetFor(dm), 'Asia/Tokyo')).toMatchObject({ ok: true });
+    expect(await h.app.subscribe(targetFor(dm), 'AI', '10:00', 'Europe/Kyiv')).toMatchObject({ ok: true });
+    clock.set('2026-11-27T08:00:30.000Z');
+    expect(await scheduler.tick()).toMatchObject({ due: 1, sent: 1 });
+    const [sent] = h.fake.callsOf('sendMessage');
+    const text = String(sent!.payload.text);
+    // The articles were published 25 Nov 08:00 UTC: 10:00 in Kyiv (UTC+2), 17:00 in Tokyo.
+    expect(text).toContain('25 Nov 2026, 10:00 EET');
+    expect(text).not.toContain('17:00');
+    expect(text).not.toContain('08:00 UTC');
+  });
+
   it('delivers a due digest as HTML and reports how many messages it took', async () => {
     const { clock, scheduler } = await withScheduler();
     h.fake.addChat(dm);
-    h.app.subscribe(targetFor(dm), 'AI');
+    await h.app.subscribe(targetFor(dm), 'AI');
     clock.set(tomorrow);
     const report = await scheduler.tick();
     expect(report).toMatchObject({ due: 1, sent: 1 });
@@ -218,15 +237,15 @@ describe('scheduled delivery', () => {
   it('a blocked user’s subscriptions are deactivated, kept, and not sent to again', async () => {
     const { clock, scheduler } = await withScheduler();
     h.fake.addChat(dm);
-    h.app.subscribe(targetFor(dm), 'AI');
+    await h.app.subscribe(targetFor(dm), 'AI');
     h.fake.block(dm.id);
-    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), aiDigest());
+    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: true });
     expect(!outcome.ok && outcome.reason).toContain('blocked by the user');
 
     clock.set(tomorrow);
     expect(await scheduler.tick()).toMatchObject({ deactivated: 1 });
-    const [sub] = h.store.listSubscriptions(targetFor(dm));
+    const [sub] = await h.store.subscriptions.listSubscriptions(targetFor(dm));
     expect(sub!.active).toBe(false);
 
     const sends = h.fake.callsOf('sendMessage').length;
@@ -239,35 +258,35 @@ describe('scheduled delivery', () => {
     const { clock, scheduler } = await withScheduler();
     const old = h.fake.addChat(group(50));
     const upgraded = supergroup(50);
-    h.app.subscribe(targetFor(old), 'AI');
+    await h.app.subscribe(targetFor(old), 'AI');
     h.fake.migrate(old.id, upgraded);
 
-    const outcome = await h.telegram.deliverer.deliver(targetFor(old), aiDigest());
+    const outcome = await h.telegram.deliverer.deliver(targetFor(old), await aiDigest(), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: false, migrateTo: targetFor(upgraded) });
 
     clock.set(tomorrow);
     expect(await scheduler.tick()).toMatchObject({ sent: 1 });
     expect(h.fake.messagesIn(upgraded.id)[0]!.text).toContain('Chips double AI speed');
-    expect(h.store.listSubscriptions(targetFor(upgraded))).toHaveLength(1);
-    expect(h.store.listSubscriptions(targetFor(old))).toEqual([]);
+    expect(await h.store.subscriptions.listSubscriptions(targetFor(upgraded))).toHaveLength(1);
+    expect(await h.store.subscriptions.listSubscriptions(targetFor(old))).toEqual([]);
   });
 
   it('reports server errors that outlast the retries as temporary, leaving the subscription active', async () => {
     h = await startTelegramHarness({ articles: articles(), botOptions: { retry: { retries: 2, baseDelayMs: 10 } } });
     h.fake.addChat(dm);
-    h.app.subscribe(targetFor(dm), 'AI');
+    await h.app.subscribe(targetFor(dm), 'AI');
     h.fake.failNext('sendMessage', { kind: '5xx' }, 3);
-    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), aiDigest());
+    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: false });
     expect(h.fake.callsOf('sendMessage')).toHaveLength(3);
-    expect(h.store.listSubscriptions(targetFor(dm))[0]!.active).toBe(true);
+    expect((await h.store.subscriptions.listSubscriptions(targetFor(dm)))[0]!.active).toBe(true);
   });
 
   it('reports rate limiting that outlasts auto-retry as temporary', async () => {
     h = await startTelegramHarness({ articles: articles(), botOptions: { maxRateLimitRetries: 1 } });
     h.fake.addChat(dm);
     h.fake.failNext('sendMessage', { kind: '429', retryAfter: 0 }, 5);
-    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), aiDigest());
+    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: false });
     expect(!outcome.ok && outcome.reason).toContain('429');
   });
@@ -277,7 +296,7 @@ describe('scheduled delivery', () => {
     h.fake.addChat(dm);
     h.fake.failNext('sendMessage', { kind: '429', retryAfter: 3600 });
     const started = Date.now();
-    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), aiDigest());
+    const outcome = await h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(), UTC);
     expect(outcome).toMatchObject({ ok: false, permanent: false });
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -288,7 +307,7 @@ describe('stopping', () => {
     h = await startTelegramHarness({ articles: articles() });
     h.fake.addChat(dm);
     h.fake.failNext('sendMessage', { kind: '429', retryAfter: 30 });
-    const delivery = h.telegram.deliverer.deliver(targetFor(dm), aiDigest());
+    const delivery = h.telegram.deliverer.deliver(targetFor(dm), await aiDigest(), UTC);
     await h.fake.waitForCall('sendMessage');
     const started = Date.now();
     await h.telegram.stop();

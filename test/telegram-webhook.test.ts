@@ -6,7 +6,7 @@ import { createTelegramBot, type TelegramBot, type TelegramBotOptions } from '..
 import { start } from '../adapters/main.js';
 import { Newsbrief } from '../src/app.js';
 import { silentLogger } from '../src/logger.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { makeArticle } from './helpers/articles.js';
 import {
   FakeTelegram,
@@ -286,9 +286,9 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
 
 /** A webhook-mode bot that is not started yet; stopped (and its store closed) after the test. */
 function buildBot(fake: FakeTelegram, webhook: { url: string; port: number; host?: string; secret?: string }): { telegram: TelegramBot } {
-  const store = openStore(':memory:');
+  const store = openSqliteStorage(':memory:');
   cleanups.push(() => store.close());
-  const telegram = createTelegramBot({ token: TOKEN, apiRoot: fake.apiRoot, app: new Newsbrief({ store }), logger: silentLogger, webhook });
+  const telegram = createTelegramBot({ token: TOKEN, apiRoot: fake.apiRoot, app: new Newsbrief({ storage: store }), logger: silentLogger, webhook });
   cleanups.push(() => telegram.stop());
   return { telegram };
 }

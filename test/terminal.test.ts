@@ -4,20 +4,24 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Newsbrief } from '../src/app.js';
-import { openStore } from '../src/sqlite-store.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { CONSOLE_TARGET, Terminal } from '../adapters/console/terminal.js';
 import { makeArticle } from './helpers/articles.js';
 import { repoRoot, runBin } from './helpers/cli.js';
+import { indexArticles } from '../src/index.js';
+
+/** The zone a scheduled digest is shown in, as the scheduler hands it over. */
+const UTC = { timezone: 'UTC' };
 
 const dirs: string[] = [];
-afterEach(() => {
+afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function terminalWith() {
-  const store = openStore(':memory:');
-  store.upsertArticles([makeArticle({ topics: ['Space'], title: 'Comet flyby seen from orbit' })]);
-  const app = new Newsbrief({ store, clock: () => new Date('2026-11-26T12:00:00Z') });
+async function terminalWith() {
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles([makeArticle({ topics: ['Space'], title: 'Comet flyby seen from orbit' })]));
+  const app = new Newsbrief({ storage: store, clock: () => new Date('2026-11-26T12:00:00Z') });
   const input = new PassThrough();
   const output = new PassThrough();
   let text = '';
@@ -28,7 +32,7 @@ function terminalWith() {
 
 describe('terminal mode', () => {
   it('answers typed commands with or without the slash and survives nonsense', async () => {
-    const t = terminalWith();
+    const t = await terminalWith();
     t.terminal.open();
     t.input.end('news\nnews space\n/subscribe Space 7:15 europe/kyiv\nsubscriptions\n/frobnicate\n/subscribe Space 99:99\n/quit\n');
     await t.terminal.done;
@@ -39,14 +43,14 @@ describe('terminal mode', () => {
     expect(out).toMatch(/Space — daily at 07:15 Europe\/Kyiv; next: .+\(Europe\/Kyiv\)/);
     expect(out).toContain('Unknown command "/frobnicate"');
     expect(out).toContain('"99:99" is not a time of day');
-    expect(t.app.subscriptions(CONSOLE_TARGET)).toHaveLength(1);
+    expect(await t.app.subscriptions(CONSOLE_TARGET)).toHaveLength(1);
   });
 
   it('prints scheduled digests through its deliverer', async () => {
-    const t = terminalWith();
-    const result = t.app.news('Space');
+    const t = await terminalWith();
+    const result = await t.app.news('Space');
     if (!result.ok) throw new Error('expected a digest');
-    const outcome = await t.terminal.deliverer().deliver(CONSOLE_TARGET, result.digest);
+    const outcome = await t.terminal.deliverer().deliver(CONSOLE_TARGET, result.digest, UTC);
     expect(outcome).toEqual({ ok: true, messages: 1 });
     expect(t.output()).toMatch(/Your daily digest\nSpace — 1 story/);
     t.terminal.close();

@@ -4,6 +4,7 @@ import {
   parseNewsArgs,
   parseSubscribeArgs,
   type DeliverHooks,
+  type DeliveryContext,
   type Deliverer,
   type Digest,
   type DeliveryOutcome,
@@ -48,6 +49,7 @@ export class Terminal {
   private readonly rl;
   private closed = false;
   readonly done: Promise<void>;
+  private pending: Promise<void> = Promise.resolve();
 
   constructor(options: TerminalOptions) {
     this.app = options.app;
@@ -59,10 +61,13 @@ export class Terminal {
       resolve();
     }));
     this.rl.setPrompt(options.prompt ?? 'newsbrief> ');
+    // Lines run one at a time, in the order typed, however long a command waits on storage.
     this.rl.on('line', (line) => {
-      const keepGoing = this.handle(line);
-      if (keepGoing) this.prompt();
-      else this.rl.close();
+      this.pending = this.pending.then(async () => {
+        const keepGoing = await this.handle(line);
+        if (keepGoing) this.prompt();
+        else this.rl.close();
+      });
     });
   }
 
@@ -85,7 +90,7 @@ export class Terminal {
   }
 
   /** Runs one typed line; false when the user asked to quit. Never throws for bad input. */
-  handle(line: string): boolean {
+  async handle(line: string): Promise<boolean> {
     const trimmed = line.trim();
     if (trimmed === '') return true;
     const [head = '', ...restWords] = trimmed.split(/\s+/);
@@ -102,16 +107,16 @@ export class Terminal {
           break;
         case 'news': {
           const args = parseNewsArgs(rest);
-          const result = this.app.news(args.topic, { count: args.count });
+          const result = await this.app.news(args.topic, { count: args.count });
           this.write(result.ok ? renderDigestText(result.digest, { style: this.style }) : renderErrorText(result));
           break;
         }
         case 'topics':
-          this.write(renderTopicsText(this.app.listTopics()));
+          this.write(renderTopicsText(await this.app.listTopics()));
           break;
         case 'subscribe': {
           const args = parseSubscribeArgs(rest);
-          const result = this.app.subscribe(CONSOLE_TARGET, args.topic, args.time, args.timezone);
+          const result = await this.app.subscribe(CONSOLE_TARGET, args.topic, args.time, args.timezone);
           this.write(
             result.ok
               ? `${result.created ? 'Subscribed to' : 'Updated'} ${result.view.subscription.topic}: daily at ${result.view.subscription.time} ${result.view.subscription.timezone}. Next: ${result.view.nextDeliveryLocal}.`
@@ -120,19 +125,19 @@ export class Terminal {
           break;
         }
         case 'unsubscribe': {
-          const result = this.app.unsubscribe(CONSOLE_TARGET, rest);
+          const result = await this.app.unsubscribe(CONSOLE_TARGET, rest);
           this.write(result.ok ? `Unsubscribed from ${result.removed.join(', ')}.` : renderErrorText(result));
           break;
         }
         case 'subscriptions':
-          this.write(renderSubscriptionsText(this.app.subscriptions(CONSOLE_TARGET)));
+          this.write(renderSubscriptionsText(await this.app.subscriptions(CONSOLE_TARGET)));
           break;
         case 'timezone': {
           if (rest === '') {
-            this.write(`Your time zone is ${this.app.timezone(CONSOLE_TARGET)}. Change it with /timezone Europe/Kyiv.`);
+            this.write(`Your time zone is ${await this.app.timezone(CONSOLE_TARGET)}. Change it with /timezone Europe/Kyiv.`);
             break;
           }
-          const result = this.app.setTimezone(CONSOLE_TARGET, rest);
+          const result = await this.app.setTimezone(CONSOLE_TARGET, rest);
           this.write(result.ok ? `Time zone set to ${result.timezone}.` : renderErrorText(result));
           break;
         }
@@ -149,8 +154,8 @@ export class Terminal {
   deliverer(): Deliverer {
     return {
       platform: 'console',
-      deliver: async (_target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> => {
-        hooks?.onSending?.();
+      deliver: async (_target: Target, digest: Digest, _context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> => {
+        await hooks?.onSending?.();
         this.write(`\n${this.style.bold('Your daily digest')}\n${renderDigestText(digest, { style: this.style })}`);
         this.prompt();
         return { ok: true, messages: 1 };

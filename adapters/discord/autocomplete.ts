@@ -81,17 +81,16 @@ function choice(name: string, value: string): Choice {
 }
 
 /** Topic suggestions from the core, labelled with their article counts. */
-export function completeTopic(app: Newsbrief, partial: string): Choice[] {
-  return app
-    .completeTopic(partial.slice(0, MAX_INPUT), MAX_CHOICES)
+export async function completeTopic(app: Newsbrief, partial: string): Promise<Choice[]> {
+  return (await app.completeTopic(partial.slice(0, MAX_INPUT), MAX_CHOICES))
     .slice(0, MAX_CHOICES)
     .map((t) => choice(`${t.name} (${t.count})`, t.name));
 }
 
 /** What /unsubscribe can remove here: the target's topics, then "all" when there are any. */
-export function completeSubscribed(app: Newsbrief, target: Target, partial: string): Choice[] {
+export async function completeSubscribed(app: Newsbrief, target: Target, partial: string): Promise<Choice[]> {
   const key = partial.slice(0, MAX_INPUT).trim().toLowerCase();
-  const subs = app.subscriptions(target).map((v) => v.subscription);
+  const subs = (await app.subscriptions(target)).map((v) => v.subscription);
   const matching = subs.filter((s) => s.topic.toLowerCase().includes(key) || s.topicKey.includes(key));
   const starts = (s: { topic: string }) => (s.topic.toLowerCase().startsWith(key) ? 0 : 1);
   const ordered = [...matching].sort((a, b) => starts(a) - starts(b));

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type ClientOptions } from 'discord.js';
 import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
-import type { Deliverer } from '../../src/types.js';
+import type { Deliverer } from '../../src/index.js';
 import { trimTrailingSlashes } from '../../src/url.js';
 import { commandDefinitions } from './commands.js';
 import { createDiscordDeliverer } from './deliverer.js';

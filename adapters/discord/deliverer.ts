@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
 import type { Logger } from '../../src/logger.js';
 import type { Target } from '../../src/model.js';
-import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { Pacer } from './pacer.js';
 import { renderDigest } from './render.js';
 
@@ -53,7 +53,8 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
     // Each part carries a nonce derived from the digest and the part: a resend within Discord's dedup
     // window returns the earlier message, so after a crash a part that may have arrived is sent again.
     resendIsHarmless: true,
-    async deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
+    // Dates are Discord timestamps, which every reader sees in their own zone: the context's zone is not needed.
+    async deliver(target: Target, digest: Digest, _context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
       if (target.platform !== 'discord') {
         return { ok: false, permanent: false, reason: `not a Discord target: ${target.platform}` };
       }
@@ -69,18 +70,18 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
         await pacer.wait();
         // discord.js waits out a 429 inside rest.post, after this: a crash then leaves the part marked as
         // on the wire, and recovery resends it with the same nonce, which Discord answers with the original.
-        hooks?.onSending?.(part, messages.length);
+        await hooks?.onSending?.(part, messages.length);
         try {
           await rest.post(Routes.channelMessages(channelId), {
             body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },
           });
           sent++;
-          hooks?.onPartSent?.(part, messages.slice(0, part + 1).reduce((n, m) => n + m.embeds.length, 0));
+          await hooks?.onPartSent?.(part, messages.slice(0, part + 1).reduce((n, m) => n + m.embeds.length, 0));
         } catch (error) {
           const { status, reason } = describe(error);
           const permanent = status !== undefined && PERMANENT_STATUSES.has(status);
           const where = `POST /channels/${channelId}/messages, part ${part + 1} of ${messages.length}`;
-          hooks?.onNotSent?.();
+          await hooks?.onNotSent?.();
           logger.warn({ channelId, topic: digest.topicKey, status, permanent, sent }, `discord delivery failed: ${reason} (${where})`);
           return { ok: false, permanent, reason: `${reason} (${where})` };
         }

@@ -88,36 +88,36 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
   const text = (name: string) => interaction.options.getString(name) ?? undefined;
   switch (interaction.commandName) {
     case CommandName.News: {
-      const result = app.news(text('topic'), { count: interaction.options.getInteger('count') ?? undefined });
+      const result = await app.news(text('topic'), { count: interaction.options.getInteger('count') ?? undefined });
       if (!result.ok) return answer(interaction, [renderError(result)], true);
       return answer(interaction, renderDigest(result.digest), false);
     }
     case CommandName.Topics:
-      return answer(interaction, [renderTopics(app.listTopics())], true);
+      return answer(interaction, [renderTopics(await app.listTopics())], true);
     case CommandName.Subscriptions:
-      return answer(interaction, [renderSubscriptions(app.subscriptions(targetOf(interaction)), place)], true);
+      return answer(interaction, [renderSubscriptions(await app.subscriptions(targetOf(interaction)), place)], true);
     case CommandName.Help:
       return answer(interaction, [renderHelp()], true);
     case CommandName.Subscribe: {
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
       const missing = botMissing(interaction);
       if (missing.length > 0) return answer(interaction, [renderBotCannotPost(missing)], true);
-      const result = app.subscribe(targetOf(interaction), text('topic'), text('time'), text('timezone'));
+      const result = await app.subscribe(targetOf(interaction), text('topic'), text('time'), text('timezone'));
       if (!result.ok) return answer(interaction, [renderError(result)], true);
       return answer(interaction, [renderSubscribed(result.view, result.created, place)], true);
     }
     case CommandName.Unsubscribe: {
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
-      const result = app.unsubscribe(targetOf(interaction), text('topic'));
+      const result = await app.unsubscribe(targetOf(interaction), text('topic'));
       if (!result.ok) return answer(interaction, [renderError(result)], true);
       return answer(interaction, [renderUnsubscribed(result.removed)], true);
     }
     case CommandName.Timezone: {
       const zone = text('zone');
       const target = targetOf(interaction);
-      if (zone === undefined) return answer(interaction, [renderTimezone(app.timezone(target), undefined)], true);
+      if (zone === undefined) return answer(interaction, [renderTimezone(await app.timezone(target), undefined)], true);
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
-      const result = app.setTimezone(target, zone);
+      const result = await app.setTimezone(target, zone);
       if (!result.ok) return answer(interaction, [renderError(result)], true);
       return answer(interaction, [renderTimezone(result.timezone, result.updated)], true);
     }
@@ -126,7 +126,7 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
   }
 }
 
-function suggestions(interaction: AutocompleteInteraction, { app }: InteractionContext): Choice[] {
+async function suggestions(interaction: AutocompleteInteraction, { app }: InteractionContext): Promise<Choice[]> {
   const focused = interaction.options.getFocused(true);
   const value = String(focused.value ?? '');
   if (focused.name === 'timezone' || focused.name === 'zone') return completeTimezone(value);
@@ -197,7 +197,7 @@ function loggable(error: unknown): Record<string, unknown> {
  */
 export async function handleInteraction(interaction: Interaction, context: InteractionContext): Promise<void> {
   try {
-    if (interaction.isAutocomplete()) await interaction.respond(suggestions(interaction, context));
+    if (interaction.isAutocomplete()) await interaction.respond(await suggestions(interaction, context));
     else if (interaction.isChatInputCommand()) await runCommand(interaction, context);
   } catch (error) {
     if (isOutdated(error) && interaction.isChatInputCommand() && !interaction.replied) {

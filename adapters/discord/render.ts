@@ -1,7 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import { ageText, windowText } from '../../src/age.js';
 import { safeHttpUrl } from '../../src/model.js';
-import type { TopicCount } from '../../src/store.js';
+import type { TopicCount } from '../../src/index.js';
 import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
 
 /** Discord's size limits; any breach is an HTTP 400, so every renderer stays inside them. */

@@ -3,7 +3,7 @@ import { Bot, type BotError, type Transformer } from 'grammy';
 import { autoRetry } from '@grammyjs/auto-retry';
 import type { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
-import type { Deliverer } from '../../src/types.js';
+import type { Deliverer } from '../../src/index.js';
 import { trimTrailingSlashes } from '../../src/url.js';
 import { ChatLifecycle, targetOf } from './chats.js';
 import { TelegramDeliverer, announceSending } from './deliverer.js';
@@ -114,12 +114,12 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   );
   bot.api.config.use(abortOn(stopping.signal));
 
-  const chats = new ChatLifecycle(app.store, logger);
+  const chats = new ChatLifecycle(app.storage.subscriptions, logger);
   bot.use(chatQueue({ maxQueued: options.maxQueuedPerChat ?? 10, logger }));
   registerHandlers(bot, { app, chats, logger });
   bot.catch((error) => handleError(error, chats, logger));
 
-  const deliverer = new TelegramDeliverer(bot.api, app.store, logger);
+  const deliverer = new TelegramDeliverer(bot.api, logger);
   let poller: Poller | undefined;
   let listener: WebhookListener | undefined;
   const reach = <T>(method: string, call: () => Promise<T>) =>
@@ -234,8 +234,8 @@ async function handleError(error: BotError, chats: ChatLifecycle, logger: Logger
     );
     const target = targetOf(ctx);
     if (!target) return;
-    if (failure.kind === 'blocked') chats.pause(target, failure.reason);
-    else if (failure.kind === 'migrated') chats.migrate(target.chatId, failure.toChatId);
+    if (failure.kind === 'blocked') await chats.pause(target, failure.reason);
+    else if (failure.kind === 'migrated') await chats.migrate(target.chatId, failure.toChatId);
     // A retried-out send would only fail (slowly) again, so only a bug or a refused request gets an apology.
     else if ((failure.kind === 'internal' || failure.kind === 'rejected') && !(error.error instanceof PacerClosedError)) {
       await sendHtml(ctx.api, target, [SOMETHING_WENT_WRONG]);

@@ -1,6 +1,6 @@
 import type { Context } from 'grammy';
 import type { Target } from '../../src/model.js';
-import type { Store } from '../../src/store.js';
+import type { SubscriptionStore } from '../../src/index.js';
 import type { Logger } from '../../src/logger.js';
 
 /**
@@ -49,28 +49,28 @@ export async function mayManage(ctx: Context): Promise<boolean> {
  */
 export class ChatLifecycle {
   constructor(
-    private readonly store: Store,
+    private readonly store: SubscriptionStore,
     private readonly logger: Logger,
   ) {}
 
   /** Pauses the target's subscriptions, and the whole chat's when the chat as a whole refused. */
-  pause(target: Target, reason: string): number {
-    let changed = this.store.setTargetActive(target, false, reason);
-    if (target.threadId !== undefined) changed += this.store.setTargetActive(chatTarget(target.chatId), false, reason);
+  async pause(target: Target, reason: string): Promise<number> {
+    let changed = await this.store.setActive(target, false, reason);
+    if (target.threadId !== undefined) changed += await this.store.setActive(chatTarget(target.chatId), false, reason);
     if (changed > 0) this.logger.warn({ target, reason, paused: changed }, 'telegram: paused subscriptions');
     return changed;
   }
 
   /** Resumes paused subscriptions, e.g. after /start. */
-  resume(target: Target): number {
-    const changed = this.store.setTargetActive(target, true);
+  async resume(target: Target): Promise<number> {
+    const changed = await this.store.setActive(target, true);
     if (changed > 0) this.logger.info({ target, resumed: changed }, 'telegram: resumed subscriptions');
     return changed;
   }
 
   /** Moves a group's subscriptions to the supergroup it became. Idempotent. */
-  migrate(fromChatId: string | number, toChatId: string | number): number {
-    const moved = this.store.migrateTarget(chatTarget(fromChatId), chatTarget(toChatId));
+  async migrate(fromChatId: string | number, toChatId: string | number): Promise<number> {
+    const moved = await this.store.migrateTarget(chatTarget(fromChatId), chatTarget(toChatId));
     if (moved > 0) this.logger.info({ from: String(fromChatId), to: String(toChatId), moved }, 'telegram: chat migrated');
     return moved;
   }

@@ -1,9 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Api, Transformer } from 'grammy';
 import type { Target } from '../../src/model.js';
-import type { Store } from '../../src/store.js';
 import type { Logger } from '../../src/logger.js';
-import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { renderDigestParts } from './render.js';
 import { previewFor, sendHtml } from './send.js';
 import { classifyFailure } from './failures.js';
@@ -20,9 +19,9 @@ const deliveryHooks = new AsyncLocalStorage<DeliverHooks>();
  */
 export const announceSending: Transformer = async (prev, method, payload, signal) => {
   const hooks = deliveryHooks.getStore();
-  hooks?.onSending?.();
+  await hooks?.onSending?.();
   const result = await prev(method, payload, signal);
-  if (!result.ok) hooks?.onNotSent?.();
+  if (!result.ok) await hooks?.onNotSent?.();
   return result;
 };
 
@@ -36,13 +35,12 @@ export class TelegramDeliverer implements Deliverer {
 
   constructor(
     private readonly api: Api,
-    private readonly store: Store,
     private readonly logger: Logger,
   ) {}
 
-  async deliver(target: Target, digest: Digest, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
-    const timezone = this.store.getTimezone(target) ?? 'UTC';
-    const { messages, itemsShown } = renderDigestParts(digest, { timezone });
+  async deliver(target: Target, digest: Digest, context: DeliveryContext, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
+    // Dates in the subscription's zone, as the scheduler says: the chat's default may differ.
+    const { messages, itemsShown } = renderDigestParts(digest, { timezone: context.timezone });
     const preview = previewFor(digest, messages.length);
     const from = Math.max(0, hooks.fromPart ?? 0);
     let sent = 0;
@@ -51,10 +49,10 @@ export class TelegramDeliverer implements Deliverer {
       // One part at a time, each reported, so a failed part is retried from itself and not from part 1.
       for (; part < messages.length; part++) {
         const current = part;
-        const partHooks: DeliverHooks = { ...hooks, onSending: () => hooks.onSending?.(current, messages.length) };
+        const partHooks: DeliverHooks = { ...hooks, onSending: async () => hooks.onSending?.(current, messages.length) };
         await deliveryHooks.run(partHooks, () => sendHtml(this.api, target, [messages[current]!], { preview }));
         sent++;
-        hooks.onPartSent?.(current, itemsShown[current]);
+        await hooks.onPartSent?.(current, itemsShown[current]);
       }
       return { ok: true, messages: sent };
     } catch (error) {

@@ -44,14 +44,14 @@ const ADMINS_ONLY_ALERT = 'Only group administrators can change this chat’s su
 export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   const { app, chats } = deps;
 
-  bot.on('message:migrate_to_chat_id', (ctx) => void chats.migrate(ctx.chat.id, ctx.message.migrate_to_chat_id));
-  bot.on('message:migrate_from_chat_id', (ctx) => void chats.migrate(ctx.message.migrate_from_chat_id, ctx.chat.id));
-  bot.on('my_chat_member', (ctx) => {
+  bot.on('message:migrate_to_chat_id', (ctx) => chats.migrate(ctx.chat.id, ctx.message.migrate_to_chat_id));
+  bot.on('message:migrate_from_chat_id', (ctx) => chats.migrate(ctx.message.migrate_from_chat_id, ctx.chat.id));
+  bot.on('my_chat_member', async (ctx) => {
     // Malformed updates exist in the wild: a missing member is simply not a status change.
     const status = ctx.myChatMember.new_chat_member?.status;
     if (status === 'kicked' || status === 'left') {
       const reason = ctx.chat.type === 'private' ? 'the user blocked the bot' : `the bot was removed from the chat (${status})`;
-      chats.pause(chatTarget(ctx.chat.id), reason);
+      await chats.pause(chatTarget(ctx.chat.id), reason);
     }
   });
 
@@ -59,7 +59,7 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
     const target = requireTarget(ctx);
     let resumed = 0;
     if (await mayManage(ctx)) {
-      resumed = chats.resume(target) + (target.threadId !== undefined ? chats.resume(chatTarget(target.chatId)) : 0);
+      resumed = (await chats.resume(target)) + (target.threadId !== undefined ? await chats.resume(chatTarget(target.chatId)) : 0);
     }
     await send(ctx, { messages: [renderHelp(resumed)] });
   });
@@ -71,39 +71,39 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   bot.command('news', async (ctx) => {
     const { topic, count } = parseNewsArgs(ctx.match);
     if (topic === undefined) {
-      await send(ctx, topicPicker(app, count));
+      await send(ctx, await topicPicker(app, count));
       return;
     }
-    await send(ctx, newsReply(app, requireTarget(ctx), app.news(topic, { count }), count));
+    await send(ctx, await newsReply(app, requireTarget(ctx), await app.news(topic, { count }), count));
   });
 
   bot.command('topics', async (ctx) => {
-    await send(ctx, { messages: renderTopics(app.listTopics()) });
+    await send(ctx, { messages: renderTopics(await app.listTopics()) });
   });
 
   bot.command('subscribe', async (ctx) => {
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const { topic, time, timezone } = parseSubscribeArgs(ctx.match);
-    const result = app.subscribe(requireTarget(ctx), topic, time, timezone);
+    const result = await app.subscribe(requireTarget(ctx), topic, time, timezone);
     await send(ctx, subscribeReply(result, time, timezone));
   });
 
   bot.command('unsubscribe', async (ctx) => {
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const target = requireTarget(ctx);
-    await send(ctx, unsubscribeReply(app.unsubscribe(target, ctx.match.trim() || undefined)));
+    await send(ctx, unsubscribeReply(await app.unsubscribe(target, ctx.match.trim() || undefined)));
   });
 
   bot.command('subscriptions', async (ctx) => {
-    await send(ctx, { messages: renderSubscriptions(app.subscriptions(requireTarget(ctx))) });
+    await send(ctx, { messages: renderSubscriptions(await app.subscriptions(requireTarget(ctx))) });
   });
 
   bot.command('timezone', async (ctx) => {
     const target = requireTarget(ctx);
     const zone = ctx.match.trim();
-    if (zone === '') return send(ctx, { messages: [renderTimezoneCurrent(app.timezone(target))] });
+    if (zone === '') return send(ctx, { messages: [renderTimezoneCurrent(await app.timezone(target))] });
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
-    const result = app.setTimezone(target, zone);
+    const result = await app.setTimezone(target, zone);
     await send(ctx, { messages: [result.ok ? renderTimezoneSet(result.timezone, result.updated) : renderError(result)] });
   });
 
@@ -130,19 +130,19 @@ function send(ctx: Context, reply: Reply): Promise<number> {
   return sendHtml(ctx.api, requireTarget(ctx), reply.messages, reply.options);
 }
 
-function topicPicker(app: Newsbrief, count: string | undefined): Reply {
+async function topicPicker(app: Newsbrief, count: string | undefined): Promise<Reply> {
   // The core checks the count before the topic: with no topic, anything but missing-topic is a bad count.
-  const check = app.news(undefined, { count });
+  const check = await app.news(undefined, { count });
   if (!check.ok && check.code !== 'missing-topic') return { messages: [renderError(check)] };
   const n = count === undefined ? undefined : Number(count);
-  const keyboard = topicKeyboard(app.mainTopics(), (topicKey) => ({ kind: 'news', topicKey, count: n }), { counts: true });
+  const keyboard = topicKeyboard(await app.mainTopics(), (topicKey) => ({ kind: 'news', topicKey, count: n }), { counts: true });
   if (!keyboard) return { messages: ['No topics yet: no articles have been loaded.'] };
   return { messages: [PICK_TOPIC], options: { keyboard } };
 }
 
-function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: string | number): Reply {
+async function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: string | number): Promise<Reply> {
   if (result.ok) {
-    const messages = renderDigest(result.digest, { timezone: app.timezone(target) });
+    const messages = renderDigest(result.digest, { timezone: await app.timezone(target) });
     return { messages, options: { preview: previewFor(result.digest, messages.length) } };
   }
   // Suggestions only come with topic errors, which the core reports after the count passed.
@@ -186,15 +186,15 @@ async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): P
 
   let reply: Reply;
   if (action.kind === 'news') {
-    const key = resolveTopicRef(action.topic, app.listTopics().map((t) => t.key));
-    reply = newsReply(app, target, app.news(key ?? '', { count: action.count }), action.count);
+    const key = resolveTopicRef(action.topic, (await app.listTopics()).map((t) => t.key));
+    reply = await newsReply(app, target, await app.news(key ?? '', { count: action.count }), action.count);
   } else if (action.kind === 'subscribe') {
-    const key = resolveTopicRef(action.topic, app.listTopics().map((t) => t.key));
-    reply = subscribeReply(app.subscribe(target, key ?? '', action.time, action.timezone), action.time, action.timezone);
+    const key = resolveTopicRef(action.topic, (await app.listTopics()).map((t) => t.key));
+    reply = subscribeReply(await app.subscribe(target, key ?? '', action.time, action.timezone), action.time, action.timezone);
   } else {
-    const keys = ['all', ...app.subscriptions(target).map((v) => v.subscription.topicKey)];
+    const keys = ['all', ...(await app.subscriptions(target)).map((v) => v.subscription.topicKey)];
     const key = resolveTopicRef(action.topic, keys);
-    reply = unsubscribeReply(app.unsubscribe(target, key ?? ''));
+    reply = unsubscribeReply(await app.unsubscribe(target, key ?? ''));
   }
   await editInto(ctx, target, reply);
 }

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { ageText, windowText } from '../../src/age.js';
 import { safeHttpUrl } from '../../src/model.js';
-import type { TopicCount } from '../../src/store.js';
+import type { TopicCount } from '../../src/index.js';
 import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
 import { MESSAGE_LIMIT, cutText, escapeHtml, link, pack } from './html.js';
 

@@ -4,7 +4,8 @@ import { createTelegramBot, type TelegramBot, type TelegramBotOptions } from '..
 import { Newsbrief } from '../../src/app.js';
 import type { Logger } from '../../src/logger.js';
 import type { Article } from '../../src/model.js';
-import { openStore, type SqliteStore } from '../../src/sqlite-store.js';
+import { openSqliteStorage, type SqliteStorage } from '../../adapters/storage/sqlite/index.js';
+import { indexArticles } from '../../src/index.js';
 
 /**
  * A fake Telegram Bot API server on loopback, for running the real grammY bot against. It implements
@@ -773,7 +774,7 @@ export function recordingLogger(): RecordingLogger {
 
 export interface TelegramHarness {
   fake: FakeTelegram;
-  store: SqliteStore;
+  store: SqliteStorage;
   app: Newsbrief;
   telegram: TelegramBot;
   logger: RecordingLogger;
@@ -788,10 +789,10 @@ export async function startTelegramHarness(
   options: { articles?: Article[]; clock?: () => Date; botOptions?: Partial<TelegramBotOptions>; defaults?: boolean } = {},
 ): Promise<TelegramHarness> {
   const fake = await FakeTelegram.start();
-  const store = openStore(':memory:');
-  store.upsertArticles(options.articles ?? []);
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles(options.articles ?? []));
   const now = new Date('2026-11-26T09:00:00.000Z');
-  const app = new Newsbrief({ store, clock: options.clock ?? (() => now) });
+  const app = new Newsbrief({ storage: store, clock: options.clock ?? (() => now) });
   const logger = recordingLogger();
   const testSized: Partial<TelegramBotOptions> = options.defaults
     ? {}
@@ -819,7 +820,7 @@ export async function startTelegramHarness(
     async close() {
       await telegram.stop();
       await fake.close();
-      store.close();
+      await store.close();
     },
   };
 }

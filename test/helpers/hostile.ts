@@ -3,11 +3,12 @@ import type { DiscordMessage } from '../../adapters/discord/render.js';
 import type { Article } from '../../src/model.js';
 import type { Logger } from '../../src/logger.js';
 import { Newsbrief } from '../../src/app.js';
-import { openStore, type SqliteStore } from '../../src/sqlite-store.js';
+import { openSqliteStorage, type SqliteStorage } from '../../adapters/storage/sqlite/index.js';
 import type { Digest, DigestItem, DigestLink } from '../../src/types.js';
 import { createDiscordBot, type DiscordBot } from '../../adapters/discord/bot.js';
 import { FakeDiscord, validateMessage, type Dispatched } from './fake-discord.js';
 import { parseTelegramHtml } from './fake-telegram.js';
+import { indexArticles } from '../../src/index.js';
 
 /**
  * Shared material for the hardening suites: text that tries to break renderers, the checks every rendered
@@ -291,7 +292,7 @@ export function recordingLogger(entries: LogEntry[]): Logger {
 
 export interface DiscordHarness {
   fake: FakeDiscord;
-  store: SqliteStore;
+  store: SqliteStorage;
   app: Newsbrief;
   bot: DiscordBot;
   logs: LogEntry[];
@@ -301,15 +302,15 @@ export interface DiscordHarness {
 /** The real Discord bot (createDiscordBot) against a fresh fake and an in-memory store. */
 export async function startDiscordHarness(articles: Article[], now = '2026-11-25T12:00:00.000Z'): Promise<DiscordHarness> {
   const fake = await FakeDiscord.start();
-  const store = openStore(':memory:');
-  store.upsertArticles(articles);
-  const app = new Newsbrief({ store, clock: () => new Date(now) });
+  const store = openSqliteStorage(':memory:');
+  await store.articles.upsertArticles(indexArticles(articles));
+  const app = new Newsbrief({ storage: store, clock: () => new Date(now) });
   const logs: LogEntry[] = [];
   const bot = createDiscordBot({ token: fake.token, apiBase: fake.apiBase, app, logger: recordingLogger(logs) });
   const close = async () => {
     await bot.stop();
     await fake.close();
-    store.close();
+    await store.close();
   };
   try {
     await bot.start();

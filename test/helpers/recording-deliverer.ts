@@ -1,11 +1,11 @@
-import type { Target } from '../../src/model.js';
-import { targetKey } from '../../src/store.js';
-import type { DeliverHooks, Deliverer, DeliveryOutcome, Digest } from '../../src/types.js';
+import { targetKey, type DeliverHooks, type Deliverer, type DeliveryContext, type DeliveryOutcome, type Digest, type Target } from '../../src/index.js';
 
 /** One call to deliver(), with what it answered. */
 export interface DeliveryCall {
   target: Target;
   digest: Digest;
+  /** What the scheduler handed over besides the digest (the zone to show dates in). */
+  context: DeliveryContext;
   /** The test clock's time when the call was made (real time when no clock was given). */
   at: Date;
   outcome: DeliveryOutcome;
@@ -27,7 +27,7 @@ export class RecordingDeliverer implements Deliverer {
   private holding: { after: number; only?: string; waiters: (() => void)[] } | undefined;
 
   constructor(
-    readonly platform: Target['platform'] = 'telegram',
+    readonly platform: string = 'telegram',
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -80,15 +80,15 @@ export class RecordingDeliverer implements Deliverer {
     for (const wake of waiters) wake();
   }
 
-  async deliver(target: Target, digest: Digest, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
+  async deliver(target: Target, digest: Digest, context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
     const at = this.clock();
     // Like a real adapter whose request has just left: a held call is "on the wire".
-    hooks?.onSending?.();
+    await hooks?.onSending?.();
     if (this.holding && (this.holding.only === undefined || this.holding.only === targetKey(target))) {
       if (this.holding.after > 0) this.holding.after--;
       else {
         const holding = this.holding;
-        const call = { target, digest, at };
+        const call = { target, digest, context, at };
         this.inFlight.push(call);
         await new Promise<void>((resolve) => holding.waiters.push(resolve));
         this.inFlight.splice(this.inFlight.indexOf(call), 1);
@@ -96,11 +96,11 @@ export class RecordingDeliverer implements Deliverer {
     }
     const queued = this.queued.shift();
     if (queued instanceof Error) {
-      this.calls.push({ target, digest, at, outcome: { ok: false, permanent: false, reason: `threw: ${queued.message}` } });
+      this.calls.push({ target, digest, context, at, outcome: { ok: false, permanent: false, reason: `threw: ${queued.message}` } });
       throw queued;
     }
     const outcome: DeliveryOutcome = queued ?? this.byTarget.get(targetKey(target)) ?? { ok: true, messages: 1 };
-    this.calls.push({ target, digest, at, outcome });
+    this.calls.push({ target, digest, context, at, outcome });
     return outcome;
   }
 }

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/sqlite-store.js';
+import { openSqliteStorage } from '../../adapters/storage/sqlite/index.js';
 import type { Target } from '../../src/model.js';
 import { repoRoot } from './cli.js';
 
@@ -12,15 +12,15 @@ export const SEEDS_LOOKBACK_HOURS = String(20 * 365 * 24);
  * A temp folder with a copy of the bundled seeds and a database whose AI subscriptions for `targets` fell due a
  * minute ago: what `npm start` tests launch on. `remove()` deletes the folder.
  */
-export function seededDatabase(targets: Target[], prefix = 'newsbrief-') {
+export async function seededDatabase(targets: Target[], prefix = 'newsbrief-') {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   cpSync(join(repoRoot, 'seeds'), join(dir, 'seeds'), { recursive: true });
   const dbPath = join(dir, 'newsbrief.db');
-  const store = openStore(dbPath);
+  const store = openSqliteStorage(dbPath);
   const due = new Date(Date.now() - 60_000).toISOString();
   for (const target of targets) {
-    store.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: due });
+    await store.subscriptions.upsertSubscription({ target, topic: 'AI', topicKey: 'ai', time: '08:00', timezone: 'UTC', nextDueAt: due });
   }
-  store.close();
+  await store.close();
   return { dir, dbPath, seeds: join(dir, 'seeds'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

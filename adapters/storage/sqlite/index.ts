@@ -1,30 +1,30 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import type { Article, Subscription, Target } from './model.js';
-import type { Digest } from './types.js';
-import { DatabaseGoneError } from './store.js';
-import type {
-  Candidate,
-  DeliveryProgress,
-  CandidateQuery,
-  DeliveryRecord,
-  NewSubscription,
-  SeedFileRecord,
-  Store,
-  TopicCount,
-  UpsertResult,
-} from './store.js';
-import { targetKey } from './store.js';
-import { RANK, publishedHours, rankBase, topicMatch } from './rank.js';
-import { TopicAliasTable, type TopicAliases } from './topics.js';
+import { dirname } from 'node:path';
+import {
+  StorageGoneError,
+  type ArticleStore,
+  type Candidate,
+  type CandidateQuery,
+  type DeliveryLog,
+  type DeliveryProgress,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type IndexedArticle,
+  type NewSubscription,
+  type SourceItemRecord,
+  type SourceStateStore,
+  type Storage,
+  type SubscriptionStore,
+  type TargetScope,
+  type TopicCount,
+  type UpsertResult,
+} from '../../../src/index.js';
+import type { Article, Digest, Subscription, Target } from '../../../src/index.js';
+import type { LockHolder } from './lock.js';
 
-export interface SqliteStoreOptions {
-  /** Recency half-life the stored rank keys are computed with; a change re-keys once at open. */
-  halfLifeHours?: number;
-  aliases?: TopicAliases;
-}
+export { DatabaseLockedError, lockDatabase, type DatabaseLock, type LockHolder } from './lock.js';
 
 /**
  * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version`
@@ -114,11 +114,22 @@ const MIGRATIONS: string[] = [
   CREATE INDEX article_topics_window ON article_topics (topic_key, published_hours, rank_key);
   CREATE INDEX articles_published ON articles (published_at) WHERE removed = 0;
   `,
+  // Structured state: the topic match is stored (the core computes it) and transient attempts are a column.
+  // Before this version the match was folded into rank_base only; an article's first topic had the highest
+  // base (match 1), every later one 0.8 (RANK.TOPIC_PRIMARY / TOPIC_SECONDARY at the time).
+  `
+  ALTER TABLE article_topics ADD COLUMN topic_match REAL NOT NULL DEFAULT 1;
+  UPDATE article_topics SET topic_match = 0.8
+    WHERE rank_base < (SELECT max(t.rank_base) FROM article_topics t WHERE t.article_id = article_topics.article_id);
+  ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  UPDATE deliveries SET attempts = CAST(substr(detail, 9, instr(detail, '/') - 9) AS INTEGER)
+    WHERE status = 'failed' AND detail LIKE 'attempt %/%';
+  `,
 ];
 
 interface SubscriptionRow {
   id: number;
-  platform: Target['platform'];
+  platform: string;
   chat_id: string;
   thread_id: string;
   topic: string;
@@ -133,7 +144,7 @@ interface SubscriptionRow {
 interface DeliveryRow {
   subscription_id: number;
   slot: string;
-  status: DeliveryRecord['status'];
+  status: DeliveryStatus;
   article_ids: string;
   detail: string | null;
   updated_at: string;
@@ -142,18 +153,7 @@ interface DeliveryRow {
   parts_total: number | null;
   digest: string | null;
   retry_at: number | null;
-}
-
-/** Opens (and migrates) a SQLite database; ':memory:' for a throwaway one. */
-export function openStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-  try {
-    return new SqliteStore(db, options);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  attempts: number;
 }
 
 /** Parsed articles kept in memory: every topic's /news window (40 topics × 160 candidates) fits. */
@@ -162,103 +162,46 @@ const ARTICLE_CACHE_SIZE = 8192;
 /** How long a statement waits for another process's write lock (ingest beside the bot) before failing. */
 export const BUSY_TIMEOUT_MS = 10_000;
 
-/** Another process holds the database: `npm start` refuses to run a second scheduler on it. */
-export class DatabaseLockedError extends Error {
-  constructor(
-    readonly databasePath: string,
-    readonly lockPath: string,
-    readonly holder: LockHolder | undefined,
-  ) {
-    const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${holder.since}` : 'a process that is still starting';
-    super(
-      `database ${databasePath} is in use by another Newsbrief process (${who}); lock ${lockPath} is held. ` +
-        'Stop that process first, or give this one another DATABASE_PATH.',
-    );
-    this.name = 'DatabaseLockedError';
-  }
-}
-
-export interface LockHolder {
-  pid: number;
-  host: string;
-  since: string;
-}
-
-/** A lock held for the life of the process; release() is idempotent. */
-export interface DatabaseLock {
-  readonly path: string;
-  release(): void;
-}
-
 /**
- * Takes the one-scheduler-per-database lock: an exclusive SQLite transaction on \`<db>.lock\`, held open
- * until release() or the process dies. The lock is the operating system's (fcntl) lock on that file, not
- * the file itself, so kill -9 releases it and a stale file left behind is harmless. The holder's pid is
- * written into the database's meta table by recordLockHolder(), so a refused start can name it.
- * Throws DatabaseLockedError when another process (or another opener in this one) holds it.
+ * The recency weight used until the core sets one (ln 2 / 48 h, the default half-life): the core sets
+ * its own at start, so this only orders a database written before that.
  */
-export function lockDatabase(databasePath: string): DatabaseLock {
-  // A private in-memory database cannot be shared, so there is nothing to lock.
-  if (databasePath === ':memory:') return { path: ':memory:', release: () => {} };
-  mkdirSync(dirname(databasePath), { recursive: true });
-  const lockPath = `${canonicalPath(databasePath)}.lock`;
-  const db = new Database(lockPath, { timeout: 0 });
+const DEFAULT_RANK_WEIGHT = Math.LN2 / 48;
+
+/** Opens (and migrates) a SQLite database; ':memory:' for a throwaway one. */
+export function openSqliteStorage(path: string): SqliteStorage {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
   try {
-    // No journal file next to the lock file: the transaction never writes.
-    db.pragma('journal_mode = MEMORY');
-    db.exec('BEGIN EXCLUSIVE');
+    return new SqliteStorage(db);
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
-      throw new DatabaseLockedError(databasePath, lockPath, readLockHolder(databasePath));
-    }
     throw error;
   }
-  return {
-    path: lockPath,
-    release: () => {
-      if (db.open) db.close();
-    },
-  };
 }
 
-/** The database path with symlinks resolved, so two spellings of one file share a lock. */
-function canonicalPath(path: string): string {
-  if (existsSync(path)) return realpathSync(path);
-  return join(realpathSync(dirname(path)), basename(path));
-}
+type Statements = ReturnType<typeof prepare>;
 
-function readLockHolder(databasePath: string): LockHolder | undefined {
-  if (!existsSync(databasePath)) return undefined;
-  try {
-    const db = new Database(databasePath, { readonly: true, fileMustExist: true, timeout: 1000 });
-    try {
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'lock_holder'").get() as { value: string } | undefined;
-      return row ? (JSON.parse(row.value) as LockHolder) : undefined;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return undefined;
-  }
-}
-
-/** The SQLite implementation of Store: WAL, versioned migrations, prepared statements, batched transactions. */
-export class SqliteStore implements Store {
+/**
+ * The SQLite implementation of every storage port: WAL, versioned migrations, prepared statements,
+ * batched transactions. better-sqlite3 is synchronous; the async methods resolve with its results.
+ */
+export class SqliteStorage implements Storage {
   readonly db: Database.Database;
-  private readonly halfLifeHours: number;
-  private readonly aliases: TopicAliasTable;
-  private readonly stmts;
+  readonly articles: SqliteArticleStore;
+  readonly subscriptions: SqliteSubscriptionStore;
+  readonly deliveries: SqliteDeliveryLog;
+  readonly sources: SqliteSourceState;
+  /** @internal shared by the four stores */
+  readonly stmts: Statements;
 
   /** Device and inode of the file at open: a different answer later means it was deleted or replaced. */
   private readonly identity: { dev: number; ino: number } | undefined;
-  private gone: DatabaseGoneError | undefined;
-  private readonly goneListeners: ((error: DatabaseGoneError) => void)[] = [];
+  private gone: StorageGoneError | undefined;
+  private readonly goneListeners: ((error: StorageGoneError) => void)[] = [];
 
-  constructor(db: Database.Database, options: SqliteStoreOptions = {}) {
+  constructor(db: Database.Database) {
     this.db = db;
-    this.halfLifeHours = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
-    this.aliases = new TopicAliasTable(options.aliases);
     // First, so that a second process opening a fresh file waits for the first instead of failing.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
@@ -268,20 +211,32 @@ export class SqliteStore implements Store {
     db.pragma('foreign_keys = ON');
     migrate(db);
     this.stmts = prepare(db);
-    this.rekeyIfHalfLifeChanged();
     if (!db.memory && db.name !== '') {
       const st = statSync(db.name);
       this.identity = { dev: st.dev, ino: st.ino };
     }
+    this.articles = new SqliteArticleStore(this);
+    this.subscriptions = new SqliteSubscriptionStore(this);
+    this.deliveries = new SqliteDeliveryLog(this);
+    this.sources = new SqliteSourceState(this);
+  }
+
+  /** Schema version after migrations: the number of migrations applied. */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  async checkIntact(): Promise<void> {
+    this.assertIntact();
   }
 
   /**
-   * Throws DatabaseGoneError when the file at the path the store was opened with is gone or is another
+   * Throws StorageGoneError when the file at the path the storage was opened with is gone or is another
    * file (deleted, or replaced by a restore): SQLite would go on writing into the unlinked file, and every
-   * confirmed change would vanish. Called before every write and after every subscription change, and by
-   * the scheduler each tick; the first detection also calls the onGone listeners.
+   * confirmed change would vanish. Called before every write and after every subscription change; the
+   * first detection also calls the onGone listeners.
    */
-  checkIntact(): void {
+  assertIntact(): void {
     if (this.gone) throw this.gone;
     if (!this.identity) return;
     let why: string | undefined;
@@ -293,13 +248,13 @@ export class SqliteStore implements Store {
       why = 'was deleted';
     }
     if (!why) return;
-    this.gone = new DatabaseGoneError(this.db.name, why);
+    this.gone = new StorageGoneError(`database file ${this.db.name}`, why);
     for (const listener of this.goneListeners) listener(this.gone);
     throw this.gone;
   }
 
-  /** Calls `listener` once when checkIntact() first finds the file gone. */
-  onGone(listener: (error: DatabaseGoneError) => void): void {
+  /** Calls `listener` once when the file is first found gone. */
+  onGone(listener: (error: StorageGoneError) => void): void {
     if (this.gone) listener(this.gone);
     else this.goneListeners.push(listener);
   }
@@ -310,48 +265,78 @@ export class SqliteStore implements Store {
     this.write(() => this.stmts.setMeta.run('lock_holder', JSON.stringify(holder)));
   }
 
-  /** A write transaction taken with BEGIN IMMEDIATE, so a read-then-write never fails on a busy snapshot. */
-  private write<T>(fn: () => T): T {
-    this.checkIntact();
+  /** @internal A write transaction taken with BEGIN IMMEDIATE, so a read-then-write never fails on a busy snapshot. */
+  write<T>(fn: () => T): T {
+    this.assertIntact();
     return this.db.transaction(fn).immediate();
   }
 
-  /** Schema version after migrations: the number of migrations applied. */
-  get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+export class SqliteSourceState implements SourceStateStore {
+  constructor(private readonly s: SqliteStorage) {}
+
+  async sourceItems(): Promise<Map<string, SourceItemRecord>> {
+    const rows = this.s.stmts.allSeedFiles.all() as { source: string; content_hash: string; article_id: string | null }[];
+    return new Map(rows.map((r) => [r.source, { source: r.source, contentHash: r.content_hash, articleId: r.article_id }]));
   }
 
-  private rekeyIfHalfLifeChanged(): void {
-    const row = this.stmts.getMeta.get('half_life_hours') as { value: string } | undefined;
-    if (row && Number(row.value) === this.halfLifeHours) return;
-    this.write(() => {
-      this.db
-        .prepare('UPDATE article_topics SET rank_key = rank_base + published_hours * ?')
-        .run(Math.LN2 / this.halfLifeHours);
-      this.stmts.setMeta.run('half_life_hours', String(this.halfLifeHours));
+  async recordSourceItems(records: readonly SourceItemRecord[]): Promise<void> {
+    this.s.write(() => {
+      for (const r of records) this.s.stmts.upsertSeedFile.run(r.source, r.contentHash, r.articleId);
     });
   }
+}
 
-  seedFiles(): Map<string, SeedFileRecord> {
-    const rows = this.stmts.allSeedFiles.all() as { source: string; content_hash: string; article_id: string | null }[];
-    return new Map(
-      rows.map((r) => [r.source, { source: r.source, contentHash: r.content_hash, articleId: r.article_id }]),
-    );
+export class SqliteArticleStore implements ArticleStore {
+  private readonly stmts: Statements;
+  /**
+   * Parsed candidates, kept between requests: parsing the JSON documents (related lists included) was most
+   * of a /news request, and the grouping code's per-article caches (canonical URLs, terms) live as long as
+   * the object does. Articles are never mutated by readers. Own writes drop what they change; another
+   * process's commit (`newsbrief ingest` beside the bot) changes PRAGMA data_version and drops everything.
+   */
+  private readonly cache = new Map<string, Article>();
+  private dataVersion = -1;
+  private weight: number;
+
+  constructor(private readonly s: SqliteStorage) {
+    this.stmts = s.stmts;
+    this.weight = this.storedWeight() ?? DEFAULT_RANK_WEIGHT;
   }
 
-  recordSeedFiles(records: SeedFileRecord[]): void {
-    this.write(() => {
-      for (const r of records) this.stmts.upsertSeedFile.run(r.source, r.contentHash, r.articleId);
+  private storedWeight(): number | undefined {
+    const row = this.stmts.getMeta.get('rank_weight') as { value: string } | undefined;
+    if (row) return Number(row.value);
+    // Before rank_weight, the meta table kept the half-life the keys were computed with.
+    const legacy = this.stmts.getMeta.get('half_life_hours') as { value: string } | undefined;
+    return legacy ? Math.LN2 / Number(legacy.value) : undefined;
+  }
+
+  async rankWeight(): Promise<number | undefined> {
+    return this.storedWeight();
+  }
+
+  async setRankWeight(weight: number): Promise<void> {
+    if (!(weight >= 0) || !Number.isFinite(weight)) throw new RangeError(`rank weight must be a finite number ≥ 0 (got ${weight})`);
+    this.s.write(() => {
+      this.s.db.prepare('UPDATE article_topics SET rank_key = rank_base + published_hours * ?').run(weight);
+      this.stmts.setMeta.run('rank_weight', String(weight));
+      this.stmts.deleteMeta.run('half_life_hours');
     });
+    this.weight = weight;
   }
 
-  upsertArticles(articles: Article[]): UpsertResult {
+  async upsertArticles(articles: readonly IndexedArticle[]): Promise<UpsertResult> {
     const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-    const k = Math.LN2 / this.halfLifeHours;
-    this.write(() => {
+    const k = this.weight;
+    this.s.write(() => {
       // Topic names this call has already written (INSERT OR IGNORE): the first name of a key wins either way.
       const named = new Set<string>();
-      for (const article of articles) {
+      for (const { article, topics } of articles) {
         const doc = JSON.stringify(article);
         const publishedAt = Date.parse(article.publishedAt);
         const removed = article.removed ? 1 : 0;
@@ -366,124 +351,108 @@ export class SqliteStore implements Store {
           }
           this.stmts.updateArticle.run(article.url, publishedAt, removed, doc, article.id);
           this.stmts.deleteTopics.run(article.id);
-          this.articleCache.delete(article.id);
+          this.cache.delete(article.id);
           result.updated++;
         }
         if (article.removed) continue;
-        const names = this.topicNames(article.topics);
-        const keys = [...names.keys()];
-        const hours = publishedHours(article.publishedAt);
-        for (const [key, name] of names) {
-          const base = rankBase(article, topicMatch(keys, key));
-          this.stmts.insertTopic.run(key, article.id, base, hours, base + hours * k);
-          if (named.has(key)) continue;
-          named.add(key);
-          this.stmts.insertTopicName.run(key, this.aliases.displayName(key) ?? name);
+        for (const t of topics) {
+          this.stmts.insertTopic.run(t.key, article.id, t.rankBase, t.publishedHours, t.rankBase + t.publishedHours * k, t.match);
+          if (named.has(t.key)) continue;
+          named.add(t.key);
+          this.stmts.insertTopicName.run(t.key, t.name);
         }
       }
     });
     return result;
   }
 
-  /** Canonical keys of an article's topics, in order, without repeats. */
-  topicKeys(topics: readonly string[]): string[] {
-    return [...this.topicNames(topics).keys()];
-  }
-
-  /** Canonical key → the name the article first used for it, in the article's order. */
-  private topicNames(topics: readonly string[]): Map<string, string> {
-    const names = new Map<string, string>();
-    for (const topic of topics) {
-      const key = this.aliases.key(topic);
-      if (key.length > 0 && !names.has(key)) names.set(key, topic);
-    }
-    return names;
-  }
-
-  getArticle(id: string): Article | undefined {
+  async getArticle(id: string): Promise<Article | undefined> {
     const row = this.stmts.getDoc.get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as Article) : undefined;
   }
 
-  articleCount(): number {
+  async articleCount(): Promise<number> {
     return (this.stmts.countArticles.get() as { n: number }).n;
   }
 
-  candidates(query: CandidateQuery): Candidate[] {
+  async candidates(query: CandidateQuery): Promise<Candidate[]> {
     this.dropCacheIfChangedElsewhere();
     const out: Candidate[] = [];
     const seen = new Set<string>();
     const exclude = query.excludeIds;
-    const until = query.until ? publishedHours(query.until.toISOString()) : Number.MAX_VALUE;
+    const until = query.until ? hoursOf(query.until) : Number.MAX_VALUE;
     for (const key of query.topicKeys) {
       // A window reads its range of the window index and sorts it by rank; without a lower bound the rank
       // index is walked best first and stops early. Either way only ids: documents come from the cache.
       const rows = query.since
-        ? this.stmts.candidatesInWindow.iterate(key, publishedHours(query.since.toISOString()), until)
+        ? this.stmts.candidatesInWindow.iterate(key, hoursOf(query.since), until)
         : this.stmts.candidatesUntil.iterate(key, until);
       let taken = 0;
-      for (const row of rows as Iterable<{ id: string }>) {
+      for (const row of rows as Iterable<{ id: string; match: number }>) {
         if (exclude?.has(row.id) || seen.has(row.id)) continue;
-        const parsed = this.parsedArticle(row.id);
-        if (!parsed) continue;
+        const article = this.parsed(row.id);
+        if (!article) continue;
         seen.add(row.id);
-        out.push({ article: parsed.article, topicMatch: topicMatch(parsed.topicKeys, key) });
+        out.push({ article, topicMatch: row.match });
         if (++taken >= query.limit) break;
       }
     }
     return out;
   }
 
-  windowArticles(since: Date, until: Date): Article[] {
-    const rows = this.stmts.windowArticles.all(since.getTime(), until.getTime()) as { doc: string }[];
-    return rows.map((r) => JSON.parse(r.doc) as Article);
-  }
-
-  /**
-   * Parsed candidates, kept between requests: parsing the JSON documents (related lists included) was most
-   * of a /news request, and the grouping code's per-article caches (canonical URLs, terms) live as long as
-   * the object does. Articles are never mutated by readers. Own writes drop what they change; another
-   * process's commit (`newsbrief ingest` beside the bot) changes PRAGMA data_version and drops everything.
-   */
-  private readonly articleCache = new Map<string, { article: Article; topicKeys: string[] }>();
-  private dataVersion = -1;
-
-  private parsedArticle(id: string): { article: Article; topicKeys: string[] } | undefined {
-    const cached = this.articleCache.get(id);
+  private parsed(id: string): Article | undefined {
+    const cached = this.cache.get(id);
     if (cached) return cached;
     const row = this.stmts.getDoc.get(id) as { doc: string } | undefined;
     if (!row) return undefined;
     const article = JSON.parse(row.doc) as Article;
-    const parsed = { article, topicKeys: this.topicKeys(article.topics) };
-    if (this.articleCache.size >= ARTICLE_CACHE_SIZE) {
+    if (this.cache.size >= ARTICLE_CACHE_SIZE) {
       // Oldest first: a Map iterates in insertion order.
-      this.articleCache.delete(this.articleCache.keys().next().value as string);
+      this.cache.delete(this.cache.keys().next().value as string);
     }
-    this.articleCache.set(id, parsed);
-    return parsed;
+    this.cache.set(id, article);
+    return article;
   }
 
   private dropCacheIfChangedElsewhere(): void {
-    const version = this.db.pragma('data_version', { simple: true }) as number;
-    if (version !== this.dataVersion) this.articleCache.clear();
+    const version = this.s.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) this.cache.clear();
     this.dataVersion = version;
   }
 
-  topicMatchCount(topicKey: string): number {
+  async windowArticles(since: Date, until: Date): Promise<Article[]> {
+    const rows = this.stmts.windowArticles.all(since.getTime(), until.getTime()) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as Article);
+  }
+
+  async topicMatchCount(topicKey: string): Promise<number> {
     return (this.stmts.countTopic.get(topicKey) as { n: number }).n;
   }
 
-  topicCounts(): TopicCount[] {
+  async topicCounts(): Promise<TopicCount[]> {
     return this.stmts.topicCounts.all() as TopicCount[];
   }
+}
 
-  upsertSubscription(sub: NewSubscription): { subscription: Subscription; created: boolean } {
+/** Hours since the epoch, the unit of the stored publication times. */
+function hoursOf(date: Date): number {
+  return date.getTime() / 3_600_000;
+}
+
+export class SqliteSubscriptionStore implements SubscriptionStore {
+  private readonly stmts: Statements;
+
+  constructor(private readonly s: SqliteStorage) {
+    this.stmts = s.stmts;
+  }
+
+  async upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
     const key = targetKey(sub.target);
-    const result = this.write(() => {
+    const result = this.s.write(() => {
       const existing = this.stmts.findSubscription.get(key, sub.topicKey) as { id: number } | undefined;
       if (existing) {
         this.stmts.updateSubscription.run(sub.topic, sub.time, sub.timezone, Date.parse(sub.nextDueAt), existing.id);
-        return { subscription: this.getSubscription(existing.id)!, created: false };
+        return { id: existing.id, created: false };
       }
       const info = this.stmts.insertSubscription.run(
         key,
@@ -497,45 +466,49 @@ export class SqliteStore implements Store {
         Date.parse(sub.nextDueAt),
         new Date().toISOString(),
       );
-      return { subscription: this.getSubscription(Number(info.lastInsertRowid))!, created: true };
+      return { id: Number(info.lastInsertRowid), created: true };
     });
     // Checked again after the commit: a change written into a deleted file must not be confirmed.
-    this.checkIntact();
-    return result;
+    this.s.assertIntact();
+    return { subscription: this.get(result.id)!, created: result.created };
   }
 
-  removeSubscription(target: Target, topicKey: string): boolean {
-    const removed = this.write(() => this.stmts.deleteSubscription.run(targetKey(target), topicKey).changes > 0);
-    this.checkIntact();
+  async removeSubscription(target: Target, topicKey: string): Promise<boolean> {
+    const removed = this.s.write(() => this.stmts.deleteSubscription.run(targetKey(target), topicKey).changes > 0);
+    this.s.assertIntact();
     return removed;
   }
 
-  removeAllSubscriptions(target: Target): number {
-    const removed = this.write(() => this.stmts.deleteAllSubscriptions.run(targetKey(target)).changes);
-    this.checkIntact();
+  async removeAllSubscriptions(target: Target): Promise<number> {
+    const removed = this.s.write(() => this.stmts.deleteAllSubscriptions.run(targetKey(target)).changes);
+    this.s.assertIntact();
     return removed;
   }
 
-  listSubscriptions(target: Target): Subscription[] {
+  async listSubscriptions(target: Target): Promise<Subscription[]> {
     return (this.stmts.listSubscriptions.all(targetKey(target)) as SubscriptionRow[]).map(toSubscription);
   }
 
-  getSubscription(id: number): Subscription | undefined {
+  async getSubscription(id: number): Promise<Subscription | undefined> {
+    return this.get(id);
+  }
+
+  private get(id: number): Subscription | undefined {
     const row = this.stmts.getSubscription.get(id) as SubscriptionRow | undefined;
     return row ? toSubscription(row) : undefined;
   }
 
-  setTargetActive(target: Target, active: boolean, reason?: string): number {
+  async setActive(scope: TargetScope, active: boolean, reason?: string): Promise<number> {
     const flag = active ? 1 : 0;
     const why = active ? null : (reason ?? null);
     // A chat without a thread means the whole chat, forum topics included (kicked, blocked).
-    if (target.threadId === undefined) {
-      return this.write(() => this.stmts.setChatActive.run(flag, why, target.platform, target.chatId, flag).changes);
+    if (scope.threadId === undefined) {
+      return this.s.write(() => this.stmts.setChatActive.run(flag, why, scope.platform, scope.chatId, flag).changes);
     }
-    return this.write(() => this.stmts.setActive.run(flag, why, targetKey(target), flag).changes);
+    return this.s.write(() => this.stmts.setActive.run(flag, why, targetKey(scope), flag).changes);
   }
 
-  migrateTarget(from: Target, to: Target): number {
+  async migrateTarget(from: TargetScope, to: TargetScope): Promise<number> {
     const fromKey = targetKey(from);
     if (fromKey === targetKey(to)) return 0;
     // Without a thread the whole chat moves, each forum topic to the same topic of the new chat.
@@ -543,7 +516,7 @@ export class SqliteStore implements Store {
       from.threadId === undefined && to.threadId === undefined
         ? this.chatTargets(from).map((key) => [key, `${targetKey(to).slice(0, -1)}${key.slice(fromKey.length - 1)}`] as const)
         : [[fromKey, targetKey(to)] as const];
-    return this.write(() => {
+    return this.s.write(() => {
       let moved = 0;
       for (const [oldKey, newKey] of pairs) {
         const threadId = newKey.slice(newKey.lastIndexOf(':') + 1);
@@ -566,37 +539,50 @@ export class SqliteStore implements Store {
     return [...new Set([prefix, ...rows.map((r) => r.target)])];
   }
 
-  getTimezone(target: Target): string | undefined {
+  async getTimezone(target: Target): Promise<string | undefined> {
     const row = this.stmts.getTimezone.get(targetKey(target)) as { timezone: string | null } | undefined;
     return row?.timezone ?? undefined;
   }
 
-  setTimezone(target: Target, timezone: string): void {
-    this.write(() => this.stmts.setTimezone.run(targetKey(target), timezone));
-    this.checkIntact();
+  async setTimezone(target: Target, timezone: string): Promise<void> {
+    this.s.write(() => this.stmts.setTimezone.run(targetKey(target), timezone));
+    this.s.assertIntact();
   }
 
-  dueSubscriptions(now: Date, limit: number, platform?: Target['platform']): Subscription[] {
-    const rows = platform === undefined ? this.stmts.due.all(now.getTime(), limit) : this.stmts.duePlatform.all(now.getTime(), platform, limit);
+  async dueSubscriptions(now: Date, limit: number, platform?: string): Promise<Subscription[]> {
+    const rows =
+      platform === undefined ? this.stmts.due.all(now.getTime(), limit) : this.stmts.duePlatform.all(now.getTime(), platform, limit);
     return (rows as SubscriptionRow[]).map(toSubscription);
   }
 
-  setNextDue(subscriptionId: number, nextDueAt: string): void {
-    this.write(() => this.stmts.setNextDue.run(Date.parse(nextDueAt), subscriptionId));
+  async setNextDue(subscriptionId: number, nextDueAt: string): Promise<void> {
+    this.s.write(() => this.stmts.setNextDue.run(Date.parse(nextDueAt), subscriptionId));
+  }
+}
+
+export class SqliteDeliveryLog implements DeliveryLog {
+  private readonly stmts: Statements;
+
+  constructor(private readonly s: SqliteStorage) {
+    this.stmts = s.stmts;
   }
 
-  getDelivery(subscriptionId: number, slot: string): DeliveryRecord | undefined {
+  async getDelivery(subscriptionId: number, slot: string): Promise<DeliveryRecord | undefined> {
+    return this.get(subscriptionId, slot);
+  }
+
+  private get(subscriptionId: number, slot: string): DeliveryRecord | undefined {
     const row = this.stmts.getDelivery.get(subscriptionId, slot) as DeliveryRow | undefined;
     return row ? toDelivery(row) : undefined;
   }
 
-  recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): boolean {
+  async recordDelivery(record: Omit<DeliveryRecord, 'updatedAt'>, target: Target, nextDueAt?: string, claimant?: string): Promise<boolean> {
     const now = new Date().toISOString();
     const owned = record.status === 'claimed' || record.status === 'sending';
     const retryAt = record.status === 'failed' && record.retryAt ? Date.parse(record.retryAt) : null;
     // Unfinished slots keep their digest so a resume sends the same parts; finished ones drop it.
     const keepDigest = owned || record.status === 'pending' || retryAt !== null;
-    return this.write(() => {
+    return this.s.write(() => {
       const changes = this.stmts.upsertDelivery.run({
         subscriptionId: record.subscriptionId,
         slot: record.slot,
@@ -610,6 +596,7 @@ export class SqliteStore implements Store {
         digest: record.digest ? JSON.stringify(record.digest) : null,
         keepDigest: keepDigest ? 1 : 0,
         retryAt,
+        attempts: record.attempts ?? null,
         claimant: claimant ?? null,
       }).changes;
       if (changes === 0) return false;
@@ -623,15 +610,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): DeliveryRecord | undefined {
-    return this.write(() => {
+  async claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): Promise<DeliveryRecord | undefined> {
+    return this.s.write(() => {
       const won = this.stmts.claim.run(subscriptionId, slot, now.toISOString(), claimant, now.getTime()).changes > 0;
-      return won ? this.getDelivery(subscriptionId, slot) : undefined;
+      return won ? this.get(subscriptionId, slot) : undefined;
     });
   }
 
-  updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): boolean {
-    return this.write(
+  async updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): Promise<boolean> {
+    return this.s.write(
       () =>
         this.stmts.updateClaim.run({
           status: progress.status,
@@ -647,8 +634,8 @@ export class SqliteStore implements Store {
     );
   }
 
-  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): void {
-    this.write(() =>
+  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void> {
+    this.s.write(() =>
       this.stmts.release.run({
         partsSent: partsSent ?? null,
         detail: detail ?? null,
@@ -659,28 +646,28 @@ export class SqliteStore implements Store {
     );
   }
 
-  deliveries(subscriptionId: number, limit = 100): DeliveryRecord[] {
+  async deliveries(subscriptionId: number, limit = 100): Promise<DeliveryRecord[]> {
     return (this.stmts.deliveries.all(subscriptionId, limit) as DeliveryRow[]).map(toDelivery);
   }
 
-  lastDeliveredSlot(subscriptionId: number, beforeSlot: string): string | undefined {
+  async lastDeliveredSlot(subscriptionId: number, beforeSlot: string): Promise<string | undefined> {
     const row = this.stmts.lastDeliveredSlot.get(subscriptionId, beforeSlot) as { slot: string | null };
     return row.slot ?? undefined;
   }
 
-  /** Deliveries in a given state across all subscriptions (used by crash recovery). */
-  deliveriesWithStatus(status: DeliveryRecord['status']): DeliveryRecord[] {
+  async deliveriesWithStatus(status: DeliveryStatus): Promise<DeliveryRecord[]> {
     return (this.stmts.deliveriesWithStatus.all(status) as DeliveryRow[]).map(toDelivery);
   }
 
-  sentArticleIds(target: Target): Set<string> {
+  async sentArticleIds(target: Target): Promise<Set<string>> {
     const rows = this.stmts.sentIds.all(targetKey(target)) as { article_id: string }[];
     return new Set(rows.map((r) => r.article_id));
   }
+}
 
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
+/** The key of a target in this schema's `target` columns. */
+function targetKey(target: Target): string {
+  return [target.platform, target.chatId, target.threadId ?? ''].join(':');
 }
 
 /**
@@ -702,6 +689,7 @@ function migrate(db: Database.Database): void {
 
 function prepare(db: Database.Database) {
   return {
+    deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     allSeedFiles: db.prepare('SELECT source, content_hash, article_id FROM seed_files'),
@@ -716,16 +704,16 @@ function prepare(db: Database.Database) {
     updateArticle: db.prepare('UPDATE articles SET url = ?, published_at = ?, removed = ?, doc = ? WHERE id = ?'),
     deleteTopics: db.prepare('DELETE FROM article_topics WHERE article_id = ?'),
     insertTopic: db.prepare(
-      'INSERT OR IGNORE INTO article_topics (topic_key, article_id, rank_base, published_hours, rank_key) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO article_topics (topic_key, article_id, rank_base, published_hours, rank_key, topic_match) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     insertTopicName: db.prepare('INSERT OR IGNORE INTO topic_names (key, name) VALUES (?, ?)'),
     countArticles: db.prepare('SELECT count(*) AS n FROM articles WHERE removed = 0'),
     candidatesUntil: db.prepare(
-      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_rank
+      `SELECT article_id AS id, topic_match AS match FROM article_topics INDEXED BY article_topics_rank
        WHERE topic_key = ? AND published_hours <= ? ORDER BY rank_key DESC`,
     ),
     candidatesInWindow: db.prepare(
-      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_window
+      `SELECT article_id AS id, topic_match AS match FROM article_topics INDEXED BY article_topics_window
        WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
     ),
     windowArticles: db.prepare(
@@ -781,13 +769,14 @@ function prepare(db: Database.Database) {
     setNextDue: db.prepare('UPDATE subscriptions SET next_due_at = ? WHERE id = ?'),
     getDelivery: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? AND slot = ?'),
     upsertDelivery: db.prepare(
-      `INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, claimed_by, parts_sent, parts_total, digest, retry_at)
+      `INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, claimed_by, parts_sent, parts_total, digest, retry_at, attempts)
        VALUES (@subscriptionId, @slot, @status, @articleIds, @detail, @now, @claimedBy, coalesce(@partsSent, 0), @partsTotal,
-         CASE WHEN @keepDigest THEN @digest END, @retryAt)
+         CASE WHEN @keepDigest THEN @digest END, @retryAt, coalesce(@attempts, 0))
        ON CONFLICT (subscription_id, slot) DO UPDATE SET status = excluded.status, article_ids = excluded.article_ids,
        detail = excluded.detail, updated_at = excluded.updated_at, claimed_by = excluded.claimed_by,
        parts_sent = coalesce(@partsSent, deliveries.parts_sent), parts_total = coalesce(@partsTotal, deliveries.parts_total),
-       digest = CASE WHEN @keepDigest THEN coalesce(@digest, deliveries.digest) END, retry_at = excluded.retry_at
+       digest = CASE WHEN @keepDigest THEN coalesce(@digest, deliveries.digest) END, retry_at = excluded.retry_at,
+       attempts = coalesce(@attempts, deliveries.attempts)
        WHERE @claimant IS NULL OR deliveries.claimed_by = @claimant`,
     ),
     // The conditional write that makes a claim: only one claimant can turn a claimable row into its own.
@@ -815,6 +804,7 @@ function prepare(db: Database.Database) {
   };
 }
 
+
 function toSubscription(row: SubscriptionRow): Subscription {
   return {
     id: row.id,
@@ -841,6 +831,7 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
     articleIds: JSON.parse(row.article_ids) as string[],
     detail: row.detail,
     updatedAt: row.updated_at,
+    attempts: row.attempts ?? 0,
     partsSent: row.parts_sent ?? 0,
     partsTotal: row.parts_total ?? null,
     digest: row.digest ? (JSON.parse(row.digest) as Digest) : null,
