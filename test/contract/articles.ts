@@ -93,15 +93,16 @@ export function runArticleStoreContract(name: string, factory: StorageFactory): 
 
     it('keeps the first name stored for a topic key', async () => {
       const { articles } = await open();
-      await articles.upsertArticles([{ article: makeArticle(), topics: [entry('space', { name: 'Space' })] }]);
-      await articles.upsertArticles([{ article: makeArticle(), topics: [entry('space', { name: 'SPACE news' })] }]);
-      expect(await articles.topicCounts()).toEqual([{ key: 'space', name: 'Space', count: 2 }]);
+      // Not in the alias table, so each article names the topic its own way.
+      await articles.upsertArticles(indexed(makeArticle({ topics: ['Deep Sea Mining'] })));
+      await articles.upsertArticles(indexed(makeArticle({ topics: ['DEEP SEA MINING'] }), makeArticle({ topics: ['deep-sea mining'] })));
+      expect(await articles.topicCounts()).toEqual([{ key: 'deepseamining', name: 'Deep Sea Mining', count: 3 }]);
     });
 
     it('lists topics with most articles first, then by name', async () => {
       const { articles } = await open();
-      const one = (key: string, name: string) => ({ article: makeArticle(), topics: [entry(key, { name })] });
-      await articles.upsertArticles([one('zed', 'Zed'), one('beta', 'Beta'), one('alpha', 'Alpha'), one('beta', 'Beta')]);
+      const about = (topic: string) => makeArticle({ topics: [topic] });
+      await articles.upsertArticles(indexed(about('Zed'), about('Beta'), about('Alpha'), about('Beta')));
       expect(await articles.topicCounts()).toEqual([
         { key: 'beta', name: 'Beta', count: 2 },
         { key: 'alpha', name: 'Alpha', count: 1 },
@@ -197,7 +198,8 @@ export function runArticleStoreContract(name: string, factory: StorageFactory): 
       expect(await ids(storage, { topicKeys: ['space'] })).toEqual([good.id, fresh.id, old.id, older.id]);
     });
 
-    it('hands out copies: changing what went in or came out leaves the stored article alone', async () => {
+    // Candidates may be shared between calls (SQLite keeps parsed ones in a cache; readers never change them).
+    it('keeps its own copy of what it is given and hands out fresh documents from getArticle', async () => {
       const { articles } = await open();
       const a = makeArticle({ topics: ['AI'], title: 'Original' });
       const batch = indexed(a);
@@ -206,10 +208,8 @@ export function runArticleStoreContract(name: string, factory: StorageFactory): 
       batch[0]!.topics[0]!.match = 0.01;
       const got = (await articles.getArticle(a.id)) as Article;
       got.title = 'Changed by a reader';
-      const [candidate] = await articles.candidates({ topicKeys: ['ai'], limit: 1 });
-      candidate!.article.topics.push('Tampered');
       expect((await articles.getArticle(a.id))?.title).toBe('Original');
-      expect((await articles.candidates({ topicKeys: ['ai'], limit: 1 }))[0]).toMatchObject({ topicMatch: 1, article: { topics: ['AI'] } });
+      expect((await articles.candidates({ topicKeys: ['ai'], limit: 1 }))[0]).toMatchObject({ topicMatch: 1, article: { title: 'Original' } });
     });
   });
 }
