@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
+import { MIGRATIONS, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { makeArticle } from './helpers/articles.js';
 import { indexArticles, recencyWeight } from '../src/index.js';
+import { runStorageContracts } from './contract/index.js';
+
+runStorageContracts('SQLite (in memory)', async () => openSqliteStorage(':memory:'));
 
 describe('SQLite storage: what only SQLite does', () => {
   const dirs: string[] = [];
@@ -56,20 +59,20 @@ describe('SQLite storage: what only SQLite does', () => {
     await long.close();
   });
 
-  it('upgrades a version 3 database: topic matches and transient attempts become columns', async () => {
+  it('upgrades a version 3 database: topic matches, transient attempts and targets become columns', async () => {
     const path = tempDb();
-    const v3 = openSqliteStorage(path);
-    await v3.close();
-    // Rebuild the file as version 3 wrote it: no topic_match, no attempts, the half-life in meta.
+    // The file as version 3 left it: written by the first three migrations, targets as 'platform:chat:thread'.
+    mkdirSync(dirname(path), { recursive: true });
     const raw = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 3)) raw.exec(migration);
     raw.exec(`
-      ALTER TABLE article_topics DROP COLUMN topic_match;
-      ALTER TABLE deliveries DROP COLUMN attempts;
       INSERT INTO meta (key, value) VALUES ('half_life_hours', '12');
       INSERT INTO articles (id, url, published_at, removed, doc) VALUES ('a1', 'https://x.example/1', 0, 0, '{}');
       INSERT INTO article_topics VALUES ('ai', 'a1', 1.5, 10, 2), ('robots', 'a1', 1.5 + ln(0.8), 10, 1.8);
       INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, retry_at)
         VALUES (1, '2026-11-26T08:00:00.000Z', 'failed', '[]', 'attempt 3/5: Bad Gateway', '', 0);
+      INSERT INTO sent_articles VALUES ('telegram:-100:7', 'a1', ''), ('discord:123:', 'a2', '');
+      INSERT INTO chat_settings VALUES ('telegram:-100:', 'Europe/Kyiv');
       PRAGMA user_version = 3;
     `);
     raw.close();
@@ -79,6 +82,9 @@ describe('SQLite storage: what only SQLite does', () => {
     expect(matches).toEqual([{ topic_key: 'ai', topic_match: 1 }, { topic_key: 'robots', topic_match: 0.8 }]);
     expect((await upgraded.deliveries.getDelivery(1, '2026-11-26T08:00:00.000Z'))?.attempts).toBe(3);
     expect(await upgraded.articles.rankWeight()).toBeCloseTo(Math.LN2 / 12, 12);
+    expect(await upgraded.deliveries.sentArticleIds({ platform: 'telegram', chatId: '-100', threadId: '7' })).toEqual(new Set(['a1']));
+    expect(await upgraded.deliveries.sentArticleIds({ platform: 'discord', chatId: '123' })).toEqual(new Set(['a2']));
+    expect(await upgraded.subscriptions.getTimezone({ platform: 'telegram', chatId: '-100' })).toBe('Europe/Kyiv');
     await upgraded.close();
   });
 

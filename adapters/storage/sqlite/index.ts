@@ -30,7 +30,7 @@ export { DatabaseLockedError, lockDatabase, type DatabaseLock, type LockHolder }
  * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version`
  * records how many have run. Append new migrations, never edit old ones.
  */
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -124,6 +124,40 @@ const MIGRATIONS: string[] = [
   ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
   UPDATE deliveries SET attempts = CAST(substr(detail, 9, instr(detail, '/') - 9) AS INTEGER)
     WHERE status = 'failed' AND detail LIKE 'attempt %/%';
+
+  -- Targets as columns (platform, chat, thread), never a string prefix: a chat id may contain ':'.
+  -- Before this version the only platforms were telegram, discord and console, whose ids have none.
+  CREATE TABLE sent_articles_v4 (
+    platform TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (platform, chat_id, thread_id, article_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO sent_articles_v4
+    SELECT substr(target, 1, instr(target, ':') - 1),
+      substr(rest, 1, instr(rest, ':') - 1), substr(rest, instr(rest, ':') + 1), article_id, sent_at
+    FROM (SELECT *, substr(target, instr(target, ':') + 1) AS rest FROM sent_articles);
+  DROP TABLE sent_articles;
+  ALTER TABLE sent_articles_v4 RENAME TO sent_articles;
+
+  CREATE TABLE chat_settings_v4 (
+    platform TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    timezone TEXT,
+    PRIMARY KEY (platform, chat_id, thread_id)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO chat_settings_v4
+    SELECT substr(target, 1, instr(target, ':') - 1),
+      substr(rest, 1, instr(rest, ':') - 1), substr(rest, instr(rest, ':') + 1), timezone
+    FROM (SELECT *, substr(target, instr(target, ':') + 1) AS rest FROM chat_settings);
+  DROP TABLE chat_settings;
+  ALTER TABLE chat_settings_v4 RENAME TO chat_settings;
+
+  -- subscriptions.target stays as written (its UNIQUE constraint keeps it) but nothing reads it any more.
+  CREATE UNIQUE INDEX subscriptions_target ON subscriptions (platform, chat_id, thread_id, topic_key);
   `,
 ];
 
@@ -449,7 +483,7 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
   async upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
     const key = targetKey(sub.target);
     const result = this.s.write(() => {
-      const existing = this.stmts.findSubscription.get(key, sub.topicKey) as { id: number } | undefined;
+      const existing = this.stmts.findSubscription.get(...where(sub.target), sub.topicKey) as { id: number } | undefined;
       if (existing) {
         this.stmts.updateSubscription.run(sub.topic, sub.time, sub.timezone, Date.parse(sub.nextDueAt), existing.id);
         return { id: existing.id, created: false };
@@ -474,19 +508,19 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
   }
 
   async removeSubscription(target: Target, topicKey: string): Promise<boolean> {
-    const removed = this.s.write(() => this.stmts.deleteSubscription.run(targetKey(target), topicKey).changes > 0);
+    const removed = this.s.write(() => this.stmts.deleteSubscription.run(...where(target), topicKey).changes > 0);
     this.s.assertIntact();
     return removed;
   }
 
   async removeAllSubscriptions(target: Target): Promise<number> {
-    const removed = this.s.write(() => this.stmts.deleteAllSubscriptions.run(targetKey(target)).changes);
+    const removed = this.s.write(() => this.stmts.deleteAllSubscriptions.run(...where(target)).changes);
     this.s.assertIntact();
     return removed;
   }
 
   async listSubscriptions(target: Target): Promise<Subscription[]> {
-    return (this.stmts.listSubscriptions.all(targetKey(target)) as SubscriptionRow[]).map(toSubscription);
+    return (this.stmts.listSubscriptions.all(...where(target)) as SubscriptionRow[]).map(toSubscription);
   }
 
   async getSubscription(id: number): Promise<Subscription | undefined> {
@@ -505,47 +539,41 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
     if (scope.threadId === undefined) {
       return this.s.write(() => this.stmts.setChatActive.run(flag, why, scope.platform, scope.chatId, flag).changes);
     }
-    return this.s.write(() => this.stmts.setActive.run(flag, why, targetKey(scope), flag).changes);
+    return this.s.write(() => this.stmts.setActive.run(flag, why, ...where(scope), flag).changes);
   }
 
   async migrateTarget(from: TargetScope, to: TargetScope): Promise<number> {
-    const fromKey = targetKey(from);
-    if (fromKey === targetKey(to)) return 0;
-    // Without a thread the whole chat moves, each forum topic to the same topic of the new chat.
-    const pairs =
-      from.threadId === undefined && to.threadId === undefined
-        ? this.chatTargets(from).map((key) => [key, `${targetKey(to).slice(0, -1)}${key.slice(fromKey.length - 1)}`] as const)
-        : [[fromKey, targetKey(to)] as const];
+    if (targetKey(from) === targetKey(to)) return 0;
+    // Both without a thread: the whole chat moves, each thread to the same thread of the new chat. Where
+    // the new chat already has a subscription to a topic (or a setting), its own wins.
+    const whole = from.threadId === undefined && to.threadId === undefined;
+    const m = whole ? this.stmts.moveChat : this.stmts.moveThread;
+    const params = {
+      fromPlatform: from.platform,
+      fromChat: from.chatId,
+      fromThread: from.threadId ?? '',
+      toPlatform: to.platform,
+      toChat: to.chatId,
+      toThread: to.threadId ?? '',
+    };
     return this.s.write(() => {
-      let moved = 0;
-      for (const [oldKey, newKey] of pairs) {
-        const threadId = newKey.slice(newKey.lastIndexOf(':') + 1);
-        // Where the new chat already has a topic, its own subscription wins.
-        moved += this.stmts.moveSubscriptions.run(newKey, to.platform, to.chatId, threadId, oldKey).changes;
-        this.stmts.deleteAllSubscriptions.run(oldKey);
-        this.stmts.copySent.run(newKey, oldKey);
-        this.stmts.deleteSent.run(oldKey);
-        this.stmts.moveSettings.run(newKey, oldKey);
-        this.stmts.deleteSettings.run(oldKey);
-      }
+      const moved = m.subscriptions.run(params).changes;
+      m.dropSubscriptions.run(params);
+      m.copySent.run(params);
+      m.dropSent.run(params);
+      m.moveSettings.run(params);
+      m.dropSettings.run(params);
       return moved;
     });
   }
 
-  /** Every target key of a chat: the chat itself and each of its threads that has any state. */
-  private chatTargets(chat: Target): string[] {
-    const prefix = targetKey({ platform: chat.platform, chatId: chat.chatId });
-    const rows = this.stmts.chatTargets.all(prefix.length, prefix, prefix.length, prefix, prefix.length, prefix) as { target: string }[];
-    return [...new Set([prefix, ...rows.map((r) => r.target)])];
-  }
-
   async getTimezone(target: Target): Promise<string | undefined> {
-    const row = this.stmts.getTimezone.get(targetKey(target)) as { timezone: string | null } | undefined;
+    const row = this.stmts.getTimezone.get(...where(target)) as { timezone: string | null } | undefined;
     return row?.timezone ?? undefined;
   }
 
   async setTimezone(target: Target, timezone: string): Promise<void> {
-    this.s.write(() => this.stmts.setTimezone.run(targetKey(target), timezone));
+    this.s.write(() => this.stmts.setTimezone.run(...where(target), timezone));
     this.s.assertIntact();
   }
 
@@ -602,8 +630,7 @@ export class SqliteDeliveryLog implements DeliveryLog {
       if (changes === 0) return false;
       // A failed delivery may have shown some items before it failed: those articles are sent too.
       if (record.status === 'sent' || record.status === 'failed') {
-        const key = targetKey(target);
-        for (const id of record.articleIds) this.stmts.insertSent.run(key, id, now);
+        for (const id of record.articleIds) this.stmts.insertSent.run(...where(target), id, now);
       }
       if (nextDueAt !== undefined) this.stmts.setNextDue.run(Date.parse(nextDueAt), record.subscriptionId);
       return true;
@@ -660,14 +687,39 @@ export class SqliteDeliveryLog implements DeliveryLog {
   }
 
   async sentArticleIds(target: Target): Promise<Set<string>> {
-    const rows = this.stmts.sentIds.all(targetKey(target)) as { article_id: string }[];
+    const rows = this.stmts.sentIds.all(...where(target)) as { article_id: string }[];
     return new Set(rows.map((r) => r.article_id));
   }
 }
 
-/** The key of a target in this schema's `target` columns. */
+/** What the old `subscriptions.target` column holds for a target (kept for its UNIQUE constraint, never parsed). */
 function targetKey(target: Target): string {
   return [target.platform, target.chatId, target.threadId ?? ''].join(':');
+}
+
+/** A target as the (platform, chat_id, thread_id) columns hold it; no thread is stored as ''. */
+function where(target: Target): [string, string, string] {
+  return [target.platform, target.chatId, target.threadId ?? ''];
+}
+
+/** The statements that move a chat (every thread) or one thread to another id; named parameters. */
+function moveStatements(db: Database.Database, whole: boolean) {
+  const from = whole ? 'platform = @fromPlatform AND chat_id = @fromChat' : 'platform = @fromPlatform AND chat_id = @fromChat AND thread_id = @fromThread';
+  const thread = whole ? 'thread_id' : '@toThread';
+  return {
+    subscriptions: db.prepare(
+      `UPDATE OR IGNORE subscriptions SET platform = @toPlatform, chat_id = @toChat, thread_id = ${thread},
+       target = @toPlatform || ':' || @toChat || ':' || ${thread} WHERE ${from}`,
+    ),
+    dropSubscriptions: db.prepare(`DELETE FROM subscriptions WHERE ${from}`),
+    copySent: db.prepare(
+      `INSERT OR IGNORE INTO sent_articles (platform, chat_id, thread_id, article_id, sent_at)
+       SELECT @toPlatform, @toChat, ${thread}, article_id, sent_at FROM sent_articles WHERE ${from}`,
+    ),
+    dropSent: db.prepare(`DELETE FROM sent_articles WHERE ${from}`),
+    moveSettings: db.prepare(`UPDATE OR IGNORE chat_settings SET platform = @toPlatform, chat_id = @toChat, thread_id = ${thread} WHERE ${from}`),
+    dropSettings: db.prepare(`DELETE FROM chat_settings WHERE ${from}`),
+  };
 }
 
 /**
@@ -728,7 +780,7 @@ function prepare(db: Database.Database) {
        FROM article_topics t LEFT JOIN topic_names n ON n.key = t.topic_key
        GROUP BY t.topic_key ORDER BY count DESC, name`,
     ),
-    findSubscription: db.prepare('SELECT id FROM subscriptions WHERE target = ? AND topic_key = ?'),
+    findSubscription: db.prepare('SELECT id FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? AND topic_key = ?'),
     insertSubscription: db.prepare(
       `INSERT INTO subscriptions (target, platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -736,31 +788,20 @@ function prepare(db: Database.Database) {
     updateSubscription: db.prepare(
       'UPDATE subscriptions SET topic = ?, time = ?, timezone = ?, next_due_at = ?, active = 1, inactive_reason = NULL WHERE id = ?',
     ),
-    deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE target = ? AND topic_key = ?'),
-    deleteAllSubscriptions: db.prepare('DELETE FROM subscriptions WHERE target = ?'),
-    listSubscriptions: db.prepare('SELECT * FROM subscriptions WHERE target = ? ORDER BY topic'),
+    deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? AND topic_key = ?'),
+    deleteAllSubscriptions: db.prepare('DELETE FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
+    listSubscriptions: db.prepare('SELECT * FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? ORDER BY topic'),
     getSubscription: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
-    setActive: db.prepare('UPDATE subscriptions SET active = ?, inactive_reason = ? WHERE target = ? AND active != ?'),
+    setActive: db.prepare('UPDATE subscriptions SET active = ?, inactive_reason = ? WHERE platform = ? AND chat_id = ? AND thread_id = ? AND active != ?'),
     setChatActive: db.prepare(
       'UPDATE subscriptions SET active = ?, inactive_reason = ? WHERE platform = ? AND chat_id = ? AND active != ?',
     ),
-    moveSubscriptions: db.prepare(
-      'UPDATE OR IGNORE subscriptions SET target = ?, platform = ?, chat_id = ?, thread_id = ? WHERE target = ?',
-    ),
-    copySent: db.prepare(
-      'INSERT OR IGNORE INTO sent_articles (target, article_id, sent_at) SELECT ?, article_id, sent_at FROM sent_articles WHERE target = ?',
-    ),
-    deleteSent: db.prepare('DELETE FROM sent_articles WHERE target = ?'),
-    moveSettings: db.prepare('UPDATE OR IGNORE chat_settings SET target = ? WHERE target = ?'),
-    deleteSettings: db.prepare('DELETE FROM chat_settings WHERE target = ?'),
-    chatTargets: db.prepare(
-      `SELECT target FROM subscriptions WHERE substr(target, 1, ?) = ?
-       UNION SELECT target FROM sent_articles WHERE substr(target, 1, ?) = ?
-       UNION SELECT target FROM chat_settings WHERE substr(target, 1, ?) = ?`,
-    ),
-    getTimezone: db.prepare('SELECT timezone FROM chat_settings WHERE target = ?'),
+    moveChat: moveStatements(db, true),
+    moveThread: moveStatements(db, false),
+    getTimezone: db.prepare('SELECT timezone FROM chat_settings WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
     setTimezone: db.prepare(
-      'INSERT INTO chat_settings (target, timezone) VALUES (?, ?) ON CONFLICT (target) DO UPDATE SET timezone = excluded.timezone',
+      `INSERT INTO chat_settings (platform, chat_id, thread_id, timezone) VALUES (?, ?, ?, ?)
+       ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET timezone = excluded.timezone`,
     ),
     due: db.prepare('SELECT * FROM subscriptions WHERE active = 1 AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?'),
     duePlatform: db.prepare(
@@ -799,8 +840,8 @@ function prepare(db: Database.Database) {
     ),
     deliveries: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY slot DESC LIMIT ?'),
     deliveriesWithStatus: db.prepare('SELECT * FROM deliveries WHERE status = ? ORDER BY slot'),
-    insertSent: db.prepare('INSERT OR IGNORE INTO sent_articles (target, article_id, sent_at) VALUES (?, ?, ?)'),
-    sentIds: db.prepare('SELECT article_id FROM sent_articles WHERE target = ?'),
+    insertSent: db.prepare('INSERT OR IGNORE INTO sent_articles (platform, chat_id, thread_id, article_id, sent_at) VALUES (?, ?, ?, ?, ?)'),
+    sentIds: db.prepare('SELECT article_id FROM sent_articles WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
   };
 }
 
