@@ -6,5 +6,5 @@ import { register } from 'tsx/esm/api';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 register();
-const { main } = await import('../adapters/cli.ts');
+const { main } = await import('../entry/cli.ts');
 process.exitCode = await main(process.argv.slice(2));

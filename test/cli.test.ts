@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../adapters/cli.js';
+import { main } from '../entry/cli.js';
 import { captureIO, repoRoot, runBin } from './helpers/cli.js';
 
 const dirs: string[] = [];

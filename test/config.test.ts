@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, redactConfig } from '../src/config.js';
+import { ConfigError, parseConfig, redactConfig } from '../entry/config.js';
 
 describe('config', () => {
   it('has working defaults for an empty environment', () => {

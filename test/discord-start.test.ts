@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { start } from '../adapters/main.js';
+import { start } from '../entry/service.js';
 import { FakeDiscord, Perm } from './helpers/fake-discord.js';
 
 describe('npm start with DISCORD_TOKEN', () => {

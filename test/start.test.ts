@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { start } from '../adapters/main.js';
+import { start } from '../entry/service.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { SCHEDULE } from '../src/schedule.js';
 import type { Target } from '../src/model.js';

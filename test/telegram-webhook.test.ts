@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { createTelegramBot, type TelegramBot, type TelegramBotOptions } from '../adapters/telegram/index.js';
-import { start } from '../adapters/main.js';
+import { start } from '../entry/service.js';
 import { Newsbrief } from '../src/app.js';
 import { silentLogger } from '../src/logger.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { CliIO } from '../../adapters/cli.js';
+import type { CliIO } from '../../entry/cli.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const binPath = join(repoRoot, 'bin', 'newsbrief.js');

@@ -1,10 +1,6 @@
 import { z } from 'zod';
 import cron from 'node-cron';
-import { parseTimezone } from './clock.js';
-import { RANK } from './rank.js';
-import { DIGEST } from './digest.js';
-import { SCHEDULE } from './schedule.js';
-import { trimTrailingSlashes } from './url.js';
+import { DIGEST, RANK, SCHEDULE, parseTimezone, trimTrailingSlashes } from '../src/index.js';
 
 const optionalSecret = z
   .string()

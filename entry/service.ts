@@ -3,15 +3,12 @@ import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, type Deliverer, type Logger } from '../src/index.js';
-import { DatabaseLockedError, lockDatabase, openSqliteStorage, type DatabaseLock, type SqliteStorage } from './storage/sqlite/index.js';
-import { cronTicker } from './runtime/cron.js';
-import { ConfigError, parseConfig, redactConfig, type Config } from '../src/config.js';
-import { LogRedactor, redactingLogOptions } from '../src/logger.js';
-import { ingestDirectory } from '../src/ingest.js';
-import { DigestScheduler } from '../src/schedule.js';
-import { Terminal } from './console/terminal.js';
-import { styleFor } from './console/render.js';
+import { DigestScheduler, LogRedactor, Newsbrief, ingestDirectory, redactingLogOptions, type Deliverer, type Logger } from '../src/index.js';
+import { DatabaseLockedError, lockDatabase, openSqliteStorage, type DatabaseLock, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
+import { cronTicker } from '../adapters/runtime/cron.js';
+import { Terminal } from '../adapters/console/terminal.js';
+import { styleFor } from '../adapters/console/render.js';
+import { ConfigError, parseConfig, redactConfig, type Config } from './config.js';
 
 export interface StartOptions {
   env: Record<string, string | undefined>;
@@ -151,7 +148,7 @@ export async function start(options: StartOptions): Promise<number> {
     }
 
     if (config.TELEGRAM_BOT_TOKEN) {
-      const { createTelegramBot } = await import('./telegram/index.js');
+      const { createTelegramBot } = await import('../adapters/telegram/index.js');
       const telegram = createTelegramBot({
         token: config.TELEGRAM_BOT_TOKEN,
         apiRoot: config.TELEGRAM_API_ROOT,
@@ -172,7 +169,7 @@ export async function start(options: StartOptions): Promise<number> {
       logger.info('telegram bot started');
     }
     if (config.DISCORD_TOKEN) {
-      const { createDiscordBot } = await import('./discord/index.js');
+      const { createDiscordBot } = await import('../adapters/discord/index.js');
       const discord = createDiscordBot({
         token: config.DISCORD_TOKEN,
         apiBase: config.DISCORD_API_BASE,

@@ -1,11 +1,10 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, MAX_COUNT, type Storage } from '../src/index.js';
-import { openSqliteStorage } from './storage/sqlite/index.js';
-import { ingestDirectory, type IngestReport } from '../src/ingest.js';
-import { ConfigError, parseConfig, type Config } from '../src/config.js';
-import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from './console/render.js';
+import { Newsbrief, MAX_COUNT, ingestDirectory, type IngestReport, type Storage } from '../src/index.js';
+import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
+import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
+import { ConfigError, parseConfig, type Config } from './config.js';
 
 export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -80,7 +79,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
 
   if (command === 'start') {
-    const { start } = await import('./main.js');
+    const { start } = await import('./service.js');
     return start({ env: io.env });
   }
   if (!['ingest', 'news', 'stories', 'topics'].includes(command)) {
