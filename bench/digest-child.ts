@@ -92,7 +92,7 @@ async function serve(req: ServeRequest): Promise<ServeResult> {
   const coldStart = process.hrtime.bigint();
   const cold = await app.news('AI');
   const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
-  if (!cold.ok) throw new Error(`serve: /news AI failed: ${cold.message}`);
+  if (!cold.ok) throw new Error(`serve: /news AI failed: ${cold.code}`);
 
   const topics = await app.listTopics();
   // What people type: the display name, or a lower-case one.

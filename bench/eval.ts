@@ -100,7 +100,7 @@ export async function evaluateSet(sharedDir: string, setFile: string, options: {
     const until = new Date(Date.parse(`${set.to}T00:00:00Z`) + 2 * 86_400_000);
     const app = new Newsbrief({ storage: store, clock: () => until });
     const result = await app.stories(undefined, { since: new Date(since.getTime() - 86_400_000), until });
-    if (!result.ok) throw new Error(result.message);
+    if (!result.ok) throw new Error(result.code);
 
     // Which stored article each gold file became (ingest keeps one article per canonical URL).
     const byId = new Map<string, Article>();

@@ -5,6 +5,8 @@ import { Newsbrief, MAX_COUNT, ingestDirectory, type IngestReport, type Storage 
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
+import { commandArgument, commandsFor, describeArgument } from '../src/index.js';
+import { CLI, commandLines } from '../adapters/console/wording.js';
 
 export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -12,35 +14,37 @@ export interface CliIO {
   env: Record<string, string | undefined>;
 }
 
+/** Output flags the CLI adds to some commands. */
+const OUTPUT_FLAGS = { news: '[--explain] [--json]', stories: '[--json]', topics: '[--json]' } as const;
+
+/** An option line: "  --count N      How many stories (1–10, default 5)". */
+function optionLine(flag: string, text: string): string {
+  return `  ${flag.padEnd(14)} ${text}`;
+}
+
 const USAGE = `Newsbrief: topic-based news digests.
 
 Usage:
-  newsbrief start                      run the bot (Telegram, Discord or terminal mode) — same as npm start
-  newsbrief ingest [DIR]               load seed files from DIR (default: the seeds folder)
-  newsbrief news TOPIC [--count N] [--explain] [--json]
-                                       the ranked digest for a topic
-  newsbrief stories [TOPIC] [--since ISO] [--until ISO] [--json]
-                                       every story formed from the stored articles in a window
-                                       (default: the /news window), with all its articles
-  newsbrief topics [--json]            known topics with article counts
-  newsbrief help                       this text
+${commandLines(CLI, { width: 36, extras: OUTPUT_FLAGS }).join('\n')}
 
 Options:
-  --db PATH      SQLite database (default: $DATABASE_PATH, else ./data/newsbrief.db)
-  --seeds DIR    seed folder (default: $SEEDS_DIR, else ./seeds)
-  --count N      stories in the digest, 1–${MAX_COUNT} (default 5)
-  --explain      show each story's score components
-  --json         print data as JSON
-  --now ISO      act as if it were this instant (replays: nothing published later is shown)
-  --since ISO    stories: window start (default: --until minus the /news window)
-  --until ISO    stories: window end (default: now)
+${[
+  optionLine('--db PATH', 'SQLite database (default: $DATABASE_PATH, else ./data/newsbrief.db)'),
+  optionLine('--seeds DIR', 'Seed folder (default: $SEEDS_DIR, else ./seeds)'),
+  optionLine('--count N', describeArgument(commandArgument('news', 'count'))),
+  optionLine('--explain', 'Show each story\'s score components'),
+  optionLine('--json', 'Print data as JSON'),
+  optionLine('--now ISO', 'Act as if it were this instant (replays: nothing published later is shown)'),
+  optionLine('--since ISO', describeArgument(commandArgument('stories', 'since'))),
+  optionLine('--until ISO', describeArgument(commandArgument('stories', 'until'))),
+].join('\n')}
 
 Examples:
-  newsbrief ingest ./seeds
-  newsbrief news AI --count 3 --explain
-  newsbrief news "machine learning" --json
-  newsbrief stories AI --since 2026-11-20T00:00:00Z --json
-  newsbrief news AI --now 2026-11-25T12:00:00Z
+  ${CLI.invocation('ingest', { folder: './seeds' })}
+  ${CLI.invocation('news', { topic: 'AI', count: 3 })} --explain
+  ${CLI.invocation('news', { topic: '"machine learning"' })} --json
+  ${CLI.invocation('stories', { topic: 'AI', since: '2026-11-20T00:00:00Z' })} --json
+  ${CLI.invocation('news', { topic: 'AI' })} --now 2026-11-25T12:00:00Z
 `;
 
 /** Runs one CLI command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
@@ -82,8 +86,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     const { start } = await import('./service.js');
     return start({ env: io.env });
   }
-  if (!['ingest', 'news', 'stories', 'topics'].includes(command)) {
-    io.stderr.write(`newsbrief: unknown command "${command}". Commands: start, ingest, news, stories, topics, help.\n`);
+  const commands = commandsFor('cli').map((c) => c.name);
+  if (!commands.some((name) => name === command)) {
+    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${commands.join(', ')}.\n`);
     return 2;
   }
   const instants: Record<'now' | 'since' | 'until', Date | undefined> = { now: undefined, since: undefined, until: undefined };
@@ -140,7 +145,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     if (command === 'stories') {
       const stories = await app.stories(topic === '' ? undefined : topic, { since: instants.since, until: instants.until });
       if (!stories.ok) {
-        io.stderr.write(`newsbrief: ${renderErrorText(stories).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
+        io.stderr.write(`newsbrief: ${renderErrorText(stories, CLI)}\n`);
         return 1;
       }
       io.stdout.write(values.json ? `${JSON.stringify({ topic: stories.topic, since: stories.since, until: stories.until, stories: stories.stories }, null, 2)}\n` : `${renderStoriesText(stories)}\n`);
@@ -148,7 +153,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     }
     const result = await app.news(topic, { count: values.count });
     if (!result.ok) {
-      io.stderr.write(`newsbrief: ${renderErrorText(result).replace(/(^|\s)\/(news|topics)\b/g, '$1newsbrief $2')}\n`);
+      io.stderr.write(`newsbrief: ${renderErrorText(result, CLI)}\n`);
       return 1;
     }
     if (values.json) io.stdout.write(`${JSON.stringify(result.digest, null, 2)}\n`);

@@ -15,11 +15,10 @@ import type {
   UnsubscribeResult,
 } from './types.js';
 import type { Subscription } from './model.js';
+import { commandError } from './command-errors.js';
+import { commandArgument, DEFAULT_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE, MAX_COUNT } from './commands.js';
 
-export const DEFAULT_COUNT = 5;
-export const MAX_COUNT = 10;
-export const DEFAULT_TIME = '08:00';
-export const DEFAULT_TIMEZONE = 'UTC';
+export { DEFAULT_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE, MAX_COUNT };
 export const MAX_SUBSCRIPTIONS_PER_TARGET = 25;
 
 export interface NewsbriefOptions {
@@ -50,7 +49,8 @@ export interface StoriesOptions {
 
 /**
  * The platform-neutral commands: every adapter calls these and renders what they return. Expected
- * failures (unknown topic, bad time) come back as values with a user-facing message.
+ * failures (unknown topic, bad time) come back as values: a code with its parameters, which each adapter
+ * words in its own syntax.
  */
 export class Newsbrief {
   readonly storage: Storage;
@@ -137,16 +137,10 @@ export class Newsbrief {
     const count = parseCount(options.count);
     if (typeof count !== 'number') return count;
     if (topic === undefined || topic.trim() === '') {
-      return {
-        ok: false,
-        code: 'missing-topic',
-        message: 'Name a topic.',
-        example: '/news AI',
-        suggestions: await this.mainTopics(),
-      };
+      return commandError('missing-topic', { command: 'news', suggestions: await this.mainTopics() });
     }
     const resolved = (await this.topics()).resolve(topic);
-    if (!resolved) return this.unknownTopic(topic);
+    if (!resolved) return this.unknownTopic('news', topic);
     const digest = await buildDigest(this.storage.articles, resolved, {
       ...this.digestOptions,
       now: this.clock(),
@@ -170,7 +164,7 @@ export class Newsbrief {
     let candidates: Candidate[];
     if (topic !== undefined && topic.trim() !== '') {
       const resolved = (await this.topics()).resolve(topic);
-      if (!resolved) return this.unknownTopic(topic);
+      if (!resolved) return this.unknownTopic('stories', topic);
       topicName = resolved.name;
       candidates = await this.storage.articles.candidates({ topicKeys: [resolved.key], limit: Number.MAX_SAFE_INTEGER, since, until });
     } else {
@@ -206,16 +200,10 @@ export class Newsbrief {
   /** Subscribes a target to a daily digest at a local time (defaults: 08:00, the target's zone or UTC). */
   async subscribe(target: Target, topic: string | undefined, time?: string, timezone?: string): Promise<SubscribeResult> {
     if (topic === undefined || topic.trim() === '') {
-      return {
-        ok: false,
-        code: 'missing-topic',
-        message: 'Name the topic to subscribe to.',
-        example: '/subscribe AI 08:00 Europe/Kyiv',
-        suggestions: await this.mainTopics(),
-      };
+      return commandError('missing-topic', { command: 'subscribe', suggestions: await this.mainTopics() });
     }
     const resolved = (await this.topics()).resolve(topic);
-    if (!resolved) return this.unknownTopic(topic);
+    if (!resolved) return this.unknownTopic('subscribe', topic);
     const parsedTime = parseTime(time ?? DEFAULT_TIME);
     if (!parsedTime.ok) return parsedTime;
     const zone = parseTimezone(timezone ?? (await this.storage.subscriptions.getTimezone(target)) ?? this.defaultTimezone);
@@ -225,12 +213,7 @@ export class Newsbrief {
       existing.length >= MAX_SUBSCRIPTIONS_PER_TARGET &&
       !existing.some((s) => s.topicKey === resolved.key)
     ) {
-      return {
-        ok: false,
-        code: 'too-many-subscriptions',
-        message: `This chat already has ${existing.length} subscriptions, the most allowed. Unsubscribe from one first.`,
-        example: '/unsubscribe AI',
-      };
+      return commandError('too-many-subscriptions', { count: existing.length, max: MAX_SUBSCRIPTIONS_PER_TARGET });
     }
     const nextDueAt = nextDueAfter(parsedTime.value, zone.value, this.clock()).toISOString();
     const { subscription, created } = await this.storage.subscriptions.upsertSubscription({
@@ -247,33 +230,18 @@ export class Newsbrief {
   /** Removes one subscription, or every one with `all`. */
   async unsubscribe(target: Target, topic: string | undefined): Promise<UnsubscribeResult> {
     const subs = await this.storage.subscriptions.listSubscriptions(target);
+    const subscribed = subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 }));
     if (topic === undefined || topic.trim() === '') {
-      return {
-        ok: false,
-        code: 'missing-topic',
-        message: 'Name the topic to unsubscribe from, or "all".',
-        example: '/unsubscribe AI',
-        suggestions: subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 })),
-      };
+      return commandError('missing-topic', { command: 'unsubscribe', suggestions: subscribed });
     }
-    if (subs.length === 0) {
-      return { ok: false, code: 'no-subscriptions', message: 'There are no subscriptions here.', example: '/subscribe AI 08:00' };
-    }
+    if (subs.length === 0) return commandError('no-subscriptions', {});
     if (topic.trim().toLowerCase() === 'all') {
       await this.storage.subscriptions.removeAllSubscriptions(target);
       return { ok: true, removed: subs.map((s) => s.topic) };
     }
     const resolved = (await this.topics()).resolve(topic);
     const match = subs.find((s) => s.topicKey === (resolved?.key ?? TopicIndex.normalize(topic)));
-    if (!match) {
-      return {
-        ok: false,
-        code: 'not-subscribed',
-        message: `There is no subscription to "${topic.trim().slice(0, 100)}" here.`,
-        example: `/unsubscribe ${subs[0]!.topic}`,
-        suggestions: subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 })),
-      };
-    }
+    if (!match) return commandError('not-subscribed', { topic: topic.trim(), subscribed });
     await this.storage.subscriptions.removeSubscription(target, match.topicKey);
     return { ok: true, removed: [match.topic] };
   }
@@ -316,32 +284,16 @@ export class Newsbrief {
     };
   }
 
-  private async unknownTopic(topic: string): Promise<CommandError> {
-    const shown = topic.trim().slice(0, 100);
-    const suggestions = (await this.topics()).suggest(topic, 5);
-    return {
-      ok: false,
-      code: 'unknown-topic',
-      message:
-        suggestions.length > 0
-          ? `No topic "${shown}". Did you mean ${suggestions.map((s) => s.name).join(', ')}?`
-          : `No topic "${shown}". /topics lists the known ones.`,
-      example: suggestions[0] ? `/news ${suggestions[0].name}` : '/topics',
-      suggestions,
-    };
+  private async unknownTopic(command: 'news' | 'stories' | 'subscribe', topic: string): Promise<CommandError> {
+    return commandError('unknown-topic', { command, topic: topic.trim(), suggestions: (await this.topics()).suggest(topic, 5) });
   }
 }
 
+/** The count /news takes, within the catalogue's limits. */
 function parseCount(value: number | string | undefined): number | CommandError {
   if (value === undefined || value === '') return DEFAULT_COUNT;
+  const { min = 1, max = MAX_COUNT } = commandArgument('news', 'count');
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT) {
-    return {
-      ok: false,
-      code: 'bad-count',
-      message: `The count must be a whole number from 1 to ${MAX_COUNT}.`,
-      example: '/news AI 5',
-    };
-  }
+  if (!Number.isInteger(n) || n < min || n > max) return commandError('bad-count', { min, max, given: String(value).trim() });
   return n;
 }

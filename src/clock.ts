@@ -1,20 +1,15 @@
 import { DateTime, IANAZone } from 'luxon';
-import type { CommandError } from './types.js';
+import { commandError, type CommandError } from './command-errors.js';
 
-export type Parsed<T> = { ok: true; value: T } | CommandError;
+export type Parsed<T, E extends CommandError = CommandError> = { ok: true; value: T } | E;
 
 /** Parses a local time of day: "8:00", "08:00", "8", "20:30" → "HH:MM". */
-export function parseTime(input: string): Parsed<string> {
+export function parseTime(input: string): Parsed<string, Extract<CommandError, { code: 'bad-time' }>> {
   const match = /^(\d{1,2})(?:[:.h](\d{2}))?$/.exec(input.trim());
   const hours = match ? Number(match[1]) : NaN;
   const minutes = match?.[2] === undefined ? 0 : Number(match[2]);
   if (!match || hours > 23 || minutes > 59) {
-    return {
-      ok: false,
-      code: 'bad-time',
-      message: `"${input.trim().slice(0, 40)}" is not a time of day. Use 24-hour HH:MM.`,
-      example: '/subscribe AI 08:30',
-    };
+    return commandError('bad-time', { given: input.trim() });
   }
   return { ok: true, value: `${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}` };
 }
@@ -31,19 +26,33 @@ export function knownTimezones(): string[] {
 }
 
 /** Accepts IANA zone names in any case ("europe/kyiv"), plus UTC; returns the name as the user knows it. */
-export function parseTimezone(input: string): Parsed<string> {
+export function parseTimezone(input: string): Parsed<string, Extract<CommandError, { code: 'bad-timezone' }>> {
   const name = input.trim();
   const zone = (name.length <= 64 && name.includes('/')) || /^utc$/i.test(name) ? IANAZone.create(name) : undefined;
   if (!zone || !zone.isValid) {
-    return {
-      ok: false,
-      code: 'bad-timezone',
-      message: `"${name.slice(0, 64)}" is not a time zone. Use an IANA name such as Europe/Kyiv, America/New_York or UTC.`,
-      example: '/timezone Europe/Kyiv',
-    };
+    return commandError('bad-timezone', { given: name, suggestions: zonesNamed(name) });
   }
   knownTimezones();
   return { ok: true, value: zoneNames!.get(name.toLowerCase()) ?? (/^utc$/i.test(name) ? 'UTC' : name) };
+}
+
+/**
+ * Zones whose city is what was typed ("kyiv", "new york", "Berlin"), for a bad-timezone error: at most 3,
+ * exact city names first. Input past a zone name's length cannot match and is not read.
+ */
+function zonesNamed(input: string): string[] {
+  const city = input.slice(0, 64).trim().toLowerCase().replace(/[\s_]+/g, '_');
+  if (city.length < 3) return [];
+  const key = city.slice(city.lastIndexOf('/') + 1);
+  if (key.length < 3) return [];
+  const exact: string[] = [];
+  const prefix: string[] = [];
+  for (const zone of knownTimezones()) {
+    const own = zone.slice(zone.lastIndexOf('/') + 1).toLowerCase();
+    if (own === key) exact.push(zone);
+    else if (own.startsWith(key)) prefix.push(zone);
+  }
+  return [...exact, ...prefix].slice(0, 3);
 }
 
 const MINUTE_MS = 60_000;

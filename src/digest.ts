@@ -5,6 +5,7 @@ import { explainStory, RANK } from './rank.js';
 import { articleUrlKey, canonicalUrl, usableUrl } from './url.js';
 import { cosine, type TermVector } from './similarity.js';
 import { compareLead, groupStories, outletKey, TextIndex, type StoryGroup } from './stories.js';
+import { cutAtWord, trimTrailingPunctuation } from './cut.js';
 
 export const DIGEST = {
   /** Excerpts are cut at a word boundary at or before this many characters. */
@@ -166,7 +167,7 @@ function toItem(story: ScoredStory, lead: Candidate, index: TextIndex, options: 
     provider: a.provider,
     publishedAt: a.publishedAt,
     type: a.type,
-    excerpt: cutAtWord(a.excerpt, options.excerptLength ?? DIGEST.EXCERPT_LENGTH),
+    excerpt: cutExcerpt(a.excerpt, options.excerptLength ?? DIGEST.EXCERPT_LENGTH),
     related,
     alsoCoveredBy,
     articleIds: [a.id, ...story.members.filter((m) => m !== lead).map((m) => m.article.id)],
@@ -225,28 +226,16 @@ export function pickRelated(
 
 const SENTENCE_END = new Set(['.', '!', '?', '…', '"', '”', '’', "'", ')']);
 
-/**
- * Shortens text to at most `max` characters, at a word boundary, with an ellipsis when cut. Text that already
- * stops mid-sentence (sources often truncate excerpts) gets the ellipsis too.
- */
-export function cutAtWord(text: string, max: number): string {
-  if (text.length <= max) {
-    const trimmed = text.trimEnd();
-    if (trimmed === '' || SENTENCE_END.has(trimmed[trimmed.length - 1]!)) return text;
-    return `${trimTrailingPunctuation(trimmed)}…`;
-  }
-  let slice = text.slice(0, Math.max(0, max - 1));
-  // Do not leave half of a surrogate pair (an emoji) at the end.
-  const last = slice.charCodeAt(slice.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) slice = slice.slice(0, -1);
-  const lastSpace = slice.lastIndexOf(' ');
-  const cut = lastSpace > max * 0.5 ? slice.slice(0, lastSpace) : slice;
-  return `${trimTrailingPunctuation(cut)}…`;
-}
+export { cutAtWord } from './cut.js';
 
-/** Drops trailing white space and , ; : . - – — (a loop: a regex anchored at the end backtracks). */
-function trimTrailingPunctuation(text: string): string {
-  let end = text.length;
-  while (end > 0 && ' \t\n,;:.-–—'.includes(text[end - 1]!)) end--;
-  return text.slice(0, end);
+/**
+ * An excerpt within `max` characters, cut like `cutAtWord`. One that already stops mid-sentence (sources
+ * often truncate excerpts) gets the ellipsis too, so no reader takes it for the whole text.
+ */
+export function cutExcerpt(text: string, max: number): string {
+  const cut = cutAtWord(text, max);
+  if (cut !== text) return cut;
+  const trimmed = text.trimEnd();
+  if (trimmed === '' || SENTENCE_END.has(trimmed[trimmed.length - 1]!)) return text;
+  return cutAtWord(`${trimTrailingPunctuation(trimmed)}…`, max);
 }

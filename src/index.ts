@@ -8,7 +8,8 @@ export type * from './ports.js';
 export { StorageGoneError } from './ports.js';
 export { targetKey } from './model.js';
 export { indexArticle, indexArticles, recencyWeight } from './indexing.js';
-export { buildDigest, cutAtWord, DIGEST, rankStories, pickRelated } from './digest.js';
+export { buildDigest, cutExcerpt, DIGEST, rankStories, pickRelated } from './digest.js';
+export { cutAtWord } from './cut.js';
 export type { ScoredStory } from './digest.js';
 export { groupStories, STORIES, TextIndex } from './stories.js';
 export { canonicalUrl, trimTrailingSlashes, URLS } from './url.js';
@@ -23,7 +24,23 @@ export type { IngestOptions, IngestReport, Rejection } from './ingest.js';
 export { parseNewsArgs, parseSubscribeArgs } from './command-args.js';
 export type { NewsArgs, SubscribeArgs } from './command-args.js';
 export { knownTimezones } from './clock.js';
-export { ageText, windowText } from './age.js';
+export { ageOf, windowDays } from './age.js';
+export type { Age } from './age.js';
+export {
+  COMMAND_CATALOGUE,
+  CHAT_SURFACES,
+  MIN_COUNT,
+  MAX_TOPIC_LENGTH,
+  MAX_ZONE_LENGTH,
+  MAX_TIME_LENGTH,
+  commandsFor,
+  commandSpec,
+  commandArgument,
+  invocationArguments,
+  describeArgument,
+} from './commands.js';
+export type { Surface, Audience, CommandName, ArgumentKind, CommandArgument, CommandSpec } from './commands.js';
+export { COMMAND_ERROR_CODES, commandError, suggestedTopics } from './command-errors.js';
 export { DigestScheduler, SCHEDULE } from './schedule.js';
 export type { Ticker } from './schedule.js';
 export type { DigestSchedulerOptions, TickReport } from './schedule.js';

@@ -1,4 +1,5 @@
 import type { Provider, Subscription, Target } from './model.js';
+import type { CommandError } from './command-errors.js';
 
 /** How an item's score came about; `total` = topicMatch × quality × recency × heat (× coverage × news for stories). */
 export interface ScoreExplanation {
@@ -88,25 +89,7 @@ export interface TopicSuggestion {
   count: number;
 }
 
-/** An expected failure of a command: shown to the user, never thrown. */
-export interface CommandError {
-  ok: false;
-  code:
-    | 'unknown-topic'
-    | 'missing-topic'
-    | 'bad-count'
-    | 'bad-time'
-    | 'bad-timezone'
-    | 'not-subscribed'
-    | 'no-subscriptions'
-    | 'too-many-subscriptions';
-  /** One short sentence for the user. */
-  message: string;
-  /** A worked example of the right input, when there is one. */
-  example?: string;
-  /** Closest known topics, for unknown-topic. */
-  suggestions?: TopicSuggestion[];
-}
+export type { CommandError, CommandErrorCode, CommandErrorParams } from './command-errors.js';
 
 export type NewsResult = { ok: true; digest: Digest } | CommandError;
 

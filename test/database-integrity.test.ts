@@ -107,7 +107,7 @@ describe('one database, several processes', () => {
     const bot = launch(ws);
     await expect.poll(() => bot.stdout(), { timeout: 15_000 }).toContain('Newsbrief terminal mode');
     const [topics] = await race(1, `
-      const { main } = await import(${JSON.stringify(join(repoRoot, 'adapters', 'cli.ts'))});
+      const { main } = await import(${JSON.stringify(join(repoRoot, 'entry', 'cli.ts'))});
       process.exitCode = await main(['topics', '--db', ${JSON.stringify(ws.dbPath)}, '--seeds', ${JSON.stringify(ws.seeds)}]);
     `);
     expect(topics!.code, topics!.stderr).toBe(0);

@@ -22,7 +22,7 @@ const published = { publishedAt: '2026-11-26T06:00:00.000Z' };
 
 async function subscribe(app: Newsbrief, target: Target) {
   const result = await app.subscribe(target, 'AI', '08:00', 'UTC');
-  if (!result.ok) throw new Error(result.message);
+  if (!result.ok) throw new Error(result.code);
   return result.view.subscription;
 }
 
@@ -73,7 +73,7 @@ describe('a multi-part digest resumes from its first unsent part', () => {
     const target: Target = { platform: 'telegram', chatId: String(chat.id) };
     const sub = await subscribe(h.app, target);
     const news = await h.app.news('AI', { count: 10 });
-    if (!news.ok) throw new Error(news.message);
+    if (!news.ok) throw new Error(news.code);
     const articleIds = news.digest.items.flatMap((i) => i.articleIds);
     // What a process killed while its first part was on the wire leaves behind.
     await h.store.deliveries.claimDelivery(sub.id, sub.nextDueAt, 'dead-process', clock.now());

@@ -49,7 +49,7 @@ async function setup(options: { articles?: Article[]; postsPerSecond?: number } 
 
 async function digestOf(h: Harness, count = 5): Promise<Digest> {
   const result = await h.app.news('AI', { count });
-  if (!result.ok) throw new Error(result.message);
+  if (!result.ok) throw new Error(result.code);
   return result.digest;
 }
 

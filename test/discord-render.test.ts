@@ -3,7 +3,6 @@ import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import {
   LIMITS,
-  discordExample,
   embedLength,
   escapeText,
   fitEscaped,
@@ -15,7 +14,6 @@ import {
   renderSubscriptions,
   renderTopics,
   renderUnsubscribed,
-  truncate,
   type DiscordMessage,
 } from '../adapters/discord/render.js';
 import type { Digest, DigestItem, DigestLink } from '../src/types.js';
@@ -221,18 +219,7 @@ describe('escapeText leaves nothing live', () => {
   });
 });
 
-describe('truncate and fitEscaped', () => {
-  it('cuts at a word boundary and ends with an ellipsis', () => {
-    expect(truncate('the quick brown fox jumps', 16)).toBe('the quick brown…');
-    expect(truncate('short', 16)).toBe('short');
-  });
-
-  it('never splits a surrogate pair', () => {
-    const out = truncate('😀'.repeat(10), 6);
-    expect(out.length).toBeLessThanOrEqual(6);
-    expect(out).toBe('😀😀…');
-  });
-
+describe('fitEscaped', () => {
   it('fits the escaped text, not the raw text, into the limit', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 600 }), fc.integer({ min: 1, max: 300 }), (text, max) => {
@@ -333,33 +320,28 @@ describe('renderDigest', () => {
   });
 });
 
-describe('discordExample', () => {
-  it('turns the core\'s typed examples into Discord options', () => {
-    expect(discordExample('/news AI 5')).toBe('/news topic:AI count:5');
-    expect(discordExample('/news Machine Learning')).toBe('/news topic:Machine Learning');
-    expect(discordExample('/subscribe AI 08:00 Europe/Kyiv')).toBe('/subscribe topic:AI time:08:00 timezone:Europe/Kyiv');
-    expect(discordExample('/subscribe AI 08:30')).toBe('/subscribe topic:AI time:08:30');
-    expect(discordExample('/timezone Europe/Kyiv')).toBe('/timezone zone:Europe/Kyiv');
-    expect(discordExample('/unsubscribe AI')).toBe('/unsubscribe topic:AI');
-    expect(discordExample('/topics')).toBe('/topics');
-  });
-});
-
 describe('other renderers', () => {
   it('renders an error with a Discord-style example and the topics to pick from', () => {
     const msg = renderError({
       ok: false,
       code: 'missing-topic',
-      message: 'Name a topic.',
-      example: '/news AI',
-      suggestions: [{ key: 'ai', name: 'AI', count: 3 }, { key: 'space', name: 'Space', count: 1 }],
+      params: { command: 'news', suggestions: [{ key: 'ai', name: 'AI', count: 3 }, { key: 'space', name: 'Space', count: 1 }] },
     });
-    expect(msg.content).toBe('Name a topic.\nTopics: AI, Space\nExample: `/news topic:AI`');
+    expect(msg.content).toBe('Name a topic.\nTopics: AI, Space\nExample: `/news topic:AI count:5`');
     expect(msg.allowed_mentions).toEqual({ parse: [] });
   });
 
+  it('writes examples with named options: a bad time on /subscribe, a bad zone with the zone meant', () => {
+    expect(renderError({ ok: false, code: 'bad-time', params: { given: '25:00' } }).content).toBe(
+      '"25:00" is not a time of day. Use 24-hour HH:MM.\nExample: `/subscribe topic:AI time:08:30`',
+    );
+    expect(renderError({ ok: false, code: 'bad-timezone', params: { given: 'kyiv', suggestions: ['Europe/Kyiv'] } }).content).toBe(
+      '"kyiv" is not a time zone. Did you mean Europe/Kyiv?\nExample: `/timezone zone:Europe/Kyiv`',
+    );
+  });
+
   it('escapes what the user typed when it is echoed back in an error', () => {
-    const msg = renderError({ ok: false, code: 'unknown-topic', message: 'No topic "@everyone **x**".' });
+    const msg = renderError({ ok: false, code: 'unknown-topic', params: { command: 'news', topic: '@everyone **x**', suggestions: [] } });
     expect(msg.content).not.toContain('@everyone');
     expect(msg.content).toContain('\\*\\*x\\*\\*');
   });

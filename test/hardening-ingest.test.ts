@@ -236,7 +236,7 @@ describe('a table of hostile seed files', () => {
       // The bot keeps serving: a digest builds and both platforms can show it.
       app.refreshTopics();
       const news = await app.news('AI', { count: 10 });
-      if (!news.ok) throw new Error(news.message);
+      if (!news.ok) throw new Error(news.code);
       expect(news.digest.items.map((i) => i.title)).toEqual(expect.arrayContaining(['Stays stored', 'Arrived later']));
       for (const html of telegram.renderDigest(news.digest)) expect(telegramProblems(html, { rawLimit: true })).toEqual([]);
       for (const msg of discord.renderDigest(news.digest)) expect(discordProblems(msg)).toEqual([]);

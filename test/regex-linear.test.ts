@@ -2,14 +2,14 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { completeTimezone } from '../adapters/discord/autocomplete.js';
 import { redactTokens } from '../adapters/discord/interactions.js';
-import { LIMITS, escapeText, fitEscaped, linkUrl, plain, truncate } from '../adapters/discord/render.js';
-import { cutText, escapeHtml } from '../adapters/telegram/html.js';
+import { LIMITS, escapeText, fitEscaped, linkUrl, plain } from '../adapters/discord/render.js';
+import { escapeHtml } from '../adapters/telegram/html.js';
 import { parseTime, parseTimezone } from '../src/clock.js';
 import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
 import { isBlankBlock, parseSeedFile } from '../src/ingest.js';
 import { impossibleDateParts, normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
 import { normalizeTopic, TopicIndex } from '../src/topics.js';
-import { cutAtWord } from '../src/digest.js';
+import { cutAtWord, cutExcerpt } from '../src/digest.js';
 import { nonNewsReason, staleUrl } from '../src/rank.js';
 import { terms, termFrequencies } from '../src/similarity.js';
 import { groupStories, isPressRelease, isRoundup, issuerMissing, numbersConflict, sharedTitleTerms, subjectConflict } from '../src/stories.js';
@@ -130,13 +130,11 @@ describe('typed input (src/topics.ts, src/command-args.ts, src/clock.ts) stays l
 });
 
 describe('adapters stay linear on 1 MiB where their patterns are linear today', () => {
-  it('Telegram HTML: escaping and cutting at a word', () => {
+  it('Telegram HTML: escaping', () => {
     expectLinear({ markup: run('<&">') }, escapeHtml);
-    expectLinear({ spaces: run(' ', 'x'), words: run('a ', 'xx'), 'no spaces': run('a') }, (text) => cutText(text, text.length - 1));
   });
 
-  it('Discord: truncation, plain text, link URLs, token redaction, time-zone autocomplete', () => {
-    expectLinear({ 'high surrogates': run('\ud800'), spaces: run(' ') }, (text) => truncate(text, text.length - 2));
+  it('Discord: plain text, link URLs, token redaction, time-zone autocomplete', () => {
     expectLinear({ ats: run('@') }, (text) => plain(text, 100));
     expectLinear({ 'parentheses': `https://a.example/${run('()<>')}` }, (text) => linkUrl(text));
     expectLinear({ 'interaction paths': run('/interactions/1/'), 'slashes': run('/') }, redactTokens);
@@ -172,10 +170,12 @@ describe('story text (src/digest.ts, src/similarity.ts, src/stories.ts, src/rank
     'dashes at the end': `a ${run('-')}`,
   };
 
-  it('cutAtWord: short of the limit (trailing punctuation trimmed) and past it', () => {
-    expectLinear(punctuation, (text) => cutAtWord(text, text.length + 1));
-    expectLinear(punctuation, (text) => cutAtWord(text, text.length - 1));
-    expectLinear(punctuation, (text) => cutAtWord(text, 280));
+  it('cutAtWord (every truncation, core and adapters) and cutExcerpt: short of the limit and past it', () => {
+    const shapes = { ...punctuation, words: run('a ', 'xx'), 'no spaces': run('a'), 'high surrogates': run('\ud800') };
+    expectLinear(shapes, (text) => cutExcerpt(text, text.length + 1));
+    expectLinear(shapes, (text) => cutAtWord(text, text.length - 1));
+    expectLinear(shapes, (text) => cutAtWord(text, text.length - 2));
+    expectLinear(shapes, (text) => cutAtWord(text, 280));
   });
 
   it('terms and term frequencies: separators, digits, accents, capitals', () => {

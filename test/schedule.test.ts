@@ -73,7 +73,7 @@ function world(start: string) {
 
   const subscribe = async (target: Target, time: string, timezone: string | undefined, topic = 'AI'): Promise<Subscription> => {
     const result = await app.subscribe(target, topic, time, timezone);
-    if (!result.ok) throw new Error(`subscribe failed: ${result.message}`);
+    if (!result.ok) throw new Error(`subscribe failed: ${result.code}`);
     return result.view.subscription;
   };
 

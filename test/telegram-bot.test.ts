@@ -438,7 +438,7 @@ describe('forum topics', () => {
   it('delivers a scheduled digest into the subscribed topic', async () => {
     h.fake.addChat(forum);
     const digest = await h.app.news('AI', { count: 2 });
-    if (!digest.ok) throw new Error(digest.message);
+    if (!digest.ok) throw new Error(digest.code);
     const outcome = await h.telegram.deliverer.deliver(
       { platform: 'telegram', chatId: String(forum.id), threadId: '42' },
       digest.digest, UTC,

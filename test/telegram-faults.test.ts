@@ -39,7 +39,7 @@ function targetFor(chat: FakeChat): Target {
 
 async function aiDigest(count = 2): Promise<Digest> {
   const result = await h.app.news('AI', { count });
-  if (!result.ok) throw new Error(result.message);
+  if (!result.ok) throw new Error(result.code);
   return result.digest;
 }
 
@@ -102,7 +102,7 @@ describe('rate limits and server errors', () => {
     h = await startTelegramHarness({ articles: longArticles(), botOptions: { pacing: { chatGapMs: 200 } } });
     const room = h.fake.addChat(supergroup(9));
     const digest = await h.app.news('Chips', { count: 10 });
-    if (!digest.ok) throw new Error(digest.message);
+    if (!digest.ok) throw new Error(digest.code);
     const outcome = await h.telegram.deliverer.deliver(targetFor(room), digest.digest, UTC);
     expect(outcome.ok && outcome.messages).toBeGreaterThan(2);
     const sends = h.fake.callsOf('sendMessage');

@@ -1,7 +1,8 @@
 import { makeSubscriptionView } from './helpers/articles.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ageText } from '../src/age.js';
+import { ageOf } from '../src/index.js';
+import { ageText } from '../adapters/telegram/wording.js';
 import {
   MESSAGE_LIMIT,
   escapeHtml,
@@ -13,7 +14,7 @@ import {
   renderTopics,
   renderUnsubscribed,
 } from '../adapters/telegram/render.js';
-import { cutText, pack } from '../adapters/telegram/html.js';
+import { pack } from '../adapters/telegram/html.js';
 import type { Digest, DigestItem, DigestLink } from '../src/types.js';
 import { parseTelegramHtml } from './helpers/fake-telegram.js';
 
@@ -209,12 +210,6 @@ describe('html helpers', () => {
     expect(escapeHtml(`<a href="x">Q&A</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Q&amp;A&lt;/a&gt;');
   });
 
-  it('cuts text at a word boundary and keeps short text as it is', () => {
-    expect(cutText('short', 10)).toBe('short');
-    expect(cutText('the quick brown fox jumps', 15)).toBe('the quick…');
-    expect(cutText('abcdefghij', 5)).toBe('abcd…');
-  });
-
   it('packs blocks into as few messages as fit, and refuses a block over the limit', () => {
     expect(pack(['aaa', 'bbb', 'ccc'], 8, '\n')).toEqual(['aaa\nbbb', 'ccc']);
     expect(() => pack(['x'.repeat(9)], 8)).toThrow(/exceeds/);
@@ -246,9 +241,9 @@ describe('other messages', () => {
     expect(renderSubscriptions([])[0]).toContain('/subscribe AI 08:00 Europe/Kyiv');
   });
 
-  it('renders an error with its example, escaped', () => {
-    const html = renderError({ message: 'No topic "<x>".', example: '/news A&B' });
-    expect(html).toBe('⚠️ No topic &quot;&lt;x&gt;&quot;.\nExample: <code>/news A&amp;B</code>');
+  it('renders an error with its example in Telegram syntax, escaped', () => {
+    const html = renderError({ ok: false, code: 'unknown-topic', params: { command: 'news', topic: '<x>', suggestions: [{ key: 'ab', name: 'A&B', count: 2 }] } });
+    expect(html).toBe('⚠️ No topic &quot;&lt;x&gt;&quot;. Did you mean A&amp;B?\nExample: <code>/news A&amp;B</code>');
     expectValid([html]);
   });
 
@@ -277,16 +272,17 @@ describe('ageText', () => {
   it('names an age in the largest unit that reads naturally', () => {
     const now = '2026-11-26T09:00:00.000Z';
     const before = (hours: number) => new Date(Date.parse(now) - hours * 3_600_000).toISOString();
-    expect(ageText(before(0.2), now)).toBe('12 minutes ago');
-    expect(ageText(before(0), now)).toBe('just now');
-    expect(ageText(before(1), now)).toBe('1 hour ago');
-    expect(ageText(before(47), now)).toBe('47 hours ago');
-    expect(ageText(before(24 * 3), now)).toBe('3 days ago');
-    expect(ageText(before(24 * 21), now)).toBe('3 weeks ago');
-    expect(ageText(before(24 * 95), now)).toBe('3 months ago');
-    expect(ageText(before(24 * 365 * 3.3), now)).toBe('3 years ago');
+    expect(ageText(ageOf(before(0.2), now))).toBe('12 minutes ago');
+    expect(ageText(ageOf(before(0), now))).toBe('just now');
+    expect(ageText(ageOf(before(1), now))).toBe('1 hour ago');
+    expect(ageText(ageOf(before(47), now))).toBe('47 hours ago');
+    expect(ageText(ageOf(before(24 * 3), now))).toBe('3 days ago');
+    expect(ageText(ageOf(before(24 * 21), now))).toBe('3 weeks ago');
+    expect(ageText(ageOf(before(24 * 95), now))).toBe('3 months ago');
+    expect(ageText(ageOf(before(24 * 365 * 3.3), now))).toBe('3 years ago');
+    expect(ageText(ageOf('not a date', now))).toBe('age unknown');
     // A date after the digest (a source's clock ahead) is not "in the future ago".
-    expect(ageText('2026-11-27T09:00:00.000Z', now)).toBe('just now');
+    expect(ageText(ageOf('2026-11-27T09:00:00.000Z', now))).toBe('just now');
   });
 });
 

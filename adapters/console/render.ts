@@ -1,4 +1,5 @@
 import type { CommandError, Digest, DigestItem, ScoreExplanation, StoriesResult, SubscriptionView, TopicCount } from '../../src/index.js';
+import { CLI, TERMINAL, commandExample, wordError, type ConsoleSyntax } from './wording.js';
 
 export interface TextStyle {
   bold(text: string): string;
@@ -76,13 +77,13 @@ export function explainLine(score: ScoreExplanation): string {
 }
 
 export function renderTopicsText(topics: TopicCount[]): string {
-  if (topics.length === 0) return 'No topics yet: ingest some articles first (newsbrief ingest ./seeds).';
+  if (topics.length === 0) return `No topics yet: ingest some articles first (${commandExample(CLI, 'ingest')}).`;
   const width = Math.max(...topics.map((t) => t.name.length));
   return topics.map((t) => `${t.name.padEnd(width)}  ${String(t.count).padStart(5)} ${plural(t.count, 'article', 'articles')}`).join('\n');
 }
 
 export function renderSubscriptionsText(views: SubscriptionView[]): string {
-  if (views.length === 0) return 'No subscriptions yet. Try: /subscribe AI 08:00 Europe/Kyiv';
+  if (views.length === 0) return `No subscriptions yet. Try: ${TERMINAL.invocation('subscribe', { topic: 'AI', time: '08:00', timezone: 'Europe/Kyiv' })}`;
   return views
     .map(({ subscription: s, nextDeliveryLocal }) =>
       `${s.topic} — daily at ${s.time} ${s.timezone}${s.active ? '' : ' (paused)'}; next: ${nextDeliveryLocal}`,
@@ -90,13 +91,12 @@ export function renderSubscriptionsText(views: SubscriptionView[]): string {
     .join('\n');
 }
 
-export function renderErrorText(error: CommandError): string {
-  const lines = [error.message];
-  // Unknown-topic messages already name their suggestions; elsewhere they are the topics to pick from.
-  if (error.code !== 'unknown-topic' && error.suggestions && error.suggestions.length > 0) {
-    lines.push(`Topics: ${error.suggestions.map((s) => s.name).join(', ')}`);
-  }
-  if (error.example) lines.push(`Example: ${error.example}`);
+/** A failed command: what went wrong, the topics to pick from when there are some, an example in `syntax`. */
+export function renderErrorText(error: CommandError, syntax: ConsoleSyntax = TERMINAL): string {
+  const { sentence, topics, example } = wordError(error, syntax);
+  const lines = [sentence];
+  if (topics && topics.names.length > 0) lines.push(`${topics.label}: ${topics.names.join(', ')}`);
+  if (example) lines.push(`Example: ${example}`);
   return lines.join('\n');
 }
 

@@ -19,19 +19,13 @@ import {
   renderTopicsText,
   type TextStyle,
 } from './render.js';
+import { TERMINAL, commandExample, commandLines } from './wording.js';
 
 /** Terminal mode has one subscriber: whoever sits at the prompt. */
 export const CONSOLE_TARGET: Target = { platform: 'console', chatId: 'local' };
 
-export const TERMINAL_HELP = `Commands (the leading slash is optional):
-  /news TOPIC [COUNT]                   the ranked digest now, e.g. /news AI 3
-  /topics                               known topics with article counts
-  /subscribe TOPIC [HH:MM] [TIMEZONE]   a daily digest here, e.g. /subscribe AI 08:00 Europe/Kyiv
-  /unsubscribe TOPIC|all                stop one or every daily digest
-  /subscriptions                        your daily digests and when the next one comes
-  /timezone ZONE                        your default time zone, e.g. /timezone America/New_York
-  /help                                 this text
-  /quit                                 leave (Ctrl+D works too)`;
+/** The terminal's commands, from the core's catalogue. */
+export const TERMINAL_HELP = ['Commands (the leading slash is optional):', ...commandLines(TERMINAL, { width: 34 })].join('\n');
 
 export interface TerminalOptions {
   app: Newsbrief;
@@ -134,7 +128,7 @@ export class Terminal {
           break;
         case 'timezone': {
           if (rest === '') {
-            this.write(`Your time zone is ${await this.app.timezone(CONSOLE_TARGET)}. Change it with /timezone Europe/Kyiv.`);
+            this.write(`Your time zone is ${await this.app.timezone(CONSOLE_TARGET)}. Change it with ${commandExample(TERMINAL, 'timezone')}.`);
             break;
           }
           const result = await this.app.setTimezone(CONSOLE_TARGET, rest);

@@ -1,8 +1,5 @@
-import type { Newsbrief } from '../../src/app.js';
-import type { Target } from '../../src/model.js';
-import { knownTimezones, parseTimezone } from '../../src/clock.js';
+import { cutAtWord, knownTimezones, parseTimezone, type Newsbrief, type Target } from '../../src/index.js';
 import { MAX_CHOICES, MAX_CHOICE_LENGTH } from './commands.js';
-import { truncate } from './render.js';
 
 /** One autocomplete suggestion as Discord takes it. */
 export interface Choice {
@@ -77,7 +74,7 @@ export function completeTimezone(partial: string, limit: number = MAX_CHOICES): 
 }
 
 function choice(name: string, value: string): Choice {
-  return { name: truncate(name, MAX_CHOICE_LENGTH), value: value.slice(0, MAX_CHOICE_LENGTH) };
+  return { name: cutAtWord(name, MAX_CHOICE_LENGTH), value: value.slice(0, MAX_CHOICE_LENGTH) };
 }
 
 /** Topic suggestions from the core, labelled with their article counts. */

@@ -5,8 +5,9 @@ import {
   SlashCommandBuilder,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
+import { commandsFor, describeArgument, type CommandArgument, type CommandName as CoreCommandName } from '../../src/index.js';
 
-/** Names of the slash commands, the one place the handlers and the definitions agree on. */
+/** Names of the slash commands, the one place the handlers and the definitions agree on (checked against the catalogue). */
 export const CommandName = {
   News: 'news',
   Topics: 'topics',
@@ -15,7 +16,7 @@ export const CommandName = {
   Subscriptions: 'subscriptions',
   Timezone: 'timezone',
   Help: 'help',
-} as const;
+} as const satisfies Record<string, CoreCommandName>;
 
 /** Most suggestions Discord shows for an autocomplete option. */
 export const MAX_CHOICES = 25;
@@ -36,45 +37,34 @@ function base(name: string, description: string): SlashCommandBuilder {
     .setDMPermission(true);
 }
 
-/** The slash commands as Discord's bulk-overwrite endpoint takes them. */
+/** The slash commands as Discord's bulk-overwrite endpoint takes them, derived from the core's catalogue. */
 export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
-  const news = base(CommandName.News, 'The top stories on a topic right now')
-    .addStringOption((o) =>
-      o.setName('topic').setDescription('Topic, e.g. AI').setRequired(true).setAutocomplete(true).setMaxLength(100),
-    )
-    .addIntegerOption((o) =>
-      o.setName('count').setDescription('How many stories (1–10, default 5)').setMinValue(1).setMaxValue(10),
-    );
+  return commandsFor('discord').map((spec) => {
+    const command = base(spec.name, spec.summary);
+    if (spec.audience === 'managers') command.setDefaultMemberPermissions(MANAGE_PERMISSION);
+    for (const argument of spec.arguments) addOption(command, argument);
+    return command.toJSON();
+  });
+}
 
-  const topics = base(CommandName.Topics, 'List the topics with news');
-
-  const subscribe = base(CommandName.Subscribe, 'Get a daily digest on a topic here')
-    .setDefaultMemberPermissions(MANAGE_PERMISSION)
-    .addStringOption((o) =>
-      o.setName('topic').setDescription('Topic, e.g. AI').setRequired(true).setAutocomplete(true).setMaxLength(100),
-    )
-    .addStringOption((o) =>
-      o.setName('time').setDescription('Local time of day, HH:MM (default 08:00)').setMaxLength(5),
-    )
-    .addStringOption((o) =>
-      o.setName('timezone').setDescription('Time zone, e.g. Europe/Kyiv (default UTC)').setAutocomplete(true).setMaxLength(64),
-    );
-
-  const unsubscribe = base(CommandName.Unsubscribe, 'Stop a daily digest here')
-    .setDefaultMemberPermissions(MANAGE_PERMISSION)
-    .addStringOption((o) =>
-      o.setName('topic').setDescription('A subscribed topic, or "all"').setRequired(true).setAutocomplete(true).setMaxLength(100),
-    );
-
-  const subscriptions = base(CommandName.Subscriptions, 'List the daily digests delivered here');
-
-  const timezone = base(CommandName.Timezone, 'Show or set the time zone for daily digests here')
-    .setDefaultMemberPermissions(MANAGE_PERMISSION)
-    .addStringOption((o) =>
-      o.setName('zone').setDescription('Time zone, e.g. Europe/Kyiv').setAutocomplete(true).setMaxLength(64),
-    );
-
-  const help = base(CommandName.Help, 'How to use Newsbrief');
-
-  return [news, topics, subscribe, unsubscribe, subscriptions, timezone, help].map((c) => c.toJSON());
+/** A count is an integer option with its limits; everything else is typed text, checked by the core. */
+function addOption(command: SlashCommandBuilder, argument: CommandArgument): void {
+  const description = describeArgument(argument);
+  if (argument.kind === 'count') {
+    command.addIntegerOption((o) => {
+      o.setName(argument.name).setDescription(description);
+      if (argument.required) o.setRequired(true);
+      if (argument.min !== undefined) o.setMinValue(argument.min);
+      if (argument.max !== undefined) o.setMaxValue(argument.max);
+      return o;
+    });
+    return;
+  }
+  command.addStringOption((o) => {
+    o.setName(argument.name).setDescription(description);
+    if (argument.required) o.setRequired(true);
+    if (argument.autocomplete) o.setAutocomplete(true);
+    if (argument.maxLength !== undefined) o.setMaxLength(argument.maxLength);
+    return o;
+  });
 }

@@ -7,9 +7,7 @@ import {
   type Interaction,
   type InteractionReplyOptions,
 } from 'discord.js';
-import type { Newsbrief } from '../../src/app.js';
-import type { Logger } from '../../src/logger.js';
-import type { Target } from '../../src/model.js';
+import type { Logger, Newsbrief, Target } from '../../src/index.js';
 import { completeSubscribed, completeTimezone, completeTopic, type Choice } from './autocomplete.js';
 import { CommandName, MANAGE_PERMISSION } from './commands.js';
 import {

@@ -1,8 +1,17 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
-import { ageText, windowText } from '../../src/age.js';
-import { safeHttpUrl } from '../../src/model.js';
-import type { TopicCount } from '../../src/index.js';
-import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
+import {
+  ageOf,
+  cutAtWord,
+  safeHttpUrl,
+  windowDays,
+  type CommandError,
+  type Digest,
+  type DigestItem,
+  type DigestLink,
+  type SubscriptionView,
+  type TopicCount,
+} from '../../src/index.js';
+import { ageText, commandExample, helpLines, invocation, permissionNote, windowText, wordError } from './wording.js';
 
 /** Discord's size limits; any breach is an HTTP 400, so every renderer stays inside them. */
 export const LIMITS = {
@@ -45,7 +54,7 @@ export interface DiscordMessage {
 
 function message(content: string | undefined, embeds: APIEmbed[] = []): DiscordMessage {
   const msg: DiscordMessage = { embeds, allowed_mentions: { parse: [] } };
-  if (content !== undefined) msg.content = truncate(content, LIMITS.content);
+  if (content !== undefined) msg.content = cutAtWord(content, LIMITS.content);
   return msg;
 }
 
@@ -143,23 +152,12 @@ function splitsUnit(escaped: string, at: number): boolean {
 
 /** Text for places without markdown (embed author, footer): only mentions are neutralised. */
 export function plain(text: string, max: number): string {
-  return truncate(text.replace(/@/g, '@\u200b'), max);
-}
-
-/** Cuts text to `max` characters at a word boundary, ending with '…'; never splits a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return max === 1 ? '…' : '';
-  let cut = text.slice(0, max - 1);
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  const space = cut.lastIndexOf(' ');
-  if (space >= max * 0.6) cut = cut.slice(0, space);
-  return `${cut.trimEnd()}…`;
+  return cutAtWord(text.replace(/@/g, '@\u200b'), max);
 }
 
 /**
  * Escapes article text and fits the escaped result into `max` characters (escaping makes text longer), cut
- * like `truncate`: at a word boundary when one is near, ending with '…', never inside an escape. Escapes at
+ * like the core's `cutAtWord`: at a word boundary when one is near, ending with '…', never inside an escape. Escapes at
  * most `max + 1` characters of the input, once, however long the text.
  */
 export function fitEscaped(text: string, max: number): string {
@@ -221,7 +219,7 @@ function linkField(name: string, links: DigestLink[]): APIEmbedField | undefined
 /** One story: linked title, provider, publish time, excerpt, other coverage. */
 export function renderItem(item: DigestItem, position: number, total: number, ageFrom?: string): APIEmbed {
   // A stale digest (nothing in the window) gives each item's age in words, from when the digest was built.
-  const age = ageFrom ? ` · ${ageText(item.publishedAt, ageFrom)}` : '';
+  const age = ageFrom ? ` · ${ageText(ageOf(item.publishedAt, ageFrom))}` : '';
   const embed: APIEmbed = {
     color: BRAND_COLOR,
     title: fitEscaped(item.title, LIMITS.title) || 'Untitled',
@@ -261,7 +259,7 @@ export function renderDigest(digest: Digest, options: RenderDigestOptions = {}):
   const n = digest.items.length;
   const lead = options.scheduled ? 'Your daily digest' : 'Top stories';
   let header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
-  if (digest.stale) header += `\nNothing on **${topic}** in the last ${windowText(digest)}. The latest stories:`;
+  if (digest.stale) header += `\nNothing on **${topic}** in the last ${windowText(windowDays(digest))}. The latest stories:`;
   const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n, digest.stale ? digest.generatedAt : undefined));
 
   const messages: DiscordMessage[] = [];
@@ -299,7 +297,7 @@ export function renderTopics(topics: TopicCount[]): DiscordMessage {
       color: BRAND_COLOR,
       title: 'Topics',
       description: lines.join('\n'),
-      footer: { text: 'Get the news on one: /news topic:<name>' },
+      footer: { text: `Get the news on one: ${invocation('news', { topic: '<name>' })}` },
     },
   ]);
 }
@@ -316,7 +314,7 @@ export type Place = 'channel' | 'dm';
 export function renderSubscriptions(views: SubscriptionView[], place: Place): DiscordMessage {
   if (views.length === 0) {
     const where = place === 'dm' ? 'You have' : 'This channel has';
-    return message(`${where} no daily digests yet. Start one with /subscribe topic:AI time:08:00`);
+    return message(`${where} no daily digests yet. Start one with ${invocation('subscribe', { topic: 'AI', time: '08:00' })}`);
   }
   const lines = views.map(({ subscription: s, nextDelivery, nextDeliveryLocal }) => {
     const head = `**${fitEscaped(s.topic, 100)}** — daily at ${s.time} (${s.timezone})`;
@@ -328,7 +326,7 @@ export function renderSubscriptions(views: SubscriptionView[], place: Place): Di
     {
       color: BRAND_COLOR,
       title: place === 'dm' ? 'Your daily digests' : 'Daily digests in this channel',
-      description: truncate(lines.join('\n\n'), LIMITS.description),
+      description: cutAtWord(lines.join('\n\n'), LIMITS.description),
     },
   ]);
 }
@@ -355,74 +353,32 @@ export function renderUnsubscribed(removed: string[]): DiscordMessage {
 /** The zone daily digests here use, after a change or as a reminder. */
 export function renderTimezone(timezone: string, updated: number | undefined): DiscordMessage {
   if (updated === undefined) {
-    return message(`Daily digests here use **${timezone}**. Change it with /timezone zone:Europe/Kyiv`);
+    return message(`Daily digests here use **${timezone}**. Change it with ${commandExample('timezone')}`);
   }
   const moved = updated === 0 ? '' : ` ${updated} subscription${updated === 1 ? '' : 's'} moved to it, same local times.`;
   return message(`Time zone set to **${timezone}**.${moved}`);
 }
 
-/** What each command does. */
+/** What each command does, from the core's catalogue. */
 export function renderHelp(): DiscordMessage {
-  const lines = [
-    '**/news** topic:AI count:5 — the top stories on a topic now',
-    '**/topics** — the topics with news',
-    '**/subscribe** topic:AI time:08:00 timezone:Europe/Kyiv — a daily digest here',
-    '**/unsubscribe** topic:AI — stop one (or topic:all)',
-    '**/subscriptions** — the daily digests here and when the next one comes',
-    '**/timezone** zone:Europe/Kyiv — the zone for daily digests here',
-    '**/help** — this message',
-  ];
   return message(undefined, [
     {
       color: BRAND_COLOR,
       title: 'Newsbrief',
-      description: lines.join('\n'),
-      footer: { text: 'In a server, subscribing a channel needs the Manage Channels permission.' },
+      description: helpLines().join('\n'),
+      footer: { text: permissionNote() },
     },
   ]);
 }
 
-// Option names in the order the core's examples list their arguments.
-const TIME = /^\d{1,2}(?:[:.h]\d{2})?$/;
-const ZONE = /^(?:UTC|GMT|[A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)+)$/;
-
-/**
- * The core's examples are written as typed text ("/subscribe AI 08:00 Europe/Kyiv"); Discord users type options
- * ("/subscribe topic:AI time:08:00 timezone:Europe/Kyiv").
- */
-export function discordExample(example: string): string {
-  const [command, ...words] = example.trim().split(/\s+/);
-  if (!command?.startsWith('/')) return example;
-  const options: string[] = [];
-  const take = (name: string, pattern: RegExp): void => {
-    const last = words.at(-1);
-    if (last !== undefined && pattern.test(last)) options.unshift(`${name}:${words.pop()}`);
-  };
-  switch (command) {
-    case '/news':
-      take('count', /^\d+$/);
-      break;
-    case '/subscribe':
-      take('timezone', ZONE);
-      take('time', TIME);
-      break;
-    case '/timezone':
-      return words.length > 0 ? `/timezone zone:${words.join(' ')}` : command;
-    case '/unsubscribe':
-      break;
-    default:
-      return example;
-  }
-  if (words.length > 0) options.unshift(`topic:${words.join(' ')}`);
-  return [command, ...options].join(' ');
-}
-
-/** An expected failure: the core's sentence, a worked example, and the closest topics when there are some. */
+/** An expected failure: what went wrong, the topics to pick from when there are some, and a worked example. */
 export function renderError(error: CommandError): DiscordMessage {
-  const parts = [escapeText(error.message)];
-  const listed = error.code !== 'unknown-topic' && error.suggestions && error.suggestions.length > 0;
-  if (listed) parts.push(`Topics: ${error.suggestions!.slice(0, 10).map((s) => fitEscaped(s.name, 60)).join(', ')}`);
-  if (error.example) parts.push(`Example: \`${discordExample(error.example).replace(/`/g, "'")}\``);
+  const { sentence, topics, example } = wordError(error);
+  const parts = [escapeText(sentence)];
+  if (topics && topics.names.length > 0) {
+    parts.push(`${topics.label}: ${topics.names.slice(0, 10).map((name) => fitEscaped(name, 60)).join(', ')}`);
+  }
+  if (example) parts.push(`Example: \`${cutAtWord(example, 200).replace(/`/g, "'")}\``);
   return message(parts.join('\n'));
 }
 

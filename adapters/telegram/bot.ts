@@ -1,10 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { Bot, type BotError, type Transformer } from 'grammy';
 import { autoRetry } from '@grammyjs/auto-retry';
-import type { Newsbrief } from '../../src/app.js';
-import type { Logger } from '../../src/logger.js';
-import type { Deliverer } from '../../src/index.js';
-import { trimTrailingSlashes } from '../../src/url.js';
+import { trimTrailingSlashes, type Deliverer, type Logger, type Newsbrief } from '../../src/index.js';
 import { ChatLifecycle, targetOf } from './chats.js';
 import { TelegramDeliverer, announceSending } from './deliverer.js';
 import { classifyFailure } from './failures.js';

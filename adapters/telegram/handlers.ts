@@ -1,10 +1,16 @@
 import type { Bot, CallbackQueryContext, CommandContext, Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { Newsbrief } from '../../src/app.js';
-import type { Logger } from '../../src/logger.js';
-import type { Target } from '../../src/model.js';
-import type { NewsResult, SubscribeResult, UnsubscribeResult } from '../../src/types.js';
-import { parseNewsArgs, parseSubscribeArgs } from '../../src/command-args.js';
+import {
+  parseNewsArgs,
+  parseSubscribeArgs,
+  suggestedTopics,
+  type Logger,
+  type Newsbrief,
+  type NewsResult,
+  type SubscribeResult,
+  type Target,
+  type UnsubscribeResult,
+} from '../../src/index.js';
 import { decodeAction, resolveTopicRef } from './callback-data.js';
 import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
 import { isNotModified, isUneditable } from './failures.js';
@@ -23,6 +29,8 @@ import {
   renderUnsubscribed,
 } from './render.js';
 import { NO_PREVIEW, previewFor, sendHtml, type SendOptions } from './send.js';
+import { escapeHtml } from './html.js';
+import { invocation } from './wording.js';
 
 /** What the handlers need from the rest of the adapter. */
 export interface HandlerDeps {
@@ -115,7 +123,7 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   bot.chatType('private').on('message:text', async (ctx) => {
     const hint = ctx.message.text.startsWith('/')
       ? 'Unknown command. /help lists what I can do.'
-      : 'Send <code>/news AI</code> for a digest, or /help for everything I can do.';
+      : `Send <code>${escapeHtml(invocation('news', { topic: 'AI' }))}</code> for a digest, or /help for everything I can do.`;
     await send(ctx, { messages: [hint] });
   });
 }
@@ -146,7 +154,7 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
     return { messages, options: { preview: previewFor(result.digest, messages.length) } };
   }
   // Suggestions only come with topic errors, which the core reports after the count passed.
-  const keyboard = topicKeyboard(result.suggestions ?? [], (topicKey) => ({
+  const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({
     kind: 'news',
     topicKey,
     count: count === undefined ? undefined : Number(count),
@@ -156,13 +164,13 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
 
 function subscribeReply(result: SubscribeResult, time?: string, timezone?: string): Reply {
   if (result.ok) return { messages: [renderSubscribed(result.view, result.created)] };
-  const keyboard = topicKeyboard(result.suggestions ?? [], (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
+  const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
 
 function unsubscribeReply(result: UnsubscribeResult): Reply {
   if (result.ok) return { messages: [renderUnsubscribed(result.removed)] };
-  const suggestions = result.suggestions ?? [];
+  const suggestions = suggestedTopics(result);
   const extra =
     suggestions.length > 1 ? [{ text: 'All of them', callback_data: 'u|all' }] : [];
   const keyboard = topicKeyboard(suggestions, (topicKey) => ({ kind: 'unsubscribe', topicKey }), { extra });

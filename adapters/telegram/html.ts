@@ -1,4 +1,4 @@
-import { safeHttpUrl } from '../../src/model.js';
+import { safeHttpUrl } from '../../src/index.js';
 
 /**
  * Telegram's limit on a message's text. Telegram counts UTF-16 code units after entity parsing; we keep
@@ -15,26 +15,6 @@ export function escapeHtml(text: string): string {
 export function link(url: string, label: string): string {
   const safe = safeHttpUrl(url);
   return safe === undefined ? escapeHtml(label) : `<a href="${escapeHtml(safe)}">${escapeHtml(label)}</a>`;
-}
-
-/**
- * Shortens plain text to at most `max` UTF-16 units, preferring a word boundary and ending in "…".
- * Cuts before escaping, so an entity or tag can never be split; never splits a surrogate pair.
- */
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 0) return '';
-  let end = max - 1;
-  if (end > 0 && isHighSurrogate(text.charCodeAt(end - 1))) end--;
-  const head = text.slice(0, end);
-  const space = head.search(/\s\S*$/);
-  // Back up to a word boundary unless that would lose a long word's worth of text.
-  const cut = space > 0 && end - space <= 30 ? head.slice(0, space) : head;
-  return `${cut.trimEnd()}…`;
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from 'grammy/types';
-import type { TopicSuggestion } from '../../src/types.js';
+import { cutAtWord, type TopicSuggestion } from '../../src/index.js';
 import { encodeAction, type ButtonAction } from './callback-data.js';
-import { cutText } from './html.js';
 
 const PER_ROW = 2;
 const MAX_BUTTONS = 12;
@@ -19,7 +18,7 @@ export function topicKeyboard(
   options: { counts?: boolean; extra?: InlineKeyboardButton[] } = {},
 ): InlineKeyboardMarkup | undefined {
   const buttons = topics.slice(0, MAX_BUTTONS).map((t) => ({
-    text: options.counts && t.count > 0 ? `${cutText(t.name, 40)} (${t.count})` : cutText(t.name, 40),
+    text: options.counts && t.count > 0 ? `${cutAtWord(t.name, 40)} (${t.count})` : cutAtWord(t.name, 40),
     callback_data: encodeAction(action(t.key)),
   }));
   const all = [...buttons, ...(options.extra ?? [])];

@@ -1,11 +1,21 @@
 import { DateTime } from 'luxon';
-import { ageText, windowText } from '../../src/age.js';
-import { safeHttpUrl } from '../../src/model.js';
-import type { TopicCount } from '../../src/index.js';
-import type { CommandError, Digest, DigestItem, DigestLink, SubscriptionView } from '../../src/types.js';
-import { MESSAGE_LIMIT, cutText, escapeHtml, link, pack } from './html.js';
+import {
+  ageOf,
+  cutAtWord,
+  safeHttpUrl,
+  windowDays,
+  type CommandError,
+  type Digest,
+  type DigestItem,
+  type DigestLink,
+  type SubscriptionView,
+  type TopicCount,
+} from '../../src/index.js';
+import { MESSAGE_LIMIT, escapeHtml, link, pack } from './html.js';
+import { COMMANDS, ageText, commandExample, invocation, windowText, wordError } from './wording.js';
 
 export { MESSAGE_LIMIT, escapeHtml } from './html.js';
+export { COMMANDS } from './wording.js';
 
 /** How a digest is shown; the zone only changes how publication times read. */
 export interface RenderOptions {
@@ -46,7 +56,7 @@ export function renderDigestParts(digest: Digest, options: RenderOptions = {}): 
 
 function renderBlocks(digest: Digest, options: RenderOptions): { messages: string[]; blocks: string[] } {
   const limit = options.limit ?? MESSAGE_LIMIT;
-  const topic = escapeHtml(cutText(digest.topic, MAX_TOPIC));
+  const topic = escapeHtml(cutAtWord(digest.topic, MAX_TOPIC));
   if (digest.items.length === 0) {
     return { messages: [`Nothing new on <b>${topic}</b> right now. /topics lists what is covered.`], blocks: [] };
   }
@@ -54,7 +64,7 @@ function renderBlocks(digest: Digest, options: RenderOptions): { messages: strin
   let header = `📰 <b>${topic}</b> · ${shown === 1 ? 'top story' : `top ${shown} stories`}`;
   // Nothing in the window: say so, and give each (older) item its age.
   const ageFrom = digest.stale ? digest.generatedAt : undefined;
-  if (digest.stale) header += `\nNothing on <b>${topic}</b> in the last ${windowText(digest)}. The latest stories:`;
+  if (digest.stale) header += `\nNothing on <b>${topic}</b> in the last ${windowText(windowDays(digest))}. The latest stories:`;
   // Every item gets the first message's budget, so no item ever depends on where it lands.
   const budget = limit - header.length - SEPARATOR.length;
   const blocks = digest.items.map((item, i) => renderItemWithin(item, i + 1, budget, options.timezone ?? 'UTC', ageFrom));
@@ -71,8 +81,8 @@ interface ItemParts {
 function renderItem(item: DigestItem, n: number, parts: ItemParts, timezone: string, ageFrom?: string): string {
   const title = parts.linkTitle ? link(item.url, parts.title) : escapeHtml(parts.title);
   const lines = [`<b>${n}. ${title}</b>`];
-  const provider = cutText(item.provider.name || item.provider.domain || 'Unknown source', MAX_PROVIDER);
-  const age = ageFrom ? ` · ${ageText(item.publishedAt, ageFrom)}` : '';
+  const provider = cutAtWord(item.provider.name || item.provider.domain || 'Unknown source', MAX_PROVIDER);
+  const age = ageFrom ? ` · ${ageText(ageOf(item.publishedAt, ageFrom))}` : '';
   lines.push(`<i>${escapeHtml(provider)}</i> · ${formatDate(item.publishedAt, timezone)}${age}`);
   if (parts.excerpt !== '') lines.push(escapeHtml(parts.excerpt));
   if (parts.links.length > 0) {
@@ -88,7 +98,7 @@ function renderItemWithin(item: DigestItem, n: number, budget: number, timezone:
   if (whole.length <= budget) return whole;
 
   const shorterExcerpt = longestFitting(item.excerpt.length, budget, (max) =>
-    render({ ...full, excerpt: cutText(item.excerpt, max) }),
+    render({ ...full, excerpt: cutAtWord(item.excerpt, max) }),
   );
   if (shorterExcerpt !== undefined) return shorterExcerpt;
 
@@ -100,7 +110,7 @@ function renderItemWithin(item: DigestItem, n: number, budget: number, timezone:
   const bare: ItemParts = { ...full, excerpt: '', links: [] };
   for (const linkTitle of [true, false]) {
     const html = longestFitting(item.title.length, budget, (max) =>
-      render({ ...bare, linkTitle, title: cutText(item.title, Math.max(1, max)) }),
+      render({ ...bare, linkTitle, title: cutAtWord(item.title, Math.max(1, max)) }),
     );
     if (html !== undefined) return html;
   }
@@ -137,7 +147,7 @@ function itemLinks(item: DigestItem): DigestLink[] {
 }
 
 function linkLabel(l: DigestLink): string {
-  return cutText(l.provider.name || l.provider.domain || 'source', 40);
+  return cutAtWord(l.provider.name || l.provider.domain || 'source', 40);
 }
 
 function formatDate(iso: string, timezone: string): string {
@@ -153,7 +163,7 @@ export function renderTopics(topics: readonly TopicCount[], options: { max?: num
   const max = options.max ?? 60;
   const lines = topics
     .slice(0, max)
-    .map((t) => `• <b>${escapeHtml(cutText(t.name, MAX_TOPIC))}</b> — ${t.count} ${t.count === 1 ? 'article' : 'articles'}`);
+    .map((t) => `• <b>${escapeHtml(cutAtWord(t.name, MAX_TOPIC))}</b> — ${t.count} ${t.count === 1 ? 'article' : 'articles'}`);
   const more = topics.length > max ? [`…and ${topics.length - max} more. /news works with any of them.`] : [];
   return pack([`<b>Topics</b> (${topics.length})`, ...lines, ...more], options.limit ?? MESSAGE_LIMIT, '\n');
 }
@@ -161,20 +171,21 @@ export function renderTopics(topics: readonly TopicCount[], options: { max?: num
 /** This chat's subscriptions, each with its next delivery in the subscription's own zone. */
 export function renderSubscriptions(views: readonly SubscriptionView[], options: { limit?: number } = {}): string[] {
   if (views.length === 0) {
-    return ['No subscriptions here yet. Example: <code>/subscribe AI 08:00 Europe/Kyiv</code>'];
+    return [`No subscriptions here yet. Example: <code>${escapeHtml(invocation('subscribe', { topic: 'AI', time: '08:00', timezone: 'Europe/Kyiv' }))}</code>`];
   }
   const lines = views.map(({ subscription: s, nextDeliveryLocal }) => {
     const when = `daily at ${s.time} (${escapeHtml(s.timezone)})`;
     const next = s.active ? `next: ${escapeHtml(nextDeliveryLocal)}` : 'paused: the bot could not post here; /start resumes';
-    return `• <b>${escapeHtml(cutText(s.topic, MAX_TOPIC))}</b> — ${when} · ${next}`;
+    return `• <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b> — ${when} · ${next}`;
   });
   return pack(['<b>Subscriptions</b>', ...lines], options.limit ?? MESSAGE_LIMIT, '\n');
 }
 
 /** What went wrong and, when there is one, an example of the right input. */
-export function renderError(error: Pick<CommandError, 'message' | 'example'>): string {
-  const example = error.example ? `\nExample: <code>${escapeHtml(cutText(error.example, 200))}</code>` : '';
-  return `⚠️ ${escapeHtml(cutText(error.message, 1000))}${example}`;
+export function renderError(error: CommandError): string {
+  const { sentence, example } = wordError(error);
+  const shown = example ? `\nExample: <code>${escapeHtml(cutAtWord(example, 200))}</code>` : '';
+  return `⚠️ ${escapeHtml(cutAtWord(sentence, 1000))}${shown}`;
 }
 
 /** Confirms a new or changed subscription with its next delivery. */
@@ -182,14 +193,14 @@ export function renderSubscribed(view: SubscriptionView, created: boolean): stri
   const s = view.subscription;
   const verb = created ? 'Subscribed to' : 'Updated';
   return (
-    `✅ ${verb} <b>${escapeHtml(cutText(s.topic, MAX_TOPIC))}</b>: daily at ${s.time} (${escapeHtml(s.timezone)}).\n` +
+    `✅ ${verb} <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b>: daily at ${s.time} (${escapeHtml(s.timezone)}).\n` +
     `Next digest: ${escapeHtml(view.nextDeliveryLocal)}.`
   );
 }
 
 /** Confirms removed subscriptions. */
 export function renderUnsubscribed(removed: readonly string[]): string {
-  const names = removed.map((t) => `<b>${escapeHtml(cutText(t, MAX_TOPIC))}</b>`);
+  const names = removed.map((t) => `<b>${escapeHtml(cutAtWord(t, MAX_TOPIC))}</b>`);
   // Escaping can grow a name sixfold (&amp;): keep whole names while the raw message stays within the limit.
   const shown: string[] = [];
   let length = 40;
@@ -211,7 +222,7 @@ export function renderTimezoneSet(timezone: string, updated: number): string {
 
 /** Answers /timezone without an argument. */
 export function renderTimezoneCurrent(timezone: string): string {
-  return `🕗 This chat's time zone is <b>${escapeHtml(timezone)}</b>. Change it with <code>/timezone Europe/Kyiv</code>.`;
+  return `🕗 This chat's time zone is <b>${escapeHtml(timezone)}</b>. Change it with <code>${escapeHtml(commandExample('timezone'))}</code>.`;
 }
 
 /** The prompt above the topic keyboard. */
@@ -223,20 +234,12 @@ export const ADMINS_ONLY = '⚠️ Only group administrators can change this cha
 /** Shown when something unexpected failed; the log has the details. */
 export const SOMETHING_WENT_WRONG = '⚠️ Something went wrong on our side. Please try again in a minute.';
 
-/** Every command with what it does and an example; the source of both /help and the command menu. */
-export const COMMANDS: ReadonlyArray<{ command: string; description: string; example: string }> = [
-  { command: 'news', description: 'Top stories on a topic now', example: '/news AI 5' },
-  { command: 'topics', description: 'Topics with article counts', example: '/topics' },
-  { command: 'subscribe', description: 'Daily digest for this chat', example: '/subscribe Machine Learning 08:00 Europe/Kyiv' },
-  { command: 'unsubscribe', description: 'Stop a daily digest (or all)', example: '/unsubscribe AI' },
-  { command: 'subscriptions', description: 'This chat’s digests and next times', example: '/subscriptions' },
-  { command: 'timezone', description: 'Set this chat’s time zone', example: '/timezone Europe/Kyiv' },
-  { command: 'help', description: 'What the bot does', example: '/help' },
-];
-
 /** /start and /help. `resumed` counts subscriptions that /start just reactivated. */
 export function renderHelp(resumed = 0): string {
-  const lines = COMMANDS.map((c) => `/${c.command} — ${escapeHtml(c.description)}\n   <code>${escapeHtml(c.example)}</code>`);
+  // Commands without arguments are their own example.
+  const lines = COMMANDS.map(
+    (c) => `/${c.command} — ${escapeHtml(c.description)}${c.example === `/${c.command}` ? '' : `\n   <code>${escapeHtml(c.example)}</code>`}`,
+  );
   const back = resumed > 0 ? `\n\n▶️ Resumed ${resumed} paused ${resumed === 1 ? 'subscription' : 'subscriptions'}.` : '';
   return (
     '<b>Newsbrief</b> sends ranked news digests by topic: ask for one now, or subscribe this chat to a daily one.\n\n' +

@@ -1,0 +1,264 @@
+/**
+ * The one command catalogue: every command's name, arguments with their limits, who may use it, a one-line
+ * summary and the surfaces that offer it. Telegram's menu and /help, Discord's slash definitions and help,
+ * the terminal help and the CLI usage are all derived from it, and the core checks arguments against the
+ * same limits. Each surface writes invocations in its own syntax (see each adapter's wording module).
+ */
+
+/** Where a command can be typed. */
+export type Surface = 'telegram' | 'discord' | 'terminal' | 'cli';
+
+/** The chat surfaces: what a chat (or the terminal's one user) can subscribe on. */
+export const CHAT_SURFACES: readonly Surface[] = ['telegram', 'discord', 'terminal'];
+const ALL_SURFACES: readonly Surface[] = ['telegram', 'discord', 'terminal', 'cli'];
+
+/** Who may use a command: anyone, or only those who manage the chat (group admins, Manage Channels). */
+export type Audience = 'anyone' | 'managers';
+
+export type CommandName =
+  | 'news'
+  | 'topics'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'subscriptions'
+  | 'timezone'
+  | 'help'
+  | 'stories'
+  | 'ingest'
+  | 'start'
+  | 'quit';
+
+/** What an argument holds; it decides how surfaces take it (Discord's option type, the CLI's flag or position). */
+export type ArgumentKind = 'topic' | 'count' | 'time' | 'timezone' | 'instant' | 'folder';
+
+export interface CommandArgument {
+  /** Option name on Discord and in the CLI (`--count`): lower case, no spaces. */
+  readonly name: string;
+  readonly kind: ArgumentKind;
+  readonly required: boolean;
+  /** What to type, in a few words ("Topic, e.g. AI"); limits and default are added by `describeArgument`. */
+  readonly summary: string;
+  /** Stands for the value in usage lines: TOPIC, N, HH:MM. */
+  readonly placeholder: string;
+  /** A value that works, for examples. */
+  readonly example: string;
+  /** Whole numbers only: the smallest and largest allowed. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Longest value a surface should accept. */
+  readonly maxLength?: number;
+  /** What an omitted argument means, in words. */
+  readonly default?: string;
+  /** Literal words accepted besides values ("all"). */
+  readonly words?: readonly string[];
+  /** Surfaces that can suggest values while typing do. */
+  readonly autocomplete?: boolean;
+}
+
+export interface CommandSpec {
+  readonly name: CommandName;
+  /** One line: a menu entry, a slash command description (≤ 100 characters), a help line. */
+  readonly summary: string;
+  readonly arguments: readonly CommandArgument[];
+  readonly audience: Audience;
+  readonly surfaces: readonly Surface[];
+  /** Argument values for the worked example in help; every required argument has one. */
+  readonly example: Readonly<Record<string, string>>;
+}
+
+export const MIN_COUNT = 1;
+export const MAX_COUNT = 10;
+export const DEFAULT_COUNT = 5;
+export const DEFAULT_TIME = '08:00';
+export const DEFAULT_TIMEZONE = 'UTC';
+/** Longest topic a surface takes; topics are short names, and echoed input stays readable. */
+export const MAX_TOPIC_LENGTH = 100;
+/** Longest IANA zone name taken ("America/Argentina/ComodRivadavia" is 32). */
+export const MAX_ZONE_LENGTH = 64;
+export const MAX_TIME_LENGTH = 5;
+
+const topic: CommandArgument = {
+  name: 'topic',
+  kind: 'topic',
+  required: true,
+  summary: 'Topic, e.g. AI',
+  placeholder: 'TOPIC',
+  example: 'AI',
+  maxLength: MAX_TOPIC_LENGTH,
+  autocomplete: true,
+};
+
+const zone = {
+  kind: 'timezone',
+  required: false,
+  summary: 'Time zone, e.g. Europe/Kyiv',
+  placeholder: 'ZONE',
+  example: 'Europe/Kyiv',
+  maxLength: MAX_ZONE_LENGTH,
+  autocomplete: true,
+} as const;
+
+/** Every command, in the order menus and help list them. */
+export const COMMAND_CATALOGUE: readonly CommandSpec[] = [
+  {
+    name: 'news',
+    summary: 'The top stories on a topic right now',
+    arguments: [
+      topic,
+      {
+        name: 'count',
+        kind: 'count',
+        required: false,
+        summary: 'How many stories',
+        placeholder: 'N',
+        example: String(DEFAULT_COUNT),
+        min: MIN_COUNT,
+        max: MAX_COUNT,
+        default: String(DEFAULT_COUNT),
+      },
+    ],
+    audience: 'anyone',
+    surfaces: ALL_SURFACES,
+    example: { topic: 'AI', count: String(DEFAULT_COUNT) },
+  },
+  {
+    name: 'topics',
+    summary: 'List the topics with news',
+    arguments: [],
+    audience: 'anyone',
+    surfaces: ALL_SURFACES,
+    example: {},
+  },
+  {
+    name: 'subscribe',
+    summary: 'Get a daily digest on a topic here',
+    arguments: [
+      topic,
+      {
+        name: 'time',
+        kind: 'time',
+        required: false,
+        summary: 'Local time of day, HH:MM',
+        placeholder: 'HH:MM',
+        example: DEFAULT_TIME,
+        maxLength: MAX_TIME_LENGTH,
+        default: DEFAULT_TIME,
+      },
+      { ...zone, name: 'timezone', default: 'UTC or the zone set here' },
+    ],
+    audience: 'managers',
+    surfaces: CHAT_SURFACES,
+    example: { topic: 'Machine Learning', time: DEFAULT_TIME, timezone: 'Europe/Kyiv' },
+  },
+  {
+    name: 'unsubscribe',
+    summary: 'Stop a daily digest here (or all of them)',
+    arguments: [{ ...topic, summary: 'A subscribed topic, or "all"', words: ['all'] }],
+    audience: 'managers',
+    surfaces: CHAT_SURFACES,
+    example: { topic: 'AI' },
+  },
+  {
+    name: 'subscriptions',
+    summary: 'List the daily digests here and when each comes next',
+    arguments: [],
+    audience: 'anyone',
+    surfaces: CHAT_SURFACES,
+    example: {},
+  },
+  {
+    name: 'timezone',
+    summary: 'Show or set the time zone for daily digests here',
+    arguments: [{ ...zone, name: 'zone' }],
+    audience: 'managers',
+    surfaces: CHAT_SURFACES,
+    example: { zone: 'Europe/Kyiv' },
+  },
+  {
+    name: 'stories',
+    summary: 'Every story formed from the stored articles in a window, with all its articles',
+    arguments: [
+      { ...topic, required: false, default: 'all topics', autocomplete: false },
+      { name: 'since', kind: 'instant', required: false, summary: 'Start of the stories window', placeholder: 'ISO', example: '2026-11-20T00:00:00Z', default: '--until minus the /news window' },
+      { name: 'until', kind: 'instant', required: false, summary: 'End of the stories window', placeholder: 'ISO', example: '2026-11-25T12:00:00Z', default: 'now' },
+    ],
+    audience: 'anyone',
+    surfaces: ['cli'],
+    example: { topic: 'AI', since: '2026-11-20T00:00:00Z' },
+  },
+  {
+    name: 'ingest',
+    summary: 'Load seed files from DIR (default: the seeds folder)',
+    arguments: [{ name: 'folder', kind: 'folder', required: false, summary: 'Seed folder', placeholder: 'DIR', example: './seeds', default: 'the seeds folder' }],
+    audience: 'anyone',
+    surfaces: ['cli'],
+    example: { folder: './seeds' },
+  },
+  {
+    name: 'start',
+    summary: 'Run the bot (Telegram, Discord or terminal mode), same as npm start',
+    arguments: [],
+    audience: 'anyone',
+    surfaces: ['cli'],
+    example: {},
+  },
+  {
+    name: 'help',
+    summary: 'How to use Newsbrief',
+    arguments: [],
+    audience: 'anyone',
+    surfaces: ALL_SURFACES,
+    example: {},
+  },
+  {
+    name: 'quit',
+    summary: 'Leave (Ctrl+D works too)',
+    arguments: [],
+    audience: 'anyone',
+    surfaces: ['terminal'],
+    example: {},
+  },
+];
+
+/** The commands a surface offers, in catalogue order. */
+export function commandsFor(surface: Surface): CommandSpec[] {
+  return COMMAND_CATALOGUE.filter((c) => c.surfaces.includes(surface));
+}
+
+/** One command's entry; throws for a name the catalogue lacks (a programming error). */
+export function commandSpec(name: CommandName): CommandSpec {
+  const spec = COMMAND_CATALOGUE.find((c) => c.name === name);
+  if (!spec) throw new Error(`commandSpec: no command "${name}" in the catalogue`);
+  return spec;
+}
+
+/** One argument of a command; throws when the command has no such argument. */
+export function commandArgument(command: CommandName, name: string): CommandArgument {
+  const arg = commandSpec(command).arguments.find((a) => a.name === name);
+  if (!arg) throw new Error(`commandArgument: /${command} has no argument "${name}"`);
+  return arg;
+}
+
+/**
+ * The arguments given, in the command's order, each with its spec: what a surface writes an invocation
+ * from. Unknown names are a programming error and throw, so examples cannot drift from the catalogue.
+ */
+export function invocationArguments(
+  command: CommandName,
+  values: Readonly<Record<string, string | number | undefined>>,
+): { argument: CommandArgument; value: string }[] {
+  const spec = commandSpec(command);
+  for (const name of Object.keys(values)) commandArgument(command, name);
+  return spec.arguments.flatMap((argument) => {
+    const value = values[argument.name];
+    return value === undefined ? [] : [{ argument, value: String(value) }];
+  });
+}
+
+/** The summary with limits and default, for an option list: "How many stories (1–10, default 5)". */
+export function describeArgument(argument: CommandArgument): string {
+  const notes: string[] = [];
+  if (argument.min !== undefined && argument.max !== undefined) notes.push(`${argument.min}–${argument.max}`);
+  if (argument.default !== undefined) notes.push(`default ${argument.default}`);
+  return notes.length > 0 ? `${argument.summary} (${notes.join(', ')})` : argument.summary;
+}
