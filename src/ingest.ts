@@ -56,8 +56,8 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   const logger = options.logger ?? silentLogger;
   const previous = await storage.sources.sourceItems();
   const read = await source.open(previous, { signal: options.signal });
-  const files = read.names;
-  const total = files.length;
+  const names = read.names;
+  const total = names.length;
   const rejected: Rejection[] = read.problems.map((p) => ({ file: p.name, reason: p.reason }));
   const warnings: Rejection[] = [];
   const aliases = new TopicAliasTable(options.aliases);
@@ -68,7 +68,7 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   // Where each item comes in this run, and article id → the item that held it after the last run, for
   // items still present.
   const position = new Map<string, number>();
-  files.forEach((name, i) => position.set(name, i));
+  names.forEach((name, i) => position.set(name, i));
   const owners = new Map<string, string>();
   for (const r of previous.values()) if (r.articleId !== null && position.has(r.source)) owners.set(r.articleId, r.source);
   let articles = new Map<string, Article>();
@@ -200,8 +200,8 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   try {
     for await (const item of read.items()) {
       options.signal?.throwIfAborted();
-      if (item.name !== files[done]) {
-        throw new Error(`${source.kind} source ${source.name}: item ${done} is ${item.name}, but ${files[done] ?? 'nothing'} was listed there`);
+      if (item.name !== names[done]) {
+        throw new Error(`${source.kind} source ${source.name}: item ${done} is ${item.name}, but ${names[done] ?? 'nothing'} was listed there`);
       }
       await apply(item);
       const before = done++;
