@@ -6,8 +6,7 @@ export { seedFolderSource, DEFAULT_MAX_FILE_BYTES, DEFAULT_PARSE_TIME_LIMIT_MS, 
 export type { SeedFolderOptions } from './source.js';
 export { parseSeedFile } from './parse.js';
 export type { ParseResult } from './parse.js';
-export { isBlankBlock, expandedCharLimit } from './yaml.js';
-export { MAX_EXTRA_CHARS, MAX_EXTRA_FIELD_CHARS } from './front-matter.js';
+export { isBlankBlock } from './yaml.js';
 export { RejectionMemory } from './rejection-memory.js';
 
 export interface IngestSeedFolderOptions extends IngestOptions, SeedFolderOptions {}
