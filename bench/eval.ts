@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Newsbrief, canonicalUrl, looksLikeNonNews, type Article } from '../src/index.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
-import { ingestDirectory } from '../src/ingest.js';
+import { ingestSeedFolder as ingestDirectory } from '../adapters/sources/seed-folder/index.js';
 
 interface GoldFile {
   story: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import matter from 'gray-matter';
-import { ingestDirectory } from '../src/ingest.js';
+import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { generateCorpus } from './corpus.js';
 import { fmtCount, fmtMb, fmtMs, median, timeMs, type Results } from './report.js';
@@ -72,16 +72,16 @@ async function ingestOnce(root: string, seeds: string, name: string): Promise<{ 
   const dbPath = path.join(root, `${name}.db`);
   const store = openSqliteStorage(dbPath);
   try {
-    let report: Awaited<ReturnType<typeof ingestDirectory>> | undefined;
+    let report: Awaited<ReturnType<typeof ingestSeedFolder>> | undefined;
     const first = await timeMs(async () => {
-      report = await ingestDirectory(seeds, store);
+      report = await ingestSeedFolder(seeds, store);
     });
     if (!report || report.rejected.length > 0 || report.accepted === 0) {
       throw new Error(`ingest bench: unexpected first ingest report ${JSON.stringify({ ...report, rejected: report?.rejected.slice(0, 3) })}`);
     }
-    let second: Awaited<ReturnType<typeof ingestDirectory>> | undefined;
+    let second: Awaited<ReturnType<typeof ingestSeedFolder>> | undefined;
     const again = await timeMs(async () => {
-      second = await ingestDirectory(seeds, store);
+      second = await ingestSeedFolder(seeds, store);
     });
     if (!second || second.unchanged !== second.files - second.duplicates) {
       throw new Error(`ingest bench: re-ingest changed something: ${JSON.stringify({ ...second, rejected: second?.rejected.length })}`);

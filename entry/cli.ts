@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, MAX_COUNT, ingestDirectory, type IngestReport, type Storage } from '../src/index.js';
+import { Newsbrief, MAX_COUNT, type IngestReport, type Storage } from '../src/index.js';
+import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
@@ -127,7 +128,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     // First use: fill an empty database from the seeds so `news` works straight after install.
     if ((await store.articles.articleCount()) === 0 && existsSync(seedsDir)) {
       io.stderr.write(`Database is empty: ingesting ${seedsDir} first.\n`);
-      const report = await ingestDirectory(seedsDir, store);
+      const report = await ingestSeedFolder(seedsDir, store);
       io.stderr.write(`${summary(report)}\n`);
     }
     const fixedNow = instants.now;
@@ -170,7 +171,7 @@ async function runIngest(store: Storage, dir: string, io: CliIO): Promise<number
     return 1;
   }
   const showProgress = io.stderr.isTTY === true;
-  const report = await ingestDirectory(dir, store, {
+  const report = await ingestSeedFolder(dir, store, {
     onProgress: showProgress
       ? (done, total) => {
           if (total >= 200) io.stderr.write(`\rIngesting ${done}/${total} files…`);

@@ -3,7 +3,8 @@ import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DigestScheduler, LogRedactor, Newsbrief, ingestDirectory, redactingLogOptions, type Deliverer, type Logger } from '../src/index.js';
+import { DigestScheduler, LogRedactor, Newsbrief, redactingLogOptions, type Deliverer, type Logger } from '../src/index.js';
+import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { DatabaseLockedError, lockDatabase, openSqliteStorage, type DatabaseLock, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { cronTicker } from '../adapters/runtime/cron.js';
 import { Terminal } from '../adapters/console/terminal.js';
@@ -116,7 +117,7 @@ export async function start(options: StartOptions): Promise<number> {
       logger.warn({ seeds: resolve(config.SEEDS_DIR) }, 'seeds folder not found; no articles loaded from it');
       return;
     }
-    const report = await ingestDirectory(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases });
+    const report = await ingestSeedFolder(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases });
     for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
     const { rejected, ...counts } = report;
     logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');

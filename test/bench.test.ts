@@ -6,7 +6,7 @@ import { LimitedTelegram } from '../bench/limited-telegram.js';
 import { RateWindow } from '../bench/rate-window.js';
 import { percentile } from '../bench/report.js';
 import { seedFileText } from '../bench/seed-text.js';
-import { parseSeedFile } from '../src/ingest.js';
+import { parseSeedFile } from '../adapters/sources/seed-folder/index.js';
 
 const corpus = (size: number, seed?: number): GeneratedSeed[] => [...generateCorpus({ size, seed })];
 

@@ -5,11 +5,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
-import { RejectionMemory, ingestDirectory, isBlankBlock, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import type { IngestReport } from '../src/ingest.js';
+import { RejectionMemory, ingestSeedFolder, isBlankBlock, parseSeedFile } from '../adapters/sources/seed-folder/index.js';
 import type { Article } from '../src/model.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { discordProblems, hostileText, rawSeed, telegramProblems } from './helpers/hostile.js';
 import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
+import { misbehavingParser } from './helpers/parse-worker.js';
 
 const idOf = (url: string) => createHash('sha256').update(url).digest('hex').slice(0, 16);
 const NO_URL = 'no http(s) URL (webUrl, originalUrl or ampWebUrl)';
@@ -191,7 +193,7 @@ describe('a table of hostile seed files', () => {
       const keep = seedFields({ title: 'Stays stored', topics: ['AI'] });
       const victim = seedFields({ title: 'Was fine before', topics: ['AI'] });
       writeSeeds(dir, { 'keep.md': seedText(keep), 'victim.md': seedText(victim) });
-      expect((await ingestDirectory(dir, store)).accepted).toBe(2);
+      expect((await ingestSeedFolder(dir, store)).accepted).toBe(2);
       const app = new Newsbrief({ storage: store, clock: () => NOW });
       const subscribed = await app.subscribe({ platform: 'telegram', chatId: '42' }, 'AI', '08:00', 'UTC');
       expect(subscribed.ok).toBe(true);
@@ -203,7 +205,7 @@ describe('a table of hostile seed files', () => {
       const fresh = seedFields({ title: 'Arrived later', topics: ['AI'] });
       writeSeeds(dir, { 'victim.md': bytes, 'fresh.md': seedText(fresh) });
       const started = performance.now();
-      const report: IngestReport = await ingestDirectory(dir, store);
+      const report: IngestReport = await ingestSeedFolder(dir, store);
       expect(performance.now() - started).toBeLessThan(3000);
 
       expect(report.files).toBe(3);
@@ -325,7 +327,7 @@ describe('parseSeedFile on any bytes', () => {
   });
 });
 
-describe('ingestDirectory on any files', () => {
+describe('ingestSeedFolder on any files', () => {
   it('never throws, accounts for every file, keeps the good one, and names every rejected file with a reason', async () => {
     const anyFile = fc.oneof(fc.uint8Array({ maxLength: 1500 }), mutatedSeed, yamlSoup);
     await fc.assert(
@@ -335,7 +337,7 @@ describe('ingestDirectory on any files', () => {
         try {
           const good = seedFields({ title: 'The good one' });
           writeSeeds(dir, Object.fromEntries([['good.md', seedText(good)], ...files.map((f, i) => [`any-${i}.md`, Buffer.from(f)])]));
-          const report = await ingestDirectory(dir, store);
+          const report = await ingestSeedFolder(dir, store);
           expect(report.files).toBe(files.length + 1);
           expect(report.accepted + report.updated + report.unchanged + report.duplicates + report.rejected.length).toBe(report.files);
           for (const r of report.rejected) {
@@ -345,7 +347,7 @@ describe('ingestDirectory on any files', () => {
           }
           expect((await store.articles.getArticle(idOf(good.webUrl as string)))?.title).toBe('The good one');
           // A second run over the same folder changes nothing and reports the same.
-          const again = await ingestDirectory(dir, store);
+          const again = await ingestSeedFolder(dir, store);
           expect(again.rejected).toEqual(report.rejected);
           expect(again.accepted + again.updated).toBe(0);
         } finally {
@@ -360,7 +362,7 @@ describe('ingestDirectory on any files', () => {
 
 describe('plain-text cleaning stays linear', () => {
   it('cleans a file full of unclosed "<" in well under a second', async () => {
-    const { parseSeedFile } = await import('../src/ingest.js');
+    const { parseSeedFile } = await import('../adapters/sources/seed-folder/index.js');
     const excerpt = '<'.repeat(19_000);
     const related = Array.from({ length: 40 }, (_, i) => `  - title: "r${i}"\n    excerpt: "${excerpt}"\n    webUrl: "https://r.example/${i}"`).join('\n');
     const bytes = Buffer.from(
@@ -401,8 +403,7 @@ describe('a seed file of blank lines', () => {
 
 describe('a file that is slow to parse', () => {
   // The test worker never finishes a file whose name contains "hang"; the real parser runs otherwise.
-  const workerUrl = new URL('./helpers/parse-worker.ts', import.meta.url);
-  const timedOut = (messages: string[]) => messages.filter((m) => m === 'seed file parse timed out; worker replaced').length;
+  const timedOut = (messages: string[]) => messages.filter((m) => m === 'parse timed out; worker replaced').length;
   function recorder() {
     const messages: string[] = [];
     const log = (_: object | string, message?: string) => void (message && messages.push(message));
@@ -418,7 +419,7 @@ describe('a file that is slow to parse', () => {
     writeSeeds(dir, { 'hang-big.md': seedText(big, padding), 'hang-small.md': seedText(small), 'ok.md': seedText() });
     const store = openSqliteStorage(':memory:');
     const started = performance.now();
-    const report = await ingestDirectory(dir, store, { workerUrl, parseTimeLimitMs: 300 });
+    const report = await ingestSeedFolder(dir, store, { workerParser: misbehavingParser, parseTimeLimitMs: 300 });
     expect(performance.now() - started).toBeLessThan(4000);
     expect(report.rejected).toEqual([{ file: 'hang-big.md', reason: 'took longer than 300 ms to parse' }]);
     expect(report.accepted).toBe(2);
@@ -432,21 +433,21 @@ describe('a file that is slow to parse', () => {
     writeSeeds(dir, { 'hang.md': seedText(), 'ok.md': seedText() });
     const store = openSqliteStorage(':memory:');
     const rejections = new RejectionMemory();
-    const options = { workerUrl, parseTimeLimitMs: 300, mainThreadMaxBytes: 0, rejections };
+    const options = { workerParser: misbehavingParser, parseTimeLimitMs: 300, mainThreadMaxBytes: 0, rejections };
     const first = recorder();
-    const report = await ingestDirectory(dir, store, { ...options, logger: first.logger });
+    const report = await ingestSeedFolder(dir, store, { ...options, logger: first.logger });
     expect(report.rejected).toEqual([{ file: 'hang.md', reason: 'took longer than 300 ms to parse' }]);
     expect(timedOut(first.messages)).toBe(1);
 
     const second = recorder();
-    const again = await ingestDirectory(dir, store, { ...options, logger: second.logger });
+    const again = await ingestSeedFolder(dir, store, { ...options, logger: second.logger });
     expect(again.rejected).toEqual(report.rejected);
     expect(timedOut(second.messages)).toBe(0);
 
     // Changed bytes are parsed again.
     writeSeeds(dir, { 'hang.md': seedText() });
     const third = recorder();
-    expect((await ingestDirectory(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
+    expect((await ingestSeedFolder(dir, store, { ...options, logger: third.logger })).rejected).toHaveLength(1);
     expect(timedOut(third.messages)).toBe(1);
     await store.close();
   });
@@ -479,7 +480,7 @@ describe('YAML aliases and unknown fields cannot bloat the store', () => {
     dirs.push(dir);
     writeSeeds(dir, { 'big-extra.md': seedText(fields) });
     const store = openSqliteStorage(':memory:');
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ accepted: 1, rejected: [], warnings: [{ file: 'big-extra.md', field: 'notes', reason: expect.any(String) }] });
     expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.extra).toEqual({ category: 'news', colour: 'blue' });
     await store.close();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as discord from '../adapters/discord/render.js';
 import * as telegram from '../adapters/telegram/render.js';
 import { Newsbrief } from '../src/app.js';
-import { parseSeedFile } from '../src/ingest.js';
+import { parseSeedFile } from '../adapters/sources/seed-folder/index.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { CommandError, DigestItem, TopicSuggestion } from '../src/types.js';
 import {

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 import matter from 'gray-matter';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ingestDirectory, parseSeedFile, type IngestReport } from '../src/ingest.js';
+import type { IngestReport } from '../src/ingest.js';
 import { plainText, type Article } from '../src/model.js';
-import { ParsePool, type ParsePoolOptions } from '../src/parse-pool.js';
+import { ingestSeedFolder, parseSeedFile, type ParseResult } from '../adapters/sources/seed-folder/index.js';
+import { ParsePool, type ParsePoolOptions } from '../adapters/sources/parse-pool.js';
+import { misbehavingParser } from './helpers/parse-worker.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { Storage } from '../src/index.js';
 import { makeTempDir, removeDir, seedFields, seedText, writeSeeds } from './helpers/seed-files.js';
@@ -441,7 +443,7 @@ describe('zero-width characters and the source\'s leftovers', () => {
   });
 });
 
-describe('ingestDirectory', () => {
+describe('ingestSeedFolder', () => {
   let dir: string;
   let store: Storage;
 
@@ -465,7 +467,7 @@ describe('ingestDirectory', () => {
       'readme': seedText(),
     };
     writeSeeds(dir, files);
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ files: 3, accepted: 3, updated: 0, unchanged: 0, duplicates: 0, rejected: [] });
     expect(await store.articles.articleCount()).toBe(3);
     expect([...(await store.sources.sourceItems()).keys()].sort()).toEqual(['a/deep/er/c.TXT', 'a/x.Md', 'b.md']);
@@ -485,7 +487,7 @@ describe('ingestDirectory', () => {
       });
       symlinkSync(path.join(outside, 'linked.md'), path.join(dir, 'link.md'));
       symlinkSync(path.join(outside, 'sub'), path.join(dir, 'linked-dir'));
-      const report = await ingestDirectory(dir, store);
+      const report = await ingestSeedFolder(dir, store);
       expect(report).toMatchObject({ files: 1, accepted: 1, rejected: [] });
       expect([...(await store.sources.sourceItems()).keys()]).toEqual(['real.md']);
     } finally {
@@ -495,16 +497,16 @@ describe('ingestDirectory', () => {
 
   it('throws, naming the absolute path, when the folder is missing', async () => {
     const missing = path.join(dir, 'nope');
-    await expect(ingestDirectory(missing, store)).rejects.toThrow(`Seeds folder not found: ${missing}`);
+    await expect(ingestSeedFolder(missing, store)).rejects.toThrow(`Seeds folder not found: ${missing}`);
     const relative = path.relative(process.cwd(), missing);
-    await expect(ingestDirectory(relative, store)).rejects.toThrow(`Seeds folder not found: ${path.resolve(relative)}`);
+    await expect(ingestSeedFolder(relative, store)).rejects.toThrow(`Seeds folder not found: ${path.resolve(relative)}`);
   });
 
   it('throws when the folder holds more files than maxFiles', async () => {
     writeSeeds(dir, { 'a.md': seedText(), 'b.md': seedText(), 'c.md': seedText() });
-    await expect(ingestDirectory(dir, store, { maxFiles: 2 })).rejects.toThrow(/more than 2 seed files/);
+    await expect(ingestSeedFolder(dir, store, { maxFiles: 2 })).rejects.toThrow(/more than 2 seed files/);
     expect(await store.articles.articleCount()).toBe(0);
-    await expect(ingestDirectory(dir, store, { maxFiles: 3 })).resolves.toMatchObject({ accepted: 3 });
+    await expect(ingestSeedFolder(dir, store, { maxFiles: 3 })).resolves.toMatchObject({ accepted: 3 });
   });
 
   it('reports every kind of bad file by path and still stores the good ones', async () => {
@@ -520,7 +522,7 @@ describe('ingestDirectory', () => {
       'bad/huge.md': seedText(seedFields({ excerpt: 'y'.repeat(5000) })),
       'good-2.txt': seedText(),
     });
-    const report = await ingestDirectory(dir, store, { maxFileBytes: 4000 });
+    const report = await ingestSeedFolder(dir, store, { maxFileBytes: 4000 });
     expect(report.accepted).toBe(2);
     expect(await store.articles.articleCount()).toBe(2);
     expect((globalThis as { __pwned?: unknown }).__pwned).toBeUndefined();
@@ -548,7 +550,7 @@ describe('ingestDirectory', () => {
 
   it('rejects a file over the default 1 MiB limit without reading it', async () => {
     writeSeeds(dir, { 'big.md': seedText(seedFields(), 'z'.repeat(1024 * 1024)), 'ok.md': seedText() });
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report.accepted).toBe(1);
     expect(report.rejected).toEqual([{ file: 'big.md', reason: expect.stringMatching(/^file is larger than 1048576 bytes/) }]);
   });
@@ -560,7 +562,7 @@ describe('ingestDirectory', () => {
       if (String(file).endsWith('gone.md')) unlinkSync(String(file));
       return open(file, ...rest);
     });
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report.accepted).toBe(2);
     expect(report.rejected).toEqual([{ file: 'gone.md', reason: expect.stringMatching(/^could not read: ENOENT/) }]);
   });
@@ -572,17 +574,17 @@ describe('ingestDirectory', () => {
       'a/first.md': seedText(seedFields({ webUrl: url, title: 'From a/first', quality: 90 })),
       'c.md': seedText(seedFields({ webUrl: undefined, originalUrl: url, title: 'From c' })),
     });
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ files: 3, accepted: 1, duplicates: 2, rejected: [] });
     expect(await store.articles.articleCount()).toBe(1);
     expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From a/first', source: 'a/first.md' });
 
-    const again = await ingestDirectory(dir, store);
+    const again = await ingestSeedFolder(dir, store);
     expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2 });
 
     // When the winner goes away, the next best copy takes the URL over.
     unlinkSync(path.join(dir, 'a', 'first.md'));
-    const after = await ingestDirectory(dir, store);
+    const after = await ingestSeedFolder(dir, store);
     expect(after).toMatchObject({ updated: 1, duplicates: 1 });
     expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
   });
@@ -595,11 +597,11 @@ describe('ingestDirectory', () => {
       removeDir(dir);
       writeSeeds(dir, { [first]: original, [second]: copy });
       const fresh = openSqliteStorage(':memory:');
-      const report = await ingestDirectory(dir, fresh);
+      const report = await ingestSeedFolder(dir, fresh);
       expect(report).toMatchObject({ files: 2, accepted: 1, duplicates: 1, rejected: [] });
       expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
       // And again on the next run, when the kept file is not even parsed.
-      expect(await ingestDirectory(dir, fresh)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
+      expect(await ingestSeedFolder(dir, fresh)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
       expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Original', source: first });
       await fresh.close();
     }
@@ -614,7 +616,7 @@ describe('ingestDirectory', () => {
       writeSeeds(dir, { [first]: better, [second]: worse });
       const fresh = openSqliteStorage(':memory:');
       for (let run = 0; run < 3; run++) {
-        const report = await ingestDirectory(dir, fresh);
+        const report = await ingestSeedFolder(dir, fresh);
         expect(report.duplicates).toBe(1);
         expectBalanced(report);
         expect(await fresh.articles.getArticle(idOf(url))).toMatchObject({ title: 'Better', source: first });
@@ -626,12 +628,12 @@ describe('ingestDirectory', () => {
   it('lets a better copy added later take over a stored article, counted as an update', async () => {
     const url = 'https://dup.example.com/later-story';
     writeSeeds(dir, { 'z.md': seedText(seedFields({ webUrl: url, title: 'First seen', quality: 10 })) });
-    expect(await ingestDirectory(dir, store)).toMatchObject({ accepted: 1 });
+    expect(await ingestSeedFolder(dir, store)).toMatchObject({ accepted: 1 });
     writeSeeds(dir, { 'a.md': seedText(seedFields({ webUrl: url, title: 'Better later', quality: 80 })) });
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ files: 2, accepted: 0, updated: 1, unchanged: 0, duplicates: 1 });
     expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'Better later', source: 'a.md' });
-    expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
+    expect(await ingestSeedFolder(dir, store)).toMatchObject({ unchanged: 1, duplicates: 1, updated: 0 });
   });
 
   it('re-ingesting an unchanged folder parses and writes nothing, and reports the same rejections', async () => {
@@ -641,14 +643,14 @@ describe('ingestDirectory', () => {
       'd.md': seedText(seedFields({ removed: true })),
       'bad.md': '---\ntitle: x\n---\n',
     });
-    const first = await ingestDirectory(dir, store);
+    const first = await ingestSeedFolder(dir, store);
     expect(first).toMatchObject({ files: 4, accepted: 3, updated: 0, unchanged: 0 });
     const stored = async () => Promise.all([...(await store.sources.sourceItems()).values()].map((r) => store.articles.getArticle(r.articleId ?? '')));
     const before = await stored();
 
     const upsert = vi.spyOn(store.articles, 'upsertArticles');
     const record = vi.spyOn(store.sources, 'recordSourceItems');
-    const second = await ingestDirectory(dir, store);
+    const second = await ingestSeedFolder(dir, store);
     expect(second).toMatchObject({ files: 4, accepted: 0, updated: 0, unchanged: 3, duplicates: 0 });
     expect(second.rejected).toEqual(first.rejected);
     expect(second.rejected).toEqual([{ file: 'bad.md', field: 'publishedDateTime', reason: expect.any(String) }]);
@@ -661,16 +663,16 @@ describe('ingestDirectory', () => {
   it('stores removed: true as removed', async () => {
     const fields = seedFields({ removed: true });
     writeSeeds(dir, { 'gone.md': seedText(fields) });
-    await ingestDirectory(dir, store);
+    await ingestSeedFolder(dir, store);
     expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.removed).toBe(true);
   });
 
   it('updates the article when its file changes', async () => {
     const fields = seedFields({ title: 'Old title' });
     writeSeeds(dir, { 'story.md': seedText(fields), 'other.md': seedText() });
-    await ingestDirectory(dir, store);
+    await ingestSeedFolder(dir, store);
     writeSeeds(dir, { 'story.md': seedText({ ...fields, title: 'New title' }) });
-    const report = await ingestDirectory(dir, store);
+    const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ accepted: 0, updated: 1, unchanged: 1 });
     expect((await store.articles.getArticle(idOf(fields.webUrl as string)))?.title).toBe('New title');
   });
@@ -679,23 +681,23 @@ describe('ingestDirectory', () => {
     const fields = seedFields({ title: 'Stays stored' });
     const good = seedText(fields);
     writeSeeds(dir, { 'story.md': good });
-    await ingestDirectory(dir, store);
+    await ingestSeedFolder(dir, store);
     const id = idOf(fields.webUrl as string);
     const stored = await store.articles.getArticle(id);
 
     writeSeeds(dir, { 'story.md': '---\ntitle: [broken\n---\n' });
-    const broken = await ingestDirectory(dir, store);
+    const broken = await ingestSeedFolder(dir, store);
     expect(broken.rejected).toEqual([{ file: 'story.md', reason: expect.stringMatching(/^malformed YAML/) }]);
     expect(await store.articles.getArticle(id)).toEqual(stored);
     expect(await store.articles.articleCount()).toBe(1);
     // Still reported on the next run: a rejected file is never skipped as unchanged.
-    expect((await ingestDirectory(dir, store)).rejected).toHaveLength(1);
+    expect((await ingestSeedFolder(dir, store)).rejected).toHaveLength(1);
 
     writeSeeds(dir, { 'story.md': good });
-    const fixed = await ingestDirectory(dir, store);
+    const fixed = await ingestSeedFolder(dir, store);
     expect(fixed).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, rejected: [] });
     expect((await store.sources.sourceItems()).get('story.md')).toMatchObject({ articleId: id });
-    expect((await ingestDirectory(dir, store)).unchanged).toBe(1);
+    expect((await ingestSeedFolder(dir, store)).unchanged).toBe(1);
   });
 
   it('writes in batches and reports progress at most every 100 files and at the end', async () => {
@@ -704,7 +706,7 @@ describe('ingestDirectory', () => {
     writeSeeds(dir, files);
     const upsert = vi.spyOn(store.articles, 'upsertArticles');
     const progress: [number, number][] = [];
-    const report = await ingestDirectory(dir, store, { onProgress: (done, total) => progress.push([done, total]) });
+    const report = await ingestSeedFolder(dir, store, { onProgress: (done, total) => progress.push([done, total]) });
     expect(report).toMatchObject({ files: 620, accepted: 620 });
     expect(await store.articles.articleCount()).toBe(620);
     expect(upsert.mock.calls.length).toBeGreaterThanOrEqual(2);
@@ -717,13 +719,13 @@ describe('ingestDirectory', () => {
 
   it('reports progress once for an empty folder', async () => {
     const progress: [number, number][] = [];
-    const report = await ingestDirectory(dir, store, { onProgress: (d, t) => progress.push([d, t]) });
+    const report = await ingestSeedFolder(dir, store, { onProgress: (d, t) => progress.push([d, t]) });
     expect(report).toMatchObject({ files: 0, accepted: 0, rejected: [] });
     expect(progress).toEqual([[0, 0]]);
   });
 
   it.skipIf(!existsSync(sharedSeed))('ingests the example seed folder', async () => {
-    const report = await ingestDirectory(sharedSeed, store);
+    const report = await ingestSeedFolder(sharedSeed, store);
     expect(report.rejected).toEqual([]);
     expect(report.accepted).toBe(report.files);
     const [record] = [...(await store.sources.sourceItems()).values()];
@@ -731,7 +733,7 @@ describe('ingestDirectory', () => {
   });
 
   it.skipIf(!existsSync(powerApps))('accepts every file of the power-apps corpus, and a second run changes nothing', async () => {
-    const report = await ingestDirectory(powerApps, store);
+    const report = await ingestSeedFolder(powerApps, store);
     expect(report.files).toBe(192);
     expect(report.rejected).toEqual([]);
     expect(report.accepted).toBe(await store.articles.articleCount());
@@ -744,12 +746,12 @@ describe('ingestDirectory', () => {
       expect(article.extra).not.toHaveProperty('featuredContent');
       expect(article.url).toMatch(/^https?:\/\//);
     }
-    const again = await ingestDirectory(powerApps, store);
+    const again = await ingestSeedFolder(powerApps, store);
     expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: report.accepted, duplicates: report.duplicates });
   });
 });
 
-describe('ingestDirectory on worker threads', () => {
+describe('ingestSeedFolder on worker threads', () => {
   let dir: string;
   const stores: Storage[] = [];
   const open = () => {
@@ -798,7 +800,7 @@ describe('ingestDirectory on worker threads', () => {
     writeSeeds(dir, files);
 
     const inThread = open();
-    const expected = await ingestDirectory(dir, inThread, { workers: 0 });
+    const expected = await ingestSeedFolder(dir, inThread, { workers: 0 });
     expect(expected).toMatchObject({ files: 67, accepted: 62, duplicates: 2 });
     expect(expected.rejected.map((r) => r.file)).toEqual(['bad/empty.md', 'bad/no-title.md', 'bad/yaml.md']);
     expect(await inThread.articles.getArticle(idOf(url))).toMatchObject({ title: 'Early', source: 'a/early.md' });
@@ -807,7 +809,7 @@ describe('ingestDirectory on worker threads', () => {
     for (let run = 0; run < 2; run++) {
       const store = open();
       const { messages, logger } = recorder();
-      const report = await ingestDirectory(dir, store, { workers: 2, workerThreshold: 1, logger });
+      const report = await ingestSeedFolder(dir, store, { workers: 2, workerThreshold: 1, logger });
       expect(usedWorkers(messages)).toBe(true);
       expect(withoutDuration(report)).toEqual(withoutDuration(expected));
       expect(await contents(store)).toEqual(await contents(inThread));
@@ -821,7 +823,7 @@ describe('ingestDirectory on worker threads', () => {
     const store = open();
     const run = async () => {
       const { messages, logger } = recorder();
-      const report = await ingestDirectory(dir, store, { workerThreshold: 20, logger });
+      const report = await ingestSeedFolder(dir, store, { workerThreshold: 20, logger });
       return { report, workers: usedWorkers(messages) };
     };
 
@@ -839,15 +841,21 @@ describe('ingestDirectory on worker threads', () => {
 });
 
 describe('ParsePool', () => {
-  const workerUrl = new URL('./helpers/parse-worker.ts', import.meta.url);
-  const pools: ParsePool[] = [];
-  const makePool = (options: Partial<ParsePoolOptions> = {}) => {
-    const pool = new ParsePool({ size: 1, timeLimitMs: 5000, workerUrl, fallback: parseSeedFile, ...options });
+  const pools: ParsePool<ParseResult>[] = [];
+  const makePool = (options: Partial<ParsePoolOptions<ParseResult>> = {}) => {
+    const pool = new ParsePool<ParseResult>({
+      size: 1,
+      timeLimitMs: 5000,
+      parser: misbehavingParser,
+      fallback: parseSeedFile,
+      failed: (reason) => ({ ok: false, reason }),
+      ...options,
+    });
     pools.push(pool);
     return pool;
   };
   const seedNamed = (title: string) => Buffer.from(seedText(seedFields({ title })));
-  const parseAll = (pool: ParsePool, names: string[]) => Promise.all(names.map((n) => pool.parse(n, seedNamed(n))));
+  const parseAll = (pool: ParsePool<ParseResult>, names: string[]) => Promise.all(names.map((n) => pool.parse(n, seedNamed(n))));
 
   afterEach(async () => {
     await Promise.all(pools.splice(0).map((pool) => pool.close()));
@@ -881,10 +889,25 @@ describe('ParsePool', () => {
     results.forEach((result, i) => expect(result).toMatchObject({ ok: true, article: { title: names[i], source: names[i] } }));
   });
 
+  it('answers a parse that throws with failed("could not parse: …"), and goes on', async () => {
+    const results = await parseAll(makePool(), ['a.md', 'throw.md', 'b.md']);
+    expect(results[1]).toEqual({ ok: false, reason: 'could not parse: parser defect' });
+    expect(results[2]).toMatchObject({ ok: true, article: { title: 'b.md' } });
+  });
+
+  it('parses on the calling thread when the module has no such function', async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (_: object | string, message?: string) => void warnings.push(message ?? '') };
+    const pool = makePool({ parser: { ...misbehavingParser, exportName: 'noSuchFunction' }, logger });
+    const results = await parseAll(pool, ['a.md', 'hang-but-never-on-a-worker.md']);
+    expect(results.map((r) => r.ok && r.article.title)).toEqual(['a.md', 'hang-but-never-on-a-worker.md']);
+    expect(warnings).toContain('parse workers could not start; parsing on the main thread');
+  });
+
   it('parses on the calling thread when the workers cannot start', async () => {
     const warnings: string[] = [];
     const logger = { debug() {}, info() {}, error() {}, warn: (_: object | string, message?: string) => void warnings.push(message ?? '') };
-    const pool = makePool({ size: 2, workerUrl: new URL('./helpers/no-such-worker.ts', import.meta.url), logger });
+    const pool = makePool({ size: 2, parser: { url: new URL('./helpers/no-such-worker.ts', import.meta.url), exportName: 'parse' }, logger });
     const results = await parseAll(pool, ['a.md', 'b.md', 'hang-but-never-on-a-worker.md']);
     expect(results.map((r) => r.ok && r.article.title)).toEqual(['a.md', 'b.md', 'hang-but-never-on-a-worker.md']);
     expect(warnings).toContain('parse workers could not start; parsing on the main thread');
@@ -897,9 +920,9 @@ it('hashes bytes exactly, so a file rewritten identically stays unchanged', asyn
   try {
     const text = seedText();
     writeSeeds(dir, { 'a.md': text });
-    await ingestDirectory(dir, store);
+    await ingestSeedFolder(dir, store);
     writeFileSync(path.join(dir, 'a.md'), text);
-    expect(await ingestDirectory(dir, store)).toMatchObject({ unchanged: 1, updated: 0 });
+    expect(await ingestSeedFolder(dir, store)).toMatchObject({ unchanged: 1, updated: 0 });
   } finally {
     await store.close();
     removeDir(dir);

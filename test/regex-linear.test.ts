@@ -6,7 +6,7 @@ import { LIMITS, escapeText, fitEscaped, linkUrl, plain } from '../adapters/disc
 import { escapeHtml } from '../adapters/telegram/html.js';
 import { parseTime, parseTimezone } from '../src/clock.js';
 import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
-import { isBlankBlock, parseSeedFile } from '../src/ingest.js';
+import { isBlankBlock, parseSeedFile } from '../adapters/sources/seed-folder/index.js';
 import { impossibleDateParts, normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
 import { normalizeTopic, TopicIndex } from '../src/topics.js';
 import { cutAtWord, cutExcerpt } from '../src/digest.js';
