@@ -1,8 +1,8 @@
 // The core's public API: what adapters and entry points may import.
 export { Newsbrief, DEFAULT_COUNT, MAX_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE } from './app.js';
 export type { NewsbriefOptions, NewsOptions, StoriesOptions } from './app.js';
-export type { Article, RelatedArticle, Provider, Target, Subscription } from './model.js';
-export { safeHttpUrl, plainText } from './model.js';
+export type { Article, Image, RelatedArticle, Provider, Target, Subscription } from './model.js';
+export { normalizeEllipsis, plainText, safeHttpUrl, unescapeMarkdown } from './model.js';
 export type * from './types.js';
 export type * from './ports.js';
 export { StorageGoneError } from './ports.js';

@@ -7,7 +7,8 @@ import { escapeHtml } from '../adapters/telegram/html.js';
 import { parseTime, parseTimezone } from '../src/clock.js';
 import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
 import { isBlankBlock, parseSeedFile } from '../adapters/sources/seed-folder/index.js';
-import { impossibleDateParts, normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
+import { normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
+import { impossibleDateParts } from '../adapters/sources/seed-folder/schema.js';
 import { normalizeTopic, TopicIndex } from '../src/topics.js';
 import { cutAtWord, cutExcerpt } from '../src/digest.js';
 import { nonNewsReason, staleUrl } from '../src/rank.js';
@@ -40,7 +41,7 @@ function expectLinear(shapes: Record<string, string>, fn: (input: string) => unk
 const seed = (frontMatter: string) => Buffer.from(`---\n${frontMatter}\n---\n`);
 const fields = 'title: "t"\nwebUrl: "https://a.example/x"\n';
 
-describe('seed files (src/ingest.ts, src/model.ts) stay linear on 1 MiB', () => {
+describe('seed files (adapters/sources/seed-folder, src/model.ts) stay linear on 1 MiB', () => {
   it('the front-matter block: blank and comment lines, CR runs, dash runs, language names', () => {
     expectLinear(
       {

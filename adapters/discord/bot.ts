@@ -1,9 +1,7 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type ClientOptions } from 'discord.js';
-import type { Newsbrief } from '../../src/app.js';
-import type { Logger } from '../../src/logger.js';
+import { trimTrailingSlashes, type Logger, type Newsbrief } from '../../src/index.js';
 import type { Deliverer } from '../../src/index.js';
-import { trimTrailingSlashes } from '../../src/url.js';
 import { commandDefinitions } from './commands.js';
 import { createDiscordDeliverer } from './deliverer.js';
 import { handleInteraction } from './interactions.js';

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
-import type { Logger } from '../../src/logger.js';
-import type { Target } from '../../src/model.js';
+import { type Logger, type Target } from '../../src/index.js';
 import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { Pacer } from './pacer.js';
 import { renderDigest } from './render.js';

@@ -1,6 +1,6 @@
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import { silentLogger, type Logger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/index.js';
 
 /** Parses one item's bytes; what it returns must survive structured cloning (plain data). */
 export type ParseFn<T> = (name: string, bytes: Buffer) => T;

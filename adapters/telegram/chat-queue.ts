@@ -1,6 +1,6 @@
 import type { Context, MiddlewareFn } from 'grammy';
 import { sequentialize } from '@grammyjs/runner';
-import type { Logger } from '../../src/logger.js';
+import { type Logger } from '../../src/index.js';
 import { targetOf } from './chats.js';
 import { sendHtml } from './send.js';
 

@@ -1,7 +1,6 @@
 import type { Context } from 'grammy';
-import type { Target } from '../../src/model.js';
+import { type Logger, type Target } from '../../src/index.js';
 import type { SubscriptionStore } from '../../src/index.js';
-import type { Logger } from '../../src/logger.js';
 
 /**
  * The target a message or button belongs to: the chat, plus the forum topic when the message was

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Api, Transformer } from 'grammy';
-import type { Target } from '../../src/model.js';
-import type { Logger } from '../../src/logger.js';
+import { type Logger, type Target } from '../../src/index.js';
 import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { renderDigestParts } from './render.js';
 import { previewFor, sendHtml } from './send.js';

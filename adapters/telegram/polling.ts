@@ -1,7 +1,7 @@
 import { Api, GrammyError, HttpError, type Bot } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import { createConcurrentSink, createRunner, createSource, type RunnerHandle, type UpdateSupplier } from '@grammyjs/runner';
-import type { Logger } from '../../src/logger.js';
+import { type Logger } from '../../src/index.js';
 
 /** How long-polling rides out failures of getUpdates, and when it gives up. */
 export interface PollingOptions {

@@ -1,8 +1,6 @@
 import type { Api } from 'grammy';
 import type { InlineKeyboardMarkup, LinkPreviewOptions } from 'grammy/types';
-import type { Target } from '../../src/model.js';
-import type { Digest } from '../../src/types.js';
-import { safeHttpUrl } from '../../src/model.js';
+import { safeHttpUrl, type Digest, type Target } from '../../src/index.js';
 
 /** No previews: a digest of several stories would show a card for whichever link came first. */
 export const NO_PREVIEW: LinkPreviewOptions = { is_disabled: true };

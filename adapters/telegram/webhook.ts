@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { webhookCallback, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import type { Logger } from '../../src/logger.js';
+import { type Logger } from '../../src/index.js';
 
 /** Webhook mode: Telegram POSTs each update to `url`, which a proxy forwards to our server on `host:port`. */
 export interface WebhookOptions {

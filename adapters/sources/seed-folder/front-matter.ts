@@ -1,7 +1,7 @@
 // Seed front matter (validated) → Article: the seed format's field names, defaults and clean-ups.
-import { plainText, safeHttpUrl, type SeedFrontMatter } from '../../../src/model.js';
+import { plainText, safeHttpUrl, type Image } from '../../../src/index.js';
+import type { SeedFrontMatter } from './schema.js';
 import type { Article, FieldWarning, Provider, RelatedArticle } from '../../../src/index.js';
-import type { Image } from '../../../src/model.js';
 import { sha256 } from './hash.js';
 
 /** Unknown fields (kept in `extra`, never shown) larger than this, as JSON, are dropped with a warning. */

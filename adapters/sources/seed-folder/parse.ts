@@ -1,6 +1,6 @@
 // One seed file's bytes → a validated Article, or why not. The worker threads run `parseSeedFile` too,
 // loaded by module URL (see ParsePool): this module must stay free of I/O and of the pool.
-import { SeedFrontMatterSchema } from '../../../src/model.js';
+import { SeedFrontMatterSchema } from './schema.js';
 import type { Article, FieldWarning } from '../../../src/index.js';
 import { buildArticle } from './front-matter.js';
 import { sha256 } from './hash.js';

@@ -1,7 +1,7 @@
 // YAML safety for seed-file front matter: only js-yaml's safe loader, impossible dates kept as text, and
 // caps on what the parsed document may expand to.
 import matter from 'gray-matter';
-import { impossibleDateParts } from '../../../src/model.js';
+import { impossibleDateParts } from './schema.js';
 
 // Caps on the parsed front matter, counted with YAML aliases expanded: js-yaml shares aliased nodes, so
 // a "billion laughs" file parses in microseconds and only explodes when something walks it.

@@ -1,13 +1,13 @@
-import type { Article } from '../../../src/model.js';
-import type {
-  ArticleStore,
-  Candidate,
-  CandidateQuery,
-  IndexedArticle,
-  TopicCount,
-  TopicEntry,
-  UpsertResult,
-} from '../../../src/ports.js';
+import {
+  type Article,
+  type ArticleStore,
+  type Candidate,
+  type CandidateQuery,
+  type IndexedArticle,
+  type TopicCount,
+  type TopicEntry,
+  type UpsertResult,
+} from '../../../src/index.js';
 import { compareText, type MemoryDatabase, type MemoryTables, type RankedEntry } from './database.js';
 
 /**

@@ -1,6 +1,10 @@
-import type { Target } from '../../../src/model.js';
-import type { DeliveryStatus, SourceItemRecord, TopicEntry } from '../../../src/ports.js';
-import type { Digest } from '../../../src/types.js';
+import {
+  type DeliveryStatus,
+  type Digest,
+  type SourceItemRecord,
+  type Target,
+  type TopicEntry,
+} from '../../../src/index.js';
 
 /** A stored article: the serialised document (compared to tell "unchanged") and what queries read. */
 export interface ArticleRow {

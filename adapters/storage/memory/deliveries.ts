@@ -1,5 +1,10 @@
-import type { Target } from '../../../src/model.js';
-import type { DeliveryLog, DeliveryProgress, DeliveryRecord, DeliveryStatus } from '../../../src/ports.js';
+import {
+  type DeliveryLog,
+  type DeliveryProgress,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type Target,
+} from '../../../src/index.js';
 import { compareText, normalTarget, targetKey, type DeliveryRow, type MemoryDatabase } from './database.js';
 
 /** The delivery log in memory. Each method runs to completion before another starts, so each is atomic. */

@@ -3,7 +3,7 @@
  * (the contract suites in test/contract hold both to them). For tests, the terminal demo and small installs:
  * queries scan or sort per call instead of keeping indexes, and nothing survives the process.
  */
-import type { Storage } from '../../../src/ports.js';
+import { type Storage } from '../../../src/index.js';
 import { MemoryArticleStore } from './articles.js';
 import { MemoryDatabase } from './database.js';
 import { MemoryDeliveryLog } from './deliveries.js';

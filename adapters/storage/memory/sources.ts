@@ -1,4 +1,4 @@
-import type { SourceItemRecord, SourceStateStore } from '../../../src/ports.js';
+import { type SourceItemRecord, type SourceStateStore } from '../../../src/index.js';
 import type { MemoryDatabase } from './database.js';
 
 /** What ingest remembers about source items, in memory. */

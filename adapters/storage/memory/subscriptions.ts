@@ -1,5 +1,10 @@
-import type { Subscription, Target } from '../../../src/model.js';
-import type { NewSubscription, SubscriptionStore, TargetScope } from '../../../src/ports.js';
+import {
+  type NewSubscription,
+  type Subscription,
+  type SubscriptionStore,
+  type Target,
+  type TargetScope,
+} from '../../../src/index.js';
 import {
   compareText,
   inChat,
