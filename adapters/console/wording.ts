@@ -1,22 +1,23 @@
 import {
   commandSpec,
   commandsFor,
-  cutAtWord,
   invocationArguments,
-  suggestedTopics,
   type CommandArgument,
   type CommandError,
   type CommandName,
   type CommandSpec,
 } from '../../src/index.js';
+import { wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
+
+export type { ErrorWording } from '../wording.js';
 
 /**
  * What console users read, plain text, in the syntax of where they type: the terminal prompt
  * ("/news AI 5", the slash optional) or the shell ("newsbrief news AI --count 5"). The words for the core's
  * error codes, the help and usage lines and every example come from here, derived from the core's catalogue.
  */
-export interface ConsoleSyntax {
-  surface: 'terminal' | 'cli';
+export interface ConsoleSyntax extends Syntax {
+  readonly surface: 'terminal' | 'cli';
   /** A command as typed, arguments in the catalogue's order. */
   invocation(command: CommandName, values?: Readonly<Record<string, string | number | undefined>>): string;
   /** A usage line: "/news TOPIC [N]", "newsbrief news TOPIC [--count N]". */
@@ -39,6 +40,8 @@ function placeholder(argument: CommandArgument): string {
 /** The terminal prompt: "/subscribe Machine Learning 08:00 Europe/Kyiv". */
 export const TERMINAL: ConsoleSyntax = {
   surface: 'terminal',
+  subscriptionsHeld: (count) => `You already have ${count} subscriptions`,
+  subscribedLabel: 'Subscribed',
   invocation: (command, values = {}) => [`/${command}`, ...invocationArguments(command, values).map((a) => a.value)].join(' '),
   usage: (spec) => [`/${spec.name}`, ...spec.arguments.map((a) => optional(placeholder(a), a))].join(' '),
 };
@@ -46,6 +49,8 @@ export const TERMINAL: ConsoleSyntax = {
 /** The shell: "newsbrief news AI --count 5". Topics with spaces need no quotes: the CLI joins its words. */
 export const CLI: ConsoleSyntax = {
   surface: 'cli',
+  subscriptionsHeld: (count) => `There are already ${count} subscriptions`,
+  subscribedLabel: 'Subscribed',
   invocation: (command, values = {}) =>
     [
       'newsbrief',
@@ -65,71 +70,9 @@ export function commandExample(syntax: ConsoleSyntax, command: CommandName): str
   return syntax.invocation(command, commandSpec(command).example);
 }
 
-/** A failed command in words: a sentence, the topics to pick from when it offers some, and an example. */
-export interface ErrorWording {
-  sentence: string;
-  topics?: { label: string; names: string[] };
-  example?: string;
-}
-
-function quoted(text: string, max = 100): string {
-  return `"${cutAtWord(text, max)}"`;
-}
-
 /** The words for each of the core's error codes; examples only name commands this syntax offers. */
 export function wordError(error: CommandError, syntax: ConsoleSyntax): ErrorWording {
-  const offered = (command: CommandName) => commandSpec(command).surfaces.includes(syntax.surface);
-  const example = (command: CommandName, values?: Record<string, string>) =>
-    offered(command) ? syntax.invocation(command, values ?? commandSpec(command).example) : undefined;
-  const topics = suggestedTopics(error).map((t) => t.name);
-  switch (error.code) {
-    case 'unknown-topic': {
-      const { command, topic, suggestions } = error.params;
-      const first = suggestions[0];
-      if (!first) {
-        return { sentence: `No topic ${quoted(topic)}. ${syntax.invocation('topics')} lists the known ones.`, example: example('topics', {}) };
-      }
-      return {
-        sentence: `No topic ${quoted(topic)}. Did you mean ${suggestions.slice(0, 5).map((s) => s.name).join(', ')}?`,
-        example: example(offered(command) ? command : 'news', { topic: first.name }),
-      };
-    }
-    case 'missing-topic': {
-      const { command } = error.params;
-      const sentence =
-        command === 'news' ? 'Name a topic.'
-        : command === 'subscribe' ? 'Name the topic to subscribe to.'
-        : 'Name the topic to unsubscribe from, or "all".';
-      return { sentence, ...(topics.length > 0 ? { topics: { label: 'Topics', names: topics } } : {}), example: example(command) };
-    }
-    case 'bad-count':
-      return { sentence: `The count must be a whole number from ${error.params.min} to ${error.params.max}.`, example: example('news') };
-    case 'bad-time':
-      return {
-        sentence: `${quoted(error.params.given, 40)} is not a time of day. Use 24-hour HH:MM.`,
-        example: example('subscribe', { topic: 'AI', time: '08:30' }),
-      };
-    case 'bad-timezone': {
-      const { given, suggestions } = error.params;
-      const hint = suggestions.length > 0 ? `Did you mean ${suggestions.join(', ')}?` : 'Use an IANA name such as Europe/Kyiv, America/New_York or UTC.';
-      return { sentence: `${quoted(given, 64)} is not a time zone. ${hint}`, example: example('timezone', { zone: suggestions[0] ?? 'Europe/Kyiv' }) };
-    }
-    case 'too-many-subscriptions':
-      return {
-        sentence: `You already have ${error.params.count} subscriptions, the most allowed (${error.params.max}). Unsubscribe from one first.`,
-        example: example('unsubscribe'),
-      };
-    case 'not-subscribed': {
-      const { topic, subscribed } = error.params;
-      return {
-        sentence: `There is no subscription to ${quoted(topic)} here.`,
-        topics: { label: 'Subscribed', names: topics },
-        example: example('unsubscribe', { topic: subscribed[0]?.name ?? 'AI' }),
-      };
-    }
-    case 'no-subscriptions':
-      return { sentence: 'There are no subscriptions here.', example: example('subscribe', { topic: 'AI', time: '08:00' }) };
-  }
+  return wordCommandError(error, syntax);
 }
 
 /** The commands of a syntax's surface as aligned usage lines with their summaries; long usages get their own line. */
