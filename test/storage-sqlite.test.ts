@@ -255,6 +255,33 @@ describe('SQLite storage: what only SQLite does', () => {
     await store.close();
   });
 
+  it('encodes a large batch on a worker thread exactly as one article at a time', async () => {
+    const many = Array.from({ length: 450 }, (_, i) => makeArticle({ topics: ['AI'], related: [makeRelated({ title: `Related ${i}` })] }));
+    const together = openSqliteStorage(':memory:');
+    const alone = openSqliteStorage(':memory:');
+    await together.articles.upsertArticles(indexArticles(many));
+    for (const a of many.slice(0, 20)) await alone.articles.upsertArticles(indexArticles([a]));
+    const doc = (s: SqliteStorage, id: string) => s.db.prepare('SELECT doc FROM articles WHERE id = ?').pluck().get(id) as Buffer;
+    for (const a of many.slice(0, 20)) expect(doc(together, a.id).equals(doc(alone, a.id))).toBe(true);
+    for (const a of [many[0]!, many[224]!, many[225]!, many[449]!]) expect(await together.articles.getArticle(a.id)).toEqual(a);
+    expect(await together.articles.articleCount()).toBe(450);
+    await together.close();
+    await alone.close();
+  });
+
+  it('writes concurrent batches in call order', async () => {
+    const store = openSqliteStorage(':memory:');
+    const a = makeArticle({ topics: ['AI'], title: 'First' });
+    const big = Array.from({ length: 300 }, () => makeArticle({ topics: ['Space'] }));
+    const results = await Promise.all([
+      store.articles.upsertArticles(indexArticles([...big, a])),
+      store.articles.upsertArticles(indexArticles([{ ...a, title: 'Second' }])),
+    ]);
+    expect(results).toEqual([{ inserted: 301, updated: 0, unchanged: 0 }, { inserted: 0, updated: 1, unchanged: 0 }]);
+    expect((await store.articles.getArticle(a.id))?.title).toBe('Second');
+    await store.close();
+  });
+
   it('tells URLs with the same hash apart', async () => {
     const store = openSqliteStorage(':memory:');
     // Two URLs whose 32-bit hashes (articles.url_hash) are equal: both are stored, and each stays unique.

@@ -9,7 +9,8 @@ import type {
   TopicEntry,
   UpsertResult,
 } from '../../../src/index.js';
-import { decodeDocument, decodeDocumentText, encodeDocument, urlHash } from './documents.js';
+import { decodeDocument, decodeDocumentText, urlHash } from './documents.js';
+import { DocumentEncoder } from './encoder.js';
 import { decodeEntryKeys, encodeEntryKeys } from './entries.js';
 import type { SqliteStorage } from './index.js';
 
@@ -23,6 +24,16 @@ const ARTICLE_CACHE_SIZE = 8192;
 const DEFAULT_RANK_WEIGHT = Math.LN2 / 48;
 
 type ArticleStatements = ReturnType<typeof prepareArticles>;
+
+/** An article of a batch as upsertArticles took it, with its document's JSON text. */
+interface Pending {
+  id: string;
+  url: string;
+  publishedAt: number;
+  removed: boolean;
+  json: string;
+  topics: TopicEntry[];
+}
 
 /**
  * Articles and their topic index (schema version 5). An article is a row numbered `n` with its id, the hash
@@ -45,6 +56,9 @@ export class SqliteArticleStore implements ArticleStore {
   private weight: number;
   /** Topic key → row id. A topic row is never deleted or renumbered, so a hit stays right. */
   private readonly topicIds = new Map<string, number>();
+  private readonly encoder = new DocumentEncoder();
+  /** The last batch written or being written: the next one waits for it. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly s: SqliteStorage) {
     this.stmts = prepareArticles(s.db);
@@ -74,42 +88,60 @@ export class SqliteArticleStore implements ArticleStore {
   }
 
   async upsertArticles(articles: readonly IndexedArticle[]): Promise<UpsertResult> {
-    const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-    try {
-      this.s.write(() => this.upsertBatch(articles, result));
-    } catch (error) {
-      // Topics this batch added are gone with it: forget their ids.
-      this.topicIds.clear();
-      throw error;
-    }
-    return result;
+    // Taken now: the caller may change its objects once this returns.
+    const batch: Pending[] = articles.map(({ article, topics }) => ({
+      id: article.id,
+      url: article.url,
+      publishedAt: Date.parse(article.publishedAt),
+      removed: article.removed,
+      json: JSON.stringify(article),
+      topics: article.removed ? [] : topics.map((t) => ({ ...t })),
+    }));
+    // Batches are written in call order, each in one transaction; documents are encoded before it begins.
+    const run = async () => {
+      const docs = await this.encoder.encode(batch.map((b) => b.json));
+      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+      try {
+        this.s.write(() => this.upsertBatch(batch, docs, result));
+      } catch (error) {
+        // Topics this batch added are gone with it: forget their ids.
+        this.topicIds.clear();
+        throw error;
+      }
+      return result;
+    };
+    const done = this.writing.then(run, run);
+    this.writing = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Stops the document encoder's worker thread. */
+  async close(): Promise<void> {
+    await this.encoder.close();
   }
 
   /** One batch inside its write transaction; adds to `result`. */
-  private upsertBatch(articles: readonly IndexedArticle[], result: UpsertResult): void {
+  private upsertBatch(batch: readonly Pending[], docs: readonly Buffer[], result: UpsertResult): void {
     const k = this.weight;
     const st = this.stmts;
     // Live-article count changes per topic id, written once at the end of the batch.
     const delta = new Map<number, number>();
     const changed: number[] = [];
-    for (const { article, topics } of articles) {
-      const json = JSON.stringify(article);
-      const publishedAt = Date.parse(article.publishedAt);
-      const removed = article.removed ? 1 : 0;
+    batch.forEach((article, i) => {
+      const { json, topics } = article;
       const hash = urlHash(article.url);
+      const removed = article.removed ? 1 : 0;
       // Where its entries go (the first entry of a repeated key wins); a removed article has none.
       const chosen: { topic: number; entry: TopicEntry }[] = [];
-      if (!article.removed) {
-        for (const entry of topics) {
-          const topic = this.topicIdFor(entry.key, entry.name);
-          if (!chosen.some((c) => c.topic === topic)) chosen.push({ topic, entry });
-        }
+      for (const entry of topics) {
+        const topic = this.topicIdFor(entry.key, entry.name);
+        if (!chosen.some((c) => c.topic === topic)) chosen.push({ topic, entry });
       }
       const entries = encodeEntryKeys(chosen.map((c) => [c.topic, c.entry.publishedHours] as const));
-      const doc = encodeDocument(json);
+      const doc = docs[i]!;
       let n: number;
       // A new id is the common case (every article of a first ingest): insert without reading first.
-      const insert = st.insertArticle.run(article.id, hash, publishedAt, removed, entries, doc);
+      const insert = st.insertArticle.run(article.id, hash, article.publishedAt, removed, entries, doc);
       if (insert.changes > 0) {
         n = Number(insert.lastInsertRowid);
         result.inserted++;
@@ -117,14 +149,14 @@ export class SqliteArticleStore implements ArticleStore {
         const existing = st.articleById.get(article.id) as { n: number; entries: Buffer | null; doc: Buffer };
         if (decodeDocumentText(existing.doc) === json) {
           result.unchanged++;
-          continue;
+          return;
         }
         n = existing.n;
         for (const [topic, hours] of decodeEntryKeys(existing.entries)) {
           st.deleteEntry.run(topic, hours, n);
           delta.set(topic, (delta.get(topic) ?? 0) - 1);
         }
-        st.updateArticle.run(hash, publishedAt, removed, entries, doc, n);
+        st.updateArticle.run(hash, article.publishedAt, removed, entries, doc, n);
         changed.push(n);
         result.updated++;
       }
@@ -133,7 +165,7 @@ export class SqliteArticleStore implements ArticleStore {
         st.insertEntry.run(topic, t.publishedHours, n, t.rankBase + t.publishedHours * k, t.match, t.rankBase);
         delta.set(topic, (delta.get(topic) ?? 0) + 1);
       }
-    }
+    });
     for (const [topic, d] of delta) if (d !== 0) st.addToCount.run(d, topic);
     for (const n of changed) this.cache.delete(n);
   }
@@ -142,7 +174,7 @@ export class SqliteArticleStore implements ArticleStore {
    * Throws (rolling the batch back) when another article already has this URL: a URL is one article's. The
    * index holds URL hashes, so an equal hash is confirmed by the other document's URL.
    */
-  private checkUrlFree(article: Article, n: number, hash: number): void {
+  private checkUrlFree(article: Pick<Pending, 'id' | 'url'>, n: number, hash: number): void {
     for (const other of this.stmts.sameUrlHash.all(hash, n) as number[]) {
       const doc = decodeDocument(this.stmts.docByRow.get(other) as Buffer);
       if (doc.url === article.url) {

@@ -30,6 +30,13 @@ const DICTIONARY_V1 = Buffer.from(
 const DEFLATE_OPTIONS = { level: 1, windowBits: 13, memLevel: 7, dictionary: DICTIONARY_V1 } as const;
 const INFLATE_OPTIONS = { dictionary: DICTIONARY_V1 } as const;
 
+/** What a worker thread needs to encode exactly as encodeDocument does (see encoder.ts). */
+export const WORKER_SETTINGS = {
+  format: FORMAT_DEFLATE_V1,
+  deflate: { level: DEFLATE_OPTIONS.level, windowBits: DEFLATE_OPTIONS.windowBits, memLevel: DEFLATE_OPTIONS.memLevel },
+  dictionary: new Uint8Array(DICTIONARY_V1),
+} as const;
+
 /** The stored form of a document's JSON text. */
 export function encodeDocument(json: string): Buffer {
   const body = deflateRawSync(json, DEFLATE_OPTIONS);

@@ -360,6 +360,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.articles.close();
     if (this.db.open) this.db.close();
   }
 }
