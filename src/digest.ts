@@ -1,10 +1,10 @@
 import type { Article, RelatedArticle } from './model.js';
 import type { ArticleStore, Candidate } from './ports.js';
 import type { Digest, DigestItem, DigestLink, ScoreExplanation } from './types.js';
-import { explainStory, RANK } from './rank.js';
+import { RANK, scoreStory, storyFacts, type StoryFacts } from './rank.js';
 import { articleUrlKey, canonicalUrl, usableUrl } from './url.js';
 import { cosine, type TermVector } from './similarity.js';
-import { compareLead, groupStories, outletKey, TextIndex, type StoryGroup } from './stories.js';
+import { compareLead, groupStories, outletKey, TextIndex } from './stories.js';
 import { cutAtWord, trimTrailingPunctuation } from './cut.js';
 
 export const DIGEST = {
@@ -55,31 +55,85 @@ export interface ScoredStory {
   latestAt: string;
 }
 
+/**
+ * What grouping made of one candidate set: its stories as positions in the set (each lead first, as
+ * groupStories orders members), with the parts of their scores and digest items that do not depend on the
+ * time or the topic match. Kept per set (see groupingOf), so a repeated request only scores the stories.
+ */
+interface Grouping {
+  /** The candidate articles, in order: what the grouping was made from. */
+  articles: readonly Article[];
+  index: TextIndex;
+  stories: { members: number[]; outlets: number; latestAt: string; latestMs: number; facts: StoryFacts }[];
+  /** Digest items without their score, by story, lead and the options they were made with. */
+  items: Map<string, Omit<DigestItem, 'score'>>;
+}
+
+/**
+ * Groupings of recent candidate sets, under the first candidate's article. The store hands out the same
+ * article objects while they are unchanged (SQLite keeps parsed articles; a changed article is a new object),
+ * and readers never change them, so the same articles in the same order are the same set: grouping depends
+ * on nothing else. Entries go when their first article is collected.
+ */
+const groupings = new WeakMap<Article, Grouping[]>();
+/** Sets remembered per first article (a topic's plain and excluding requests, a few windows). */
+const GROUPINGS_PER_ARTICLE = 4;
+
+function groupingOf(candidates: readonly Candidate[]): Grouping {
+  const first = candidates[0]?.article;
+  const known = first ? groupings.get(first) : undefined;
+  const hit = known?.find((g) => g.articles.length === candidates.length && g.articles.every((a, i) => a === candidates[i]!.article));
+  if (hit) return hit;
+  const grouping = groupFresh(candidates, new TextIndex(candidates.map((c) => c.article)));
+  if (first) {
+    const list = known ?? [];
+    if (list.length >= GROUPINGS_PER_ARTICLE) list.shift();
+    list.push(grouping);
+    if (!known) groupings.set(first, list);
+  }
+  return grouping;
+}
+
+function groupFresh(candidates: readonly Candidate[], index: TextIndex): Grouping {
+  const position = new Map(candidates.map((c, i) => [c, i]));
+  const stories = groupStories(candidates, { index }).map((g) => {
+    const members = g.members.map((m) => position.get(m)!);
+    let latest = g.members[0]!.article.publishedAt;
+    for (const m of g.members) if (Date.parse(m.article.publishedAt) > Date.parse(latest)) latest = m.article.publishedAt;
+    const outlets = new Set(g.members.map((m) => outletKey(m.article))).size;
+    return { members, outlets, latestAt: latest, latestMs: Date.parse(latest), facts: storyFacts(g.members, g.lead.article) };
+  });
+  return { articles: candidates.map((c) => c.article), index, stories, items: new Map() };
+}
+
 /** Groups articles into stories and ranks them (best first). Shared by /news and `newsbrief stories`. */
 export function rankStories(
   candidates: readonly Candidate[],
   options: { now: Date; halfLifeHours?: number; index?: TextIndex },
 ): { stories: ScoredStory[]; index: TextIndex } {
-  const index = options.index ?? new TextIndex(candidates.map((c) => c.article));
-  const stories = groupStories(candidates, { index }).map((g) => scoreGroup(g, options));
-  stories.sort(
-    (a, b) =>
-      b.score.logScore - a.score.logScore ||
-      Date.parse(b.latestAt) - Date.parse(a.latestAt) ||
-      (a.lead.article.id < b.lead.article.id ? -1 : 1),
-  );
-  return { stories, index };
+  return rankGrouping(candidates, options.index ? groupFresh(candidates, options.index) : groupingOf(candidates), options).ranked;
 }
 
-function scoreGroup(g: StoryGroup<Candidate>, options: { now: Date; halfLifeHours?: number }): ScoredStory {
-  const outlets = new Set(g.members.map((m) => outletKey(m.article))).size;
-  const score = explainStory(g.members, g.lead.article, outlets, {
-    now: options.now,
-    halfLifeHours: options.halfLifeHours ?? RANK.HALF_LIFE_HOURS,
+/** The stories of a grouping scored at `now` with these candidates' topic matches, best first. */
+function rankGrouping(
+  candidates: readonly Candidate[],
+  grouping: Grouping,
+  options: { now: Date; halfLifeHours?: number },
+): { ranked: { stories: ScoredStory[]; index: TextIndex }; order: number[] } {
+  const halfLifeHours = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
+  const scored = grouping.stories.map((g, at) => {
+    const members = g.members.map((i) => candidates[i]!);
+    const score = scoreStory(g.facts, members, g.outlets, { now: options.now, halfLifeHours });
+    const story: ScoredStory = { lead: members[0]!, members, outlets: g.outlets, score, latestAt: g.latestAt };
+    return { story, at, latestMs: g.latestMs };
   });
-  let latest = g.members[0]!.article.publishedAt;
-  for (const m of g.members) if (Date.parse(m.article.publishedAt) > Date.parse(latest)) latest = m.article.publishedAt;
-  return { lead: g.lead, members: g.members, outlets, score, latestAt: latest };
+  scored.sort(
+    (a, b) =>
+      b.story.score.logScore - a.story.score.logScore ||
+      b.latestMs - a.latestMs ||
+      (a.story.lead.article.id < b.story.lead.article.id ? -1 : 1),
+  );
+  return { ranked: { stories: scored.map((s) => s.story), index: grouping.index }, order: scored.map((s) => s.at) };
 }
 
 /** Builds the ranked, story-grouped digest for a topic. Plain data: adapters render it. */
@@ -101,7 +155,9 @@ export async function buildDigest(
     inRange = await store.candidates({ ...query, until: now });
     stale = inRange.length > 0;
   }
-  const { stories, index } = rankStories(inRange, { now, halfLifeHours: options.halfLifeHours });
+  const grouping = groupingOf(inRange);
+  const { ranked, order } = rankGrouping(inRange, grouping, { now, halfLifeHours: options.halfLifeHours });
+  const { stories } = ranked;
 
   const perOutlet = options.perOutlet ?? DIGEST.PER_OUTLET;
   const outletUse = new Map<string, number>();
@@ -125,7 +181,18 @@ export async function buildDigest(
     picked.push({ rank, story: stories[rank]!, lead: stories[rank]!.members[0]! });
   }
   picked.sort((a, b) => a.rank - b.rank);
-  const items: DigestItem[] = picked.map(({ story, lead }) => toItem(story, lead, index, options));
+  const items: DigestItem[] = picked.map(({ rank, story, lead }) => {
+    // An item depends on its story's members, its lead and the options, not on the time: made once per grouping.
+    const excerptLength = options.excerptLength ?? DIGEST.EXCERPT_LENGTH;
+    const relatedLinks = options.relatedLinks ?? DIGEST.RELATED_LINKS;
+    const key = `${order[rank]}:${story.members.indexOf(lead)}:${excerptLength}:${relatedLinks}`;
+    let item = grouping.items.get(key);
+    if (!item) {
+      item = toItem(story, lead, grouping.index, { excerptLength, relatedLinks });
+      grouping.items.set(key, item);
+    }
+    return { ...item, related: item.related.slice(), alsoCoveredBy: item.alsoCoveredBy.slice(), articleIds: item.articleIds.slice(), score: story.score };
+  });
 
   return {
     topic: topic.name,
@@ -139,7 +206,12 @@ export async function buildDigest(
   };
 }
 
-function toItem(story: ScoredStory, lead: Candidate, index: TextIndex, options: DigestOptions): DigestItem {
+function toItem(
+  story: ScoredStory,
+  lead: Candidate,
+  index: TextIndex,
+  options: { excerptLength: number; relatedLinks: number },
+): Omit<DigestItem, 'score'> {
   const a = lead.article;
   const leadOutlet = outletKey(a);
   // Other outlets, best first, one link each: an outlet is never "also covered by" itself.
@@ -155,7 +227,7 @@ function toItem(story: ScoredStory, lead: Candidate, index: TextIndex, options: 
   const shown = new Set(story.members.map((m) => articleUrlKey(m.article)));
   const storyVector = TextIndex.centroid(story.members.map((m) => index.vector(m.article)));
   const related = pickRelated(story.members.flatMap((m) => m.article.related), {
-    limit: options.relatedLinks ?? DIGEST.RELATED_LINKS,
+    limit: options.relatedLinks,
     skipUrls: shown,
     skipDomains: outletsShown,
     relevance: { vector: storyVector, index, around: a.publishedAt },
@@ -171,7 +243,6 @@ function toItem(story: ScoredStory, lead: Candidate, index: TextIndex, options: 
     related,
     alsoCoveredBy,
     articleIds: [a.id, ...story.members.filter((m) => m !== lead).map((m) => m.article.id)],
-    score: story.score,
   };
 }
 

@@ -274,26 +274,66 @@ export function explainStory(
   outlets: number,
   options: RankOptions,
 ): ScoreExplanation {
-  const halfLife = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
-  let match = 0;
+  return scoreStory(storyFacts(members, lead), members, outlets, options);
+}
+
+/**
+ * What a story's score takes from its member articles alone (explainStory in two steps): none of it depends
+ * on the time or the topic asked for, so a story grouped once can be scored again cheaply.
+ */
+export interface StoryFacts {
+  /** topicBreadthFactor of each member, in member order. */
+  breadth: number[];
+  bestQuality: number;
+  bestHeat: number;
+  /** The latest member's publication time, ms since the epoch. */
+  latest: number;
+  /** Why the lead reads as non-news (nonNewsReason), if it does. */
+  nonNews: string | undefined;
+}
+
+export function storyFacts(members: readonly Pick<StoryMemberScore, 'article'>[], lead: NewsText): StoryFacts {
   let bestQuality = -Infinity;
   let bestHeat = -Infinity;
   let latest = -Infinity;
+  const breadth: number[] = [];
   for (const m of members) {
-    match = Math.max(match, m.topicMatch * topicBreadthFactor(m.article.topics.length));
+    breadth.push(topicBreadthFactor(m.article.topics.length));
     bestQuality = Math.max(bestQuality, m.article.quality);
     bestHeat = Math.max(bestHeat, m.article.heat);
     latest = Math.max(latest, Date.parse(m.article.publishedAt));
   }
-  const ageHours = Math.max(0, (options.now.getTime() - latest) / HOUR_MS);
+  return { breadth, bestQuality, bestHeat, latest, nonNews: nonNewsReason(lead) };
+}
+
+/** explainStory from a story's facts and its members' topic matches (same order as the facts' members). */
+export function scoreStory(
+  facts: StoryFacts,
+  members: readonly Pick<StoryMemberScore, 'topicMatch'>[],
+  outlets: number,
+  options: RankOptions,
+): ScoreExplanation {
+  const halfLife = options.halfLifeHours ?? RANK.HALF_LIFE_HOURS;
+  let match = 0;
+  for (let i = 0; i < members.length; i++) match = Math.max(match, members[i]!.topicMatch * facts.breadth[i]!);
+  const ageHours = Math.max(0, (options.now.getTime() - facts.latest) / HOUR_MS);
   const coverage = coverageFactor(outlets);
-  const reason = nonNewsReason(lead);
+  const reason = facts.nonNews;
   const news = reason === undefined ? 1 : RANK.NON_NEWS_FACTOR;
-  return {
-    ...composeScore(match, qualityFactor(bestQuality), heatFactor(bestHeat), ageHours, halfLife, { coverage, news }),
+  const s = composeScore(match, qualityFactor(facts.bestQuality), heatFactor(facts.bestHeat), ageHours, halfLife, { coverage, news });
+  // Written out rather than spread: this runs for every story of every request.
+  const score: ScoreExplanation = {
+    total: s.total,
+    logScore: s.logScore,
+    topicMatch: s.topicMatch,
+    quality: s.quality,
+    recency: s.recency,
+    heat: s.heat,
+    ageHours: s.ageHours,
     coverage,
     outlets,
     news,
-    ...(reason === undefined ? {} : { nonNews: reason }),
   };
+  if (reason !== undefined) score.nonNews = reason;
+  return score;
 }

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
-import { makeArticle } from './helpers/articles.js';
+import { MIGRATIONS, openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
+import { makeArticle, makeRelated } from './helpers/articles.js';
 import { indexArticles, recencyWeight } from '../src/index.js';
 import { runStorageContracts } from './contract/index.js';
 
@@ -30,7 +30,7 @@ describe('SQLite storage: what only SQLite does', () => {
     await store.close();
     const again = openSqliteStorage(path);
     expect((await again.articles.getArticle(a.id))?.title).toBe(a.title);
-    expect(again.schemaVersion).toBe(4);
+    expect(again.schemaVersion).toBe(MIGRATIONS.length);
     await again.close();
   });
 
@@ -77,15 +77,110 @@ describe('SQLite storage: what only SQLite does', () => {
     `);
     raw.close();
     const upgraded = openSqliteStorage(path);
-    expect(upgraded.schemaVersion).toBe(4);
-    const matches = upgraded.db.prepare('SELECT topic_key, topic_match FROM article_topics ORDER BY topic_key').all();
-    expect(matches).toEqual([{ topic_key: 'ai', topic_match: 1 }, { topic_key: 'robots', topic_match: 0.8 }]);
+    expect(upgraded.schemaVersion).toBe(MIGRATIONS.length);
+    const match = async (key: string) => (await upgraded.articles.candidates({ topicKeys: [key], limit: 1 }))[0]?.topicMatch;
+    expect(await match('ai')).toBe(1);
+    expect(await match('robots')).toBe(0.8);
     expect((await upgraded.deliveries.getDelivery(1, '2026-11-26T08:00:00.000Z'))?.attempts).toBe(3);
     expect(await upgraded.articles.rankWeight()).toBeCloseTo(Math.LN2 / 12, 12);
     expect(await upgraded.deliveries.sentArticleIds({ platform: 'telegram', chatId: '-100', threadId: '7' })).toEqual(new Set(['a1']));
     expect(await upgraded.deliveries.sentArticleIds({ platform: 'discord', chatId: '123' })).toEqual(new Set(['a2']));
     expect(await upgraded.subscriptions.getTimezone({ platform: 'telegram', chatId: '-100' })).toBe('Europe/Kyiv');
     await upgraded.close();
+  });
+
+  it('upgrades a version 4 database in place: documents deflated, topic counts kept, everything reads back the same', async () => {
+    const path = tempDb();
+    const weight = recencyWeight(24);
+    const at = (day: number, hour = 8) => new Date(Date.UTC(2026, 10, day, hour)).toISOString();
+    const articles = [
+      makeArticle({ topics: ['AI', 'Robots'], quality: 90, publishedAt: at(20), related: [makeRelated(), makeRelated()] }),
+      makeArticle({ topics: ['Artificial Intelligence'], quality: 40, publishedAt: at(24) }),
+      makeArticle({ topics: ['Robots', 'AI', 'Space'], quality: 120, publishedAt: at(25) }),
+      makeArticle({ topics: ['Space'], quality: 60, publishedAt: at(25), extra: { category: 'news', note: 'ünïcödé ✓' } }),
+      makeArticle({ topics: ['AI'], quality: 60, publishedAt: at(25) }),
+      makeArticle({ topics: ['AI'], quality: 60, publishedAt: at(10), removed: true }),
+      makeArticle({ topics: [], quality: 70, publishedAt: at(22) }),
+      makeArticle({ topics: ['Deep Sea Mining'], quality: 10, publishedAt: at(2) }),
+    ];
+    // Articles without topics, older than any window: their long related lists make the old table big.
+    const filler = Array.from({ length: 200 }, () =>
+      makeArticle({ topics: [], publishedAt: at(1), related: Array.from({ length: 20 }, () => makeRelated()) }),
+    );
+    const batch = indexArticles([...articles, ...filler]);
+    // The file as version 4 left it, rows written the way the version 4 code wrote them.
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) raw.exec(migration);
+    raw.pragma('user_version = 4');
+    raw.prepare("INSERT INTO meta (key, value) VALUES ('rank_weight', ?)").run(String(weight));
+    const insertArticle = raw.prepare('INSERT INTO articles (id, url, published_at, removed, doc) VALUES (?, ?, ?, ?, ?)');
+    const insertTopic = raw.prepare(
+      'INSERT OR IGNORE INTO article_topics (topic_key, article_id, rank_base, published_hours, rank_key, topic_match) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const insertName = raw.prepare('INSERT OR IGNORE INTO topic_names (key, name) VALUES (?, ?)');
+    for (const { article, topics } of batch) {
+      insertArticle.run(article.id, article.url, Date.parse(article.publishedAt), article.removed ? 1 : 0, JSON.stringify(article));
+      if (article.removed) continue;
+      for (const t of topics) {
+        insertTopic.run(t.key, article.id, t.rankBase, t.publishedHours, t.rankBase + t.publishedHours * weight, t.match);
+        insertName.run(t.key, t.name);
+      }
+    }
+    raw.prepare("INSERT INTO seed_files VALUES ('a.md', 'hash', ?)").run(articles[0]!.id);
+    raw.close();
+
+    const upgraded = openSqliteStorage(path);
+    expect(upgraded.schemaVersion).toBe(MIGRATIONS.length);
+    // Most of the old file was freed by the upgrade, and given back.
+    expect(upgraded.db.pragma('freelist_count', { simple: true })).toBe(0);
+    // The same articles stored through the port by this version: what the upgraded file must match.
+    const fresh = openSqliteStorage(':memory:');
+    await fresh.articles.setRankWeight(weight);
+    await fresh.articles.upsertArticles(batch);
+
+    const both = async <T>(read: (s: SqliteStorage) => Promise<T>) => {
+      const value = await read(upgraded);
+      expect(value).toEqual(await read(fresh));
+      return value;
+    };
+    for (const a of [...articles, ...filler]) {
+      expect(JSON.stringify(await upgraded.articles.getArticle(a.id))).toBe(JSON.stringify(a));
+    }
+    expect(await both((s) => s.articles.topicCounts())).toEqual([
+      { key: 'ai', name: 'AI', count: 4 },
+      { key: 'robotics', name: 'Robotics', count: 2 },
+      { key: 'space', name: 'Space', count: 2 },
+      { key: 'deepseamining', name: 'Deep Sea Mining', count: 1 },
+    ]);
+    expect(await both((s) => s.articles.articleCount())).toBe(207);
+    expect(await both((s) => s.articles.rankWeight())).toBe(weight);
+    const since = new Date(at(21));
+    const until = new Date(at(26));
+    for (const key of ['ai', 'robotics', 'space', 'deepseamining', 'nothing']) {
+      await both((s) => s.articles.topicMatchCount(key));
+      const ids = async (s: SqliteStorage, q: object) =>
+        (await s.articles.candidates({ topicKeys: [key], limit: 10, ...q })).map((c) => [c.article.id, c.topicMatch]);
+      await both((s) => ids(s, {}));
+      await both((s) => ids(s, { since, until }));
+      await both((s) => ids(s, { limit: 1, excludeIds: new Set([articles[2]!.id]) }));
+    }
+    await both(async (s) => (await s.articles.windowArticles(since, until)).map((a) => a.id));
+    expect(await upgraded.sources.sourceItems()).toEqual(new Map([['a.md', { source: 'a.md', contentHash: 'hash', articleId: articles[0]!.id }]]));
+
+    // Writes after the upgrade find the entries of upgraded articles, keep counts and keep URLs unique.
+    const changes = indexArticles([
+      { ...articles[0]!, topics: ['Space'] },
+      { ...articles[2]!, removed: true },
+      { ...articles[5]!, removed: false },
+    ]);
+    await both((s) => s.articles.upsertArticles(changes));
+    await both((s) => s.articles.topicCounts());
+    await both(async (s) => (await s.articles.candidates({ topicKeys: ['ai', 'space'], limit: 10 })).map((c) => c.article.id));
+    const clash = indexArticles([makeArticle({ id: 'another-id', url: articles[3]!.url })]);
+    await expect(upgraded.articles.upsertArticles(clash)).rejects.toThrow(/already has/);
+    await upgraded.close();
+    await fresh.close();
   });
 
   const plan = (store: ReturnType<typeof openSqliteStorage>, sql: string, ...params: unknown[]) =>
@@ -95,29 +190,114 @@ describe('SQLite storage: what only SQLite does', () => {
     const store = openSqliteStorage(':memory:');
     const text = plan(
       store,
-      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_rank
-       WHERE topic_key = ? AND published_hours <= ? ORDER BY rank_key DESC`,
-      'ai',
+      `SELECT n, topic_match FROM topic_entries INDEXED BY topic_entries_rank
+       WHERE topic = ? AND published_hours <= ? ORDER BY rank_key DESC, n LIMIT ?`,
+      1,
       1e9,
+      10,
     );
-    expect(text).toMatch(/article_topics_rank/);
-    expect(text).not.toMatch(/TEMP B-TREE/);
+    expect(text).toBe('SEARCH topic_entries USING COVERING INDEX topic_entries_rank (topic=?)');
     await store.close();
   });
 
-  it('answers a window query with a range search of the covering window index', async () => {
+  it('answers a window query with a range of the topic entries\' own key', async () => {
     const store = openSqliteStorage(':memory:');
     const text = plan(
       store,
-      `SELECT article_id AS id FROM article_topics INDEXED BY article_topics_window
-       WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
-      'ai',
+      `SELECT n, topic_match FROM topic_entries
+       WHERE topic = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC, n LIMIT ?`,
+      1,
       0,
       1e9,
+      10,
     );
-    expect(text).toMatch(/SEARCH article_topics USING COVERING INDEX article_topics_window \(topic_key=\? AND published_hours>\? AND published_hours<\?\)/);
+    expect(text).toMatch(/^SEARCH topic_entries USING PRIMARY KEY \(topic=\? AND published_hours>\? AND published_hours<\?\)/);
     const all = plan(store, 'SELECT doc FROM articles WHERE removed = 0 AND published_at BETWEEN ? AND ? ORDER BY published_at, id', 0, 1);
     expect(all).toMatch(/articles_published \(published_at>\? AND published_at<\?\)/);
+    await store.close();
+  });
+
+  it('reads the topic list and counts from maintained counts, not by counting entries', async () => {
+    const store = openSqliteStorage(':memory:');
+    expect(plan(store, 'SELECT key, name, count FROM topics WHERE count > 0 ORDER BY count DESC, name, key')).toBe(
+      'SEARCH topics USING COVERING INDEX topics_by_count (count>?)',
+    );
+    expect(plan(store, 'SELECT count FROM topics WHERE key = ?', 'ai')).toMatch(/^SEARCH topics USING INDEX/);
+    await store.close();
+  });
+
+  it('keeps topic counts equal to a count of the entries through inserts, updates, re-topics and removals', async () => {
+    const store = openSqliteStorage(':memory:');
+    const topics = ['AI', 'Space', 'Robots', 'Oceans', 'Climate'];
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const pick = () => topics.filter(() => random() < 0.4);
+    let articles = Array.from({ length: 60 }, () => makeArticle({ topics: pick() }));
+    for (let round = 0; round < 8; round++) {
+      articles = articles.map((a) => (random() < 0.3 ? { ...a, topics: pick(), removed: random() < 0.2, quality: round } : a));
+      await store.articles.upsertArticles(indexArticles(articles.filter(() => random() < 0.7)));
+      const counted = store.db
+        .prepare(
+          `SELECT t.key, t.name, count(*) AS count FROM topic_entries e JOIN topics t ON t.id = e.topic
+           GROUP BY t.id ORDER BY count DESC, t.name, t.key`,
+        )
+        .all();
+      expect(await store.articles.topicCounts()).toEqual(counted);
+      for (const t of counted as { key: string; count: number }[]) expect(await store.articles.topicMatchCount(t.key)).toBe(t.count);
+    }
+    await store.close();
+  });
+
+  it('stores documents deflated and reads back exactly the JSON it was given', async () => {
+    const store = openSqliteStorage(':memory:');
+    const related = Array.from({ length: 30 }, (_, i) =>
+      makeRelated({ title: `Coverage ${i} of the launch — “quoted” ✓ 🚀`, excerpt: 'The same sentence again. '.repeat(4) }),
+    );
+    const a = makeArticle({ related, extra: { category: 'news', nested: { list: [1, null, 'x'] } }, excerpt: 'Zero\u200bwidth? No: plain é' });
+    await store.articles.upsertArticles(indexArticles([a]));
+    const stored = store.db.prepare('SELECT doc FROM articles WHERE id = ?').pluck().get(a.id) as Buffer;
+    expect(stored.length).toBeLessThan(JSON.stringify(a).length / 3);
+    expect(JSON.stringify(await store.articles.getArticle(a.id))).toBe(JSON.stringify(a));
+    await store.close();
+  });
+
+  it('encodes a large batch on a worker thread exactly as one article at a time', async () => {
+    const many = Array.from({ length: 450 }, (_, i) => makeArticle({ topics: ['AI'], related: [makeRelated({ title: `Related ${i}` })] }));
+    const together = openSqliteStorage(':memory:');
+    const alone = openSqliteStorage(':memory:');
+    await together.articles.upsertArticles(indexArticles(many));
+    for (const a of many.slice(0, 20)) await alone.articles.upsertArticles(indexArticles([a]));
+    const doc = (s: SqliteStorage, id: string) => s.db.prepare('SELECT doc FROM articles WHERE id = ?').pluck().get(id) as Buffer;
+    for (const a of many.slice(0, 20)) expect(doc(together, a.id).equals(doc(alone, a.id))).toBe(true);
+    for (const a of [many[0]!, many[224]!, many[225]!, many[449]!]) expect(await together.articles.getArticle(a.id)).toEqual(a);
+    expect(await together.articles.articleCount()).toBe(450);
+    await together.close();
+    await alone.close();
+  });
+
+  it('writes concurrent batches in call order', async () => {
+    const store = openSqliteStorage(':memory:');
+    const a = makeArticle({ topics: ['AI'], title: 'First' });
+    const big = Array.from({ length: 300 }, () => makeArticle({ topics: ['Space'] }));
+    const results = await Promise.all([
+      store.articles.upsertArticles(indexArticles([...big, a])),
+      store.articles.upsertArticles(indexArticles([{ ...a, title: 'Second' }])),
+    ]);
+    expect(results).toEqual([{ inserted: 301, updated: 0, unchanged: 0 }, { inserted: 0, updated: 1, unchanged: 0 }]);
+    expect((await store.articles.getArticle(a.id))?.title).toBe('Second');
+    await store.close();
+  });
+
+  it('tells URLs with the same hash apart', async () => {
+    const store = openSqliteStorage(':memory:');
+    // Two URLs whose 32-bit hashes (articles.url_hash) are equal: both are stored, and each stays unique.
+    const first = makeArticle({ url: 'https://a.example/10949' });
+    const second = makeArticle({ url: 'https://a.example/1248910' });
+    await store.articles.upsertArticles(indexArticles([first, second]));
+    const hashes = store.db.prepare('SELECT DISTINCT url_hash FROM articles').pluck().all();
+    expect(hashes).toHaveLength(1);
+    expect(await store.articles.articleCount()).toBe(2);
+    await expect(store.articles.upsertArticles(indexArticles([makeArticle({ id: 'another-id', url: second.url })]))).rejects.toThrow(/already has/);
     await store.close();
   });
 

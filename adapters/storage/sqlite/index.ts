@@ -4,26 +4,24 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import {
   StorageGoneError,
-  type ArticleStore,
-  type Candidate,
-  type CandidateQuery,
   type DeliveryLog,
   type DeliveryProgress,
   type DeliveryRecord,
   type DeliveryStatus,
-  type IndexedArticle,
   type NewSubscription,
   type SourceItemRecord,
   type SourceStateStore,
   type Storage,
   type SubscriptionStore,
   type TargetScope,
-  type TopicCount,
-  type UpsertResult,
 } from '../../../src/index.js';
-import type { Article, Digest, Subscription, Target } from '../../../src/index.js';
+import type { Digest, Subscription, Target } from '../../../src/index.js';
+import { SqliteArticleStore } from './articles.js';
+import { encodeDocument, urlHash } from './documents.js';
+import { encodeEntryKeys } from './entries.js';
 import type { LockHolder } from './lock.js';
 
+export { SqliteArticleStore } from './articles.js';
 export { DatabaseLockedError, lockDatabase, type DatabaseLock, type LockHolder } from './lock.js';
 
 /**
@@ -159,6 +157,63 @@ export const MIGRATIONS: readonly string[] = [
   -- subscriptions.target stays as written (its UNIQUE constraint keeps it) but nothing reads it any more.
   CREATE UNIQUE INDEX subscriptions_target ON subscriptions (platform, chat_id, thread_id, topic_key);
   `,
+  // Shaped for a million articles (issue 11): documents deflated (documents.ts), a URL index of 32-bit
+  // hashes instead of URLs, topics as small integers with live counts kept by every write, and one topic
+  // entry table whose own key is the /news window (topic, publication hours, article row). Existing rows
+  // keep their row numbers; documents are re-encoded as they are copied (newsbrief_encode_document,
+  // registered by openSqliteStorage), streamed, never all in memory; topic counts are counted once.
+  `
+  CREATE TABLE topics (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO topics (key, name) SELECT key, name FROM topic_names ORDER BY rowid;
+  INSERT OR IGNORE INTO topics (key, name) SELECT DISTINCT topic_key, topic_key FROM article_topics ORDER BY topic_key;
+  DROP TABLE topic_names;
+
+  -- entries: where the article's topic entries are (entries.ts), so that replacing it finds them by key.
+  CREATE TABLE articles_v5 (
+    n INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    url_hash INTEGER NOT NULL,
+    published_at INTEGER NOT NULL,
+    removed INTEGER NOT NULL,
+    entries BLOB,
+    doc BLOB NOT NULL
+  );
+  INSERT INTO articles_v5 (n, id, url_hash, published_at, removed, doc)
+    SELECT rowid, id, newsbrief_url_hash(url), published_at, removed, newsbrief_encode_document(doc) FROM articles ORDER BY rowid;
+
+  CREATE TABLE topic_entries (
+    topic INTEGER NOT NULL,
+    published_hours REAL NOT NULL,
+    n INTEGER NOT NULL,
+    rank_key REAL NOT NULL,
+    topic_match REAL NOT NULL,
+    rank_base REAL NOT NULL,
+    PRIMARY KEY (topic, published_hours, n)
+  ) WITHOUT ROWID;
+  INSERT INTO topic_entries (topic, published_hours, n, rank_key, topic_match, rank_base)
+    SELECT t.id, e.published_hours, a.n, e.rank_key, e.topic_match, e.rank_base
+    FROM article_topics e JOIN topics t ON t.key = e.topic_key JOIN articles_v5 a ON a.id = e.article_id
+    ORDER BY t.id, e.published_hours, a.n;
+  UPDATE articles_v5 SET entries = g.keys
+    FROM (SELECT n, newsbrief_entry_keys(topic, published_hours) AS keys FROM topic_entries GROUP BY n) AS g
+    WHERE g.n = articles_v5.n;
+  DROP TABLE article_topics;
+  DROP TABLE articles;
+  ALTER TABLE articles_v5 RENAME TO articles;
+
+  -- A topic's entries best rank first without a window; ties in row order.
+  CREATE INDEX topic_entries_rank ON topic_entries (topic, rank_key DESC, n, topic_match);
+  CREATE INDEX articles_url ON articles (url_hash);
+  CREATE INDEX articles_published ON articles (published_at) WHERE removed = 0;
+
+  UPDATE topics SET count = (SELECT count(*) FROM topic_entries e WHERE e.topic = topics.id);
+  CREATE INDEX topics_by_count ON topics (count DESC, name, key);
+  `,
 ];
 
 interface SubscriptionRow {
@@ -190,17 +245,8 @@ interface DeliveryRow {
   attempts: number;
 }
 
-/** Parsed articles kept in memory: every topic's /news window (40 topics × 160 candidates) fits. */
-const ARTICLE_CACHE_SIZE = 8192;
-
 /** How long a statement waits for another process's write lock (ingest beside the bot) before failing. */
 export const BUSY_TIMEOUT_MS = 10_000;
-
-/**
- * The recency weight used until the core sets one (ln 2 / 48 h, the default half-life): the core sets
- * its own at start, so this only orders a database written before that.
- */
-const DEFAULT_RANK_WEIGHT = Math.LN2 / 48;
 
 /** Opens (and migrates) a SQLite database; ':memory:' for a throwaway one. */
 export function openSqliteStorage(path: string): SqliteStorage {
@@ -238,10 +284,18 @@ export class SqliteStorage implements Storage {
     this.db = db;
     // First, so that a second process opening a fresh file waits for the first instead of failing.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // A new file gets 8 KiB pages: a deflated article is about 1.1 KiB, and a 4 KiB page holding three of
+    // them left a sixth of it empty (7 % at 8 KiB; larger pages would cost more on every random index
+    // write). An existing file keeps the page size it was made with.
+    if (db.pragma('page_count', { simple: true }) === 0) db.pragma('page_size = 8192');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     // Fewer, larger WAL checkpoints: bulk ingest writes tens of megabytes in one go.
     db.pragma('wal_autocheckpoint = 10000');
+    // Up to 64 MiB of pages in memory (the default is 2 MiB): a bulk insert touches the id and URL indexes
+    // at random places, and re-reading their pages from the OS was most of its time at a million articles.
+    // Only pages actually read take memory, so a serving process stays small.
+    db.pragma('cache_size = -65536');
     db.pragma('foreign_keys = ON');
     migrate(db);
     this.stmts = prepare(db);
@@ -306,6 +360,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.articles.close();
     if (this.db.open) this.db.close();
   }
 }
@@ -323,154 +378,6 @@ export class SqliteSourceState implements SourceStateStore {
       for (const r of records) this.s.stmts.upsertSeedFile.run(r.source, r.contentHash, r.articleId);
     });
   }
-}
-
-export class SqliteArticleStore implements ArticleStore {
-  private readonly stmts: Statements;
-  /**
-   * Parsed candidates, kept between requests: parsing the JSON documents (related lists included) was most
-   * of a /news request, and the grouping code's per-article caches (canonical URLs, terms) live as long as
-   * the object does. Articles are never mutated by readers. Own writes drop what they change; another
-   * process's commit (`newsbrief ingest` beside the bot) changes PRAGMA data_version and drops everything.
-   */
-  private readonly cache = new Map<string, Article>();
-  private dataVersion = -1;
-  private weight: number;
-
-  constructor(private readonly s: SqliteStorage) {
-    this.stmts = s.stmts;
-    this.weight = this.storedWeight() ?? DEFAULT_RANK_WEIGHT;
-  }
-
-  private storedWeight(): number | undefined {
-    const row = this.stmts.getMeta.get('rank_weight') as { value: string } | undefined;
-    if (row) return Number(row.value);
-    // Before rank_weight, the meta table kept the half-life the keys were computed with.
-    const legacy = this.stmts.getMeta.get('half_life_hours') as { value: string } | undefined;
-    return legacy ? Math.LN2 / Number(legacy.value) : undefined;
-  }
-
-  async rankWeight(): Promise<number | undefined> {
-    return this.storedWeight();
-  }
-
-  async setRankWeight(weight: number): Promise<void> {
-    if (!(weight >= 0) || !Number.isFinite(weight)) throw new RangeError(`rank weight must be a finite number ≥ 0 (got ${weight})`);
-    this.s.write(() => {
-      this.s.db.prepare('UPDATE article_topics SET rank_key = rank_base + published_hours * ?').run(weight);
-      this.stmts.setMeta.run('rank_weight', String(weight));
-      this.stmts.deleteMeta.run('half_life_hours');
-    });
-    this.weight = weight;
-  }
-
-  async upsertArticles(articles: readonly IndexedArticle[]): Promise<UpsertResult> {
-    const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-    const k = this.weight;
-    this.s.write(() => {
-      // Topic names this call has already written (INSERT OR IGNORE): the first name of a key wins either way.
-      const named = new Set<string>();
-      for (const { article, topics } of articles) {
-        const doc = JSON.stringify(article);
-        const publishedAt = Date.parse(article.publishedAt);
-        const removed = article.removed ? 1 : 0;
-        // A new id is the common case (every article of a first ingest): insert without reading first.
-        if (this.stmts.insertArticle.run(article.id, article.url, publishedAt, removed, doc).changes > 0) {
-          result.inserted++;
-        } else {
-          const existing = this.stmts.getDoc.get(article.id) as { doc: string };
-          if (existing.doc === doc) {
-            result.unchanged++;
-            continue;
-          }
-          this.stmts.updateArticle.run(article.url, publishedAt, removed, doc, article.id);
-          this.stmts.deleteTopics.run(article.id);
-          this.cache.delete(article.id);
-          result.updated++;
-        }
-        if (article.removed) continue;
-        for (const t of topics) {
-          this.stmts.insertTopic.run(t.key, article.id, t.rankBase, t.publishedHours, t.rankBase + t.publishedHours * k, t.match);
-          if (named.has(t.key)) continue;
-          named.add(t.key);
-          this.stmts.insertTopicName.run(t.key, t.name);
-        }
-      }
-    });
-    return result;
-  }
-
-  async getArticle(id: string): Promise<Article | undefined> {
-    const row = this.stmts.getDoc.get(id) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Article) : undefined;
-  }
-
-  async articleCount(): Promise<number> {
-    return (this.stmts.countArticles.get() as { n: number }).n;
-  }
-
-  async candidates(query: CandidateQuery): Promise<Candidate[]> {
-    this.dropCacheIfChangedElsewhere();
-    const out: Candidate[] = [];
-    const seen = new Set<string>();
-    const exclude = query.excludeIds;
-    const until = query.until ? hoursOf(query.until) : Number.MAX_VALUE;
-    for (const key of query.topicKeys) {
-      // A window reads its range of the window index and sorts it by rank; without a lower bound the rank
-      // index is walked best first and stops early. Either way only ids: documents come from the cache.
-      const rows = query.since
-        ? this.stmts.candidatesInWindow.iterate(key, hoursOf(query.since), until)
-        : this.stmts.candidatesUntil.iterate(key, until);
-      let taken = 0;
-      for (const row of rows as Iterable<{ id: string; match: number }>) {
-        if (exclude?.has(row.id) || seen.has(row.id)) continue;
-        const article = this.parsed(row.id);
-        if (!article) continue;
-        seen.add(row.id);
-        out.push({ article, topicMatch: row.match });
-        if (++taken >= query.limit) break;
-      }
-    }
-    return out;
-  }
-
-  private parsed(id: string): Article | undefined {
-    const cached = this.cache.get(id);
-    if (cached) return cached;
-    const row = this.stmts.getDoc.get(id) as { doc: string } | undefined;
-    if (!row) return undefined;
-    const article = JSON.parse(row.doc) as Article;
-    if (this.cache.size >= ARTICLE_CACHE_SIZE) {
-      // Oldest first: a Map iterates in insertion order.
-      this.cache.delete(this.cache.keys().next().value as string);
-    }
-    this.cache.set(id, article);
-    return article;
-  }
-
-  private dropCacheIfChangedElsewhere(): void {
-    const version = this.s.db.pragma('data_version', { simple: true }) as number;
-    if (version !== this.dataVersion) this.cache.clear();
-    this.dataVersion = version;
-  }
-
-  async windowArticles(since: Date, until: Date): Promise<Article[]> {
-    const rows = this.stmts.windowArticles.all(since.getTime(), until.getTime()) as { doc: string }[];
-    return rows.map((r) => JSON.parse(r.doc) as Article);
-  }
-
-  async topicMatchCount(topicKey: string): Promise<number> {
-    return (this.stmts.countTopic.get(topicKey) as { n: number }).n;
-  }
-
-  async topicCounts(): Promise<TopicCount[]> {
-    return this.stmts.topicCounts.all() as TopicCount[];
-  }
-}
-
-/** Hours since the epoch, the unit of the stored publication times. */
-function hoursOf(date: Date): number {
-  return date.getTime() / 3_600_000;
 }
 
 export class SqliteSubscriptionStore implements SubscriptionStore {
@@ -727,7 +634,16 @@ function moveStatements(db: Database.Database, whole: boolean) {
  * so two processes opening a fresh file at once take turns and the second finds nothing left to do.
  */
 function migrate(db: Database.Database): void {
-  db.transaction(() => {
+  // What migration 5 re-encodes stored documents with.
+  db.function('newsbrief_encode_document', { deterministic: true }, (json) => encodeDocument(String(json)));
+  db.function('newsbrief_url_hash', { deterministic: true }, (url) => urlHash(String(url)));
+  db.aggregate('newsbrief_entry_keys', {
+    start: () => [] as [number, number][],
+    // Called with (keys, topic, hours); the typings know of one value only.
+    step: ((keys: [number, number][], topic: number, hours: number) => void keys.push([topic, hours])) as (keys: [number, number][]) => void,
+    result: (keys: [number, number][]) => encodeEntryKeys(keys),
+  });
+  const from = db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
       throw new Error(
@@ -736,7 +652,15 @@ function migrate(db: Database.Database): void {
     }
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+    return version;
   }).immediate();
+  // Migration 5 copies every article into a table a quarter the size and frees the old one: a file that held
+  // articles would stay at its old size, mostly empty pages. Given back once, right after the upgrade.
+  if (from >= 1 && from < 5 && !db.memory) {
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    if (free > pages / 2) db.exec('VACUUM');
+  }
 }
 
 function prepare(db: Database.Database) {
@@ -749,36 +673,8 @@ function prepare(db: Database.Database) {
       `INSERT INTO seed_files (source, content_hash, article_id) VALUES (?, ?, ?)
        ON CONFLICT (source) DO UPDATE SET content_hash = excluded.content_hash, article_id = excluded.article_id`,
     ),
-    getDoc: db.prepare('SELECT doc FROM articles WHERE id = ?'),
-    insertArticle: db.prepare(
-      'INSERT INTO articles (id, url, published_at, removed, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-    ),
-    updateArticle: db.prepare('UPDATE articles SET url = ?, published_at = ?, removed = ?, doc = ? WHERE id = ?'),
-    deleteTopics: db.prepare('DELETE FROM article_topics WHERE article_id = ?'),
-    insertTopic: db.prepare(
-      'INSERT OR IGNORE INTO article_topics (topic_key, article_id, rank_base, published_hours, rank_key, topic_match) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertTopicName: db.prepare('INSERT OR IGNORE INTO topic_names (key, name) VALUES (?, ?)'),
-    countArticles: db.prepare('SELECT count(*) AS n FROM articles WHERE removed = 0'),
-    candidatesUntil: db.prepare(
-      `SELECT article_id AS id, topic_match AS match FROM article_topics INDEXED BY article_topics_rank
-       WHERE topic_key = ? AND published_hours <= ? ORDER BY rank_key DESC`,
-    ),
-    candidatesInWindow: db.prepare(
-      `SELECT article_id AS id, topic_match AS match FROM article_topics INDEXED BY article_topics_window
-       WHERE topic_key = ? AND published_hours BETWEEN ? AND ? ORDER BY rank_key DESC`,
-    ),
-    windowArticles: db.prepare(
-      'SELECT doc FROM articles WHERE removed = 0 AND published_at BETWEEN ? AND ? ORDER BY published_at, id',
-    ),
     lastDeliveredSlot: db.prepare(
       `SELECT max(slot) AS slot FROM deliveries WHERE subscription_id = ? AND slot < ? AND status IN ('sent', 'empty')`,
-    ),
-    countTopic: db.prepare('SELECT count(*) AS n FROM article_topics WHERE topic_key = ?'),
-    topicCounts: db.prepare(
-      `SELECT t.topic_key AS key, coalesce(n.name, t.topic_key) AS name, count(*) AS count
-       FROM article_topics t LEFT JOIN topic_names n ON n.key = t.topic_key
-       GROUP BY t.topic_key ORDER BY count DESC, name`,
     ),
     findSubscription: db.prepare('SELECT id FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? AND topic_key = ?'),
     insertSubscription: db.prepare(
