@@ -69,8 +69,11 @@ describe('SQLite storage: what only SQLite does', () => {
       INSERT INTO meta (key, value) VALUES ('half_life_hours', '12');
       INSERT INTO articles (id, url, published_at, removed, doc) VALUES ('a1', 'https://x.example/1', 0, 0, '{}');
       INSERT INTO article_topics VALUES ('ai', 'a1', 1.5, 10, 2), ('robots', 'a1', 1.5 + ln(0.8), 10, 1.8);
+      INSERT INTO subscriptions (id, target, platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
+        VALUES (1, 'telegram:-100:', 'telegram', '-100', '', 'AI', 'ai', '08:00', 'UTC', 0, '');
       INSERT INTO deliveries (subscription_id, slot, status, article_ids, detail, updated_at, retry_at)
-        VALUES (1, '2026-11-26T08:00:00.000Z', 'failed', '[]', 'attempt 3/5: Bad Gateway', '', 0);
+        VALUES (1, '2026-11-26T08:00:00.000Z', 'failed', '[]', 'attempt 3/5: Bad Gateway', '', 0),
+          (9, '2026-11-26T08:00:00.000Z', 'sent', '[]', 'of a subscription removed before', '', NULL);
       INSERT INTO sent_articles VALUES ('telegram:-100:7', 'a1', ''), ('discord:123:', 'a2', '');
       INSERT INTO chat_settings VALUES ('telegram:-100:', 'Europe/Kyiv');
       PRAGMA user_version = 3;
@@ -82,6 +85,9 @@ describe('SQLite storage: what only SQLite does', () => {
     expect(await match('ai')).toBe(1);
     expect(await match('robots')).toBe(0.8);
     expect((await upgraded.deliveries.getDelivery(1, '2026-11-26T08:00:00.000Z'))?.attempts).toBe(3);
+    // A removed subscription's log is dropped, so no later subscription can inherit it.
+    expect(await upgraded.deliveries.getDelivery(9, '2026-11-26T08:00:00.000Z')).toBeUndefined();
+    expect((await upgraded.subscriptions.getSubscription(1))?.topic).toBe('AI');
     expect(await upgraded.articles.rankWeight()).toBeCloseTo(Math.LN2 / 12, 12);
     expect(await upgraded.deliveries.sentArticleIds({ platform: 'telegram', chatId: '-100', threadId: '7' })).toEqual(new Set(['a1']));
     expect(await upgraded.deliveries.sentArticleIds({ platform: 'discord', chatId: '123' })).toEqual(new Set(['a2']));

@@ -39,6 +39,18 @@ export function runDeliveryLogContract(name: string, factory: StorageFactory): v
       expect(await deliveries.lastDeliveredSlot(id + 1, at(30))).toBeUndefined();
     });
 
+    it('never hands a removed subscription\'s delivery log to a later one', async () => {
+      const { storage, id } = await withSubscription();
+      const { deliveries, subscriptions } = storage;
+      await deliveries.recordDelivery(record(id, 'sent', { slot: '2026-11-26T08:00:00.000Z' }), chat);
+      await deliveries.claimDelivery(id, slot, 'gone-process', new Date(slot));
+      expect(await subscriptions.removeSubscription(chat, 'ai')).toBe(true);
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat, { nextDueAt: slot }));
+      expect(await deliveries.deliveries(subscription.id)).toEqual([]);
+      expect(await deliveries.lastDeliveredSlot(subscription.id, slot)).toBeUndefined();
+      expect(await deliveries.claimDelivery(subscription.id, slot, 'new-process', new Date(slot))).toMatchObject({ claimedBy: 'new-process' });
+    });
+
     it('records deliveries, remembers sent articles and advances the due time together', async () => {
       const { storage, id } = await withSubscription();
       const { deliveries, subscriptions } = storage;

@@ -214,6 +214,34 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE topics SET count = (SELECT count(*) FROM topic_entries e WHERE e.topic = topics.id);
   CREATE INDEX topics_by_count ON topics (count DESC, name, key);
   `,
+  // Subscription ids are never reused (AUTOINCREMENT): SQLite would hand a removed subscription's id to the
+  // next one, which would then inherit its delivery log (its last delivered slot, a claim in flight).
+  // Deliveries of subscriptions already gone are dropped.
+  `
+  CREATE TABLE subscriptions_v6 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    target TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    thread_id TEXT NOT NULL DEFAULT '',
+    topic TEXT NOT NULL,
+    topic_key TEXT NOT NULL,
+    time TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    inactive_reason TEXT,
+    next_due_at INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (target, topic_key)
+  );
+  INSERT INTO subscriptions_v6 SELECT id, target, platform, chat_id, thread_id, topic, topic_key, time, timezone,
+    active, inactive_reason, next_due_at, created_at FROM subscriptions;
+  DROP TABLE subscriptions;
+  ALTER TABLE subscriptions_v6 RENAME TO subscriptions;
+  CREATE INDEX subscriptions_due ON subscriptions (active, next_due_at);
+  CREATE UNIQUE INDEX subscriptions_target ON subscriptions (platform, chat_id, thread_id, topic_key);
+  DELETE FROM deliveries WHERE subscription_id NOT IN (SELECT id FROM subscriptions);
+  `,
 ];
 
 interface SubscriptionRow {
