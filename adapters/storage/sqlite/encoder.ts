@@ -58,6 +58,8 @@ export class DocumentEncoder {
     const half = Math.ceil(texts.length / 2);
     const id = this.next++;
     const first = new Promise<Buffer[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // Referenced while it owes an answer: otherwise a process with nothing else to wait for would exit.
+    worker.ref();
     worker.postMessage({ id, texts: texts.slice(0, half) });
     const second = texts.slice(half).map(encodeDocument);
     let firstDocs: Buffer[];
@@ -113,6 +115,7 @@ export class DocumentEncoder {
     const waiting = this.pending.get(id);
     if (!waiting) return;
     this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
     if (error !== undefined || !out || !ends) {
       waiting.reject(new Error(`document encoder: ${error ?? 'no result'}`));
       return;
