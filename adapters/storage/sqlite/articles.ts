@@ -56,7 +56,8 @@ export class SqliteArticleStore implements ArticleStore {
   private weight: number;
   /** Topic key → row id. A topic row is never deleted or renumbered, so a hit stays right. */
   private readonly topicIds = new Map<string, number>();
-  private readonly encoder = new DocumentEncoder();
+  /** @internal Encodes the documents of a batch (tests wait for its worker). */
+  readonly encoder = new DocumentEncoder();
   /** The last batch written or being written: the next one waits for it. */
   private writing: Promise<unknown> = Promise.resolve();
 

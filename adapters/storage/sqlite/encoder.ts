@@ -44,17 +44,22 @@ interface Reply {
  */
 export class DocumentEncoder {
   private worker: Worker | undefined;
+  private online = false;
   private unavailable = false;
   private closed = false;
   private next = 0;
   private readonly pending = new Map<number, { resolve: (docs: Buffer[]) => void; reject: (error: Error) => void }>();
 
   async encode(texts: readonly string[]): Promise<Buffer[]> {
+    // The first large batch starts the worker and does not wait for it: starting takes tens of milliseconds,
+    // more than it would save on that batch. Later ones share the work once it is up.
     const worker = texts.length >= PARALLEL_FROM ? this.start() : undefined;
-    if (!worker) return texts.map(encodeDocument);
+    if (!worker || !this.online) return texts.map(encodeDocument);
     const half = Math.ceil(texts.length / 2);
     const id = this.next++;
     const first = new Promise<Buffer[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // Referenced while it owes an answer: otherwise a process with nothing else to wait for would exit.
+    worker.ref();
     worker.postMessage({ id, texts: texts.slice(0, half) });
     const second = texts.slice(half).map(encodeDocument);
     let firstDocs: Buffer[];
@@ -68,10 +73,21 @@ export class DocumentEncoder {
     return [...firstDocs, ...second];
   }
 
+  /** Resolves once the worker can take work (true), or when there will be none (false). */
+  whenOnline(): Promise<boolean> {
+    const worker = this.worker;
+    if (this.online || !worker) return Promise.resolve(this.online);
+    return new Promise((resolve) => {
+      worker.once('online', () => resolve(true));
+      worker.once('exit', () => resolve(false));
+    });
+  }
+
   /** Stops the worker; encodes still waiting for it fail. */
   async close(): Promise<void> {
     this.closed = true;
     this.unavailable = true;
+    this.online = false;
     const worker = this.worker;
     this.worker = undefined;
     this.fail(new Error('SQLite storage: closed while encoding documents'));
@@ -83,6 +99,7 @@ export class DocumentEncoder {
     try {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: WORKER_SETTINGS });
       worker.unref();
+      worker.on('online', () => (this.online = true));
       worker.on('message', (reply: Reply) => this.settle(reply));
       // A worker that fails is not restarted: everything is encoded on the calling thread from then on.
       worker.on('error', (error) => this.stop(error));
@@ -98,6 +115,7 @@ export class DocumentEncoder {
     const waiting = this.pending.get(id);
     if (!waiting) return;
     this.pending.delete(id);
+    if (this.pending.size === 0) this.worker?.unref();
     if (error !== undefined || !out || !ends) {
       waiting.reject(new Error(`document encoder: ${error ?? 'no result'}`));
       return;
@@ -114,6 +132,7 @@ export class DocumentEncoder {
 
   private stop(error: Error): void {
     this.unavailable = true;
+    this.online = false;
     this.worker = undefined;
     this.fail(error);
   }
