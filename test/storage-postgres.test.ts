@@ -1,0 +1,113 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { MIGRATIONS, InstanceLockedError, lockInstance, openPostgresStorage, type PostgresStorage } from '../adapters/storage/postgres/index.js';
+import { indexArticles, StorageGoneError } from '../src/index.js';
+import { runStorageContracts } from './contract/index.js';
+import { chat, newSubscription } from './contract/fixtures.js';
+import { makeArticle } from './helpers/articles.js';
+import { postgresUnavailable, startTestPostgres, type TestPostgres } from './helpers/postgres.js';
+
+const unavailable = postgresUnavailable();
+if (unavailable) process.stderr.write(`Postgres tests skipped: ${unavailable}\n`);
+
+describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
+  let server: TestPostgres;
+  let admin: pg.Pool;
+  const schemas: string[] = [];
+  /** A fresh schema name; dropped after the test. */
+  const freshSchema = () => {
+    const name = `t_${randomBytes(6).toString('hex')}`;
+    schemas.push(name);
+    return name;
+  };
+
+  beforeAll(async () => {
+    server = await startTestPostgres();
+    admin = new pg.Pool({ connectionString: server.url, max: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await admin?.end();
+    await server?.stop();
+  });
+  // After each contract suite's own afterEach has closed the storage.
+  afterEach(async () => {
+    for (const name of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+
+  runStorageContracts('Postgres', async () => openPostgresStorage(server.url, { schema: freshSchema(), poolSize: 4 }));
+
+  describe('what only Postgres does', () => {
+    const opened: PostgresStorage[] = [];
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+    const open = async (schema: string, poolSize = 4) => {
+      const s = await openPostgresStorage(server.url, { schema, poolSize });
+      opened.push(s);
+      return s;
+    };
+
+    it('migrates a fresh database once when six pools open it at the same time', async () => {
+      const schema = freshSchema();
+      const all = await Promise.all(Array.from({ length: 6 }, () => open(schema, 2)));
+      for (const s of all) expect(await s.schemaVersion()).toBe(MIGRATIONS.length);
+      const { rows } = await admin.query(`SELECT version FROM "${schema}".newsbrief_migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    });
+
+    it('refuses a database whose schema version is newer than it knows', async () => {
+      const schema = freshSchema();
+      await (await open(schema)).close();
+      await admin.query(`INSERT INTO "${schema}".newsbrief_migrations (version) VALUES (99)`);
+      await expect(openPostgresStorage(server.url, { schema })).rejects.toThrow(/version 99 is newer than this Newsbrief knows/);
+    });
+
+    it('lets exactly one of six concurrent claimants on separate pools win a slot', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 6 }, () => open(schema, 1)));
+      const { subscription } = await pools[0]!.subscriptions.upsertSubscription(newSubscription(chat));
+      const slot = '2026-11-27T08:00:00.000Z';
+      for (let round = 0; round < 5; round++) {
+        const at = `2026-11-2${round}T08:00:00.000Z`;
+        const claims = await Promise.all(pools.map((p, i) => p.deliveries.claimDelivery(subscription.id, at, `instance-${i}`, new Date(slot))));
+        expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+      }
+    });
+
+    it('keeps data across reopen, and the rank weight with it', async () => {
+      const schema = freshSchema();
+      const first = await open(schema);
+      const a = makeArticle({ topics: ['AI'] });
+      await first.articles.setRankWeight(0.01);
+      await first.articles.upsertArticles(indexArticles([a]));
+      const { subscription } = await first.subscriptions.upsertSubscription(newSubscription(chat));
+      await first.close();
+      const again = await open(schema);
+      expect(await again.articles.getArticle(a.id)).toEqual(a);
+      expect(await again.articles.rankWeight()).toBe(0.01);
+      expect(await again.subscriptions.getSubscription(subscription.id)).toEqual(subscription);
+    });
+
+    it('names the database, not the password, when it cannot be reached', async () => {
+      const schema = freshSchema();
+      const s = await open(schema);
+      // A server that is not there: the same URL with a password and a closed port.
+      const url = new URL(server.url);
+      url.password = 'hunter2-secret';
+      url.port = '1';
+      await expect(openPostgresStorage(url.toString())).rejects.toThrow(StorageGoneError);
+      await expect(openPostgresStorage(url.toString())).rejects.not.toThrow(/hunter2/);
+      await expect(openPostgresStorage(url.toString())).rejects.toThrow(/postgres database postgres on 127\.0\.0\.1:1/);
+      await expect(s.checkIntact()).resolves.toBeUndefined();
+    });
+
+    it('lets one process at a time hold the instance lock', async () => {
+      const lock = await lockInstance(server.url);
+      await expect(lockInstance(server.url)).rejects.toThrow(InstanceLockedError);
+      await lock.release();
+      const next = await lockInstance(server.url);
+      await next.release();
+    });
+  });
+});
