@@ -89,18 +89,30 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       expect(await again.subscriptions.getSubscription(subscription.id)).toEqual(subscription);
     });
 
-    it('names the database, not the password, when it cannot be reached', async () => {
-      const schema = freshSchema();
-      const s = await open(schema);
-      // A server that is not there: the same URL with a password and a closed port.
+    it('names the database, not the password, when it cannot connect', async () => {
+      // The same URL with a password and a port nothing listens on.
       const url = new URL(server.url);
       url.password = 'hunter2-secret';
       url.port = '1';
-      await expect(openPostgresStorage(url.toString())).rejects.toThrow(StorageGoneError);
-      await expect(openPostgresStorage(url.toString())).rejects.not.toThrow(/hunter2/);
-      await expect(openPostgresStorage(url.toString())).rejects.toThrow(/postgres database postgres on 127\.0\.0\.1:1/);
-      await expect(s.checkIntact()).resolves.toBeUndefined();
+      const error = await openPostgresStorage(url.toString()).catch((e: Error) => e);
+      expect((error as Error).message).toMatch(/^cannot connect to postgres database postgres on 127\.0\.0\.1:1: /);
+      expect((error as Error).message).not.toContain('hunter2');
     });
+
+    it('reports the database gone from checkIntact once its server stops', async () => {
+      const own = await startTestPostgres();
+      try {
+        const s = await openPostgresStorage(own.url);
+        await expect(s.checkIntact()).resolves.toBeUndefined();
+        await own.stop();
+        const error = await s.checkIntact().catch((e: Error) => e);
+        expect(error).toBeInstanceOf(StorageGoneError);
+        expect((error as Error).message).toMatch(/^postgres database postgres on 127\.0\.0\.1:\d+ could not be reached/);
+        await s.close();
+      } finally {
+        await own.stop();
+      }
+    }, 60_000);
 
     it('lets one process at a time hold the instance lock', async () => {
       const lock = await lockInstance(server.url);

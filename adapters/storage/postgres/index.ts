@@ -36,7 +36,12 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   const location = describeDatabase(url);
   const db = new PostgresDatabase(url, schema, location, options.poolSize ?? 10);
   try {
-    const client = await db.connect('openPostgresStorage');
+    let client;
+    try {
+      client = await db.pool.connect();
+    } catch (error) {
+      throw new Error(`cannot connect to ${location}: ${(error as Error).message}`);
+    }
     try {
       await migrate(client, schema, location);
     } finally {
