@@ -7,6 +7,11 @@ import { runStorageContracts } from './contract/index.js';
 import { chat, newSubscription } from './contract/fixtures.js';
 import { makeArticle } from './helpers/articles.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from './helpers/postgres.js';
+import { captureIO, repoRoot, runBin } from './helpers/cli.js';
+import { main } from '../entry/cli.js';
+import { start } from '../entry/service.js';
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
 
 const unavailable = postgresUnavailable();
 if (unavailable) process.stderr.write(`Postgres tests skipped: ${unavailable}\n`);
@@ -121,5 +126,49 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       const next = await lockInstance(server.url);
       await next.release();
     });
+  });
+
+  describe('selected by DATABASE_URL', () => {
+    // Trust authentication ignores the password, so it can stand in for a real one that must never be shown.
+    const password = 'pg-pa55word-never-shown';
+    const urlWithPassword = () => {
+      const url = new URL(server.url);
+      url.password = password;
+      return url.toString();
+    };
+
+    it('answers CLI commands from Postgres, filling an empty database from the seeds first', async () => {
+      const env = { DATABASE_URL: urlWithPassword(), SEEDS_DIR: join(repoRoot, 'seeds') };
+      const run = captureIO(env);
+      expect(await main(['news', 'Machine', 'Learning', '--count', '1'], run.io)).toBe(0);
+      expect(run.stdout()).toMatch(/^Machine Learning — 1 story/);
+      const again = captureIO(env);
+      expect(await main(['topics', '--json'], again.io)).toBe(0);
+      expect(JSON.parse(again.stdout()).length).toBeGreaterThan(0);
+      expect(run.stderr() + again.stderr()).not.toContain(password);
+    });
+
+    it('refuses a second npm start on the same database while the first runs, without showing the URL', async () => {
+      const env = { DATABASE_URL: urlWithPassword(), SEEDS_DIR: join(repoRoot, 'seeds'), SEEDS_RESCAN: 'off', TERMINAL_MODE: 'on' };
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      stdout.on('data', (d) => (out += String(d)));
+      let stop!: () => void;
+      const first = start({ env, stdin, stdout, stderr, stopSignal: new Promise<void>((resolve) => (stop = resolve)) });
+      // The terminal's first words: the lock is held and the storage open by then.
+      for (let waited = 0; out === '' && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      expect(out).not.toBe('');
+      const second = await runBin(['start'], { env, input: '/quit\n' });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/postgres database postgres on 127\.0\.0\.1:\d+ is in use by another running Newsbrief/);
+      expect(second.stderr + second.stdout).not.toContain(password);
+      stop();
+      expect(await first).toBe(0);
+      // Released with the first one.
+      const third = await runBin(['start'], { env, input: '/quit\n' });
+      expect(third.code).toBe(0);
+    }, 60_000);
   });
 });
