@@ -80,6 +80,21 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       }
     });
 
+    it('stores the same new articles written by several pools at once exactly once, counts included', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 4 }, () => open(schema, 1)));
+      const articles = Array.from({ length: 40 }, (_, i) => makeArticle({ topics: i % 2 ? ['AI', 'Space'] : ['AI'] }));
+      // Each pool in its own order, so that their new ids cross (and may deadlock, which a retry resolves).
+      const orders = pools.map((_, p) => [...articles].sort((a, b) => ((a.id + p).localeCompare(b.id + p) * (p % 2 ? -1 : 1))));
+      const results = await Promise.all(pools.map((p, i) => p.articles.upsertArticles(indexArticles(orders[i]!))));
+      expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(40);
+      expect(await pools[0]!.articles.articleCount()).toBe(40);
+      expect(await pools[0]!.articles.topicCounts()).toEqual([
+        { key: 'ai', name: 'AI', count: 40 },
+        { key: 'space', name: 'Space', count: 20 },
+      ]);
+    });
+
     it('keeps data across reopen, and the rank weight with it', async () => {
       const schema = freshSchema();
       const first = await open(schema);

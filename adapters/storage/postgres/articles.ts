@@ -26,6 +26,15 @@ const RANK_WEIGHT_LOCK = 0x6e6577737277n;
 /** Postgres's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
 
+/** Tries of a batch that lost a race with another writer (see isRace). */
+const MAX_ATTEMPTS = 5;
+
+/** A batch that failed only because another transaction wrote the same new ids at the same time. */
+function isRace(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return (e.code === UNIQUE_VIOLATION && e.constraint === 'articles_id_key') || e.code === '40P01' || e.code === '40001';
+}
+
 interface Pending {
   id: string;
   url: string;
@@ -76,15 +85,20 @@ export class PostgresArticleStore implements ArticleStore {
       topics: article.removed ? [] : topics.map((t) => ({ ...t })),
     }));
     const docs = await this.encoder.encode(batch.map((b) => b.json));
-    const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-    try {
-      await this.db.transaction('articles.upsertArticles', (c) => this.upsertBatch(c, batch, docs, result));
-    } catch (error) {
-      // Topics the batch added are gone with it.
-      this.topicIds.clear();
-      throw await this.explainUrlClash(error);
+    for (let attempt = 1; ; attempt++) {
+      const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+      try {
+        await this.db.transaction('articles.upsertArticles', (c) => this.upsertBatch(c, batch, docs, result));
+        return result;
+      } catch (error) {
+        // Topics the batch added are gone with it.
+        this.topicIds.clear();
+        // Another instance stored one of these ids first, or two batches waited on each other's new ids:
+        // the batch is rolled back whole, and run again it finds those articles stored.
+        if (attempt < MAX_ATTEMPTS && isRace(error)) continue;
+        throw await this.explainUrlClash(error);
+      }
     }
-    return result;
   }
 
   private async upsertBatch(c: pg.PoolClient, batch: readonly Pending[], docs: readonly Buffer[], result: UpsertResult): Promise<void> {
