@@ -76,7 +76,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     return execFileSync(cmd, full, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   };
   try {
-    run('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions']);
+    run('initdb', ['-D', data, '--auth=trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync']);
     // A port taken between freePort and the server's bind fails the start; try again on another.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();

@@ -58,7 +58,7 @@ export class PostgresArticleStore implements ArticleStore {
 
   async rankWeight(): Promise<number | undefined> {
     this.db.use('articles.rankWeight');
-    return storedWeight(this.db);
+    return weightOf(await this.db.query<{ value: string }>(RANK_WEIGHT_SQL));
   }
 
   async setRankWeight(weight: number): Promise<void> {
@@ -104,7 +104,7 @@ export class PostgresArticleStore implements ArticleStore {
   private async upsertBatch(c: pg.PoolClient, batch: readonly Pending[], docs: readonly Buffer[], result: UpsertResult): Promise<void> {
     if (batch.length === 0) return;
     await c.query('SELECT pg_advisory_xact_lock_shared($1)', [RANK_WEIGHT_LOCK.toString()]);
-    const k = (await storedWeight(c)) ?? DEFAULT_RANK_WEIGHT;
+    const k = weightOf(await c.query<{ value: string }>(RANK_WEIGHT_SQL)) ?? DEFAULT_RANK_WEIGHT;
     // What is stored of the batch's ids, read once and locked against other writers until commit.
     const stored = new Map<string, { n: string; json: string }>();
     const { rows } = await c.query<{ n: string; id: string; doc: Buffer }>(
@@ -282,9 +282,11 @@ class UrlClash extends Error {
   }
 }
 
-async function storedWeight(q: { query: PostgresDatabase['query'] } | pg.PoolClient): Promise<number | undefined> {
-  const { rows } = await (q as pg.PoolClient).query<{ value: string }>(`SELECT value FROM meta WHERE key = 'rank_weight'`);
-  return rows[0] ? Number(rows[0].value) : undefined;
+const RANK_WEIGHT_SQL = `SELECT value FROM meta WHERE key = 'rank_weight'`;
+
+/** The stored rank weight from a RANK_WEIGHT_SQL result, undefined before the first setRankWeight. */
+function weightOf(result: pg.QueryResult<{ value: string }>): number | undefined {
+  return result.rows[0] ? Number(result.rows[0].value) : undefined;
 }
 
 /** Hours since the epoch, the unit of stored publication times. */

@@ -4,11 +4,6 @@ import { StorageGoneError } from '../../../src/index.js';
 /** Values a query takes; pg serialises Dates, arrays, Buffers and null. */
 export type Params = readonly unknown[];
 
-/** One connection of the pool, or the pool itself: what the stores run queries on. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: Params): Promise<pg.QueryResult<R>>;
-}
-
 /**
  * "postgres database newsbrief on db.example:5432": what errors call the database. Built from the URL's host,
  * port and database name only, so a password in DATABASE_URL never reaches a message or a log.
@@ -28,7 +23,7 @@ export function describeDatabase(url: string): string {
  * The pool and the schema every query runs in, shared by the four stores. Each pooled connection sets its
  * search_path to the schema on connect, so the SQL names tables without a schema.
  */
-export class PostgresDatabase implements Queryable {
+export class PostgresDatabase {
   readonly pool: pg.Pool;
   private closed = false;
 
@@ -78,7 +73,8 @@ export class PostgresDatabase implements Queryable {
     try {
       return await this.pool.connect();
     } catch (error) {
-      throw new StorageGoneError(this.location, `could not be reached by ${what} (${(error as Error).message})`);
+      // Not StorageGoneError: a server that is down may come back, and the scheduler retries on its next tick.
+      throw new Error(`${what}: cannot connect to ${this.location}: ${(error as Error).message}`, { cause: error });
     }
   }
 
