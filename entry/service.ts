@@ -77,7 +77,7 @@ export async function start(options: StartOptions): Promise<number> {
   logger.info({ config: redactConfig(config) }, 'starting');
 
   // One scheduler per database: a second process would send every digest again.
-  const opened = await openStorage(config, stderr);
+  const opened = await openStorage(config, stderr, logger);
   if (!opened) return 1;
   const { store, release } = opened;
   // The database lost under us (the SQLite file deleted or replaced): stop rather than confirm writes that vanish.
@@ -224,14 +224,16 @@ interface OpenedStorage {
  * why to stderr and returns undefined. Until instances share work with leases, one `npm start` per database:
  * SQLite holds a lock file, Postgres a session advisory lock for the life of the process.
  */
-async function openStorage(config: Config, stderr: Writable): Promise<OpenedStorage | undefined> {
+async function openStorage(config: Config, stderr: Writable, logger: Logger): Promise<OpenedStorage | undefined> {
   if (config.DATABASE_URL) {
     const { InstanceLockedError, describeDatabase, lockInstance, openPostgresStorage } = await import('../adapters/storage/postgres/index.js');
     // Named by host and database only: the URL may hold a password.
     const location = describeDatabase(config.DATABASE_URL);
     let lock;
     try {
-      lock = await lockInstance(config.DATABASE_URL);
+      lock = await lockInstance(config.DATABASE_URL, (why) =>
+        logger.warn({ database: location, why }, 'instance lock lost with its connection; another npm start could now run beside this one'),
+      );
     } catch (error) {
       const message = error instanceof InstanceLockedError ? error.message : `cannot lock ${location}: ${(error as Error).message}`;
       stderr.write(`newsbrief: ${message}\n`);

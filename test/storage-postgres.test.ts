@@ -119,12 +119,17 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       expect((error as Error).message).not.toContain('hunter2');
     });
 
-    it('reports the database gone from checkIntact once its server stops', async () => {
+    it('reports the database gone from checkIntact, and the instance lock lost, once its server stops', async () => {
       const own = await startTestPostgres();
       try {
         const s = await openPostgresStorage(own.url);
+        const lost: string[] = [];
+        const lock = await lockInstance(own.url, (why) => lost.push(why));
         await expect(s.checkIntact()).resolves.toBeUndefined();
         await own.stop();
+        for (let waited = 0; lost.length === 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        expect(lost).toHaveLength(1);
+        await lock.release();
         const error = await s.checkIntact().catch((e: Error) => e);
         expect(error).toBeInstanceOf(StorageGoneError);
         expect((error as Error).message).toMatch(/^postgres database postgres on 127\.0\.0\.1:\d+ could not be reached/);

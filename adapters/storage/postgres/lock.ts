@@ -25,18 +25,32 @@ export interface InstanceLock {
  * release() or until the process dies (the server drops the session and with it the lock). The same role
  * as the SQLite lock file: a second scheduler on one database would send every digest twice.
  */
-export async function lockInstance(url: string): Promise<InstanceLock> {
+export async function lockInstance(url: string, onLost?: (why: string) => void): Promise<InstanceLock> {
   const location = describeDatabase(url);
   const client = new pg.Client({ connectionString: url });
-  // A dropped connection is reported by the storage's own checks; the lock goes with the session.
-  client.on('error', () => {});
-  await client.connect();
+  let held = false;
+  let released = false;
+  // The lock goes with its session (a server restart, a dropped connection): say so, since a second
+  // instance could then start beside this one.
+  const lost = (why: string) => {
+    if (!held || released) return;
+    released = true;
+    onLost?.(why);
+  };
+  client.on('error', (error) => lost(error.message));
+  client.on('end', () => lost('connection closed'));
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`cannot connect to ${location}: ${(error as Error).message}`, { cause: error });
+  }
   const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [INSTANCE_LOCK.toString()]);
   if (!rows[0]?.locked) {
+    released = true;
     await client.end();
     throw new InstanceLockedError(location);
   }
-  let released = false;
+  held = true;
   return {
     async release() {
       if (released) return;
