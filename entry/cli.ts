@@ -30,7 +30,7 @@ ${commandLines(CLI, { width: 36, extras: OUTPUT_FLAGS }).join('\n')}
 
 Options:
 ${[
-  optionLine('--db PATH', 'SQLite database (default: $DATABASE_PATH, else ./data/newsbrief.db)'),
+  optionLine('--db PATH', 'SQLite database (default: Postgres at $DATABASE_URL when set, else $DATABASE_PATH, else ./data/newsbrief.db)'),
   optionLine('--seeds DIR', 'Seed folder (default: $SEEDS_DIR, else ./seeds)'),
   optionLine('--count N', describeArgument(commandArgument('news', 'count'))),
   optionLine('--explain', 'Show each story\'s score components'),
@@ -117,11 +117,24 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   const dbPath = values.db ?? config.DATABASE_PATH;
   const seedsDir = values.seeds ?? config.SEEDS_DIR;
   let store: Storage;
-  try {
-    store = openSqliteStorage(dbPath);
-  } catch (error) {
-    io.stderr.write(`newsbrief: cannot open database ${dbPath}: ${(error as Error).message}\n`);
-    return 1;
+  // --db names a SQLite file and wins; otherwise DATABASE_URL selects Postgres.
+  const postgresUrl = values.db === undefined ? config.DATABASE_URL : undefined;
+  if (postgresUrl) {
+    const { describeDatabase, openPostgresStorage } = await import('../adapters/storage/postgres/index.js');
+    try {
+      store = await openPostgresStorage(postgresUrl);
+    } catch (error) {
+      // Named by host and database only: the URL may hold a password.
+      io.stderr.write(`newsbrief: cannot open ${describeDatabase(postgresUrl)}: ${(error as Error).message}\n`);
+      return 1;
+    }
+  } else {
+    try {
+      store = openSqliteStorage(dbPath);
+    } catch (error) {
+      io.stderr.write(`newsbrief: cannot open database ${dbPath}: ${(error as Error).message}\n`);
+      return 1;
+    }
   }
   try {
     if (command === 'ingest') return await runIngest(store, rest[0] ?? seedsDir, io);

@@ -6,6 +6,15 @@ import { discordSettings } from '../adapters/discord/config.js';
 import { checkTelegramSettings, telegramSettings } from '../adapters/telegram/config.js';
 
 const ConfigSchema = z.object({
+  // Postgres instead of SQLite when set; may hold a password, so it is never echoed (see isSecret).
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\/[^/]/i.test(v), {
+      message: 'must be a postgres:// or postgresql:// URL such as postgres://newsbrief@db.example:5432/newsbrief',
+    }),
   DATABASE_PATH: z.string().trim().min(1).default('./data/newsbrief.db'),
   SEEDS_DIR: z.string().trim().min(1).default('./seeds'),
   SEEDS_RESCAN: z
@@ -47,17 +56,23 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || 'environment';
     const value = env[name];
-    const secret = /TOKEN|SECRET/.test(name);
+    const secret = isSecret(name);
     const shown = value === undefined || secret ? '' : ` (got "${value.slice(0, 60)}")`;
     return `  ${name}: ${issue.message}${shown}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every setting.`);
 }
 
-/** The settings as safe to log: tokens replaced by whether they are set. */
+/** Settings whose values never appear in messages: tokens, secrets, and DATABASE_URL (it may hold a password). */
+function isSecret(name: string): boolean {
+  return /TOKEN|SECRET/.test(name) || name === 'DATABASE_URL';
+}
+
+/** The settings as safe to log: tokens and the database URL replaced by whether they are set. */
 export function redactConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
+    DATABASE_URL: config.DATABASE_URL ? '[set]' : '[not set]',
     TELEGRAM_BOT_TOKEN: config.TELEGRAM_BOT_TOKEN ? '[set]' : '[not set]',
     DISCORD_TOKEN: config.DISCORD_TOKEN ? '[set]' : '[not set]',
     TELEGRAM_WEBHOOK_SECRET: config.TELEGRAM_WEBHOOK_SECRET ? '[set]' : '[not set (random for each start)]',

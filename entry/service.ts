@@ -3,9 +3,9 @@ import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DigestScheduler, LogRedactor, Newsbrief, redactingLogOptions, type Deliverer, type Logger } from '../src/index.js';
+import { DigestScheduler, LogRedactor, Newsbrief, redactingLogOptions, type Deliverer, type Logger, type Storage } from '../src/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
-import { DatabaseLockedError, lockDatabase, openSqliteStorage, type DatabaseLock, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
+import { DatabaseLockedError, lockDatabase, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { cronTicker } from '../adapters/runtime/cron.js';
 import { Terminal } from '../adapters/console/terminal.js';
 import { styleFor } from '../adapters/console/render.js';
@@ -63,7 +63,7 @@ export async function start(options: StartOptions): Promise<number> {
   // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
   const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
   // Every entry, errors and their causes included, goes through one redactor that knows the secrets.
-  const secrets = [config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET];
+  const secrets = [config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET, urlPassword(config.DATABASE_URL)];
   const redactor = new LogRedactor(secrets);
   const logger: Logger & pino.Logger = pino(
     {
@@ -77,35 +77,13 @@ export async function start(options: StartOptions): Promise<number> {
   logger.info({ config: redactConfig(config) }, 'starting');
 
   // One scheduler per database: a second process would send every digest again.
-  let lock: DatabaseLock;
-  let store: SqliteStorage;
-  try {
-    lock = lockDatabase(config.DATABASE_PATH);
-  } catch (error) {
-    const message = error instanceof DatabaseLockedError ? error.message : `cannot lock database ${config.DATABASE_PATH}: ${(error as Error).message}`;
-    stderr.write(`newsbrief: ${message}\n`);
-    return 1;
-  }
-  try {
-    store = openSqliteStorage(config.DATABASE_PATH);
-    store.recordLockHolder();
-  } catch (error) {
-    lock.release();
-    stderr.write(`newsbrief: cannot open database ${config.DATABASE_PATH}: ${(error as Error).message}\n`);
-    return 1;
-  }
-  // The file deleted or replaced under us: stop rather than confirm writes that vanish.
+  const opened = await openStorage(config, stderr, logger);
+  if (!opened) return 1;
+  const { store, release } = opened;
+  // The database lost under us (the SQLite file deleted or replaced): stop rather than confirm writes that vanish.
   let databaseGone: (error: Error) => void = () => {};
   const goneSignal = new Promise<Error>((resolve) => (databaseGone = resolve));
-  store.onGone((error) => databaseGone(error));
-  const storeCheck = setInterval(() => {
-    try {
-      store.assertIntact();
-    } catch {
-      // onGone has been told.
-    }
-  }, 10_000);
-  storeCheck.unref();
+  const stopWatching = opened.watchGone((error) => databaseGone(error));
   const app = new Newsbrief({
     storage: store,
     digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS, windowDays: config.NEWS_WINDOW_DAYS, perOutlet: config.DIGEST_PER_OUTLET },
@@ -224,13 +202,95 @@ export async function start(options: StartOptions): Promise<number> {
     // Stop taking work first, then let in-flight sends finish, then close the database.
     await scheduler?.stop();
     await Promise.allSettled(services.map((s) => s.stop()));
-    clearInterval(storeCheck);
+    stopWatching();
     await store.close();
-    lock.release();
+    await release();
     process.off('unhandledRejection', onUnhandled);
     logger.flush?.();
   }
   return exitCode;
+}
+
+interface OpenedStorage {
+  store: Storage;
+  /** Releases the one-instance lock, after the store is closed. */
+  release(): Promise<void>;
+  /** Calls `onGone` when the database is lost for good; returns the function that stops watching. */
+  watchGone(onGone: (error: Error) => void): () => void;
+}
+
+/**
+ * Locks and opens the database DATABASE_URL (Postgres) or DATABASE_PATH (SQLite) names; on failure writes
+ * why to stderr and returns undefined. Until instances share work with leases, one `npm start` per database:
+ * SQLite holds a lock file, Postgres a session advisory lock for the life of the process.
+ */
+async function openStorage(config: Config, stderr: Writable, logger: Logger): Promise<OpenedStorage | undefined> {
+  if (config.DATABASE_URL) {
+    const { InstanceLockedError, describeDatabase, lockInstance, openPostgresStorage } = await import('../adapters/storage/postgres/index.js');
+    // Named by host and database only: the URL may hold a password.
+    const location = describeDatabase(config.DATABASE_URL);
+    let lock;
+    try {
+      lock = await lockInstance(config.DATABASE_URL, (why) =>
+        logger.warn({ database: location, why }, 'instance lock lost with its connection; another npm start could now run beside this one'),
+      );
+    } catch (error) {
+      const message = error instanceof InstanceLockedError ? error.message : `cannot lock ${location}: ${(error as Error).message}`;
+      stderr.write(`newsbrief: ${message}\n`);
+      return undefined;
+    }
+    try {
+      const store = await openPostgresStorage(config.DATABASE_URL);
+      // An unreachable server is not a lost database: the scheduler's per-tick check skips ticks until it is back.
+      return { store, release: () => lock.release(), watchGone: () => () => {} };
+    } catch (error) {
+      await lock.release();
+      stderr.write(`newsbrief: cannot open ${location}: ${(error as Error).message}\n`);
+      return undefined;
+    }
+  }
+  let lock;
+  try {
+    lock = lockDatabase(config.DATABASE_PATH);
+  } catch (error) {
+    const message = error instanceof DatabaseLockedError ? error.message : `cannot lock database ${config.DATABASE_PATH}: ${(error as Error).message}`;
+    stderr.write(`newsbrief: ${message}\n`);
+    return undefined;
+  }
+  try {
+    const store = openSqliteStorage(config.DATABASE_PATH);
+    store.recordLockHolder();
+    return {
+      store,
+      release: async () => lock.release(),
+      watchGone: (onGone) => {
+        store.onGone(onGone);
+        const check = setInterval(() => {
+          try {
+            store.assertIntact();
+          } catch {
+            // onGone has been told.
+          }
+        }, 10_000);
+        check.unref();
+        return () => clearInterval(check);
+      },
+    };
+  } catch (error) {
+    lock.release();
+    stderr.write(`newsbrief: cannot open database ${config.DATABASE_PATH}: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+/** The password in a database URL, so that the log redactor hides it wherever a library repeats it. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function signalOnce(): Promise<NodeJS.Signals> {

@@ -107,4 +107,27 @@ describe('config', () => {
     const config = parseConfig({ TELEGRAM_BOT_TOKEN: secret, DISCORD_TOKEN: secret, TELEGRAM_WEBHOOK_SECRET: secret });
     expect(JSON.stringify(redactConfig(config))).not.toContain(secret);
   });
+
+  it('selects Postgres with a postgres:// DATABASE_URL, treating empty as unset and the URL as a secret', () => {
+    expect(parseConfig({}).DATABASE_URL).toBeUndefined();
+    expect(parseConfig({ DATABASE_URL: ' ' }).DATABASE_URL).toBeUndefined();
+    for (const url of ['postgres://nb:pw@db.example:5432/newsbrief', 'postgresql://db.example/newsbrief']) {
+      expect(parseConfig({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    }
+    const password = 'pa55-w0rd-secret';
+    for (const bad of [`mysql://nb:${password}@db.example/newsbrief`, `nb:${password}@db.example`]) {
+      try {
+        parseConfig({ DATABASE_URL: bad });
+        expect.unreachable();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+        expect((error as Error).message).not.toContain(password);
+      }
+    }
+    const config = parseConfig({ DATABASE_URL: `postgres://nb:${password}@db.example/newsbrief` });
+    expect(redactConfig(config).DATABASE_URL).toBe('[set]');
+    expect(JSON.stringify(redactConfig(config))).not.toContain(password);
+    expect(redactConfig(parseConfig({})).DATABASE_URL).toBe('[not set]');
+  });
 });

@@ -1,0 +1,194 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { MIGRATIONS, InstanceLockedError, lockInstance, openPostgresStorage, type PostgresStorage } from '../adapters/storage/postgres/index.js';
+import { indexArticles, StorageGoneError } from '../src/index.js';
+import { runStorageContracts } from './contract/index.js';
+import { chat, newSubscription } from './contract/fixtures.js';
+import { makeArticle } from './helpers/articles.js';
+import { postgresUnavailable, startTestPostgres, type TestPostgres } from './helpers/postgres.js';
+import { captureIO, repoRoot, runBin } from './helpers/cli.js';
+import { main } from '../entry/cli.js';
+import { start } from '../entry/service.js';
+import { PassThrough } from 'node:stream';
+import { join } from 'node:path';
+
+const unavailable = postgresUnavailable();
+if (unavailable) process.stderr.write(`Postgres tests skipped: ${unavailable}\n`);
+
+describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
+  let server: TestPostgres;
+  let admin: pg.Pool;
+  const schemas: string[] = [];
+  /** A fresh schema name; dropped after the test. */
+  const freshSchema = () => {
+    const name = `t_${randomBytes(6).toString('hex')}`;
+    schemas.push(name);
+    return name;
+  };
+
+  beforeAll(async () => {
+    server = await startTestPostgres();
+    admin = new pg.Pool({ connectionString: server.url, max: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await admin?.end();
+    await server?.stop();
+  });
+  // After each contract suite's own afterEach has closed the storage.
+  afterEach(async () => {
+    for (const name of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+
+  runStorageContracts('Postgres', async () => openPostgresStorage(server.url, { schema: freshSchema(), poolSize: 4 }));
+
+  describe('what only Postgres does', () => {
+    const opened: PostgresStorage[] = [];
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+    const open = async (schema: string, poolSize = 4) => {
+      const s = await openPostgresStorage(server.url, { schema, poolSize });
+      opened.push(s);
+      return s;
+    };
+
+    it('migrates a fresh database once when six pools open it at the same time', async () => {
+      const schema = freshSchema();
+      const all = await Promise.all(Array.from({ length: 6 }, () => open(schema, 2)));
+      for (const s of all) expect(await s.schemaVersion()).toBe(MIGRATIONS.length);
+      const { rows } = await admin.query(`SELECT version FROM "${schema}".newsbrief_migrations ORDER BY version`);
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    });
+
+    it('refuses a database whose schema version is newer than it knows', async () => {
+      const schema = freshSchema();
+      await (await open(schema)).close();
+      await admin.query(`INSERT INTO "${schema}".newsbrief_migrations (version) VALUES (99)`);
+      await expect(openPostgresStorage(server.url, { schema })).rejects.toThrow(/version 99 is newer than this Newsbrief knows/);
+    });
+
+    it('lets exactly one of six concurrent claimants on separate pools win a slot', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 6 }, () => open(schema, 1)));
+      const { subscription } = await pools[0]!.subscriptions.upsertSubscription(newSubscription(chat));
+      const slot = '2026-11-27T08:00:00.000Z';
+      for (let round = 0; round < 5; round++) {
+        const at = `2026-11-2${round}T08:00:00.000Z`;
+        const claims = await Promise.all(pools.map((p, i) => p.deliveries.claimDelivery(subscription.id, at, `instance-${i}`, new Date(slot))));
+        expect(claims.filter((c) => c !== undefined)).toHaveLength(1);
+      }
+    });
+
+    it('stores the same new articles written by several pools at once exactly once, counts included', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 4 }, () => open(schema, 1)));
+      const articles = Array.from({ length: 40 }, (_, i) => makeArticle({ topics: i % 2 ? ['AI', 'Space'] : ['AI'] }));
+      // Each pool in its own order, so that their new ids cross (and may deadlock, which a retry resolves).
+      const orders = pools.map((_, p) => [...articles].sort((a, b) => ((a.id + p).localeCompare(b.id + p) * (p % 2 ? -1 : 1))));
+      const results = await Promise.all(pools.map((p, i) => p.articles.upsertArticles(indexArticles(orders[i]!))));
+      expect(results.reduce((sum, r) => sum + r.inserted, 0)).toBe(40);
+      expect(await pools[0]!.articles.articleCount()).toBe(40);
+      expect(await pools[0]!.articles.topicCounts()).toEqual([
+        { key: 'ai', name: 'AI', count: 40 },
+        { key: 'space', name: 'Space', count: 20 },
+      ]);
+    });
+
+    it('keeps data across reopen, and the rank weight with it', async () => {
+      const schema = freshSchema();
+      const first = await open(schema);
+      const a = makeArticle({ topics: ['AI'] });
+      await first.articles.setRankWeight(0.01);
+      await first.articles.upsertArticles(indexArticles([a]));
+      const { subscription } = await first.subscriptions.upsertSubscription(newSubscription(chat));
+      await first.close();
+      const again = await open(schema);
+      expect(await again.articles.getArticle(a.id)).toEqual(a);
+      expect(await again.articles.rankWeight()).toBe(0.01);
+      expect(await again.subscriptions.getSubscription(subscription.id)).toEqual(subscription);
+    });
+
+    it('names the database, not the password, when it cannot connect', async () => {
+      // The same URL with a password and a port nothing listens on.
+      const url = new URL(server.url);
+      url.password = 'hunter2-secret';
+      url.port = '1';
+      const error = await openPostgresStorage(url.toString()).catch((e: Error) => e);
+      expect((error as Error).message).toMatch(/^cannot connect to postgres database postgres on 127\.0\.0\.1:1: /);
+      expect((error as Error).message).not.toContain('hunter2');
+    });
+
+    it('reports the database gone from checkIntact, and the instance lock lost, once its server stops', async () => {
+      const own = await startTestPostgres();
+      try {
+        const s = await openPostgresStorage(own.url);
+        const lost: string[] = [];
+        const lock = await lockInstance(own.url, (why) => lost.push(why));
+        await expect(s.checkIntact()).resolves.toBeUndefined();
+        await own.stop();
+        for (let waited = 0; lost.length === 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        expect(lost).toHaveLength(1);
+        await lock.release();
+        const error = await s.checkIntact().catch((e: Error) => e);
+        expect(error).toBeInstanceOf(StorageGoneError);
+        expect((error as Error).message).toMatch(/^postgres database postgres on 127\.0\.0\.1:\d+ could not be reached/);
+        await s.close();
+      } finally {
+        await own.stop();
+      }
+    }, 60_000);
+
+    it('lets one process at a time hold the instance lock', async () => {
+      const lock = await lockInstance(server.url);
+      await expect(lockInstance(server.url)).rejects.toThrow(InstanceLockedError);
+      await lock.release();
+      const next = await lockInstance(server.url);
+      await next.release();
+    });
+  });
+
+  describe('selected by DATABASE_URL', () => {
+    // Trust authentication ignores the password, so it can stand in for a real one that must never be shown.
+    const password = 'pg-pa55word-never-shown';
+    const urlWithPassword = () => {
+      const url = new URL(server.url);
+      url.password = password;
+      return url.toString();
+    };
+
+    it('answers CLI commands from Postgres, filling an empty database from the seeds first', async () => {
+      const env = { DATABASE_URL: urlWithPassword(), SEEDS_DIR: join(repoRoot, 'seeds') };
+      const run = captureIO(env);
+      expect(await main(['news', 'Machine', 'Learning', '--count', '1'], run.io)).toBe(0);
+      expect(run.stdout()).toMatch(/^Machine Learning — 1 story/);
+      const again = captureIO(env);
+      expect(await main(['topics', '--json'], again.io)).toBe(0);
+      expect(JSON.parse(again.stdout()).length).toBeGreaterThan(0);
+      expect(run.stderr() + again.stderr()).not.toContain(password);
+    });
+
+    it('refuses a second npm start on the same database while the first runs, without showing the URL', async () => {
+      const env = { DATABASE_URL: urlWithPassword(), SEEDS_DIR: join(repoRoot, 'seeds'), SEEDS_RESCAN: 'off', TERMINAL_MODE: 'on' };
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      let out = '';
+      stdout.on('data', (d) => (out += String(d)));
+      let stop!: () => void;
+      const first = start({ env, stdin, stdout, stderr, stopSignal: new Promise<void>((resolve) => (stop = resolve)) });
+      // The terminal's first words: the lock is held and the storage open by then.
+      for (let waited = 0; out === '' && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      expect(out).not.toBe('');
+      const second = await runBin(['start'], { env, input: '/quit\n' });
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/postgres database postgres on 127\.0\.0\.1:\d+ is in use by another running Newsbrief/);
+      expect(second.stderr + second.stdout).not.toContain(password);
+      stop();
+      expect(await first).toBe(0);
+      // Released with the first one.
+      const third = await runBin(['start'], { env, input: '/quit\n' });
+      expect(third.code).toBe(0);
+    }, 60_000);
+  });
+});
