@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { makeArticle, makeRelated } from './helpers/articles.js';
@@ -283,6 +285,29 @@ describe('SQLite storage: what only SQLite does', () => {
     await together.close();
     await alone.close();
   });
+
+  it('lets a process exit that wrote large batches and never closed the storage', async () => {
+    const modules = (file: string) => JSON.stringify(fileURLToPath(new URL(`../${file}`, import.meta.url)));
+    const script = `
+      const { openSqliteStorage } = await import(${modules('adapters/storage/sqlite/index.ts')});
+      const { indexArticles } = await import(${modules('src/index.ts')});
+      const { makeArticle } = await import(${modules('test/helpers/articles.ts')});
+      const store = openSqliteStorage(':memory:');
+      for (let i = 0; i < 3; i++) {
+        await store.articles.upsertArticles(indexArticles(Array.from({ length: 300 }, () => makeArticle())));
+        if (i === 0) await store.articles.encoder.whenOnline();
+      }
+      console.log(await store.articles.articleCount());
+    `;
+    // A file, not -e: a script given with -e ends its process when it is done, whatever is still referenced.
+    const file = join(mkdtempSync(join(tmpdir(), 'newsbrief-exit-')), 'write.mts');
+    dirs.push(dirname(file));
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('900');
+    expect(child.status).toBe(0);
+  }, 40_000);
 
   it('writes concurrent batches in call order', async () => {
     const store = openSqliteStorage(':memory:');

@@ -77,9 +77,15 @@ export class DocumentEncoder {
   whenOnline(): Promise<boolean> {
     const worker = this.worker;
     if (this.online || !worker) return Promise.resolve(this.online);
+    // Referenced while waited for, as while it owes an answer.
+    worker.ref();
     return new Promise((resolve) => {
-      worker.once('online', () => resolve(true));
-      worker.once('exit', () => resolve(false));
+      const done = (online: boolean) => {
+        if (this.pending.size === 0) worker.unref();
+        resolve(online);
+      };
+      worker.once('online', () => done(true));
+      worker.once('exit', () => done(false));
     });
   }
 
@@ -98,12 +104,13 @@ export class DocumentEncoder {
     if (this.worker || this.unavailable) return this.worker;
     try {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: WORKER_SETTINGS });
-      worker.unref();
       worker.on('online', () => (this.online = true));
       worker.on('message', (reply: Reply) => this.settle(reply));
       // A worker that fails is not restarted: everything is encoded on the calling thread from then on.
       worker.on('error', (error) => this.stop(error));
       worker.on('exit', (code) => this.stop(new Error(`document encoder exited with code ${code}`)));
+      // After the listeners: adding a 'message' listener references the worker's port again.
+      worker.unref();
       this.worker = worker;
     } catch {
       this.unavailable = true;
