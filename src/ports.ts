@@ -200,6 +200,25 @@ export interface DeliveryLog {
   deliveriesWithStatus(status: DeliveryStatus): Promise<DeliveryRecord[]>;
   /** Ids of every article ever sent to the target. */
   sentArticleIds(target: Target): Promise<Set<string>>;
+
+  // Chat leases: several schedulers on one database (npm start × N on Postgres) split the work by chat.
+  // A scheduler works on a chat's due slots only while it holds the chat's lease, so one chat's digests
+  // never run in two processes at once (no article picked twice, the chat's pacing in one place), and a
+  // slot claimed by a scheduler that no longer holds the chat's lease belongs to a dead (or stalled)
+  // process: the lease holder settles it, as recover() does after a crash.
+
+  /**
+   * Takes or renews the lease on a chat (platform + chat id, every thread of it) for `claimant` until
+   * `until`, in one conditional write: it succeeds when nobody holds the lease, when the holder's lease
+   * ended at or before `now`, or when `claimant` holds it already. Returns whether `claimant` holds it.
+   */
+  leaseChat(platform: string, chatId: string, claimant: string, now: Date, until: Date): Promise<boolean>;
+  /** Extends every lease `claimant` still holds to `until`; returns how many. */
+  renewLeases(claimant: string, until: Date): Promise<number>;
+  /** Gives up `claimant`'s lease on the chat (no-op when another holds it). */
+  releaseChat(platform: string, chatId: string, claimant: string): Promise<void>;
+  /** Gives up every lease `claimant` holds (a scheduler stopping); returns how many. */
+  releaseLeases(claimant: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,6 +309,16 @@ export interface Deliverer {
   /** True when resending a part that may have arrived cannot show twice (Discord's nonce). */
   readonly resendIsHarmless?: boolean;
   deliver(target: Target, digest: Digest, context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome>;
+}
+
+/**
+ * One send budget per bot token shared by every instance (several npm start on one Postgres): each call
+ * reserves the next free sending instant under `key`, `intervalMs` after the one reserved before it, and
+ * resolves to how long the caller must wait before that instant. Without one, a platform adapter paces
+ * within its own process only.
+ */
+export interface RateBudget {
+  reserve(key: string, intervalMs: number): Promise<number>;
 }
 
 /** The current time; tests pass a controllable one. */

@@ -77,6 +77,8 @@ export interface MemoryTables {
   /** Target key → ids of the articles sent there. */
   sentArticles: Map<string, Set<string>>;
   sourceItems: Map<string, SourceItemRecord>;
+  /** `platform chatId` → the scheduler holding the chat's lease and until when (ms since the epoch). */
+  chatLeases: Map<string, { claimedBy: string; untilMs: number }>;
 }
 
 /** The tables behind an open storage; after close() every use rejects, naming the call. */
@@ -93,6 +95,7 @@ export class MemoryDatabase {
     deliveries: new Map(),
     sentArticles: new Map(),
     sourceItems: new Map(),
+    chatLeases: new Map(),
   };
 
   /** The tables, for `method` (e.g. 'articles.getArticle'); throws once the storage is closed. */

@@ -137,6 +137,42 @@ export class MemoryDeliveryLog implements DeliveryLog {
     const sent = this.db.use('deliveries.sentArticleIds').sentArticles.get(targetKey(normalTarget(target)));
     return new Set(sent);
   }
+
+  async leaseChat(platform: string, chatId: string, claimant: string, now: Date, until: Date): Promise<boolean> {
+    const leases = this.db.use('deliveries.leaseChat').chatLeases;
+    const key = `${platform} ${chatId}`;
+    const held = leases.get(key);
+    if (held && held.claimedBy !== claimant && held.untilMs > now.getTime()) return false;
+    leases.set(key, { claimedBy: claimant, untilMs: until.getTime() });
+    return true;
+  }
+
+  async renewLeases(claimant: string, until: Date): Promise<number> {
+    let renewed = 0;
+    for (const lease of this.db.use('deliveries.renewLeases').chatLeases.values()) {
+      if (lease.claimedBy !== claimant) continue;
+      lease.untilMs = until.getTime();
+      renewed++;
+    }
+    return renewed;
+  }
+
+  async releaseChat(platform: string, chatId: string, claimant: string): Promise<void> {
+    const leases = this.db.use('deliveries.releaseChat').chatLeases;
+    const key = `${platform} ${chatId}`;
+    if (leases.get(key)?.claimedBy === claimant) leases.delete(key);
+  }
+
+  async releaseLeases(claimant: string): Promise<number> {
+    const leases = this.db.use('deliveries.releaseLeases').chatLeases;
+    let released = 0;
+    for (const [key, lease] of leases) {
+      if (lease.claimedBy !== claimant) continue;
+      leases.delete(key);
+      released++;
+    }
+    return released;
+  }
 }
 
 function deliveryKey(subscriptionId: number, slot: string): string {

@@ -154,6 +154,36 @@ export class PostgresDeliveryLog implements DeliveryLog {
     );
     return new Set(rows.map((r) => r.article_id));
   }
+
+  async leaseChat(platform: string, chatId: string, claimant: string, now: Date, until: Date): Promise<boolean> {
+    this.db.use('deliveries.leaseChat');
+    // Row-locked by the conflict update: of instances racing for a free or expired lease, one wins; the
+    // others re-check the WHERE against the winner's committed row and get nothing.
+    const r = await this.db.query(
+      `INSERT INTO chat_leases (platform, chat_id, claimed_by, lease_until) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (platform, chat_id) DO UPDATE SET claimed_by = excluded.claimed_by, lease_until = excluded.lease_until
+       WHERE chat_leases.claimed_by = excluded.claimed_by OR chat_leases.lease_until <= $5`,
+      [platform, chatId, claimant, until, now],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async renewLeases(claimant: string, until: Date): Promise<number> {
+    this.db.use('deliveries.renewLeases');
+    const r = await this.db.query('UPDATE chat_leases SET lease_until = $1 WHERE claimed_by = $2', [until, claimant]);
+    return r.rowCount ?? 0;
+  }
+
+  async releaseChat(platform: string, chatId: string, claimant: string): Promise<void> {
+    this.db.use('deliveries.releaseChat');
+    await this.db.query('DELETE FROM chat_leases WHERE platform = $1 AND chat_id = $2 AND claimed_by = $3', [platform, chatId, claimant]);
+  }
+
+  async releaseLeases(claimant: string): Promise<number> {
+    this.db.use('deliveries.releaseLeases');
+    const r = await this.db.query('DELETE FROM chat_leases WHERE claimed_by = $1', [claimant]);
+    return r.rowCount ?? 0;
+  }
 }
 
 function toDelivery(row: DeliveryRow): DeliveryRecord {

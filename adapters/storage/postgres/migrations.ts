@@ -106,6 +106,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (platform, chat_id, thread_id, article_id)
   );
   `,
+  // Several instances on one database (issue 12): chat leases split scheduled delivery by chat
+  // (DeliveryLog.leaseChat), and one sending budget per bot token paces every instance together
+  // (RateBudget: next_at is the next free sending instant under a key, on the server's clock).
+  `
+  CREATE TABLE chat_leases (
+    platform text COLLATE "C" NOT NULL,
+    chat_id text COLLATE "C" NOT NULL,
+    claimed_by text COLLATE "C" NOT NULL,
+    lease_until timestamptz NOT NULL,
+    PRIMARY KEY (platform, chat_id)
+  );
+  CREATE INDEX chat_leases_claimant ON chat_leases (claimed_by);
+
+  CREATE TABLE rate_budget (
+    key text COLLATE "C" PRIMARY KEY,
+    next_at timestamptz NOT NULL
+  );
+  `,
 ];
 
 /** Advisory lock key of migrations: "newsbrief" folded into 63 bits, so other applications' keys are unlikely to meet it. */

@@ -242,6 +242,19 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX subscriptions_target ON subscriptions (platform, chat_id, thread_id, topic_key);
   DELETE FROM deliveries WHERE subscription_id NOT IN (SELECT id FROM subscriptions);
   `,
+  // Chat leases (DeliveryLog.leaseChat): which scheduler works on a chat's due slots, until when (ms since
+  // the epoch). Kept in SQLite too, though one process owns a SQLite database, so every backend passes the
+  // same contract.
+  `
+  CREATE TABLE chat_leases (
+    platform TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    claimed_by TEXT NOT NULL,
+    lease_until INTEGER NOT NULL,
+    PRIMARY KEY (platform, chat_id)
+  );
+  CREATE INDEX chat_leases_claimant ON chat_leases (claimed_by);
+  `,
 ];
 
 interface SubscriptionRow {
@@ -625,6 +638,23 @@ export class SqliteDeliveryLog implements DeliveryLog {
     const rows = this.stmts.sentIds.all(...where(target)) as { article_id: string }[];
     return new Set(rows.map((r) => r.article_id));
   }
+
+  async leaseChat(platform: string, chatId: string, claimant: string, now: Date, until: Date): Promise<boolean> {
+    // One statement: taken when free, expired or already ours; the conflict update's WHERE refuses the rest.
+    return this.s.write(() => this.stmts.leaseChat.run(platform, chatId, claimant, until.getTime(), now.getTime()).changes > 0);
+  }
+
+  async renewLeases(claimant: string, until: Date): Promise<number> {
+    return this.s.write(() => this.stmts.renewLeases.run(until.getTime(), claimant).changes);
+  }
+
+  async releaseChat(platform: string, chatId: string, claimant: string): Promise<void> {
+    this.s.write(() => this.stmts.releaseChat.run(platform, chatId, claimant));
+  }
+
+  async releaseLeases(claimant: string): Promise<number> {
+    return this.s.write(() => this.stmts.releaseLeases.run(claimant).changes);
+  }
 }
 
 /** What the old `subscriptions.target` column holds for a target (kept for its UNIQUE constraint, never parsed). */
@@ -766,6 +796,14 @@ function prepare(db: Database.Database) {
     deliveriesWithStatus: db.prepare('SELECT * FROM deliveries WHERE status = ? ORDER BY slot'),
     insertSent: db.prepare('INSERT OR IGNORE INTO sent_articles (platform, chat_id, thread_id, article_id, sent_at) VALUES (?, ?, ?, ?, ?)'),
     sentIds: db.prepare('SELECT article_id FROM sent_articles WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
+    leaseChat: db.prepare(
+      `INSERT INTO chat_leases (platform, chat_id, claimed_by, lease_until) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (platform, chat_id) DO UPDATE SET claimed_by = excluded.claimed_by, lease_until = excluded.lease_until
+       WHERE chat_leases.claimed_by = excluded.claimed_by OR chat_leases.lease_until <= ?5`,
+    ),
+    renewLeases: db.prepare('UPDATE chat_leases SET lease_until = ? WHERE claimed_by = ?'),
+    releaseChat: db.prepare('DELETE FROM chat_leases WHERE platform = ? AND chat_id = ? AND claimed_by = ?'),
+    releaseLeases: db.prepare('DELETE FROM chat_leases WHERE claimed_by = ?'),
   };
 }
 
