@@ -190,8 +190,11 @@ export interface DeliveryLog {
   claimDelivery(subscriptionId: number, slot: string, claimant: string, now: Date): Promise<DeliveryRecord | undefined>;
   /** Records progress of a slot `claimant` owns; false when it no longer does. */
   updateClaim(subscriptionId: number, slot: string, claimant: string, progress: DeliveryProgress): Promise<boolean>;
-  /** Hands a claimed or sending slot over to nobody (`pending`), keeping its progress. */
-  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void>;
+  /**
+   * Hands a claimed or sending slot over to nobody (`pending`), keeping its progress. With `owner`, only
+   * while that claimant still owns it (settling a dead scheduler's slot must not undo a live one's).
+   */
+  releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null, owner?: string): Promise<void>;
   /** The subscription's deliveries, latest slot first. */
   deliveries(subscriptionId: number, limit?: number): Promise<DeliveryRecord[]>;
   /** The latest slot before `beforeSlot` that was 'sent' or 'empty': a scheduled digest holds only newer articles. */

@@ -33,6 +33,11 @@ export const SCHEDULE = {
   STOP_TIMEOUT_MS: 30_000,
   /** A subscription's first digest holds articles published at most this long before it. */
   FIRST_LOOKBACK_HOURS: 36,
+  /**
+   * Shared mode: how long a chat lease lasts without renewal. A live scheduler renews its leases three
+   * times per lease; a dead one's chats (and the slots it had claimed) are taken over once it ends.
+   */
+  LEASE_MS: 30_000,
 } as const;
 
 export interface DigestSchedulerOptions {
@@ -57,6 +62,15 @@ export interface DigestSchedulerOptions {
    * 36); later ones hold only articles published after the previous delivery's slot.
    */
   firstLookbackHours?: number;
+  /**
+   * Several schedulers on one database (npm start × N on Postgres): each works on a chat's due slots only
+   * while it holds the chat's lease (DeliveryLog.leaseChat), and a slot claimed by a scheduler that lost
+   * its lease is settled by the new holder. Off (the default), this scheduler is the only one (SQLite's
+   * lock file guarantees it) and settles every slot a previous run left owned at start.
+   */
+  shared?: boolean;
+  /** Shared mode: lease length (default 30 s, at least 3 s). */
+  leaseMs?: number;
 }
 
 /** What one tick did; each due subscription is counted once under what became of its slot. */
@@ -102,6 +116,9 @@ export class DigestScheduler {
   private inFlight: Promise<TickReport> | undefined;
   private draining = false;
   private readonly warnedPlatforms = new Set<string>();
+  private readonly shared: boolean;
+  private readonly leaseMs: number;
+  private renewTimer: ReturnType<typeof setInterval> | undefined;
   /** Names this scheduler's claims on slots in the delivery log. */
   readonly claimant: string;
 
@@ -125,6 +142,8 @@ export class DigestScheduler {
     const lookback = options.firstLookbackHours ?? SCHEDULE.FIRST_LOOKBACK_HOURS;
     if (!(lookback > 0)) throw new Error(`DigestScheduler: firstLookbackHours must be positive (got ${lookback})`);
     this.firstLookbackMs = lookback * 3_600_000;
+    this.shared = options.shared ?? false;
+    this.leaseMs = Math.max(3_000, options.leaseMs ?? SCHEDULE.LEASE_MS);
   }
 
   /**
@@ -134,6 +153,11 @@ export class DigestScheduler {
   async start(ticker: Ticker): Promise<void> {
     if (this.task) throw new Error('DigestScheduler.start: already started');
     this.task = { stop: () => {} };
+    if (this.shared) {
+      // Renewed three times per lease, so a live scheduler never loses a chat it is working on.
+      this.renewTimer = setInterval(() => void this.renewLeases(), Math.floor(this.leaseMs / 3));
+      this.renewTimer.unref?.();
+    }
     await this.recover();
     this.task = ticker(() => void this.tickSafely());
     void this.tickSafely();
@@ -149,7 +173,7 @@ export class DigestScheduler {
     this.task = undefined;
     if (task) await task.stop();
     const running = this.inFlight;
-    if (!running) return;
+    if (!running) return this.endLeases();
     this.draining = true;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -159,9 +183,55 @@ export class DigestScheduler {
       const result = await Promise.race([running.then(() => 'done' as const, () => 'done' as const), timedOut]);
       if (result === 'timeout') {
         this.logger.warn({ timeoutMs }, 'digest scheduler stopped with sends still in flight; recover() settles them on the next start');
+        // Sends still running keep their chats until their leases run out (the renewals stop below).
+        if (this.renewTimer) clearInterval(this.renewTimer);
+        this.renewTimer = undefined;
+        return;
       }
     } finally {
       clearTimeout(timer);
+    }
+    await this.endLeases();
+  }
+
+  /**
+   * Shared mode: extends every chat lease this scheduler holds (the timer started by start() calls it a
+   * third of a lease apart). Returns how many were renewed.
+   */
+  async renewLeases(): Promise<number> {
+    if (!this.shared) return 0;
+    try {
+      return await this.storage.deliveries.renewLeases(this.claimant, new Date(this.clock().getTime() + this.leaseMs));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not renew chat leases; another instance may take those chats over');
+      return 0;
+    }
+  }
+
+  /** Stops renewing and hands this scheduler's chats to the other instances at once. */
+  private async endLeases(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    if (!this.shared) return;
+    try {
+      await this.storage.deliveries.releaseLeases(this.claimant);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not release chat leases; they run out on their own');
+    }
+  }
+
+  /** Shared mode: takes or renews the lease on the target's chat; always true when not shared. */
+  private async holdChat(target: Target, now: Date): Promise<boolean> {
+    if (!this.shared) return true;
+    return this.storage.deliveries.leaseChat(target.platform, target.chatId, this.claimant, now, new Date(now.getTime() + this.leaseMs));
+  }
+
+  private async letGoChat(target: Target): Promise<void> {
+    if (!this.shared) return;
+    try {
+      await this.storage.deliveries.releaseChat(target.platform, target.chatId, this.claimant);
+    } catch (error) {
+      this.logger.warn({ err: error, target: targetKey(target) }, 'could not release a chat lease; it runs out on its own');
     }
   }
 
@@ -179,6 +249,9 @@ export class DigestScheduler {
    *
    * Slots on a platform with no deliverer this run are left as they are. Returns how many were settled.
    * tick() applies the same rule to an in-flight row that names no owner (written before claims existed).
+   *
+   * Shared mode: only slots of chats whose lease this scheduler can take are settled — the owner of any
+   * other is alive and still working on it. tick() does the same for each due slot it finds owned.
    */
   async recover(): Promise<number> {
     const now = this.clock();
@@ -192,8 +265,13 @@ export class DigestScheduler {
       if (!sub) continue;
       if (!this.deliverers.has(sub.target.platform)) continue;
       try {
-        await this.settleInFlight(sub, row, now);
-        settled++;
+        if (!(await this.holdChat(sub.target, now))) continue;
+        try {
+          await this.settleInFlight(sub, row, now);
+          settled++;
+        } finally {
+          await this.letGoChat(sub.target);
+        }
       } catch (error) {
         this.logger.error({ err: error, subscriptionId: sub.id, slot: row.slot }, 'could not settle an in-flight digest delivery');
       }
@@ -251,19 +329,43 @@ export class DigestScheduler {
   }
 
   private async runPage(page: Subscription[], run: RunState): Promise<void> {
-    // One chat's subscriptions run one after another so two digests for it never pick the same article.
-    const byTarget = new Map<string, Subscription[]>();
+    // One chat's subscriptions (every thread of it) run one after another, so two digests for it never
+    // pick the same article and its messages keep the platform's per-chat pace. In shared mode the chat's
+    // lease makes that hold across instances: a chat another scheduler is working on is left to it.
+    const byChat = new Map<string, Subscription[]>();
     for (const sub of page) {
-      const key = targetKey(sub.target);
-      byTarget.set(key, [...(byTarget.get(key) ?? []), sub]);
+      const key = `${sub.target.platform}\u0000${sub.target.chatId}`;
+      const subs = byChat.get(key);
+      if (subs) subs.push(sub);
+      else byChat.set(key, [sub]);
     }
-    await eachLimited([...byTarget.values()], this.concurrency, async (subs) => {
-      for (const sub of subs) {
-        if (this.draining) return;
-        run.report.due++;
-        await this.processSafely(sub, run);
+    await eachLimited([...byChat.values()], this.concurrency, async (subs) => {
+      let held = false;
+      try {
+        for (const sub of subs) {
+          if (this.draining) return;
+          run.report.due++;
+          // Taken, or renewed and so confirmed, before each subscription: a lease lost meanwhile stops here.
+          if (!(await this.holdChatSafely(sub, run))) {
+            run.report.deferred++;
+            continue;
+          }
+          held = true;
+          await this.processSafely(sub, run);
+        }
+      } finally {
+        if (held) await this.letGoChat(subs[0]!.target);
       }
     });
+  }
+
+  private async holdChatSafely(sub: Subscription, run: RunState): Promise<boolean> {
+    try {
+      return await this.holdChat(sub.target, run.now);
+    } catch (error) {
+      this.logger.error({ err: error, target: targetKey(sub.target) }, 'could not take a chat lease; the chat waits for a later tick');
+      return false;
+    }
   }
 
   private async processSafely(sub: Subscription, run: RunState): Promise<void> {
@@ -316,11 +418,13 @@ export class DigestScheduler {
       return following;
     }
     if (existing?.status === 'sending' || existing?.status === 'claimed') {
-      if (existing.claimedBy) {
+      if (existing.claimedBy && !(this.shared && existing.claimedBy !== this.claimant)) {
         // Another scheduler's slot (recover() settles those of a dead one at start).
         report.deferred++;
         return undefined;
       }
+      // No owner (a row from before claims), or, in shared mode, an owner that no longer holds the chat's
+      // lease this scheduler now holds: it died or stalled past its lease, so its slot is settled here.
       report.resumed++;
       return await this.settleInFlight(sub, existing, now);
     }
@@ -478,9 +582,12 @@ export class DigestScheduler {
   /** Settles a slot a crash left owned (see recover()); returns the subscription's next due instant. */
   private async settleInFlight(sub: Subscription, row: DeliveryRecord, now: Date): Promise<string> {
     const partsSent = row.partsSent ?? 0;
+    // Every write is conditional on the old owner still owning the slot, so a slot it settled itself
+    // meanwhile (it was slow, not dead) is left as it is.
+    const owner = row.claimedBy ?? undefined;
     // Resending is harmless only as the same parts (same nonces): a row from before digests were kept has none.
     if (row.status === 'claimed' || (row.digest && this.deliverers.get(sub.target.platform)?.resendIsHarmless)) {
-      await this.storage.deliveries.releaseDelivery(sub.id, row.slot);
+      await this.storage.deliveries.releaseDelivery(sub.id, row.slot, undefined, undefined, owner);
       this.logger.info({ subscriptionId: sub.id, slot: row.slot, fromPart: partsSent }, 'an unfinished digest from a stopped process will be sent');
       return sub.nextDueAt;
     }
@@ -488,13 +595,13 @@ export class DigestScheduler {
     const log = { subscriptionId: sub.id, target: targetKey(sub.target), topic: sub.topic, slot: row.slot, part: partsSent + 1 };
     if (row.partsTotal && partsSent + 1 < row.partsTotal && row.digest) {
       this.logger.warn(log, 'a digest part was being sent when the process stopped; taking it as delivered and sending the rest');
-      await this.storage.deliveries.releaseDelivery(sub.id, row.slot, partsSent + 1, `part ${partsSent + 1} unconfirmed: the process stopped while sending it`);
+      await this.storage.deliveries.releaseDelivery(sub.id, row.slot, partsSent + 1, `part ${partsSent + 1} unconfirmed: the process stopped while sending it`, owner);
       return sub.nextDueAt;
     }
     const following = current ? this.nextSlot(sub, row.slot, now) : sub.nextDueAt;
     this.logger.warn(log, 'a digest was being sent when the process stopped; taking it as delivered and not resending it');
     const detail = `unconfirmed: the process stopped while sending${row.detail ? ` (${row.detail})` : ''}`;
-    await this.storage.deliveries.recordDelivery({ ...row, status: 'sent', detail, partsSent: partsSent + 1 }, sub.target, current ? following : undefined);
+    await this.storage.deliveries.recordDelivery({ ...row, status: 'sent', detail, partsSent: partsSent + 1 }, sub.target, current ? following : undefined, owner);
     return following;
   }
 

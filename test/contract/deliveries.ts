@@ -212,6 +212,77 @@ export function runDeliveryLogContract(name: string, factory: StorageFactory): v
       expect(await deliveries.getDelivery(id, done)).toMatchObject({ status: 'sent', partsSent: 3, detail: null });
     });
 
+    it('releases for a named owner only while that owner still owns the slot', async () => {
+      const { storage, id } = await withSubscription();
+      const { deliveries } = storage;
+      await deliveries.claimDelivery(id, slot, 'dead', new Date(slot));
+      await deliveries.releaseDelivery(id, slot, 1, 'settled for dead', 'someone-else');
+      expect(await deliveries.getDelivery(id, slot)).toMatchObject({ status: 'claimed', claimedBy: 'dead', partsSent: 0 });
+      await deliveries.releaseDelivery(id, slot, 1, 'settled for dead', 'dead');
+      expect(await deliveries.getDelivery(id, slot)).toMatchObject({ status: 'pending', claimedBy: null, partsSent: 1, detail: 'settled for dead' });
+    });
+
+    describe('chat leases', () => {
+      const t0 = new Date('2026-11-27T08:00:00.000Z');
+      const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+
+      it('gives a free chat to one claimant until its lease ends, then to another', async () => {
+        const { deliveries } = await open();
+        expect(await deliveries.leaseChat('telegram', '42', 'a', t0, at(30))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '42', 'b', at(10), at(40))).toBe(false);
+        // The holder renews (and so confirms) its own lease.
+        expect(await deliveries.leaseChat('telegram', '42', 'a', at(20), at(50))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '42', 'b', at(40), at(70))).toBe(false);
+        // At the instant the lease ends it is free.
+        expect(await deliveries.leaseChat('telegram', '42', 'b', at(50), at(80))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '42', 'a', at(60), at(90))).toBe(false);
+      });
+
+      it('keeps chats of other platforms and other ids apart, threads together', async () => {
+        const { deliveries } = await open();
+        expect(await deliveries.leaseChat('telegram', '42', 'a', t0, at(30))).toBe(true);
+        expect(await deliveries.leaseChat('discord', '42', 'b', t0, at(30))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '420', 'b', t0, at(30))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '4', 'b', t0, at(30))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '42', 'b', t0, at(30))).toBe(false);
+      });
+
+      it('renews every lease of a claimant and no other', async () => {
+        const { deliveries } = await open();
+        await deliveries.leaseChat('telegram', '1', 'a', t0, at(30));
+        await deliveries.leaseChat('telegram', '2', 'a', t0, at(30));
+        await deliveries.leaseChat('telegram', '3', 'b', t0, at(30));
+        expect(await deliveries.renewLeases('a', at(90))).toBe(2);
+        expect(await deliveries.renewLeases('nobody', at(90))).toBe(0);
+        // a's chats are held past b's lease end; b's is free then.
+        expect(await deliveries.leaseChat('telegram', '1', 'c', at(60), at(120))).toBe(false);
+        expect(await deliveries.leaseChat('telegram', '2', 'c', at(60), at(120))).toBe(false);
+        expect(await deliveries.leaseChat('telegram', '3', 'c', at(60), at(120))).toBe(true);
+      });
+
+      it("releases one chat or all of a claimant's, never another claimant's", async () => {
+        const { deliveries } = await open();
+        await deliveries.leaseChat('telegram', '1', 'a', t0, at(30));
+        await deliveries.leaseChat('telegram', '2', 'a', t0, at(30));
+        await deliveries.leaseChat('telegram', '3', 'a', t0, at(30));
+        await deliveries.leaseChat('telegram', '4', 'b', t0, at(30));
+        await deliveries.releaseChat('telegram', '4', 'a');
+        expect(await deliveries.leaseChat('telegram', '4', 'c', at(1), at(31))).toBe(false);
+        await deliveries.releaseChat('telegram', '1', 'a');
+        expect(await deliveries.leaseChat('telegram', '1', 'c', at(1), at(31))).toBe(true);
+        expect(await deliveries.releaseLeases('a')).toBe(2);
+        expect(await deliveries.leaseChat('telegram', '2', 'c', at(1), at(31))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '3', 'c', at(1), at(31))).toBe(true);
+        expect(await deliveries.leaseChat('telegram', '4', 'c', at(1), at(31))).toBe(false);
+      });
+
+      it('lets exactly one of many simultaneous claimants take a free chat', async () => {
+        const { deliveries } = await open();
+        const won = await Promise.all(Array.from({ length: 8 }, (_, i) => deliveries.leaseChat('telegram', '42', `c${i}`, t0, at(30))));
+        expect(won.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     it("lists a subscription's deliveries latest first, and deliveries in a state across subscriptions by slot", async () => {
       const { storage, id } = await withSubscription();
       const { deliveries, subscriptions } = storage;

@@ -101,9 +101,10 @@ export class MemoryDeliveryLog implements DeliveryLog {
     return true;
   }
 
-  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void> {
+  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null, owner?: string): Promise<void> {
     const row = this.db.use('deliveries.releaseDelivery').deliveries.get(deliveryKey(subscriptionId, slot));
     if (!row || !isOwned(row.status)) return;
+    if (owner !== undefined && row.claimedBy !== owner) return;
     row.status = 'pending';
     row.claimedBy = null;
     row.partsSent = partsSent ?? row.partsSent;

@@ -112,13 +112,13 @@ export class PostgresDeliveryLog implements DeliveryLog {
     return (r.rowCount ?? 0) > 0;
   }
 
-  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void> {
+  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null, owner?: string): Promise<void> {
     this.db.use('deliveries.releaseDelivery');
     await this.db.query(
       `UPDATE deliveries SET status = 'pending', claimed_by = NULL, parts_sent = coalesce($1, parts_sent),
          detail = coalesce($2, detail), updated_at = $3
-       WHERE subscription_id = $4 AND slot = $5 AND status IN ('claimed', 'sending')`,
-      [partsSent ?? null, detail ?? null, new Date(), subscriptionId, slot],
+       WHERE subscription_id = $4 AND slot = $5 AND status IN ('claimed', 'sending') AND ($6::text IS NULL OR claimed_by = $6::text)`,
+      [partsSent ?? null, detail ?? null, new Date(), subscriptionId, slot, owner ?? null],
     );
   }
 

@@ -609,11 +609,12 @@ export class SqliteDeliveryLog implements DeliveryLog {
     );
   }
 
-  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null): Promise<void> {
+  async releaseDelivery(subscriptionId: number, slot: string, partsSent?: number, detail?: string | null, owner?: string): Promise<void> {
     this.s.write(() =>
       this.stmts.release.run({
         partsSent: partsSent ?? null,
         detail: detail ?? null,
+        owner: owner ?? null,
         now: new Date().toISOString(),
         subscriptionId,
         slot,
@@ -641,7 +642,7 @@ export class SqliteDeliveryLog implements DeliveryLog {
 
   async leaseChat(platform: string, chatId: string, claimant: string, now: Date, until: Date): Promise<boolean> {
     // One statement: taken when free, expired or already ours; the conflict update's WHERE refuses the rest.
-    return this.s.write(() => this.stmts.leaseChat.run(platform, chatId, claimant, until.getTime(), now.getTime()).changes > 0);
+    return this.s.write(() => this.stmts.leaseChat.run({ platform, chatId, claimant, until: until.getTime(), now: now.getTime() }).changes > 0);
   }
 
   async renewLeases(claimant: string, until: Date): Promise<number> {
@@ -790,16 +791,17 @@ function prepare(db: Database.Database) {
     release: db.prepare(
       `UPDATE deliveries SET status = 'pending', claimed_by = NULL, parts_sent = coalesce(@partsSent, parts_sent),
        detail = coalesce(@detail, detail), updated_at = @now
-       WHERE subscription_id = @subscriptionId AND slot = @slot AND status IN ('claimed', 'sending')`,
+       WHERE subscription_id = @subscriptionId AND slot = @slot AND status IN ('claimed', 'sending')
+         AND (@owner IS NULL OR claimed_by = @owner)`,
     ),
     deliveries: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? ORDER BY slot DESC LIMIT ?'),
     deliveriesWithStatus: db.prepare('SELECT * FROM deliveries WHERE status = ? ORDER BY slot'),
     insertSent: db.prepare('INSERT OR IGNORE INTO sent_articles (platform, chat_id, thread_id, article_id, sent_at) VALUES (?, ?, ?, ?, ?)'),
     sentIds: db.prepare('SELECT article_id FROM sent_articles WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
     leaseChat: db.prepare(
-      `INSERT INTO chat_leases (platform, chat_id, claimed_by, lease_until) VALUES (?1, ?2, ?3, ?4)
+      `INSERT INTO chat_leases (platform, chat_id, claimed_by, lease_until) VALUES (@platform, @chatId, @claimant, @until)
        ON CONFLICT (platform, chat_id) DO UPDATE SET claimed_by = excluded.claimed_by, lease_until = excluded.lease_until
-       WHERE chat_leases.claimed_by = excluded.claimed_by OR chat_leases.lease_until <= ?5`,
+       WHERE chat_leases.claimed_by = excluded.claimed_by OR chat_leases.lease_until <= @now`,
     ),
     renewLeases: db.prepare('UPDATE chat_leases SET lease_until = ? WHERE claimed_by = ?'),
     releaseChat: db.prepare('DELETE FROM chat_leases WHERE platform = ? AND chat_id = ? AND claimed_by = ?'),
