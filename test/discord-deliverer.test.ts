@@ -6,6 +6,7 @@ import { Newsbrief, silentLogger, type Article, type Digest, type Target, indexA
 import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { longArticles, makeArticle } from './helpers/articles.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { FakeRateBudget, unreachableBudget } from './helpers/fake-rate-budget.js';
 import { DEFAULT_CHANNEL, FakeDiscord, Perm, type RecordedCall } from './helpers/fake-discord.js';
 
 interface Harness {
@@ -192,6 +193,57 @@ describe('Pacer', () => {
     const before = performance.now();
     await pacer.wait();
     expect(performance.now() - before).toBeLessThan(20);
+  });
+
+  it('paces two instances sharing a budget at one combined rate', async () => {
+    const budget = new FakeRateBudget();
+    const shared = { budget, key: 'discord:bot-1' };
+    const pacers = [new Pacer(100, undefined, undefined, shared), new Pacer(100, undefined, undefined, shared)];
+    const times: number[] = [];
+    await Promise.all(
+      pacers.flatMap((pacer) =>
+        Array.from({ length: 5 }, async () => {
+          await pacer.wait();
+          times.push(performance.now());
+        }),
+      ),
+    );
+    times.sort((a, b) => a - b);
+    // Each pacer alone would let its first call through at once, so two would start together.
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[0]!).toBeGreaterThanOrEqual(i * 10 - 2);
+    expect(budget.calls).toHaveLength(10);
+    expect(budget.calls.every((c) => c.key === 'discord:bot-1' && c.intervalMs === 10)).toBe(true);
+  });
+
+  /** A pacer on a clock that only its own sleeps move, so what it waited for can be read back exactly. */
+  function steppedPacer(perSecond: number, budget: FakeRateBudget) {
+    let t = 1_000_000;
+    const slept: number[] = [];
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      t += ms;
+    };
+    return { pacer: new Pacer(perSecond, () => t, sleep, { budget, key: 'k' }), slept };
+  }
+
+  it('waits the delay the shared budget gives after its own slot', async () => {
+    const { pacer, slept } = steppedPacer(10, new FakeRateBudget(async () => 30));
+    await pacer.wait();
+    expect(slept).toEqual([30]);
+    await pacer.wait();
+    // Its own slot comes 100 ms after the first (70 ms after the first call left), then the budget's delay.
+    expect(slept).toEqual([30, 70, 30]);
+  });
+
+  it('keeps to its own pacing, without throwing, when the shared budget cannot be reached', async () => {
+    const budget = unreachableBudget();
+    const { pacer, slept } = steppedPacer(10, budget);
+    await pacer.wait();
+    await pacer.wait();
+    await pacer.wait();
+    // The first call goes at once; the others wait for their local slots and nothing more.
+    expect(slept).toEqual([100, 100]);
+    expect(budget.calls).toHaveLength(3);
   });
 });
 

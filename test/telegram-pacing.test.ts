@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Pacer, PacerClosedError } from '../adapters/telegram/pacing.js';
 import { retryTransient } from '../adapters/telegram/retry.js';
 import { HttpError } from 'grammy';
+import { FakeRateBudget, unreachableBudget } from './helpers/fake-rate-budget.js';
 
 type Prev = Parameters<Pacer['transformer']>[0];
 
@@ -78,6 +79,72 @@ describe('pacing', () => {
     pacer.close();
     await expect(second).rejects.toBeInstanceOf(PacerClosedError);
     expect(sent).toHaveLength(1);
+  });
+});
+
+describe('pacing with a budget shared by several instances', () => {
+  const sharedWith = (budget: FakeRateBudget) => ({ budget, key: 'telegram:bot-1' });
+
+  it('holds two instances sharing a budget to one overall gap', async () => {
+    const budget = new FakeRateBudget();
+    const a = new Pacer({ chatGapMs: 0, globalGapMs: 40 }, undefined, sharedWith(budget));
+    const b = new Pacer({ chatGapMs: 0, globalGapMs: 40 }, undefined, sharedWith(budget));
+    const { sent, prev } = recorder();
+    await Promise.all([
+      ...[1, 2, 3, 4].map((chat) => call(a, prev, 'sendMessage', chat)),
+      ...[5, 6, 7, 8].map((chat) => call(b, prev, 'sendMessage', chat)),
+    ]);
+    const at = sent.map((s) => s.at).sort((x, y) => x - y);
+    // Each pacer alone would send its first message at once, so the two would send together. Checked against
+    // the schedule: a late timer may push a message later, never earlier.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[0]!).toBeGreaterThanOrEqual(i * 40 - 5);
+    expect(budget.calls).toHaveLength(8);
+    expect(budget.calls.every((c) => c.key === 'telegram:bot-1' && c.intervalMs === 40)).toBe(true);
+  });
+
+  it('keeps to its own pacing, without throwing, when the shared budget cannot be reached', async () => {
+    const budget = unreachableBudget();
+    const pacer = new Pacer({ chatGapMs: 0, globalGapMs: 40 }, undefined, sharedWith(budget));
+    const { sent, prev } = recorder();
+    await Promise.all([1, 2, 3, 4].map((chat) => call(pacer, prev, 'sendMessage', chat)));
+    expect(sent).toHaveLength(4);
+    for (let i = 1; i < sent.length; i++) expect(sent[i]!.at - sent[i - 1]!.at).toBeGreaterThanOrEqual(35);
+    expect(budget.calls).toHaveLength(4);
+  });
+
+  it('counts a chat\'s gap from when its message left after a shared wait', async () => {
+    let first = true;
+    const budget = new FakeRateBudget(async () => {
+      const delay = first ? 200 : 0;
+      first = false;
+      return delay;
+    });
+    const pacer = new Pacer({ chatGapMs: 150, globalGapMs: 0 }, undefined, sharedWith(budget));
+    const { sent, prev } = recorder();
+    await Promise.all([call(pacer, prev, 'sendMessage', 7), call(pacer, prev, 'sendMessage', 7)]);
+    // Counted from the first message's local slot, the second would follow 200 ms later with no gap at all.
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(145);
+  });
+
+  it('rejects a message waiting for its shared instant when closed', async () => {
+    const pacer = new Pacer({}, undefined, sharedWith(new FakeRateBudget(async () => 10_000)));
+    const { sent, prev } = recorder();
+    const started = Date.now();
+    const pending = call(pacer, prev, 'sendMessage', 3);
+    setTimeout(() => pacer.close(), 20);
+    await expect(pending).rejects.toBeInstanceOf(PacerClosedError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('does not send a message whose reservation was still under way when closed', async () => {
+    const slow = new FakeRateBudget(() => new Promise((resolve) => setTimeout(() => resolve(0), 60)));
+    const pacer = new Pacer({}, undefined, sharedWith(slow));
+    const { sent, prev } = recorder();
+    const pending = call(pacer, prev, 'sendMessage', 3);
+    setTimeout(() => pacer.close(), 10);
+    await expect(pending).rejects.toBeInstanceOf(PacerClosedError);
+    expect(sent).toHaveLength(0);
   });
 });
 

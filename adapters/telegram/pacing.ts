@@ -1,4 +1,5 @@
 import type { Transformer } from 'grammy';
+import type { RateBudget } from '../../src/index.js';
 
 /**
  * Telegram's documented sending limits: about one message a second to a chat, twenty a minute to a
@@ -28,6 +29,9 @@ export const DEFAULT_PACING: PacingOptions = {
   // Bursts of 30 at the edge of each second drew 429s in the fan-out benchmark; 34 ms apart (29.4/s) drew none.
   globalGapMs: 34,
 };
+
+/** A send budget shared with other instances of the bot, and the key (one per bot token) it is kept under. */
+export type SharedBudget = { budget: RateBudget; key: string };
 
 /** Methods that post or change a message; reads, callback answers and polling are not paced. */
 const PACED = /^(send|copy|forward|editMessage)/;
@@ -76,7 +80,16 @@ export class PacerClosedError extends Error {
   }
 }
 
-/** A grammY transformer that delays outgoing messages to stay under Telegram's limits. */
+/**
+ * A grammY transformer that delays outgoing messages to stay under Telegram's limits.
+ *
+ * With `shared`, the overall limit holds across every instance using the same budget and key. Per-chat
+ * limits stay local (one instance sends a chat's scheduled digests). A message first takes its slot in
+ * this process, then reserves the next instant from the budget `globalGapMs` after the previous
+ * reservation by any instance and waits until then; the chat's gap is counted from that later instant,
+ * when the message actually leaves. A rejected reservation (the database is unreachable) lets that message
+ * go on its local slot alone, without throwing or logging. close() cancels a shared wait like a local one.
+ */
 export class Pacer {
   private readonly options: PacingOptions;
   private readonly global: SendWindow;
@@ -84,7 +97,11 @@ export class Pacer {
   private readonly waits = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   private closed = false;
 
-  constructor(options: Partial<PacingOptions> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: Partial<PacingOptions> = {},
+    private readonly now: () => number = Date.now,
+    private readonly shared?: SharedBudget,
+  ) {
     this.options = { ...DEFAULT_PACING, ...options };
     this.global = new SendWindow(this.options.globalMax, this.options.globalWindowMs, this.options.globalGapMs);
   }
@@ -139,12 +156,27 @@ export class Pacer {
       const now = this.now();
       const wait = Math.max(chat.delay(now), this.global.delay(now));
       if (wait === 0) {
-        chat.record(now);
         this.global.record(now);
+        // The chat's lane waits for this call, so nothing else can take a slot in `chat` meanwhile.
+        chat.record(await this.sharedSlot(now));
         return;
       }
       await this.sleep(wait);
     }
+  }
+
+  /** Waits for an instant reserved from the shared budget, if there is one; resolves to when it came. */
+  private async sharedSlot(now: number): Promise<number> {
+    if (!this.shared) return now;
+    let delay = 0;
+    try {
+      delay = await this.shared.budget.reserve(this.shared.key, this.options.globalGapMs);
+    } catch {
+      // Unreachable budget: this message goes on its local slot alone.
+    }
+    if (this.closed) throw new PacerClosedError();
+    if (delay > 0) await this.sleep(delay);
+    return this.now();
   }
 
   private sleep(ms: number): Promise<void> {

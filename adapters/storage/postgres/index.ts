@@ -8,9 +8,11 @@ import { PostgresArticleStore } from './articles.js';
 import { PostgresDatabase, describeDatabase } from './database.js';
 import { PostgresDeliveryLog } from './deliveries.js';
 import { migrate } from './migrations.js';
+import { PostgresRateBudget } from './rate-budget.js';
 import { PostgresSourceState } from './sources.js';
 import { PostgresSubscriptionStore } from './subscriptions.js';
 
+export { PostgresRateBudget } from './rate-budget.js';
 export { describeDatabase } from './database.js';
 export { MIGRATIONS } from './migrations.js';
 export { InstanceLockedError, lockInstance, type InstanceLock } from './lock.js';
@@ -59,12 +61,15 @@ export class PostgresStorage implements Storage {
   readonly subscriptions: PostgresSubscriptionStore;
   readonly deliveries: PostgresDeliveryLog;
   readonly sources: PostgresSourceState;
+  /** The send budget every instance on this database shares; the entry point hands it to the platform adapters. */
+  readonly rateBudget: PostgresRateBudget;
 
   constructor(readonly db: PostgresDatabase) {
     this.articles = new PostgresArticleStore(db);
     this.subscriptions = new PostgresSubscriptionStore(db);
     this.deliveries = new PostgresDeliveryLog(db);
     this.sources = new PostgresSourceState(db);
+    this.rateBudget = new PostgresRateBudget(db);
   }
 
   /** "postgres database newsbrief on db.example:5432" — no password. */
