@@ -27,6 +27,8 @@ const USAGE = `Newsbrief: topic-based news digests.
 
 Usage:
 ${commandLines(CLI, { width: 36, extras: OUTPUT_FLAGS }).join('\n')}
+  newsbrief migrate-db --from sqlite:PATH [--to URL]
+  ${' '.repeat(36)} Copy a SQLite database into an empty Postgres one (newsbrief migrate-db --help)
 
 Options:
 ${[
@@ -48,8 +50,54 @@ Examples:
   ${CLI.invocation('news', { topic: 'AI' })} --now 2026-11-25T12:00:00Z
 `;
 
+const MIGRATE_DB_USAGE = `Usage: newsbrief migrate-db --from sqlite:PATH [--to URL] [--schema NAME]
+
+Moves an installation from its SQLite database to Postgres: copies every article, topic, subscription (ids
+kept), chat time zone, delivery record, sent-article mark, seed-file state and the rank weight into an empty
+Postgres database in one transaction, then checks that both sides hold the same.
+
+Options:
+${[
+  optionLine('--from PATH', 'The SQLite database, as sqlite:PATH or a plain path (e.g. sqlite:./data/newsbrief.db)'),
+  optionLine('--to URL', 'The Postgres database, postgres://USER:PASSWORD@HOST:PORT/DATABASE (default: $DATABASE_URL,'),
+  optionLine('', 'which keeps the password out of the shell history; it is never printed)'),
+  optionLine('--schema NAME', 'Postgres schema to fill, created when missing (default public, the one npm start uses)'),
+].join('\n')}
+
+Before: stop npm start (migrate-db refuses a SQLite database that a running npm start holds, and holds
+it itself until done). An older SQLite database is upgraded first, as npm start would; otherwise it is
+only read. The target gets Newsbrief's tables if it lacks them and is refused if any of them holds a row.
+During: progress per table on stderr. Any failure rolls the copy back and leaves Postgres empty.
+After: row counts per table, SQLite beside Postgres, then live articles, topic counts and the rank weight
+read back through each side's storage. Chat leases are not copied (running instances' claims).
+Exit status: 0 copied and verified, 1 refused, failed or different, 2 wrong arguments.
+
+Then set DATABASE_URL to the new database (e.g. in .env) and run npm start; keep the SQLite file until
+you are satisfied.
+
+Example:
+  DATABASE_URL=postgres://newsbrief@db.example:5432/newsbrief newsbrief migrate-db --from sqlite:./data/newsbrief.db
+`;
+
+/** `newsbrief migrate-db …` (argv after the command name): its own options, so it is parsed apart. */
+async function runMigrateDb(argv: string[], io: CliIO): Promise<number> {
+  const { migrateDb, parseMigrateDbArgs } = await import('./migrate-db.js');
+  const args = parseMigrateDbArgs(argv, io.env);
+  if (args.kind === 'help') {
+    io.stdout.write(MIGRATE_DB_USAGE);
+    return 0;
+  }
+  if (args.kind === 'usage-error') {
+    io.stderr.write(`newsbrief migrate-db: ${args.message}\nRun "newsbrief migrate-db --help" for usage.\n`);
+    return 2;
+  }
+  return migrateDb(args.options, io);
+}
+
 /** Runs one CLI command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+  if (argv[0] === 'migrate-db') return runMigrateDb(argv.slice(1), io);
+  if (argv[0] === 'help' && argv[1] === 'migrate-db') return runMigrateDb(['--help'], io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,7 +137,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const commands = commandsFor('cli').map((c) => c.name);
   if (!commands.some((name) => name === command)) {
-    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${commands.join(', ')}.\n`);
+    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${[...commands, 'migrate-db'].join(', ')}.\n`);
     return 2;
   }
   const instants: Record<'now' | 'since' | 'until', Date | undefined> = { now: undefined, since: undefined, until: undefined };
