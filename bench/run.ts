@@ -1,14 +1,15 @@
 // `npm run bench` — the full run, for the record (docs/benchmarks.md).
 // `npm run bench -- --quick` — small sizes, for CI: proves the benchmark code still runs.
-// `--only ingest,digest,fanout` runs some sections. A missed target prints MISS and never fails the run;
+// `--only ingest,digest,fanout,instances` runs some sections. A missed target prints MISS and never fails the run;
 // only a crash exits non-zero.
 import { parseArgs } from 'node:util';
 import { digestBench } from './digest-bench.js';
 import { fanoutBench, PROPOSED_TUNING } from './fanout.js';
+import { fanoutInstancesBench } from './fanout-instances.js';
 import { ingestBench } from './ingest-bench.js';
 import { fmtMs, machine, Results } from './report.js';
 
-const SECTIONS = ['ingest', 'digest', 'fanout'] as const;
+const SECTIONS = ['ingest', 'digest', 'fanout', 'instances'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -52,6 +53,11 @@ if (only.has('fanout')) {
     console.log(`  settings: ${JSON.stringify(tuned)}`);
     await fanoutBench(results, { subscribers, tuned });
   }
+}
+if (only.has('instances')) {
+  console.log('\n== scheduled fan-out across instances on one Postgres database');
+  const subscribers = values.subscribers ? Number(values.subscribers) : quick ? 200 : 2000;
+  await fanoutInstancesBench(results, quick ? { subscribers, instances: [2], kill: true } : { subscribers, instances: [1, 2, 3], kill: true });
 }
 
 console.log(`\n${results.table()}`);
