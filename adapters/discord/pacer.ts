@@ -1,3 +1,5 @@
+import type { RateBudget } from '../../src/index.js';
+
 /**
  * Spaces calls evenly so that at most `perSecond` start in any second, across every caller sharing it.
  * discord.js queues per route and globally at 50/s; scheduled posts use this to stay well under that
@@ -11,6 +13,8 @@ export class Pacer {
     perSecond: number,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    // The budget shared by every instance on one token (issue 12); applied by the shared-budget change.
+    readonly shared?: { budget: RateBudget; key: string },
   ) {
     if (!(perSecond > 0)) throw new Error(`Pacer: perSecond must be positive, got ${perSecond}`);
     this.intervalMs = 1000 / perSecond;

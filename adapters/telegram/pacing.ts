@@ -1,4 +1,5 @@
 import type { Transformer } from 'grammy';
+import type { RateBudget } from '../../src/index.js';
 
 /**
  * Telegram's documented sending limits: about one message a second to a chat, twenty a minute to a
@@ -84,7 +85,12 @@ export class Pacer {
   private readonly waits = new Set<{ timer: NodeJS.Timeout; reject: (e: Error) => void }>();
   private closed = false;
 
-  constructor(options: Partial<PacingOptions> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: Partial<PacingOptions> = {},
+    private readonly now: () => number = Date.now,
+    // The budget shared by every instance on one token (issue 12); applied by the shared-budget change.
+    readonly shared?: { budget: RateBudget; key: string },
+  ) {
     this.options = { ...DEFAULT_PACING, ...options };
     this.global = new SendWindow(this.options.globalMax, this.options.globalWindowMs, this.options.globalGapMs);
   }
