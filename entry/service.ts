@@ -195,7 +195,8 @@ export async function start(options: StartOptions): Promise<number> {
             }
           },
           onLost: async (why) => {
-            logger.warn({ why }, 'telegram: polling lock lost or given up; stopping polling so that another instance can take over');
+            if (why === 'stopping') logger.info({}, 'telegram: stopping polling and handing it over to another instance');
+            else logger.warn({ why }, 'telegram: polling lock lost with its connection; stopping polling so that another instance can take over');
             await telegram.stopPolling();
           },
           onError: (error) => logger.warn({ err: error }, 'telegram: polling election failed; trying again'),

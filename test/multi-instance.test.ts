@@ -243,6 +243,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
 
         leader.child.kill('SIGTERM');
         expect(await leader.exited, leader.log()).toBe(0);
+        expect(leader.log()).toMatch(/"level":30,[^\n]*"msg":"telegram: stopping polling and handing it over to another instance"/);
         expect(await within(10_000, () => polls(standby) > 0)).toBe(true);
         expect(standby.log()).toMatch(/telegram: this instance now polls for updates/);
         const since = standby.fake.mark();

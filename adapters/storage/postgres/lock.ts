@@ -114,6 +114,8 @@ export interface ExclusiveOptions {
  * Used for work one instance does for all, such as ingesting the seed folder.
  */
 export async function runExclusive<T>(url: string, name: string, work: () => Promise<T>, options: ExclusiveOptions = {}): Promise<ExclusiveRun<T>> {
+  // A lock lost with its connection midway lets `work` finish unguarded: fit for work that is safe to repeat
+  // side by side (ingest is idempotent), which is all this is for.
   const lock = await tryAdvisoryLock(url, name);
   if (lock) {
     try {
