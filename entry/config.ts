@@ -2,7 +2,7 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { DIGEST, RANK, SCHEDULE, parseTimezone } from '../src/index.js';
 import { positive, wholeNumber } from '../adapters/config-fields.js';
-import { discordSettings } from '../adapters/discord/config.js';
+import { checkDiscordSettings, discordSettings } from '../adapters/discord/config.js';
 import { checkTelegramSettings, telegramSettings } from '../adapters/telegram/config.js';
 
 const ConfigSchema = z.object({
@@ -39,7 +39,10 @@ const ConfigSchema = z.object({
     .trim()
     .default('UTC')
     .refine((v) => parseTimezone(v).ok, { message: 'must be an IANA time zone such as Europe/Kyiv or UTC' }),
-}).superRefine(checkTelegramSettings);
+}).superRefine((config, ctx) => {
+  checkTelegramSettings(config, ctx);
+  checkDiscordSettings(config, ctx);
+});
 
 /** Validated settings, parsed once from the environment by an entry point. */
 export type Config = z.output<typeof ConfigSchema>;

@@ -3,12 +3,23 @@ import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DigestScheduler, LogRedactor, Newsbrief, redactingLogOptions, type Deliverer, type Logger, type Storage } from '../src/index.js';
+import {
+  DigestScheduler,
+  LogRedactor,
+  Newsbrief,
+  redactingLogOptions,
+  type Deliverer,
+  type Logger,
+  type RateBudget,
+  type Storage,
+} from '../src/index.js';
+import type { ExclusiveOptions, ExclusiveRun, LeaderHandlers, Leadership } from '../adapters/storage/postgres/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { DatabaseLockedError, lockDatabase, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { cronTicker } from '../adapters/runtime/cron.js';
 import { Terminal } from '../adapters/console/terminal.js';
 import { styleFor } from '../adapters/console/render.js';
+import { shardPlan } from '../adapters/discord/config.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from './config.js';
 
 export interface StartOptions {
@@ -32,6 +43,9 @@ interface Service {
   deliverer: Deliverer;
   stop(): Promise<void>;
 }
+
+/** How long a starting instance waits for a seed ingest another instance is running, so that /news has articles. */
+const INGEST_WAIT_MS = 60_000;
 
 /**
  * The one long-running process behind `npm start`: database, seeds (ingested now and re-scanned on a
@@ -76,10 +90,9 @@ export async function start(options: StartOptions): Promise<number> {
   );
   logger.info({ config: redactConfig(config) }, 'starting');
 
-  // One scheduler per database: a second process would send every digest again.
-  const opened = await openStorage(config, stderr, logger);
+  const opened = await openStorage(config, stderr);
   if (!opened) return 1;
-  const { store, release } = opened;
+  const { store, release, shared } = opened;
   // The database lost under us (the SQLite file deleted or replaced): stop rather than confirm writes that vanish.
   let databaseGone: (error: Error) => void = () => {};
   const goneSignal = new Promise<Error>((resolve) => (databaseGone = resolve));
@@ -99,7 +112,20 @@ export async function start(options: StartOptions): Promise<number> {
     for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
     const { rejected, ...counts } = report;
     logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');
-    if (report.accepted + report.updated > 0) app.refreshTopics();
+    // On a shared database another instance may have added topics since this one last looked.
+    if (report.accepted + report.updated > 0 || shared) app.refreshTopics();
+  };
+  // One instance at a time ingests for all; another that finds it busy waits for it, then reloads topics.
+  const ingestOnce = async (reason: string) => {
+    if (!shared) return ingestSeeds(reason);
+    const run = await shared.exclusive('seed-ingest', () => ingestSeeds(reason), {
+      waitMs: INGEST_WAIT_MS,
+      onBusy: () => logger.info({ reason }, `seed ingest is running on another instance; waiting up to ${INGEST_WAIT_MS / 1000} s for it, then skipping it here`),
+    });
+    if (run.ran) return;
+    app.refreshTopics();
+    if (run.finishedElsewhere) logger.info({ reason }, 'seed ingest finished on another instance; skipped here');
+    else logger.info({ reason }, 'seed ingest still running on another instance; skipped here, its articles arrive as it writes them');
   };
 
   // Last line of defence: a library promise nobody awaits must not take the whole bot down.
@@ -116,24 +142,36 @@ export async function start(options: StartOptions): Promise<number> {
   const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
   try {
     await app.ready();
-    await ingestSeeds('start');
+    await ingestOnce('start');
     if (config.SEEDS_RESCAN !== 'off') {
       tasks.push(
-        cron.schedule(config.SEEDS_RESCAN, () => ingestSeeds('rescan').catch((error) => logger.error({ err: error }, 'seed rescan failed')), {
+        cron.schedule(config.SEEDS_RESCAN, () => ingestOnce('rescan').catch((error) => logger.error({ err: error }, 'seed rescan failed')), {
           noOverlap: true,
           name: 'seeds-rescan',
         }),
       );
     }
 
+    const roles: Record<string, unknown> = {};
     if (config.TELEGRAM_BOT_TOKEN) {
-      const { createTelegramBot } = await import('../adapters/telegram/index.js');
+      const { createTelegramBot, telegramBotId } = await import('../adapters/telegram/index.js');
+      const token = config.TELEGRAM_BOT_TOKEN;
+      // Telegram lets one getUpdates consumer in at a time: instances on one database elect who polls.
+      const elect = Boolean(shared && !config.TELEGRAM_WEBHOOK_URL);
+      if (shared && config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
+        logger.warn(
+          {},
+          'telegram: TELEGRAM_WEBHOOK_SECRET is not set, so each start registers a random one; with several instances behind one webhook URL, set it so that every instance accepts what Telegram sends',
+        );
+      }
       const telegram = createTelegramBot({
-        token: config.TELEGRAM_BOT_TOKEN,
+        token,
         apiRoot: config.TELEGRAM_API_ROOT,
         app,
         logger,
         onFatal: (error) => reportFatal(error),
+        deferPolling: elect,
+        rateBudget: shared?.rateBudget,
         webhook: config.TELEGRAM_WEBHOOK_URL
           ? {
               url: config.TELEGRAM_WEBHOOK_URL,
@@ -144,22 +182,56 @@ export async function start(options: StartOptions): Promise<number> {
           : undefined,
       });
       await telegram.start();
-      services.push({ name: 'telegram', deliverer: telegram.deliverer, stop: () => telegram.stop() });
+      let election: Leadership | undefined;
+      if (shared && elect) {
+        election = await shared.elect(`telegram-polling:${telegramBotId(token)}`, {
+          onAcquired: async () => {
+            logger.info({}, 'telegram: this instance now polls for updates (it holds the polling lock)');
+            try {
+              await telegram.startPolling();
+            } catch (error) {
+              // Refused, not unreachable (that is retried): the token is bad, so no instance could poll.
+              reportFatal(error as Error);
+            }
+          },
+          onLost: async (why) => {
+            if (why === 'stopping') logger.info({}, 'telegram: stopping polling and handing it over to another instance');
+            else logger.warn({ why }, 'telegram: polling lock lost with its connection; stopping polling so that another instance can take over');
+            await telegram.stopPolling();
+          },
+          onError: (error) => logger.warn({ err: error }, 'telegram: polling election failed; trying again'),
+        });
+      }
+      roles.telegram = config.TELEGRAM_WEBHOOK_URL ? 'webhook' : !election ? 'polling' : election.leading ? 'polling (elected)' : 'standby (another instance polls)';
+      services.push({
+        name: 'telegram',
+        deliverer: telegram.deliverer,
+        stop: async () => {
+          // Hand the lock over only once this instance has stopped polling.
+          await election?.stop();
+          await telegram.stop();
+        },
+      });
       logger.info('telegram bot started');
     }
     if (config.DISCORD_TOKEN) {
       const { createDiscordBot } = await import('../adapters/discord/index.js');
+      const shards = shardPlan(config);
       const discord = createDiscordBot({
         token: config.DISCORD_TOKEN,
         apiBase: config.DISCORD_API_BASE,
         guildId: config.DISCORD_GUILD_ID,
         app,
         logger,
+        shards,
+        rateBudget: shared?.rateBudget,
       });
       await discord.start();
+      roles.discord = shards ? { shards: shards.ids, shardCount: shards.count } : 'one shard';
       services.push({ name: 'discord', deliverer: discord.deliverer, stop: () => discord.stop() });
       logger.info('discord bot started');
     }
+    if (services.length > 0) logger.info({ database: shared ? 'shared (Postgres)' : 'this process only', ...roles }, 'instance role');
     const deliverers = services.map((s) => s.deliverer);
     if (terminalMode) {
       terminal = new Terminal({ app, input: stdin, output: stdout, style: styleFor(stdout, options.env) });
@@ -173,6 +245,8 @@ export async function start(options: StartOptions): Promise<number> {
       count: config.DIGEST_COUNT,
       firstLookbackHours: config.FIRST_DIGEST_LOOKBACK_HOURS,
       logger,
+      // Several instances on one Postgres database split due chats by lease; SQLite's lock file keeps one.
+      shared: Boolean(shared),
     });
     await scheduler.start(cronTicker(logger));
 
@@ -213,39 +287,52 @@ export async function start(options: StartOptions): Promise<number> {
 
 interface OpenedStorage {
   store: Storage;
-  /** Releases the one-instance lock, after the store is closed. */
+  /** Releases the one-instance lock (SQLite), after the store is closed. */
   release(): Promise<void>;
   /** Calls `onGone` when the database is lost for good; returns the function that stops watching. */
   watchGone(onGone: (error: Error) => void): () => void;
+  /** Set when several instances may run on this database (Postgres): how they divide the work. */
+  shared?: SharedDatabase;
+}
+
+/** What instances sharing one database coordinate through it. */
+interface SharedDatabase {
+  /** Runs `work` unless another instance is running the work of that name (see runExclusive). */
+  exclusive<T>(name: string, work: () => Promise<T>, options: ExclusiveOptions): Promise<ExclusiveRun<T>>;
+  /** Elects one instance to do the work of that name (see leaderLock). */
+  elect(name: string, handlers: LeaderHandlers): Promise<Leadership>;
+  /** One send budget per bot token across instances. */
+  rateBudget: RateBudget | undefined;
 }
 
 /**
- * Locks and opens the database DATABASE_URL (Postgres) or DATABASE_PATH (SQLite) names; on failure writes
- * why to stderr and returns undefined. Until instances share work with leases, one `npm start` per database:
- * SQLite holds a lock file, Postgres a session advisory lock for the life of the process.
+ * Opens the database DATABASE_URL (Postgres) or DATABASE_PATH (SQLite) names; on failure writes why to stderr
+ * and returns undefined. SQLite is one process's: a lock file keeps a second `npm start` out. On Postgres any
+ * number may run: slots are claimed by conditional writes, and the instances elect who polls Telegram and
+ * take turns at the seed ingest through advisory locks.
  */
-async function openStorage(config: Config, stderr: Writable, logger: Logger): Promise<OpenedStorage | undefined> {
+async function openStorage(config: Config, stderr: Writable): Promise<OpenedStorage | undefined> {
   if (config.DATABASE_URL) {
-    const { InstanceLockedError, describeDatabase, lockInstance, openPostgresStorage } = await import('../adapters/storage/postgres/index.js');
-    // Named by host and database only: the URL may hold a password.
-    const location = describeDatabase(config.DATABASE_URL);
-    let lock;
+    const url = config.DATABASE_URL;
+    const { describeDatabase, leaderLock, openPostgresStorage, runExclusive } = await import('../adapters/storage/postgres/index.js');
     try {
-      lock = await lockInstance(config.DATABASE_URL, (why) =>
-        logger.warn({ database: location, why }, 'instance lock lost with its connection; another npm start could now run beside this one'),
-      );
+      const store = await openPostgresStorage(url);
+      // One send budget per bot token across every instance on this database.
+      const rateBudget: RateBudget = store.rateBudget;
+      return {
+        store,
+        release: async () => {},
+        // An unreachable server is not a lost database: the scheduler's per-tick check skips ticks until it is back.
+        watchGone: () => () => {},
+        shared: {
+          exclusive: (name, work, options) => runExclusive(url, name, work, options),
+          elect: (name, handlers) => leaderLock(url, name, handlers),
+          rateBudget,
+        },
+      };
     } catch (error) {
-      const message = error instanceof InstanceLockedError ? error.message : `cannot lock ${location}: ${(error as Error).message}`;
-      stderr.write(`newsbrief: ${message}\n`);
-      return undefined;
-    }
-    try {
-      const store = await openPostgresStorage(config.DATABASE_URL);
-      // An unreachable server is not a lost database: the scheduler's per-tick check skips ticks until it is back.
-      return { store, release: () => lock.release(), watchGone: () => () => {} };
-    } catch (error) {
-      await lock.release();
-      stderr.write(`newsbrief: cannot open ${location}: ${(error as Error).message}\n`);
+      // Named by host and database only: the URL may hold a password.
+      stderr.write(`newsbrief: cannot open ${describeDatabase(url)}: ${(error as Error).message}\n`);
       return undefined;
     }
   }

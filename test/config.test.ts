@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, redactConfig } from '../entry/config.js';
+import { shardPlan } from '../adapters/discord/config.js';
 
 describe('config', () => {
   it('has working defaults for an empty environment', () => {
@@ -129,5 +130,37 @@ describe('config', () => {
     expect(redactConfig(config).DATABASE_URL).toBe('[set]');
     expect(JSON.stringify(redactConfig(config))).not.toContain(password);
     expect(redactConfig(parseConfig({})).DATABASE_URL).toBe('[not set]');
+  });
+
+  it('runs every Discord shard here unless DISCORD_SHARDS picks some of DISCORD_SHARD_COUNT', () => {
+    const none = parseConfig({ DISCORD_SHARD_COUNT: '', DISCORD_SHARDS: ' ' });
+    expect([none.DISCORD_SHARD_COUNT, none.DISCORD_SHARDS]).toEqual([undefined, undefined]);
+    expect(shardPlan(none)).toBeUndefined();
+    expect(shardPlan(parseConfig({ DISCORD_SHARD_COUNT: '3' }))).toEqual({ count: 3, ids: [0, 1, 2] });
+    const some = parseConfig({ DISCORD_SHARD_COUNT: '8', DISCORD_SHARDS: '4-5,0' });
+    expect(some).toMatchObject({ DISCORD_SHARD_COUNT: 8, DISCORD_SHARDS: [0, 4, 5] });
+    expect(shardPlan(some)).toEqual({ count: 8, ids: [0, 4, 5] });
+  });
+
+  it('names a bad shard setting and says what it must be', () => {
+    const fails = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`accepted ${JSON.stringify(env)}`);
+    };
+    expect(fails({ DISCORD_SHARD_COUNT: '0' })).toMatch(/DISCORD_SHARD_COUNT: must be a whole number from 1 to 65536: the shards across every instance of the bot \(got "0"\)/);
+    expect(fails({ DISCORD_SHARD_COUNT: 'two' })).toMatch(/DISCORD_SHARD_COUNT: must be a whole number/);
+    expect(fails({ DISCORD_SHARD_COUNT: '4', DISCORD_SHARDS: '0,x' })).toMatch(
+      /DISCORD_SHARDS: must list shard ids such as 0,1 or 0-3: it "x" is not a shard id or a range such as 0-3 \(got "0,x"\)/,
+    );
+    expect(fails({ DISCORD_SHARD_COUNT: '4', DISCORD_SHARDS: '1,1' })).toMatch(/DISCORD_SHARDS: .*names shard 1 twice/);
+    expect(fails({ DISCORD_SHARDS: '0' })).toMatch(/DISCORD_SHARDS: needs DISCORD_SHARD_COUNT, the number of shards across every instance, to be set too/);
+    expect(fails({ DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: '1-2' })).toMatch(
+      /DISCORD_SHARDS: names shard 2, but with DISCORD_SHARD_COUNT=2 the shard ids run from 0 to 1 \(got "1-2"\)/,
+    );
   });
 });

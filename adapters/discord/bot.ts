@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type ClientOptions } from 'discord.js';
-import { trimTrailingSlashes, type Logger, type Newsbrief } from '../../src/index.js';
+import { trimTrailingSlashes, type Logger, type Newsbrief, type RateBudget } from '../../src/index.js';
 import type { Deliverer } from '../../src/index.js';
 import { commandDefinitions } from './commands.js';
-import { createDiscordDeliverer } from './deliverer.js';
+import { createDiscordDeliverer, discordBudgetKey } from './deliverer.js';
 import { handleInteraction } from './interactions.js';
+import { checkShardPlan, type ShardPlan } from './shards.js';
 
 /** Settings for createDiscordBot; the entry point fills them from the environment. */
 export interface DiscordBotOptions {
@@ -18,8 +19,16 @@ export interface DiscordBotOptions {
   guildId?: string;
   app: Newsbrief;
   logger: Logger;
-  /** Ceiling for scheduled channel posts across all channels (default 40/s; Discord allows 50). */
+  /** Ceiling for scheduled channel posts across all channels (default 46/s; Discord allows 50). */
   postsPerSecond?: number;
+  /**
+   * The gateway shards this instance runs, when several instances split the bot's servers between them.
+   * Interactions from a server arrive on its shard's instance, DMs on shard 0's; scheduled posts go by REST
+   * from any instance. Slash commands are registered by the instance running shard 0 only. Default: one shard.
+   */
+  shards?: ShardPlan;
+  /** A posting budget shared with the other instances on this token, reserved under discordBudgetKey(token). */
+  rateBudget?: RateBudget;
 }
 
 /** A built bot: start it, hand its deliverer to the scheduler, stop it on shutdown. */
@@ -27,13 +36,16 @@ export interface DiscordBot {
   readonly client: Client;
   /** Sends scheduled digests to channels and DMs. */
   readonly deliverer: Deliverer;
-  /** Logs in, waits until the client is ready, then overwrites the slash commands in one request. */
+  /**
+   * Logs in, waits until the client is ready (every shard it runs), then overwrites the slash commands in
+   * one request (when it runs shard 0).
+   */
   start(): Promise<void>;
   /** Closes the gateway connection; safe to call more than once. */
   stop(): Promise<void>;
 }
 
-function clientOptions(apiBase: string | undefined): ClientOptions {
+function clientOptions(apiBase: string | undefined, shards: ShardPlan | undefined): ClientOptions {
   // Guilds is the only intent needed: interactions arrive without any. No message content, no privileged
   // intents. Partial channels let an interaction from an uncached channel (a DM, a thread) carry its type.
   const options: ClientOptions = {
@@ -41,6 +53,13 @@ function clientOptions(apiBase: string | undefined): ClientOptions {
     partials: [Partials.Channel],
     allowedMentions: { parse: [] },
   };
+  if (shards) {
+    const problem = checkShardPlan(shards);
+    if (problem) throw new Error(`createDiscordBot: shards: ${problem}`);
+    // Both given, always: discord.js would take shardCount from the number of ids otherwise.
+    options.shards = [...shards.ids];
+    options.shardCount = shards.count;
+  }
   if (apiBase !== undefined) {
     let url: URL;
     try {
@@ -79,9 +98,12 @@ function guardPackets(client: Client, logger: Logger): void {
 /** Builds the Discord bot: the one way `npm start` and the tests create it. Nothing connects until start(). */
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   const { app, logger, token, guildId } = options;
-  const client = new Client(clientOptions(options.apiBase));
+  const client = new Client(clientOptions(options.apiBase, options.shards));
   guardPackets(client, logger);
-  const deliverer = createDiscordDeliverer({ rest: client.rest, logger, postsPerSecond: options.postsPerSecond });
+  const sharedBudget = options.rateBudget && { budget: options.rateBudget, key: discordBudgetKey(token) };
+  const deliverer = createDiscordDeliverer({ rest: client.rest, logger, postsPerSecond: options.postsPerSecond, sharedBudget });
+  // One instance registers the commands, so that a restart of several does not overwrite them several times.
+  const registers = options.shards === undefined || options.shards.ids.includes(0);
 
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction, { app, logger }));
   client.on(Events.Error, (error) => logger.error({ err: error }, 'discord client error'));
@@ -122,8 +144,10 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
       abort.abort();
       throw error;
     }
-    logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord bot ready');
-    await registerCommands();
+    const shards = options.shards && { shards: options.shards.ids, shardCount: options.shards.count };
+    logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size, ...shards }, 'discord bot ready');
+    if (registers) await registerCommands();
+    else logger.info({ ...shards }, 'discord: slash commands are registered by the instance running shard 0, not this one');
   }
 
   return {

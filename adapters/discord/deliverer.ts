@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, Routes, type REST } from 'discord.js';
-import { type Logger, type Target } from '../../src/index.js';
+import { type Logger, type RateBudget, type Target } from '../../src/index.js';
 import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { Pacer } from './pacer.js';
 import { renderDigest } from './render.js';
@@ -18,6 +18,16 @@ export interface DiscordDelivererOptions {
   rest: REST;
   logger: Logger;
   postsPerSecond?: number;
+  /** The posting budget shared by every instance on this token, and its key (discordBudgetKey). */
+  sharedBudget?: { budget: RateBudget; key: string };
+}
+
+/**
+ * The key under which every instance on one Discord token shares a posting budget: "discord:" and the first
+ * 16 hex digits of the token's sha256, which tell nothing about the token.
+ */
+export function discordBudgetKey(token: string): string {
+  return `discord:${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 }
 
 // Missing Access / Missing Permissions (403) and Unknown Channel (404): the bot was removed, lost its
@@ -44,7 +54,7 @@ function describe(error: unknown): { status?: number; reason: string } {
 
 /** Posts digests to Discord channels (or DM channels) through the client's REST queue, paced overall. */
 export function createDiscordDeliverer(options: DiscordDelivererOptions): Deliverer {
-  const pacer = new Pacer(options.postsPerSecond ?? DEFAULT_POSTS_PER_SECOND);
+  const pacer = new Pacer(options.postsPerSecond ?? DEFAULT_POSTS_PER_SECOND, undefined, undefined, options.sharedBudget);
   const { rest, logger } = options;
 
   return {

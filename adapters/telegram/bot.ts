@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Bot, type BotError, type Transformer } from 'grammy';
 import { autoRetry } from '@grammyjs/auto-retry';
-import { trimTrailingSlashes, type Deliverer, type Logger, type Newsbrief } from '../../src/index.js';
+import { trimTrailingSlashes, type Deliverer, type Logger, type Newsbrief, type RateBudget } from '../../src/index.js';
 import { ChatLifecycle, targetOf } from './chats.js';
 import { TelegramDeliverer, announceSending } from './deliverer.js';
 import { classifyFailure } from './failures.js';
@@ -54,6 +55,18 @@ export interface TelegramBotOptions {
   stopGraceMs?: number;
   /** Receive updates by webhook instead of long polling. */
   webhook?: WebhookOptions;
+  /**
+   * Several instances share this bot token (one Postgres database): start() readies the bot and its
+   * deliverer but does not poll, and startPolling() / stopPolling() switch polling on and off as the
+   * instances' election decides, since Telegram lets only one getUpdates consumer in at a time.
+   * Ignored in webhook mode, where every instance serves the webhook.
+   */
+  deferPolling?: boolean;
+  /**
+   * A send budget shared with the other instances on this token, reserved under `telegramBudgetKey(token)`;
+   * without it, sending is paced within this process only.
+   */
+  rateBudget?: RateBudget;
 }
 
 /** A running Telegram adapter. */
@@ -73,6 +86,32 @@ export interface TelegramBot {
    * within the grace period, then abandons waiting sends. The webhook stays registered, so updates queue at Telegram until the next start.
    */
   stop(): Promise<void>;
+  /**
+   * With `deferPolling`, after start(): removes any webhook and starts long polling; resolves once polling,
+   * or without polling if stopPolling() came first. Rejects when the Bot API refuses (401, 400).
+   */
+  startPolling(): Promise<void>;
+  /**
+   * Stops polling (confirming the updates taken) and abandons a startPolling() under way; the deliverer
+   * and handlers already running carry on. Resolves once no getUpdates of this bot is left.
+   */
+  stopPolling(): Promise<void>;
+  /** Whether this bot is long polling right now. */
+  readonly polling: boolean;
+}
+
+/**
+ * The key under which every instance on one Telegram token shares a send budget: the bot's id, the part of
+ * the token before ':' (public: it is the bot's user id). A token without a numeric id gets a short hash.
+ */
+export function telegramBudgetKey(token: string): string {
+  return `telegram:${telegramBotId(token)}`;
+}
+
+/** The bot's numeric id from its token, which holds no secret; a short sha256 when the token has none. */
+export function telegramBotId(token: string): string {
+  const id = token.split(':', 1)[0]!;
+  return /^\d{1,20}$/.test(id) && token.includes(':') ? id : `sha256-${createHash('sha256').update(token).digest('hex').slice(0, 16)}`;
 }
 
 /**
@@ -96,7 +135,8 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   const stopping = new AbortController();
   // Every paced send listens for the stop signal; a busy fan-out has dozens waiting at once.
   setMaxListeners(0, stopping.signal);
-  const pacer = new Pacer(options.pacing);
+  const shared = options.rateBudget && { budget: options.rateBudget, key: telegramBudgetKey(options.token) };
+  const pacer = new Pacer(options.pacing, undefined, shared);
   // Installed innermost first: a retried call is paced again, and every wait ends when the bot stops.
   bot.api.config.use(announceSending);
   bot.api.config.use(pacer.transformer);
@@ -117,16 +157,81 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   bot.catch((error) => handleError(error, chats, logger));
 
   const deliverer = new TelegramDeliverer(bot.api, logger);
-  let poller: Poller | undefined;
   let listener: WebhookListener | undefined;
-  const reach = <T>(method: string, call: () => Promise<T>) =>
-    untilReachable(call, { apiRoot, method, logger, signal: stopping.signal, retry: options.reachRetry });
+  const reach = <T>(method: string, call: () => Promise<T>, signal = stopping.signal) =>
+    untilReachable(call, { apiRoot, method, logger, signal, retry: options.reachRetry });
   const onFatal =
     options.onFatal ?? ((error: PollingFailedError) => logger.error({ err: error }, 'telegram: polling stopped for good; the bot no longer receives updates'));
+
+  // Polling is switched on and off by one loop that brings what runs in line with what is wanted, so
+  // that a start and a stop asked for in quick succession (an election flapping) never overlap.
+  let poller: Poller | undefined;
+  let wantPolling = false;
+  let beginning: AbortController | undefined;
+  let switching: Promise<void> | undefined;
+  // Pollers stopped but possibly still running handlers: stop() waits for them within its grace period.
+  const draining = new Set<Poller>();
+
+  async function beginPolling(signal: AbortSignal): Promise<Poller | undefined> {
+    // Polling and a webhook exclude each other; the updates waiting at Telegram are kept.
+    await reach('deleteWebhook', () => bot.api.deleteWebhook({ drop_pending_updates: false }, signal as Parameters<typeof bot.api.deleteWebhook>[1]), signal);
+    if (signal.aborted) return undefined;
+    const started = startPolling(bot, {
+      polling: { ...options.polling, timeoutSeconds: pollTimeoutSeconds },
+      logger,
+      apiRoot,
+      onFatal: (error) => {
+        if (!stopping.signal.aborted) onFatal(error);
+      },
+    });
+    logger.info({ username: bot.botInfo.username, apiRoot }, 'telegram: polling for updates');
+    return started;
+  }
+
+  function switchPolling(): Promise<void> {
+    switching ??= (async () => {
+      try {
+        while (wantPolling !== (poller !== undefined)) {
+          if (wantPolling) {
+            beginning = new AbortController();
+            const signal = AbortSignal.any([stopping.signal, beginning.signal]);
+            try {
+              poller = await beginPolling(signal);
+            } catch (error) {
+              if (signal.aborted) continue;
+              wantPolling = false;
+              throw error;
+            } finally {
+              beginning = undefined;
+            }
+            if (!poller) continue;
+          } else {
+            const stopped = poller!;
+            poller = undefined;
+            draining.add(stopped);
+            await stopped.stop();
+            void stopped.idle().then(() => draining.delete(stopped));
+          }
+        }
+      } finally {
+        switching = undefined;
+      }
+    })();
+    return switching;
+  }
+
+  function stopPollingNow(): Promise<void> {
+    wantPolling = false;
+    beginning?.abort();
+    return switchPolling();
+  }
 
   return {
     bot,
     deliverer,
+    get polling() {
+      return poller !== undefined;
+    },
     async start() {
       if (stopping.signal.aborted) throw new Error('TelegramBot.start: this bot was stopped; build a new one with createTelegramBot');
       bot.botInfo = await reach('getMe', () => getMe(options.token, apiRoot, requestTimeoutSeconds, stopping.signal));
@@ -156,20 +261,25 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
         logger.info({ username: bot.botInfo.username, apiRoot, url, listening: `${address}:${port}` }, 'telegram: receiving updates by webhook');
         return;
       }
-      // Polling and a webhook exclude each other; the updates waiting at Telegram are kept.
-      await reach('deleteWebhook', () => bot.api.deleteWebhook({ drop_pending_updates: false }));
-      poller = startPolling(bot, {
-        polling: { ...options.polling, timeoutSeconds: pollTimeoutSeconds },
-        logger,
-        apiRoot,
-        onFatal: (error) => {
-          if (!stopping.signal.aborted) onFatal(error);
-        },
-      });
-      logger.info({ username: bot.botInfo.username, apiRoot }, 'telegram: polling for updates');
+      if (options.deferPolling) {
+        logger.info({ username: bot.botInfo.username, apiRoot }, 'telegram: ready; polling starts when this instance is chosen to poll');
+        return;
+      }
+      wantPolling = true;
+      await switchPolling();
     },
+    async startPolling() {
+      if (stopping.signal.aborted) throw new Error('TelegramBot.startPolling: this bot was stopped');
+      if (webhook) throw new Error('TelegramBot.startPolling: this bot receives updates by webhook');
+      if (!bot.isInited()) throw new Error('TelegramBot.startPolling: call start() first');
+      wantPolling = true;
+      await switchPolling();
+    },
+    stopPolling: stopPollingNow,
     async stop() {
-      const receiving = listener ? listener.close() : poller && poller.stop().then(() => poller?.idle());
+      const receiving = listener
+        ? listener.close()
+        : stopPollingNow().then(() => Promise.all([...draining].map((p) => p.idle())));
       const grace = options.stopGraceMs ?? 5000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([receiving, new Promise((resolve) => (timer = setTimeout(resolve, grace)))]);

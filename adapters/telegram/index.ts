@@ -1,4 +1,4 @@
-export { createTelegramBot, DEFAULT_API_ROOT, type TelegramBot, type TelegramBotOptions } from './bot.js';
+export { createTelegramBot, DEFAULT_API_ROOT, telegramBotId, telegramBudgetKey, type TelegramBot, type TelegramBotOptions } from './bot.js';
 export { TelegramDeliverer } from './deliverer.js';
 export {
   renderDigest,

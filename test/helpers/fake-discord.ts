@@ -95,6 +95,11 @@ interface OpenInteraction {
 }
 
 export const TEST_TOKEN = 'fake-bot-token.abc.123';
+
+/** The shard a server's events go to: (guild_id >> 22) % shard count, as Discord documents. */
+export function shardOf(guildId: string, count: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
+}
 export const DEFAULT_GUILD = '900000000000000001';
 export const DEFAULT_CHANNEL = '900000000000000010';
 export const DEFAULT_USER = '900000000000000100';
@@ -126,7 +131,8 @@ export class FakeDiscord {
   private readonly sockets = new Set<WebSocket>();
   private readonly connections = new Set<Socket>();
   private readonly waiters: { match: (c: RecordedCall) => boolean; resolve: (c: RecordedCall) => void; timer: NodeJS.Timeout }[] = [];
-  private identified: { socket: WebSocket; seq: number } | undefined;
+  /** Identified gateway sessions by shard id (a client that sends no shard is shard 0 of 1). */
+  private readonly sessions = new Map<number, { socket: WebSocket; seq: number; count: number }>();
   private identifiedWaiters: (() => void)[] = [];
   private readonly wss = new WebSocketServer({ noServer: true });
   private port = 0;
@@ -209,9 +215,14 @@ export class FakeDiscord {
     });
   }
 
+  /** Shard ids with an identified gateway session, ascending. */
+  get identifiedShards(): number[] {
+    return [...this.sessions.keys()].sort((a, b) => a - b);
+  }
+
   /** Resolves once a client has identified on the gateway. */
   whenIdentified(timeoutMs = 5000): Promise<void> {
-    if (this.identified) return Promise.resolve();
+    if (this.sessions.size > 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('FakeDiscord: no IDENTIFY in time')), timeoutMs);
       this.identifiedWaiters.push(() => {
@@ -244,10 +255,16 @@ export class FakeDiscord {
     return this.dispatchInteraction(4, name, opts, where);
   }
 
-  /** Sends any dispatch event on the gateway. */
-  dispatch(event: string, data: unknown): void {
-    const conn = this.identified;
-    if (!conn) throw new Error('FakeDiscord.dispatch: no identified gateway connection');
+  /**
+   * Sends any dispatch event on the gateway: on `shardId` if given, else as Discord routes it, on the shard
+   * of the event's guild_id, or on shard 0 for an event outside servers (a DM).
+   */
+  dispatch(event: string, data: unknown, shardId?: number): void {
+    const count = this.sessions.values().next().value?.count ?? 1;
+    const guildId = (data as { guild_id?: unknown } | null)?.guild_id;
+    const shard = shardId ?? (typeof guildId === 'string' ? shardOf(guildId, count) : 0);
+    const conn = this.sessions.get(shard);
+    if (!conn) throw new Error(`FakeDiscord.dispatch: no identified gateway connection for shard ${shard}`);
     conn.seq++;
     conn.socket.send(JSON.stringify({ op: 0, t: event, s: conn.seq, d: data }));
   }
@@ -356,7 +373,7 @@ export class FakeDiscord {
     ws.on('close', (code) => {
       this.closeCodes.push(code);
       this.sockets.delete(ws);
-      if (this.identified?.socket === ws) this.identified = undefined;
+      for (const [id, session] of this.sessions) if (session.socket === ws) this.sessions.delete(id);
     });
     ws.send(JSON.stringify({ op: 10, s: null, t: null, d: { heartbeat_interval: this.options.heartbeatIntervalMs } }));
     ws.on('message', (raw, isBinary) => {
@@ -387,21 +404,30 @@ export class FakeDiscord {
           ws.close(4004, 'Authentication failed.');
           return;
         }
-        const conn = { socket: ws, seq: 0 };
-        this.identified = conn;
+        // Like Discord: [shard_id, num_shards], each a whole number, the id below the count; else 4010.
+        const shard: unknown = packet.d?.shard ?? [0, 1];
+        const valid =
+          Array.isArray(shard) && shard.length === 2 && shard.every((n) => Number.isInteger(n)) && shard[1] >= 1 && shard[0] >= 0 && shard[0] < shard[1];
+        if (!valid) {
+          ws.close(4010, 'Invalid shard.');
+          return;
+        }
+        const [shardId, count] = shard as [number, number];
+        this.sessions.set(shardId, { socket: ws, seq: 0, count });
+        const guilds = this.guildIds.filter((id) => shardOf(id, count) === shardId);
         this.dispatch('READY', {
           v: 10,
           user: this.botUser,
-          guilds: this.guildIds.map((id) => ({ id, unavailable: true })),
+          guilds: guilds.map((id) => ({ id, unavailable: true })),
           session_id: randomBytes(8).toString('hex'),
           resume_gateway_url: this.gatewayUrl,
-          shard: [0, 1],
+          shard: [shardId, count],
           application: { id: this.appId, flags: 0 },
           user_settings: {},
           private_channels: [],
           relationships: [],
-        });
-        for (const id of this.guildIds) this.dispatch('GUILD_CREATE', this.guild(id));
+        }, shardId);
+        for (const id of guilds) this.dispatch('GUILD_CREATE', this.guild(id), shardId);
         for (const wake of this.identifiedWaiters.splice(0)) wake();
         return;
       }

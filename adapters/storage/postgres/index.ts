@@ -15,7 +15,18 @@ import { PostgresSubscriptionStore } from './subscriptions.js';
 export { PostgresRateBudget } from './rate-budget.js';
 export { describeDatabase } from './database.js';
 export { MIGRATIONS } from './migrations.js';
-export { InstanceLockedError, lockInstance, type InstanceLock } from './lock.js';
+export {
+  advisoryKey,
+  leaderLock,
+  runExclusive,
+  tryAdvisoryLock,
+  type AdvisoryLock,
+  type ExclusiveOptions,
+  type ExclusiveRun,
+  type LeaderHandlers,
+  type LeaderOptions,
+  type Leadership,
+} from './lock.js';
 
 export interface PostgresStorageOptions {
   /** The schema the tables live in (created when missing); tests give each test its own. Default `public`. */
