@@ -3,6 +3,7 @@
 //   node --import tsx bench/postgres-child.ts '{"mode":"build",...}' | '{"mode":"serve",...}'
 // Progress goes to stderr; one JSON line with the result goes to stdout.
 import pg from 'pg';
+import { candidateStatement } from '../adapters/storage/postgres/articles.js';
 import { openPostgresStorage, type PostgresStorage } from '../adapters/storage/postgres/index.js';
 import { decodeDocument } from '../adapters/storage/sqlite/documents.js';
 import { Newsbrief } from '../src/app.js';
@@ -57,8 +58,9 @@ export interface PgServeResult extends NewsLatency {
   heapUsed: number;
   /** `SELECT 1` through the storage's pool: the least a query costs. */
   roundTrip: LatencySummary;
-  /** articles.candidates as /news calls it (window, 160, with and without excluded ids), over every topic. */
+  /** articles.candidates as /news calls it (the week, 160) over every topic, without and with the 50 sent ids excluded. */
   candidates: LatencySummary;
+  candidatesExcluding: LatencySummary;
   /** Statements sent to the server per /news, once warm. */
   queriesPerNews: number;
   /** Decoding one stored document (inflate + JSON.parse), microseconds, over the biggest topic's window. */
@@ -148,14 +150,19 @@ async function serve(req: PgServeRequest): Promise<PgServeResult> {
     roundTrip.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   const rng = new Rng(req.seed + 1);
-  const candidates: number[] = [];
-  for (let i = 0; i < req.queries; i++) {
-    const topic = rng.pick(workload.topics);
-    const excludeIds = i % 2 === 1 ? workload.sent.get(topic.name) : undefined;
-    const t = process.hrtime.bigint();
-    await storage.articles.candidates({ topicKeys: [topic.key], ...WINDOW, excludeIds });
-    candidates.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
+  const timeCandidates = async (exclude: boolean) => {
+    const samples: number[] = [];
+    for (let i = 0; i < req.queries; i++) {
+      const topic = rng.pick(workload.topics);
+      const excludeIds = exclude ? workload.sent.get(topic.name) : undefined;
+      const t = process.hrtime.bigint();
+      await storage.articles.candidates({ topicKeys: [topic.key], ...WINDOW, excludeIds });
+      samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return summarize(samples);
+  };
+  const candidates = await timeCandidates(false);
+  const candidatesExcluding = await timeCandidates(true);
   const queriesPerNews = await countQueries(storage, workload.topics.map((t) => t.name));
   const biggest = workload.topics[0]!;
   const decodeUs = await timeDecoding(storage, biggest.key);
@@ -168,7 +175,8 @@ async function serve(req: PgServeRequest): Promise<PgServeResult> {
     rssAtStart,
     heapUsed: memory.heapUsed,
     roundTrip: summarize(roundTrip),
-    candidates: summarize(candidates),
+    candidates,
+    candidatesExcluding,
     queriesPerNews,
     decodeUs,
     ...(statements ? { statements } : {}),
@@ -227,24 +235,23 @@ async function timeDecoding(storage: PostgresStorage, topicKey: string): Promise
   return Number(process.hrtime.bigint() - t) / 1e3 / (10 * rows.length);
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of the candidate query /news runs: the biggest topic with 50 ids excluded, a middling one without. */
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of the candidate statement /news runs: the biggest topic's week with its 50 sent
+ * ids excluded, a middling topic's week, and the biggest topic without a lower bound (the "latest stories"
+ * fallback of an empty window).
+ */
 async function explainCandidates(admin: pg.Client, biggest: string, sent: string[], middling: string): Promise<Record<string, string[]>> {
-  const sql = `SELECT e.n, e.topic_match, a.doc FROM topic_entries e JOIN articles a ON a.n = e.n
-         WHERE e.topic = (SELECT id FROM topics WHERE key = $1) AND e.published_hours BETWEEN $2 AND $3
-           AND NOT (a.id = ANY($4::text[])) AND NOT (e.n = ANY($5::bigint[]))
-         ORDER BY e.rank_key DESC, e.n LIMIT $6`;
-  const explain = async (key: string, exclude: string[]) => {
-    const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [
-      key,
-      WINDOW.since.getTime() / HOUR_MS,
-      WINDOW.until.getTime() / HOUR_MS,
-      exclude,
-      [],
-      WINDOW.limit,
-    ]);
+  const since = WINDOW.since.getTime() / HOUR_MS;
+  const until = WINDOW.until.getTime() / HOUR_MS;
+  const explain = async (statement: pg.QueryConfig) => {
+    const { rows } = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, statement.values);
     return rows.map((r) => r['QUERY PLAN']);
   };
-  return { [`candidates, ${biggest}, 50 excluded`]: await explain(biggest, sent), [`candidates, ${middling}`]: await explain(middling, []) };
+  return {
+    [`${biggest}, the week, 50 excluded`]: await explain(candidateStatement(biggest, since, until, sent, [], WINDOW.limit)),
+    [`${middling}, the week`]: await explain(candidateStatement(middling, since, until, [], [], WINDOW.limit)),
+    [`${biggest}, no lower bound, 50 excluded`]: await explain(candidateStatement(biggest, undefined, until, sent, [], WINDOW.limit)),
+  };
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as PgBuildRequest | PgServeRequest;
