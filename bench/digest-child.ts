@@ -3,11 +3,10 @@
 //   node --import tsx bench/digest-child.ts '{"mode":"build",...}' | '{"mode":"serve",...}'
 // Prints one JSON line with the result on stdout.
 import { statSync } from 'node:fs';
-import { Newsbrief } from '../src/app.js';
 import type { Article } from '../src/model.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
-import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
-import { percentile } from './report.js';
+import { CORPUS_END, generateCorpus, toArticle } from './corpus.js';
+import { measureNews, type NewsLatency } from './news-latency.js';
 import { indexArticles, recencyWeight } from '../src/index.js';
 
 export interface BuildRequest {
@@ -38,24 +37,8 @@ export interface ServeRequest {
   seed: number;
 }
 
-export interface LatencySummary {
-  samples: number;
-  p50: number;
-  p99: number;
-  max: number;
-}
-
-export interface ServeResult {
+export interface ServeResult extends NewsLatency {
   articles: number;
-  topics: number;
-  /** Building the topic index right after opening: the stored topic counts read into a TopicIndex. */
-  topicIndexMs: number;
-  /** First /news after opening, the topic index build included: nothing parsed or grouped yet. */
-  coldMs: number;
-  news: LatencySummary;
-  excluding: LatencySummary;
-  /** The topic with the most articles, queried alone (with the sent ids excluded): the worst case. */
-  biggest: LatencySummary & { topic: string; articles: number };
   /** Resident memory after opening the store and running every query. */
   rss: number;
   /** Resident memory before the store was opened: node, tsx and the loaded modules. */
@@ -100,45 +83,7 @@ async function build(req: BuildRequest): Promise<BuildResult> {
 async function serve(req: ServeRequest): Promise<ServeResult> {
   const rssAtStart = process.memoryUsage().rss;
   const store = openSqliteStorage(req.db);
-  const app = new Newsbrief({ storage: store, clock: () => CORPUS_END });
-  const rng = new Rng(req.seed);
-
-  const coldStart = process.hrtime.bigint();
-  const cold = await app.news('AI');
-  const coldMs = Number(process.hrtime.bigint() - coldStart) / 1e6;
-  if (!cold.ok) throw new Error(`serve: /news AI failed: ${cold.code}`);
-  // The topic index alone, as the first request after open builds it (a second app over the same store).
-  const indexStart = process.hrtime.bigint();
-  await new Newsbrief({ storage: store, clock: () => CORPUS_END }).listTopics();
-  const topicIndexMs = Number(process.hrtime.bigint() - indexStart) / 1e6;
-
-  const topics = await app.listTopics();
-  // What people type: the display name, or a lower-case one.
-  const spellings = topics.flatMap((t) => [t.name, t.name.toLowerCase()]);
-  // A daily subscriber has already been sent the best articles of the topic: those are the ones excluded.
-  const sent = new Map<string, Set<string>>();
-  for (const t of topics) {
-    sent.set(t.name, new Set((await store.articles.candidates({ topicKeys: [t.key], limit: 50 })).map((c) => c.article.id)));
-  }
-
-  const run = async (count: number, exclude: boolean, only?: string): Promise<number[]> => {
-    const samples: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const topic = only ?? rng.pick(spellings);
-      const excludeIds = exclude ? sent.get(topics.find((t) => t.name.toLowerCase() === topic.toLowerCase())!.name) : undefined;
-      const start = process.hrtime.bigint();
-      const result = await app.news(topic, { count: 5, excludeIds });
-      samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-      if (!result.ok || result.digest.items.length === 0) throw new Error(`serve: /news ${topic} gave no digest`);
-    }
-    return samples;
-  };
-  await run(req.warmup, false);
-  await run(req.warmup, true);
-  const news = await run(req.queries, false);
-  const excluding = await run(req.queries, true);
-  const top = topics[0]!;
-  const biggest = { ...summarize(await run(Math.ceil(req.queries / 4), true, top.name)), topic: top.name, articles: top.count };
+  const { workload: _, ...latency } = await measureNews(store, req);
 
   const explain = (sql: string, ...params: unknown[]) =>
     (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
@@ -159,12 +104,7 @@ async function serve(req: ServeRequest): Promise<ServeResult> {
   const memory = process.memoryUsage();
   const result: ServeResult = {
     articles: await store.articles.articleCount(),
-    topics: topics.length,
-    topicIndexMs,
-    coldMs,
-    news: summarize(news),
-    excluding: summarize(excluding),
-    biggest,
+    ...latency,
     rss: memory.rss,
     rssAtStart,
     heapUsed: memory.heapUsed,
@@ -172,10 +112,6 @@ async function serve(req: ServeRequest): Promise<ServeResult> {
   };
   await store.close();
   return result;
-}
-
-function summarize(samples: number[]): LatencySummary {
-  return { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) };
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as BuildRequest | ServeRequest;

@@ -1,15 +1,17 @@
 // `npm run bench` — the full run, for the record (docs/benchmarks.md).
 // `npm run bench -- --quick` — small sizes, for CI: proves the benchmark code still runs.
-// `--only ingest,digest,fanout,instances` runs some sections. A missed target prints MISS and never fails the run;
+// `--only ingest,digest,fanout,postgres,instances` runs some sections. A missed target prints MISS and never fails
+// the run;
 // only a crash exits non-zero.
 import { parseArgs } from 'node:util';
 import { digestBench } from './digest-bench.js';
 import { fanoutBench, PROPOSED_TUNING } from './fanout.js';
 import { fanoutInstancesBench } from './fanout-instances.js';
 import { ingestBench } from './ingest-bench.js';
+import { postgresBench } from './postgres-bench.js';
 import { fmtMs, machine, Results } from './report.js';
 
-const SECTIONS = ['ingest', 'digest', 'fanout', 'instances'] as const;
+const SECTIONS = ['ingest', 'digest', 'fanout', 'postgres', 'instances'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -19,6 +21,8 @@ const { values } = parseArgs({
     // Fan-out experiments: subscriber count, and settings for the tuned pass as JSON (see FanoutTuning).
     subscribers: { type: 'string' },
     tuning: { type: 'string' },
+    // Postgres: articles to load instead of the run's size (1M full, 10k quick).
+    'pg-articles': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -53,6 +57,12 @@ if (only.has('fanout')) {
     console.log(`  settings: ${JSON.stringify(tuned)}`);
     await fanoutBench(results, { subscribers, tuned });
   }
+}
+if (only.has('postgres')) {
+  console.log('\n== /news on Postgres');
+  const size = values['pg-articles'] ? Number(values['pg-articles']) : quick ? 10_000 : 1_000_000;
+  if (!Number.isInteger(size) || size < 1000) throw new Error(`bench: --pg-articles must be a whole number ≥ 1000 (got ${values['pg-articles']})`);
+  await postgresBench(results, quick ? { size, queries: 300, warmup: 50 } : { size, queries: 2000, warmup: 200 });
 }
 if (only.has('instances')) {
   console.log('\n== scheduled fan-out across instances on one Postgres database');

@@ -95,6 +95,38 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       ]);
     });
 
+    it('hands out the same parsed candidate while its row is unchanged, and a fresh one once another pool changes it', async () => {
+      const schema = freshSchema();
+      const [reader, writer] = [await open(schema), await open(schema)];
+      const a = makeArticle({ topics: ['AI'], title: 'First' });
+      const b = makeArticle({ topics: ['AI'] });
+      await writer.articles.upsertArticles(indexArticles([a, b]));
+      const query = { topicKeys: ['ai'], limit: 10 };
+      const first = await reader.articles.candidates(query);
+      const again = await reader.articles.candidates(query);
+      expect(again.map((c) => c.article)).toEqual(first.map((c) => c.article));
+      for (const [i, c] of again.entries()) expect(c.article).toBe(first[i]!.article);
+
+      await writer.articles.upsertArticles(indexArticles([{ ...a, title: 'Second' }]));
+      const after = await reader.articles.candidates(query);
+      expect(after.find((c) => c.article.id === a.id)?.article.title).toBe('Second');
+      // The unchanged one is still the object handed out before.
+      expect(after.find((c) => c.article.id === b.id)?.article).toBe(first.find((c) => c.article.id === b.id)!.article);
+    });
+
+    it('excludes ids given, whether or not their documents are cached', async () => {
+      const schema = freshSchema();
+      const storage = await open(schema);
+      const articles = Array.from({ length: 6 }, (_, i) => makeArticle({ topics: ['AI'], quality: 50 + i }));
+      await storage.articles.upsertArticles(indexArticles(articles));
+      const all = (await storage.articles.candidates({ topicKeys: ['ai'], limit: 10 })).map((c) => c.article.id);
+      const excludeIds = new Set([all[0]!, all[3]!, 'no-such-id']);
+      const left = (await storage.articles.candidates({ topicKeys: ['ai'], limit: 3, excludeIds })).map((c) => c.article.id);
+      expect(left).toEqual([all[1], all[2], all[4]]);
+      const cold = await open(schema);
+      expect((await cold.articles.candidates({ topicKeys: ['ai'], limit: 3, excludeIds })).map((c) => c.article.id)).toEqual(left);
+    });
+
     it('keeps data across reopen, and the rank weight with it', async () => {
       const schema = freshSchema();
       const first = await open(schema);

@@ -1,7 +1,8 @@
 /**
- * A throwaway PostgreSQL server per test file: initdb into a temp folder, pg_ctl start on a free loopback
- * port (trust auth, no fsync), and stop + delete afterwards. Binaries come from PG_BIN, then
- * /usr/lib/postgresql/<newest>/bin, then PATH. Without them the caller skips its tests with `reason`.
+ * A throwaway PostgreSQL server per test file (and for the Postgres bench): initdb into a temp folder,
+ * pg_ctl start on a free loopback port (trust auth, no fsync unless asked to be durable), and stop + delete
+ * afterwards. Binaries come from PG_BIN, then /usr/lib/postgresql/<newest>/bin, then PATH. Without them the
+ * caller skips its tests with `reason`.
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -51,6 +52,9 @@ export function postgresUnavailable(): string | undefined {
   return undefined;
 }
 
+/** A test server loses nothing it needs when it crashes, so it skips the disk flushes. */
+const FAST_UNSAFE = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' };
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -62,8 +66,18 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface TestPostgresOptions {
+  /**
+   * Keep PostgreSQL's crash-safe defaults (fsync, synchronous_commit, full_page_writes) instead of turning
+   * them off for speed: for benchmarks, whose write figures should be those of a real server.
+   */
+  durable?: boolean;
+  /** More server settings, as `-c name=value`. */
+  settings?: Record<string, string>;
+}
+
 /** Starts a server; throws with pg_ctl's output when it does not come up. */
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const found = findPostgresBin();
   if ('reason' in found) throw new Error(`cannot start Postgres: ${found.reason}`);
   const as = runAs();
@@ -80,9 +94,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     // A port taken between freePort and the server's bind fails the start; try again on another.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
+      const settings = { listen_addresses: '127.0.0.1', ...(options.durable ? {} : FAST_UNSAFE), ...options.settings };
+      const flags = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
       try {
-        run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o',
-          `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start']);
+        run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', [`-k ${dir} -p ${port}`, ...flags].join(' '), 'start']);
       } catch (error) {
         if (attempt < 3) continue;
         throw error;

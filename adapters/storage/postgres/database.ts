@@ -44,8 +44,9 @@ export class PostgresDatabase {
     if (this.closed) throw new Error(`Postgres storage is closed: ${what} was called after close()`);
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: Params): Promise<pg.QueryResult<R>> {
-    return this.pool.query<R>(sql, params as unknown[]);
+  /** A statement on any pooled connection; a QueryConfig can name it, so each connection prepares it once. */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string | pg.QueryConfig, params?: Params): Promise<pg.QueryResult<R>> {
+    return typeof sql === 'string' ? this.pool.query<R>(sql, params as unknown[]) : this.pool.query<R>(sql);
   }
 
   /**
