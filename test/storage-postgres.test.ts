@@ -80,6 +80,24 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       }
     });
 
+    it('hands each due feed to one of five instances claiming at once, round after round', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 5 }, () => open(schema, 1)));
+      const t0 = Date.parse('2026-11-27T08:00:00.000Z');
+      const minute = (m: number) => new Date(t0 + m * 60_000);
+      for (let i = 0; i < 40; i++) {
+        await pools[0]!.feeds.addFeed({ url: `https://f${i}.example/feed`, name: null, topics: ['AI'], quality: 70 }, minute(i % 7));
+      }
+      // Each round the leases of the last one have ended: every feed is due again, and each goes to one instance.
+      for (let round = 0; round < 4; round++) {
+        const now = minute(10 + round * 10);
+        const claims = await Promise.all(pools.map((p) => p.feeds.claimDueFeeds(now, minute(15 + round * 10), 12)));
+        const claimed = claims.flatMap((c) => c.map((f) => f.id));
+        expect(new Set(claimed).size).toBe(claimed.length);
+        expect(claimed).toHaveLength(40);
+      }
+    });
+
     it('stores the same new articles written by several pools at once exactly once, counts included', async () => {
       const schema = freshSchema();
       const pools = await Promise.all(Array.from({ length: 4 }, () => open(schema, 1)));
