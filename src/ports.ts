@@ -1,8 +1,8 @@
 /**
  * Ports: what the core needs from the outside world, as narrow async interfaces. Storage is split by
- * aggregate (articles, subscriptions and chat settings, delivery log, source state); each storage adapter
- * (adapters/storage/sqlite, adapters/storage/memory) implements all four and passes the same contract
- * suites (test/contract). Domain computation — topic keys, display names, rank keys — happens in the core
+ * aggregate (articles, subscriptions and chat settings, delivery log, source state, feeds); each storage
+ * adapter (adapters/storage/sqlite, adapters/storage/postgres, adapters/storage/memory) implements all five
+ * and passes the same contract suites (test/contract). Domain computation — topic keys, display names, rank keys — happens in the core
  * and reaches storage as plain values, so a backend never imports ranking or topic code.
  */
 import type { Article, Subscription, Target } from './model.js';
@@ -241,6 +241,128 @@ export interface SourceStateStore {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Feed sources
+
+/**
+ * A feed as an operator adds it (`newsbrief sources add URL --topic AI`). The core normalises the URL and
+ * topic names first: storage compares URLs exactly.
+ */
+export interface NewFeed {
+  url: string;
+  /** The operator's name for it; null shows the feed's own title. */
+  name: string | null;
+  /** Topics its items are filed under, in the operator's order. */
+  topics: string[];
+  /** The quality its items get. */
+  quality: number;
+}
+
+/** A stored feed: what the operator set, and what polling it has learnt so far. Instants are ISO 8601 UTC. */
+export interface FeedRecord {
+  /** Never reused, so nothing said about a removed feed can be taken for a later one. */
+  id: number;
+  url: string;
+  name: string | null;
+  topics: string[];
+  quality: number;
+  /** False: never claimed for polling until enabled again. */
+  enabled: boolean;
+  /** Why it was disabled (by the operator or after too many failures); null while enabled. */
+  disabledReason: string | null;
+  /** Validators of the last good response, sent back so an unchanged feed answers 304. */
+  etag: string | null;
+  lastModified: string | null;
+  lastFetchAt: string | null;
+  lastSuccessAt: string | null;
+  /** Human-readable outcome of the last poll ("200, 12 items (3 new)", "error: timeout"); never parsed. */
+  lastStatus: string | null;
+  /** Consecutive failed polls; 0 after a success. */
+  failures: number;
+  /** When it is due; while a poller holds it, the end of that poller's claim. */
+  nextFetchAt: string;
+  /** New articles its polls have stored, in total. */
+  items: number;
+  /** What the feed calls itself and the site it belongs to, as its last good response said. */
+  feedTitle: string | null;
+  siteUrl: string | null;
+  createdAt: string;
+}
+
+/**
+ * What one poll of a feed did, recorded in one write. An optional field left out keeps what is stored;
+ * null clears it.
+ */
+export interface FeedFetchOutcome {
+  at: Date;
+  /** Becomes `lastStatus`. */
+  status: string;
+  /** A usable response (200 or 304): `lastSuccessAt` becomes `at`. */
+  ok: boolean;
+  etag?: string | null;
+  lastModified?: string | null;
+  /**
+   * Where the feed answered from after a permanent redirect: the feed moves there. When another feed has
+   * that URL already, this one keeps its URL and `lastStatus` says so (the operator removes one of the two).
+   */
+  url?: string;
+  nextFetchAt: Date;
+  /** Consecutive failures, as the poller counted them (0 after a success). */
+  failures: number;
+  /** A reason disables the feed (gone for good, failing for days); null or absent leaves `enabled` alone. */
+  disable?: string | null;
+  /** Articles this poll stored that were new: added to `items`. */
+  newItems?: number;
+  feedTitle?: string | null;
+  siteUrl?: string | null;
+  /**
+   * The `leaseUntil` the poller claimed the feed with: the outcome is written only while that claim still
+   * stands, so a poller that stalled past its lease cannot overwrite what the feed's next poller recorded.
+   */
+  claimedUntil?: Date;
+}
+
+/**
+ * The feeds an operator manages, and their polling state. Several instances on one database poll together:
+ * `claimDueFeeds` hands each due feed to one of them at a time.
+ */
+export interface FeedStore {
+  /**
+   * Adds a feed, due at `now`. A URL already stored is not added twice: that feed gets the new name, topics
+   * and quality and keeps everything else (its id, polling state, and whether it is enabled).
+   */
+  addFeed(feed: NewFeed, now: Date): Promise<{ feed: FeedRecord; created: boolean }>;
+  /** Forgets a feed; articles it brought stay. False when there was no such feed. */
+  removeFeed(id: number): Promise<boolean>;
+  getFeed(id: number): Promise<FeedRecord | undefined>;
+  findFeed(url: string): Promise<FeedRecord | undefined>;
+  /** Every feed, enabled or not, by id. */
+  listFeeds(): Promise<FeedRecord[]>;
+  /**
+   * Stops polling a feed, keeping `reason` (a disabled feed's reason is replaced). Undefined when there is
+   * no such feed.
+   */
+  disableFeed(id: number, reason: string | null): Promise<FeedRecord | undefined>;
+  /**
+   * Polls a disabled feed again: clears the reason and the failure count and makes it due at `now`. An
+   * enabled feed is left as it is (it may be claimed by a poller right now). Undefined when there is no
+   * such feed.
+   */
+  enableFeed(id: number, now: Date): Promise<FeedRecord | undefined>;
+  /**
+   * Claims up to `limit` enabled feeds due at or before `now`, earliest due first, for one poller until
+   * `leaseUntil` (after `now`): the claim is `nextFetchAt` moved to `leaseUntil`, made in one conditional
+   * write, so two pollers (processes) never get the same feed, and a feed whose poller died comes due again
+   * when the lease ends. The poller ends its claim with recordFetch. Returns the feeds as claimed.
+   */
+  claimDueFeeds(now: Date, leaseUntil: Date, limit: number): Promise<FeedRecord[]>;
+  /**
+   * Records a poll's outcome in one write (see FeedFetchOutcome). Returns the feed as now stored, or
+   * undefined when nothing was written: no such feed, or `claimedUntil` no longer its claim.
+   */
+  recordFetch(id: number, outcome: FeedFetchOutcome): Promise<FeedRecord | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Storage as a whole
 
 /** The file behind the storage was deleted or replaced while open: writes would vanish, so none are accepted. */
@@ -252,12 +374,13 @@ export class StorageGoneError extends Error {
   }
 }
 
-/** One backend: the four stores over one database. */
+/** One backend: the five stores over one database. */
 export interface Storage {
   readonly articles: ArticleStore;
   readonly subscriptions: SubscriptionStore;
   readonly deliveries: DeliveryLog;
   readonly sources: SourceStateStore;
+  readonly feeds: FeedStore;
   /** Rejects with StorageGoneError when the database behind the storage is gone; the scheduler checks each tick. */
   checkIntact(): Promise<void>;
   close(): Promise<void>;

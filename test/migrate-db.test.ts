@@ -39,12 +39,15 @@ interface Built {
   topicKeys: string[];
   subscriptionIds: number[];
   removedSubscriptionId: number;
+  feedIds: number[];
+  removedFeedId: number;
 }
 
 /**
  * A SQLite installation written through the real ports, as a running Newsbrief would have: live and removed
  * articles under several topics, subscriptions (one inactive, one on a forum thread, one removed after it was
- * delivered), chat time zones, deliveries in every state, seed-file state and a rank weight.
+ * delivered), chat time zones, deliveries in every state, seed-file state, a rank weight, and feeds (one
+ * polled, one disabled after failures, one claimed by a poller, one removed).
  */
 async function buildSqlite(dir: string): Promise<Built> {
   const path = join(dir, 'data', 'newsbrief.db');
@@ -124,7 +127,45 @@ async function buildSqlite(dir: string): Promise<Built> {
       { source: 'space/two.md', contentHash: 'h2', articleId: articles[1]!.id },
       { source: 'broken.md', contentHash: 'h3', articleId: null },
     ]);
-    return { path, articles, topicKeys: ['ai', 'space', 'climate', 'nothing'], subscriptionIds: [ai, space, threadAi, climate], removedSubscriptionId: removed };
+
+    const added = new Date('2026-11-20T10:00:00.123Z');
+    const feed = async (url: string, name: string | null, topics: string[], quality: number) =>
+      (await s.feeds.addFeed({ url, name, topics, quality }, added)).feed.id;
+    const polled = await feed('https://ai.example/feed.xml', 'AI Weekly', ['AI', 'Machine Learning'], 72.5);
+    const failing = await feed('https://gone.example/rss', null, ['Space'], 60);
+    const claimed = await feed('https://climate.example/atom', 'Climate desk', ['Climate'], 80);
+    const removedFeed = await feed('https://removed.example/feed', null, ['AI'], 50);
+    await s.feeds.recordFetch(polled, {
+      at: new Date('2026-11-26T05:00:00.000Z'),
+      status: '200, 12 items (3 new)',
+      ok: true,
+      etag: 'W/"ab12"',
+      lastModified: 'Thu, 26 Nov 2026 04:58:00 GMT',
+      nextFetchAt: new Date('2026-11-26T05:30:00.000Z'),
+      failures: 0,
+      newItems: 3,
+      feedTitle: 'AI Weekly — ünïcödé',
+      siteUrl: 'https://ai.example/',
+    });
+    await s.feeds.recordFetch(failing, {
+      at: new Date('2026-11-26T05:01:00.000Z'),
+      status: 'HTTP 410',
+      ok: false,
+      nextFetchAt: new Date('2026-11-27T05:01:00.000Z'),
+      failures: 4,
+      disable: 'HTTP 410: the feed is gone',
+    });
+    await s.feeds.claimDueFeeds(new Date('2026-11-26T05:02:00.000Z'), new Date('2026-11-26T05:07:00.000Z'), 10);
+    await s.feeds.removeFeed(removedFeed);
+    return {
+      path,
+      articles,
+      topicKeys: ['ai', 'space', 'climate', 'nothing'],
+      subscriptionIds: [ai, space, threadAi, climate],
+      removedSubscriptionId: removed,
+      feedIds: [polled, failing, claimed],
+      removedFeedId: removedFeed,
+    };
   } finally {
     await s.close();
   }
@@ -154,6 +195,9 @@ async function readBack(s: Storage, built: Built) {
     lastDelivered: await Promise.all(ids.map((id) => s.deliveries.lastDeliveredSlot(id, '2026-12-01T00:00:00.000Z'))),
     sent: await Promise.all(TARGETS.map(async (t) => [...(await s.deliveries.sentArticleIds(t))].sort())),
     sources: [...(await s.sources.sourceItems())].sort(([a], [b]) => a.localeCompare(b)),
+    feeds: await s.feeds.listFeeds(),
+    feedsById: await Promise.all([...built.feedIds, built.removedFeedId].map((id) => s.feeds.getFeed(id))),
+    feedByUrl: await s.feeds.findFeed('https://climate.example/atom'),
   };
 }
 
@@ -338,6 +382,12 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
       expect(expected.byStatus.map((l) => l.length)).toEqual([1, 1, 1, 2, 1, 1, 1]);
       expect(expected.sent[0]).toHaveLength(3);
       expect(expected.subscriptions[2]![0]!.active).toBe(false);
+      expect(expected.feeds.map((f) => [f.enabled, f.items, f.etag !== null, f.nextFetchAt])).toEqual([
+        [true, 3, true, '2026-11-26T05:30:00.000Z'],
+        [false, 0, false, '2026-11-27T05:01:00.000Z'],
+        [true, 0, false, '2026-11-26T05:07:00.000Z'],
+      ]);
+      expect(expected.feedsById[3]).toBeUndefined();
       expect(await readBack(target, built)).toEqual(expected);
     } finally {
       await source.close();
@@ -349,6 +399,7 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
     expect(run.stdout).toMatch(/^ {2}deliveries +8 +8$/m);
     expect(run.stdout).toMatch(/^ {2}sent_articles +4 +4$/m);
     expect(run.stdout).toMatch(/^ {2}meta +1 +1$/m);
+    expect(run.stdout).toMatch(/^ {2}feeds +3 +3$/m);
     expect(run.stdout).toMatch(/^ {2}live articles +5 +5 +articleCount\(\)$/m);
     expect(run.stdout).toMatch(/^ {2}topics with articles +3 +3 +topicCounts\(\): same names and counts$/m);
     expect(run.stdout).toMatch(/^ {2}rank weight +0\.0173 +0\.0173 +rankWeight\(\)$/m);
@@ -378,7 +429,7 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
     expect(run.stdout).toMatch(/ in 0 ms:\n/);
   });
 
-  it('hands out ids above the copied ones: subscriptions above every id SQLite issued, articles and topics above theirs', async () => {
+  it('hands out ids above the copied ones: subscriptions and feeds above every id SQLite issued, articles and topics above theirs', async () => {
     const built = await buildSqlite(tempDir());
     const schema = freshSchema();
     expect((await migrate(built.path, schema)).code).toBe(0);
@@ -395,6 +446,10 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
     expect(built.removedSubscriptionId).toBe(Math.max(...built.subscriptionIds) + 1);
     expect(subscription.id).toBe(built.removedSubscriptionId + 1);
     expect(await target.deliveries.deliveries(subscription.id)).toEqual([]);
+    // Likewise the removed feed's id, the highest issued: a new feed comes after it.
+    expect(built.removedFeedId).toBe(Math.max(...built.feedIds) + 1);
+    const { feed } = await target.feeds.addFeed({ url: 'https://new.example/feed', name: null, topics: ['AI'], quality: 70 }, new Date());
+    expect(feed.id).toBe(built.removedFeedId + 1);
 
     const before = await admin.query(`SELECT max(n) AS n, (SELECT max(id) FROM "${schema}".topics) AS topic FROM "${schema}".articles`);
     await target.articles.upsertArticles(indexArticles([makeArticle({ topics: ['Robotics'] })]));

@@ -80,6 +80,55 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       }
     });
 
+    it('hands each due feed to one of five instances claiming at once, round after round', async () => {
+      const schema = freshSchema();
+      const pools = await Promise.all(Array.from({ length: 5 }, () => open(schema, 1)));
+      const t0 = Date.parse('2026-11-27T08:00:00.000Z');
+      const minute = (m: number) => new Date(t0 + m * 60_000);
+      for (let i = 0; i < 40; i++) {
+        await pools[0]!.feeds.addFeed({ url: `https://f${i}.example/feed`, name: null, topics: ['AI'], quality: 70 }, minute(i % 7));
+      }
+      // Each round the leases of the last one have ended: every feed is due again, and each goes to one instance.
+      for (let round = 0; round < 4; round++) {
+        const now = minute(10 + round * 10);
+        const claims = await Promise.all(pools.map((p) => p.feeds.claimDueFeeds(now, minute(15 + round * 10), 12)));
+        const claimed = claims.flatMap((c) => c.map((f) => f.id));
+        expect(new Set(claimed).size).toBe(claimed.length);
+        expect(claimed).toHaveLength(40);
+      }
+    });
+
+    it('keeps a feed\'s URL when another transaction adds the URL it is redirected to while the poll is recorded', async () => {
+      const schema = freshSchema();
+      const s = await open(schema);
+      const { feed } = await s.feeds.addFeed({ url: 'http://a.example/rss', name: null, topics: ['AI'], quality: 70 }, new Date('2026-11-27T08:00:00Z'));
+      // `sources add` of the redirect's target, committed only after the poll's write has found the URL free.
+      const other = await admin.connect();
+      try {
+        await other.query('BEGIN');
+        const added = await other.query(
+          `INSERT INTO "${schema}".feeds (url, topics, quality, next_fetch_at, created_at) VALUES ('https://a.example/feed.xml', '["AI"]', 70, now(), now()) RETURNING id`,
+        );
+        const recording = s.feeds.recordFetch(feed.id, {
+          at: new Date('2026-11-27T08:01:00Z'),
+          status: '200 after 301',
+          ok: true,
+          url: 'https://a.example/feed.xml',
+          nextFetchAt: new Date('2026-11-27T08:31:00Z'),
+          failures: 0,
+        });
+        const waiting = async () => Number((await admin.query('SELECT count(*) AS n FROM pg_locks WHERE NOT granted')).rows[0].n);
+        await expect.poll(waiting, { timeout: 10_000 }).toBeGreaterThan(0);
+        await other.query('COMMIT');
+        expect(await recording).toMatchObject({
+          url: 'http://a.example/rss',
+          lastStatus: `200 after 301; moved permanently to https://a.example/feed.xml, which feed ${added.rows[0].id} already has: kept http://a.example/rss`,
+        });
+      } finally {
+        other.release();
+      }
+    });
+
     it('stores the same new articles written by several pools at once exactly once, counts included', async () => {
       const schema = freshSchema();
       const pools = await Promise.all(Array.from({ length: 4 }, () => open(schema, 1)));

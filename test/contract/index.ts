@@ -1,9 +1,10 @@
 /**
  * The storage contract: every backend of src/ports.ts runs these suites (test/storage-<backend>.test.ts),
- * so the memory and SQLite adapters are held to the same behaviour.
+ * so the memory, SQLite and Postgres adapters are held to the same behaviour.
  */
 import { runArticleStoreContract } from './articles.js';
 import { runDeliveryLogContract } from './deliveries.js';
+import { runFeedStoreContract } from './feeds.js';
 import type { StorageFactory } from './fixtures.js';
 import { runSourceStateStoreContract } from './sources.js';
 import { runStorageLifecycleContract } from './storage.js';
@@ -17,5 +18,6 @@ export function runStorageContracts(name: string, factory: StorageFactory): void
   runSubscriptionStoreContract(name, factory);
   runDeliveryLogContract(name, factory);
   runSourceStateStoreContract(name, factory);
+  runFeedStoreContract(name, factory);
   runStorageLifecycleContract(name, factory);
 }

@@ -20,6 +20,8 @@ export function runStorageLifecycleContract(name: string, factory: StorageFactor
       await expect(storage.subscriptions.listSubscriptions(chat)).rejects.toThrow(Error);
       await expect(storage.deliveries.getDelivery(1, 'slot')).rejects.toThrow(Error);
       await expect(storage.sources.sourceItems()).rejects.toThrow(Error);
+      await expect(storage.feeds.listFeeds()).rejects.toThrow(Error);
+      await expect(storage.feeds.claimDueFeeds(new Date(0), new Date(1), 1)).rejects.toThrow(Error);
     });
   });
 }

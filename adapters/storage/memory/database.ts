@@ -58,7 +58,29 @@ export interface DeliveryRow {
   claimedBy: string | null;
 }
 
-/** Everything one memory storage holds, shared by its four stores. */
+/** A stored feed: FeedRecord with instants in ms since the epoch (null: never). */
+export interface FeedRow {
+  id: number;
+  url: string;
+  name: string | null;
+  topics: string[];
+  quality: number;
+  enabled: boolean;
+  disabledReason: string | null;
+  etag: string | null;
+  lastModified: string | null;
+  lastFetchMs: number | null;
+  lastSuccessMs: number | null;
+  lastStatus: string | null;
+  failures: number;
+  nextFetchMs: number;
+  items: number;
+  feedTitle: string | null;
+  siteUrl: string | null;
+  createdMs: number;
+}
+
+/** Everything one memory storage holds, shared by its stores. */
 export interface MemoryTables {
   articles: Map<string, ArticleRow>;
   /** URL → article id: a URL belongs to one article, as in the SQLite schema. */
@@ -79,6 +101,9 @@ export interface MemoryTables {
   sourceItems: Map<string, SourceItemRecord>;
   /** `platform chatId` → the scheduler holding the chat's lease and until when (ms since the epoch). */
   chatLeases: Map<string, { claimedBy: string; untilMs: number }>;
+  feeds: Map<number, FeedRow>;
+  /** The highest feed id handed out: ids are never reused. */
+  lastFeedId: number;
 }
 
 /** The tables behind an open storage; after close() every use rejects, naming the call. */
@@ -96,6 +121,8 @@ export class MemoryDatabase {
     sentArticles: new Map(),
     sourceItems: new Map(),
     chatLeases: new Map(),
+    feeds: new Map(),
+    lastFeedId: 0,
   };
 
   /** The tables, for `method` (e.g. 'articles.getArticle'); throws once the storage is closed. */

@@ -7,6 +7,7 @@ import { type Storage } from '../../../src/index.js';
 import { MemoryArticleStore } from './articles.js';
 import { MemoryDatabase } from './database.js';
 import { MemoryDeliveryLog } from './deliveries.js';
+import { MemoryFeedStore } from './feeds.js';
 import { MemorySourceStateStore } from './sources.js';
 import { MemorySubscriptionStore } from './subscriptions.js';
 
@@ -21,6 +22,7 @@ export function createMemoryStorage(): Storage {
     subscriptions: new MemorySubscriptionStore(db),
     deliveries: new MemoryDeliveryLog(db),
     sources: new MemorySourceStateStore(db),
+    feeds: new MemoryFeedStore(db),
     // Nothing outside the process can delete or replace it: intact for as long as it is open.
     checkIntact: async () => {
       db.use('checkIntact');

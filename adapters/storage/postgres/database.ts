@@ -20,7 +20,7 @@ export function describeDatabase(url: string): string {
 }
 
 /**
- * The pool and the schema every query runs in, shared by the four stores. Each pooled connection sets its
+ * The pool and the schema every query runs in, shared by the stores. Each pooled connection sets its
  * search_path to the schema on connect, so the SQL names tables without a schema.
  */
 export class PostgresDatabase {

@@ -1,6 +1,6 @@
 /**
- * The table-by-table copy behind `newsbrief migrate-db`: rows of a SQLite database (schema version 7, see
- * ../sqlite/index.ts) into the tables of a Postgres one (version 2, migrations.ts). It lives beside the
+ * The table-by-table copy behind `newsbrief migrate-db`: rows of a SQLite database (schema version 8, see
+ * ../sqlite/index.ts) into the tables of a Postgres one (version 3, migrations.ts). It lives beside the
  * Postgres schema because it is a second reader of both schemas: a migration on either side must be
  * reflected here (COPY_PLAN_VERSIONS makes a forgotten one fail loudly instead of copying half a database).
  */
@@ -12,7 +12,7 @@ import { quoteIdent } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** The schema versions this plan was written for: SQLite's user_version and Postgres's newsbrief_migrations. */
-export const COPY_PLAN_VERSIONS = { sqlite: 7, postgres: 2 } as const;
+export const COPY_PLAN_VERSIONS = { sqlite: 8, postgres: 3 } as const;
 
 /** Tables whose rows only matter to the process that wrote them; neither copied nor expected in the target. */
 export const TRANSIENT_TABLES = { sqlite: ['chat_leases'], postgres: ['chat_leases', 'rate_budget'] } as const;
@@ -112,6 +112,35 @@ const PLAN: readonly TablePlan[] = [
     table: 'seed_files',
     columns: [['source', 'text'], ['content_hash', 'text'], ['article_id', 'text']],
     read: streamed('SELECT count(*) FROM seed_files', 'SELECT source, content_hash, article_id FROM seed_files ORDER BY source'),
+    batch: ROW_BATCH,
+  },
+  {
+    table: 'feeds',
+    columns: [
+      ['id', 'int'], ['url', 'text'], ['name', 'text'], ['topics', 'text'], ['quality', 'float8'], ['enabled', 'bool'],
+      ['disabled_reason', 'text'], ['etag', 'text'], ['last_modified', 'text'], ['last_fetch_at', 'timestamptz'],
+      ['last_success_at', 'timestamptz'], ['last_status', 'text'], ['failures', 'int'], ['next_fetch_at', 'timestamptz'],
+      ['items', 'int'], ['feed_title', 'text'], ['site_url', 'text'], ['created_at', 'timestamptz'],
+    ],
+    // A feed claimed when the SQLite process stopped keeps its lease end as its next fetch: due soon after.
+    read: streamed(
+      'SELECT count(*) FROM feeds',
+      `SELECT id, url, name, topics, quality, enabled, disabled_reason, etag, last_modified, last_fetch_at, last_success_at,
+         last_status, failures, next_fetch_at, items, feed_title, site_url, created_at
+       FROM feeds ORDER BY id`,
+      (r) => [
+        ...r.slice(0, 5),
+        r[5] !== 0,
+        ...r.slice(6, 9),
+        fromMs(r[9] as number | null),
+        fromMs(r[10] as number | null),
+        r[11],
+        r[12],
+        fromMs(r[13] as number),
+        ...r.slice(14, 17),
+        fromMs(r[17] as number),
+      ],
+    ),
     batch: ROW_BATCH,
   },
   {
@@ -285,7 +314,8 @@ async function copyTable(plan: TablePlan, source: Database.Database, client: pg.
 /**
  * Identity columns hand out values above the copied ones. Subscriptions continue above the highest id SQLite
  * ever issued (its AUTOINCREMENT counter, and ids still named by deliveries), not only the highest left:
- * a new subscription with a removed one's id would inherit its delivery log.
+ * a new subscription with a removed one's id would inherit its delivery log. Feeds likewise continue above
+ * their AUTOINCREMENT counter, as they would have in SQLite.
  */
 async function advanceIdentities(source: Database.Database, client: pg.PoolClient, schema: string): Promise<void> {
   const highest = (sql: string) => (source.prepare(sql).pluck().get() as number | null) ?? 0;
@@ -301,6 +331,11 @@ async function advanceIdentities(source: Database.Database, client: pg.PoolClien
         highest('SELECT max(subscription_id) FROM deliveries'),
         hasSequence ? highest(`SELECT seq FROM sqlite_sequence WHERE name = 'subscriptions'`) : 0,
       ),
+    ],
+    [
+      'feeds',
+      'id',
+      Math.max(highest('SELECT max(id) FROM feeds'), hasSequence ? highest(`SELECT seq FROM sqlite_sequence WHERE name = 'feeds'`) : 0),
     ],
   ];
   for (const [table, column, value] of used) {

@@ -7,6 +7,7 @@ import type { Storage } from '../../../src/index.js';
 import { PostgresArticleStore } from './articles.js';
 import { PostgresDatabase, describeDatabase } from './database.js';
 import { PostgresDeliveryLog } from './deliveries.js';
+import { PostgresFeedStore } from './feeds.js';
 import { migrate } from './migrations.js';
 import { PostgresRateBudget } from './rate-budget.js';
 import { PostgresSourceState } from './sources.js';
@@ -72,6 +73,7 @@ export class PostgresStorage implements Storage {
   readonly subscriptions: PostgresSubscriptionStore;
   readonly deliveries: PostgresDeliveryLog;
   readonly sources: PostgresSourceState;
+  readonly feeds: PostgresFeedStore;
   /** The send budget every instance on this database shares; the entry point hands it to the platform adapters. */
   readonly rateBudget: PostgresRateBudget;
 
@@ -80,6 +82,7 @@ export class PostgresStorage implements Storage {
     this.subscriptions = new PostgresSubscriptionStore(db);
     this.deliveries = new PostgresDeliveryLog(db);
     this.sources = new PostgresSourceState(db);
+    this.feeds = new PostgresFeedStore(db);
     this.rateBudget = new PostgresRateBudget(db);
   }
 

@@ -19,9 +19,11 @@ import type { Digest, Subscription, Target } from '../../../src/index.js';
 import { SqliteArticleStore } from './articles.js';
 import { encodeDocument, urlHash } from './documents.js';
 import { encodeEntryKeys } from './entries.js';
+import { SqliteFeedStore } from './feeds.js';
 import type { LockHolder } from './lock.js';
 
 export { SqliteArticleStore } from './articles.js';
+export { SqliteFeedStore } from './feeds.js';
 export { DatabaseLockedError, lockDatabase, type DatabaseLock, type LockHolder } from './lock.js';
 
 /**
@@ -255,6 +257,32 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX chat_leases_claimant ON chat_leases (claimed_by);
   `,
+  // Feed sources an operator manages (issue 13, FeedStore): what was set (topics as a JSON array), and the
+  // polling state. Instants in ms since the epoch; next_fetch_at is also the end of a poller's claim. Ids
+  // are never reused, like subscription ids.
+  `
+  CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    url TEXT NOT NULL UNIQUE,
+    name TEXT,
+    topics TEXT NOT NULL,
+    quality REAL NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    last_fetch_at INTEGER,
+    last_success_at INTEGER,
+    last_status TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_fetch_at INTEGER NOT NULL,
+    items INTEGER NOT NULL DEFAULT 0,
+    feed_title TEXT,
+    site_url TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX feeds_due ON feeds (next_fetch_at, id) WHERE enabled = 1;
+  `,
 ];
 
 interface SubscriptionRow {
@@ -313,7 +341,8 @@ export class SqliteStorage implements Storage {
   readonly subscriptions: SqliteSubscriptionStore;
   readonly deliveries: SqliteDeliveryLog;
   readonly sources: SqliteSourceState;
-  /** @internal shared by the four stores */
+  readonly feeds: SqliteFeedStore;
+  /** @internal shared by the stores */
   readonly stmts: Statements;
 
   /** Device and inode of the file at open: a different answer later means it was deleted or replaced. */
@@ -348,6 +377,7 @@ export class SqliteStorage implements Storage {
     this.subscriptions = new SqliteSubscriptionStore(this);
     this.deliveries = new SqliteDeliveryLog(this);
     this.sources = new SqliteSourceState(this);
+    this.feeds = new SqliteFeedStore(this);
   }
 
   /** Schema version after migrations: the number of migrations applied. */
