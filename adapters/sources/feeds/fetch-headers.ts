@@ -9,13 +9,36 @@ export const MAX_HEADER_DELAY_MS = 7 * 24 * 3600 * 1000;
 
 const DELTA_SECONDS = /^\d{1,12}$/;
 
-/** An HTTP date (IMF-fixdate, RFC 850 or asctime) as epoch milliseconds, or null. */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+// The three forms RFC 9110 §5.6.7 says a recipient must read. Anchored, no nested or adjacent unbounded quantifiers.
+const IMF_FIXDATE = /^[a-z]{3}, (\d{1,2}) ([a-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC)$/i;
+const RFC_850 = /^[a-z]{6,9}, (\d{2})-([a-z]{3})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) GMT$/i;
+const ASCTIME = /^[a-z]{3} ([a-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/i;
+
+/**
+ * An HTTP date as epoch milliseconds, or null: only the three HTTP forms (not `Date.parse`, which also reads
+ * `-5` or `1` as dates). A two-digit RFC 850 year is 19xx from 70 up, else 20xx.
+ */
 export function parseHttpDate(value: string | undefined): number | null {
   if (value === undefined) return null;
   const text = value.trim();
   if (text.length === 0 || text.length > 64) return null;
-  const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : null;
+  let parts: [day: string, month: string, year: number, h: string, m: string, s: string] | null = null;
+  let match: RegExpExecArray | null;
+  if ((match = IMF_FIXDATE.exec(text))) parts = [match[1]!, match[2]!, Number(match[3]), match[4]!, match[5]!, match[6]!];
+  else if ((match = RFC_850.exec(text))) {
+    const yy = Number(match[3]);
+    parts = [match[1]!, match[2]!, yy >= 70 ? 1900 + yy : 2000 + yy, match[4]!, match[5]!, match[6]!];
+  } else if ((match = ASCTIME.exec(text))) parts = [match[2]!, match[1]!, Number(match[6]), match[3]!, match[4]!, match[5]!];
+  if (parts === null) return null;
+  const [day, monthName, year, hours, minutes, seconds] = parts;
+  const month = MONTHS.indexOf(monthName.toLowerCase());
+  const d = Number(day);
+  const [h, m, s] = [Number(hours), Number(minutes), Number(seconds)];
+  if (month === -1 || d < 1 || d > 31 || h > 23 || m > 59 || s > 60) return null;
+  const ms = Date.UTC(year, month, d, h, m, Math.min(s, 59));
+  // 31 February and the like roll into the next month in Date.UTC: refuse them instead.
+  return new Date(ms).getUTCDate() === d ? ms : null;
 }
 
 const clampDelay = (ms: number) => Math.min(Math.max(0, ms), MAX_HEADER_DELAY_MS);

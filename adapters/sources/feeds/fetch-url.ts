@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { privateRange } from './net-guard.js';
+import { refusedRange, type AddressPolicy } from './net-guard.js';
 
 /** The longest feed URL accepted, in characters (the same bound the core puts on article URLs). */
 export const MAX_FEED_URL_LENGTH = 2048;
@@ -9,11 +9,11 @@ export type FeedUrlCheck = { ok: true; url: string } | { ok: false; reason: stri
 /**
  * The checks a feed URL must pass before anything is sent, and again at every redirect: http(s) only, no
  * user name or password, at most 2,048 characters, and — unless `allowPrivate` — no host that is an IP
- * address in a private range or a `localhost` name. These are syntactic; a name that resolves to a private
+ * address in a private range (bar `allowAddresses`) or a `localhost` name. These are syntactic; a name that resolves to a private
  * address is caught when the connection is made (`guardedLookup`). Returns the URL normalised by the WHATWG
  * parser, without its fragment (which is never sent).
  */
-export function checkFeedUrl(input: string, options: { allowPrivate?: boolean } = {}): FeedUrlCheck {
+export function checkFeedUrl(input: string, options: AddressPolicy = {}): FeedUrlCheck {
   const text = input.trim();
   if (text.length === 0) return { ok: false, reason: 'the feed URL is empty' };
   if (text.length > MAX_FEED_URL_LENGTH) return { ok: false, reason: `the feed URL is longer than ${MAX_FEED_URL_LENGTH} characters` };
@@ -33,7 +33,7 @@ export function checkFeedUrl(input: string, options: { allowPrivate?: boolean } 
   if (!options.allowPrivate) {
     const host = hostAddress(url.hostname);
     if (isIP(host) !== 0) {
-      const range = privateRange(host);
+      const range = refusedRange(host, options);
       if (range !== null) return { ok: false, reason: `the feed URL's host ${url.hostname} is a private address (${range})` };
     } else if (isLocalhostName(host)) {
       return { ok: false, reason: `the feed URL's host ${url.hostname} is this machine` };

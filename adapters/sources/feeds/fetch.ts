@@ -4,14 +4,14 @@ import { BodyTooLargeError, CorruptBodyError, UnsupportedEncodingError, readBody
 import { decodeBody, mediaType } from './fetch-charset.js';
 import { freshnessMs, parseRetryAfter, validator } from './fetch-headers.js';
 import { checkFeedUrl, hostAddress, type FeedUrlCheck } from './fetch-url.js';
-import { PrivateAddressError, guardedLookup, systemResolver, type HostResolver } from './net-guard.js';
+import { PrivateAddressError, guardedLookup, systemResolver, type AddressPolicy, type HostResolver } from './net-guard.js';
 
 export { checkFeedUrl, MAX_FEED_URL_LENGTH } from './fetch-url.js';
 export type { FeedUrlCheck } from './fetch-url.js';
 export { HostLimiter } from './fetch-limiter.js';
 export type { HostLimiterOptions } from './fetch-limiter.js';
 export { isPrivateAddress, privateRange, systemResolver } from './net-guard.js';
-export type { HostResolver } from './net-guard.js';
+export type { AddressPolicy, HostResolver } from './net-guard.js';
 
 export interface FetchOptions {
   /** Validators from the last 200: sent as If-None-Match / If-Modified-Since, so an unchanged feed costs a 304. */
@@ -29,6 +29,8 @@ export interface FetchOptions {
   maxRedirects?: number;
   /** Fetch from loopback, private, link-local … addresses too (default false; for tests and intranet feeds). */
   allowPrivate?: boolean;
+  /** Private addresses allowed all the same, e.g. the one intranet host a feed lives on. */
+  allowAddresses?: readonly string[];
   /** Cancels the fetch; the result is then an error with reason "cancelled". */
   signal?: AbortSignal;
   /** Name resolution (default: the system's, `dns.lookup`); the guard checks whatever it returns. */
@@ -117,7 +119,7 @@ class ConnectTimeoutError extends Error {
 interface Context {
   headers: Record<string, string>;
   conditional: boolean;
-  allowPrivate: boolean;
+  policy: AddressPolicy;
   lookup: ReturnType<typeof guardedLookup>;
   connectTimeoutMs: number;
   maxBytes: number;
@@ -131,12 +133,12 @@ interface Context {
  * not throw. One call is one fetch: pacing per host is `HostLimiter`'s job.
  */
 export async function fetchFeed(url: string, options: FetchOptions): Promise<FetchResult> {
-  const allowPrivate = options.allowPrivate ?? false;
+  const policy: AddressPolicy = { allowPrivate: options.allowPrivate ?? false, allowAddresses: options.allowAddresses ?? [] };
   const timeoutMs = positive(options.timeoutMs, FETCH_DEFAULTS.timeoutMs);
   const maxRedirects = Math.max(0, Math.floor(options.maxRedirects ?? FETCH_DEFAULTS.maxRedirects));
   const now = options.now ?? Date.now;
 
-  const first = checkFeedUrl(url, { allowPrivate });
+  const first = checkFeedUrl(url, policy);
   if (!first.ok) return failure(`${first.reason}: ${shown(url)}`, { permanent: true });
   if (options.signal?.aborted) return failure(`cancelled before fetching ${first.url}`, {});
 
@@ -156,8 +158,8 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
   const context: Context = {
     headers,
     conditional: Boolean(etag || lastModified),
-    allowPrivate,
-    lookup: guardedLookup(allowPrivate, options.resolver ?? systemResolver),
+    policy,
+    lookup: guardedLookup(policy, options.resolver ?? systemResolver),
     connectTimeoutMs: Math.min(positive(options.connectTimeoutMs, FETCH_DEFAULTS.connectTimeoutMs), timeoutMs),
     maxBytes: positive(options.maxBytes, FETCH_DEFAULTS.maxBytes),
     signal,
@@ -172,7 +174,7 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
       const status = response.statusCode ?? 0;
       if (REDIRECTS.has(status)) {
         response.destroy();
-        const next = redirectTarget(response.headers.location, current, allowPrivate);
+        const next = redirectTarget(response.headers.location, current, policy);
         if (!next.ok) return failure(`redirect from ${current} refused: ${next.reason}`, { status, permanent: true });
         if (visited.includes(next.url)) return failure(`redirect loop: ${[...visited, next.url].map(shown).join(' → ')}`, { status });
         if (visited.length > maxRedirects) {
@@ -278,7 +280,7 @@ function send(url: string, context: Context): Promise<http.IncomingMessage> {
 }
 
 /** Where a redirect points, resolved against the current URL and held to the same checks as the first URL. */
-function redirectTarget(location: string | undefined, from: string, allowPrivate: boolean): FeedUrlCheck {
+function redirectTarget(location: string | undefined, from: string, policy: AddressPolicy): FeedUrlCheck {
   if (location === undefined || location.trim() === '') return { ok: false, reason: 'the redirect has no Location' };
   let resolved: string;
   try {
@@ -286,7 +288,7 @@ function redirectTarget(location: string | undefined, from: string, allowPrivate
   } catch {
     return { ok: false, reason: `the Location "${shown(location)}" is not a URL` };
   }
-  return checkFeedUrl(resolved, { allowPrivate });
+  return checkFeedUrl(resolved, policy);
 }
 
 /** A network or body failure as an error result. */

@@ -134,6 +134,34 @@ export class PrivateAddressError extends Error {
   }
 }
 
+/**
+ * An IP address in one spelling (`0:0::1` and `::1`, `::FFFF:127.0.0.1` and `::ffff:7f00:1` compare equal),
+ * without brackets or zone; null when it is not an IP address.
+ */
+export function canonicalAddress(address: string): string | null {
+  const bare = stripZone(address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address);
+  const family = isIP(bare);
+  if (family === 0) return null;
+  const host = new URL(family === 6 ? `http://[${bare}]/` : `http://${bare}/`).hostname;
+  return family === 6 ? host.slice(1, -1) : host;
+}
+
+/** Who may be connected to: every address (`allowPrivate`), else public ones plus the listed exceptions. */
+export interface AddressPolicy {
+  allowPrivate?: boolean;
+  /** Private addresses fetched from anyway (an intranet feed host), in any spelling. */
+  allowAddresses?: readonly string[];
+}
+
+/** The range that makes `address` off limits under `policy`, or null when it may be connected to. */
+export function refusedRange(address: string, policy: AddressPolicy): string | null {
+  if (policy.allowPrivate) return null;
+  const range = privateRange(address);
+  if (range === null || !policy.allowAddresses?.length) return range;
+  const canonical = canonicalAddress(address);
+  return policy.allowAddresses.some((allowed) => canonicalAddress(allowed) === canonical) ? null : range;
+}
+
 /** The callback shapes `net.connect` uses for its `lookup` option (one address, or all of them). */
 type LookupCallback = (error: Error | null, address: string | LookupAddress[], family?: number) => void;
 interface LookupRequest {
@@ -143,12 +171,12 @@ interface LookupRequest {
 
 /**
  * A `lookup` for `http.request`/`https.request` that resolves the name and refuses it when any of its
- * addresses is private (unless `allowPrivate`). Because the socket connects to exactly the addresses this
+ * addresses is private (unless `policy` allows it). Because the socket connects to exactly the addresses this
  * lookup hands back, a name that answers differently on a second query (DNS rebinding) cannot slip a private
  * address past the check. Refusing when *any* address is private, not only the first, also covers Node's
  * happy-eyeballs connect, which may try the addresses after the first.
  */
-export function guardedLookup(allowPrivate: boolean, resolver: HostResolver = systemResolver) {
+export function guardedLookup(policy: AddressPolicy, resolver: HostResolver = systemResolver) {
   return (hostname: string, options: LookupRequest | number, callback: LookupCallback): void => {
     const request: LookupRequest = typeof options === 'number' ? { family: options } : options ?? {};
     const family = request.family === 4 || request.family === 'IPv4' ? 4 : request.family === 6 || request.family === 'IPv6' ? 6 : 0;
@@ -157,11 +185,9 @@ export function guardedLookup(allowPrivate: boolean, resolver: HostResolver = sy
         if (addresses.length === 0) {
           return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
         }
-        if (!allowPrivate) {
-          for (const { address } of addresses) {
-            const range = privateRange(address);
-            if (range !== null) return callback(new PrivateAddressError(hostname, address, range), '', 0);
-          }
+        for (const { address } of addresses) {
+          const range = refusedRange(address, policy);
+          if (range !== null) return callback(new PrivateAddressError(hostname, address, range), '', 0);
         }
         if (request.all) return callback(null, addresses);
         const first = addresses[0]!;
