@@ -350,12 +350,28 @@ describe('fetchFeed: compression and size caps', () => {
     expect(written).toBeLessThan(20_000_000);
   });
 
-  it('refuses a body whose Content-Length is over the cap without reading it', async () => {
+  it('refuses a body whose Content-Length is over the cap without reading it, and hangs up', async () => {
+    let hungUp!: () => void;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
     const url = route((_req, res) => {
       res.writeHead(200, { 'content-length': String(6 * 1024 * 1024) });
       res.write('<rss>');
+      res.on('close', hungUp);
     });
     expect(expectError(await fetchLocal(url)).reason).toContain('announced a body larger than the 5 MiB cap');
+    await closed; // the test times out if the connection is left open
+  });
+
+  it('hangs up on an error status without reading its body', async () => {
+    let hungUp!: () => void;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
+    const url = route((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/html' });
+      res.write('<html>');
+      res.on('close', hungUp);
+    });
+    expect(expectError(await fetchLocal(url)).status).toBe(500);
+    await closed;
   });
 
   it('stops a gzip bomb and a brotli bomb (small on the wire, huge decoded) at the decoded cap', async () => {

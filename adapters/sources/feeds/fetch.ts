@@ -166,11 +166,12 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
   };
 
   let current = first.url;
+  let response: http.IncomingMessage | undefined;
   try {
     const visited = [current];
     let allPermanent = true;
     for (;;) {
-      const response = await send(current, context);
+      response = await send(current, context);
       const status = response.statusCode ?? 0;
       if (REDIRECTS.has(status)) {
         response.destroy();
@@ -240,6 +241,8 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
     return describe(error, current);
   } finally {
     clearTimeout(timer);
+    // Whatever was not read to the end (an error status, a refused encoding, a cap) closes its connection now.
+    response?.destroy();
   }
 }
 
