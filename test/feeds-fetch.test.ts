@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -415,6 +416,16 @@ describe('fetchFeed: deadlines and cancelling', () => {
     setTimeout(() => controller.abort(), 50);
     const result = expectError(await fetchLocal(url, { signal: controller.signal }));
     expect(result.reason).toBe(`cancelled while fetching ${url}`);
+  });
+});
+
+describe('fetchFeed: a long-lived caller signal', () => {
+  it('is left without listeners once each fetch is over, so one shutdown signal can serve every fetch', async () => {
+    const shutdown = new AbortController();
+    const url = route(serve(RSS));
+    for (let i = 0; i < 3; i++) expectOk(await fetchLocal(url, { signal: shutdown.signal }));
+    expectError(await fetchLocal(`${base}/missing`, { signal: shutdown.signal }));
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 });
 

@@ -119,7 +119,6 @@ class ConnectTimeoutError extends Error {
 interface Context {
   headers: Record<string, string>;
   conditional: boolean;
-  policy: AddressPolicy;
   lookup: ReturnType<typeof guardedLookup>;
   connectTimeoutMs: number;
   maxBytes: number;
@@ -142,9 +141,13 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
   if (!first.ok) return failure(`${first.reason}: ${shown(url)}`, { permanent: true });
   if (options.signal?.aborted) return failure(`cancelled before fetching ${first.url}`, {});
 
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlineError(timeoutMs)), timeoutMs);
-  const signal = options.signal ? AbortSignal.any([deadline.signal, options.signal]) : deadline.signal;
+  // One controller for both the deadline and the caller's signal. Not AbortSignal.any: combined with a
+  // long-lived caller signal (one shutdown signal for every fetch) it retains each combination (nodejs/node#55351).
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(new DeadlineError(timeoutMs)), timeoutMs);
+  const onCallerAbort = () => stop.abort(new Error('cancelled'));
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const signal = stop.signal;
 
   const headers: Record<string, string> = {
     'user-agent': options.userAgent,
@@ -158,7 +161,6 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
   const context: Context = {
     headers,
     conditional: Boolean(etag || lastModified),
-    policy,
     lookup: guardedLookup(policy, options.resolver ?? systemResolver),
     connectTimeoutMs: Math.min(positive(options.connectTimeoutMs, FETCH_DEFAULTS.connectTimeoutMs), timeoutMs),
     maxBytes: positive(options.maxBytes, FETCH_DEFAULTS.maxBytes),
@@ -236,11 +238,12 @@ export async function fetchFeed(url: string, options: FetchOptions): Promise<Fet
       };
     }
   } catch (error) {
-    if (deadline.signal.aborted) return failure(`${(deadline.signal.reason as Error).message} fetching ${current}`, {});
-    if (options.signal?.aborted) return failure(`cancelled while fetching ${current}`, {});
+    if (signal.reason instanceof DeadlineError) return failure(`${signal.reason.message} fetching ${current}`, {});
+    if (signal.aborted) return failure(`cancelled while fetching ${current}`, {});
     return describe(error, current);
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onCallerAbort);
     // Whatever was not read to the end (an error status, a refused encoding, a cap) closes its connection now.
     response?.destroy();
   }
