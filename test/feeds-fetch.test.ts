@@ -317,11 +317,19 @@ describe('fetchFeed: compression and size caps', () => {
     expect(expectOk(await fetchLocal(raw)).body).toBe(xml);
   });
 
-  it('reports a truncated gzip body as a transient error', async () => {
-    const url = route(serve(gzipSync(xml).subarray(0, 40), { 'content-encoding': 'gzip' }));
-    const result = expectError(await fetchLocal(url));
-    expect(result.reason).toContain('gzip body could not be decompressed');
-    expect(result.permanent).toBe(false);
+  it('reports a truncated or corrupt compressed body as a transient error', async () => {
+    const bodies: Array<[string, Buffer]> = [
+      ['gzip', gzipSync(xml).subarray(0, 40)],
+      ['deflate', deflateSync(xml).subarray(0, 30)],
+      ['br', brotliCompressSync(xml).subarray(0, 20)],
+      ['br', Buffer.from('definitely not brotli, just text that claims to be')],
+    ];
+    for (const [encoding, body] of bodies) {
+      const url = route(serve(body, { 'content-encoding': encoding }));
+      const result = expectError(await fetchLocal(url));
+      expect(result.reason, encoding).toContain(`${encoding} body could not be decompressed`);
+      expect(result.permanent).toBe(false);
+    }
   });
 
   it('refuses an encoding it did not ask for', async () => {

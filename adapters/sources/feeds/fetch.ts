@@ -8,8 +8,8 @@ import { PrivateAddressError, guardedLookup, systemResolver, type AddressPolicy,
 
 export { checkFeedUrl, MAX_FEED_URL_LENGTH } from './fetch-url.js';
 export type { FeedUrlCheck } from './fetch-url.js';
-export { HostLimiter } from './fetch-limiter.js';
-export type { HostLimiterOptions } from './fetch-limiter.js';
+export { HostLimiter, HostQueueFullError } from './fetch-limiter.js';
+export type { HostLimiterOptions, LimiterTimers } from './fetch-limiter.js';
 export { isPrivateAddress, privateRange, systemResolver } from './net-guard.js';
 export type { AddressPolicy, HostResolver } from './net-guard.js';
 
