@@ -212,13 +212,15 @@ function excerptOf(entry: FeedEntry, title: string): string {
   return cutAtWord(text, FEED_ARTICLE.MAX_EXCERPT);
 }
 
-/** A trailing "[…]" or "[...]" (WordPress's cut-off mark) becomes "…". */
+/** A trailing "[…]" or "[...]" (WordPress's cut-off mark) becomes "…", or goes when a sentence ends before it. */
 function dropReadMoreMark(text: string): string {
   if (!text.endsWith(']')) return text;
   const open = text.lastIndexOf('[');
   if (open === -1) return text;
   const inside = text.slice(open + 1, -1).trim();
-  return inside === '…' || inside === '...' ? `${text.slice(0, open).trimEnd()}…` : text;
+  if (inside !== '…' && inside !== '...') return text;
+  const before = text.slice(0, open).trimEnd();
+  return before.endsWith('.') || before.endsWith('!') || before.endsWith('?') ? before : `${before}…`;
 }
 
 function providerOf(info: FeedInfo, url: string): Article['provider'] {

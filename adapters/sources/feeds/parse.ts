@@ -123,8 +123,8 @@ function fromRss(feed: RssFeed.Feed<string>, feedUrl: string): Omit<ParsedFeed, 
       const itemBase = resolve(item.xml?.base, base);
       const images: FeedImage[] = [];
       const media: FeedMedium[] = [];
-      for (const enclosure of item.enclosures ?? []) attach(enclosure.url, enclosure.type, itemBase, images, media);
       mediaOf(item.media, itemBase, images, media);
+      for (const enclosure of item.enclosures ?? []) attach(enclosure.url, enclosure.type, itemBase, images, media);
       return {
         guid: item.guid?.value,
         link: resolveLink(item.link, itemBase),
