@@ -110,7 +110,8 @@ export function entryToArticle(entry: FeedEntry, info: FeedInfo, options: { now:
  * else its link, else its content. Stable across polls as long as the feed keeps the guid.
  */
 export function feedItemName(feedId: number, entry: FeedEntry): string {
-  return `${feedItemPrefix(feedId)}${sha256(entryKey(entry) ?? feedItemHash(entry)).slice(0, 16)}`;
+  const key = entryKey(entry);
+  return `${feedItemPrefix(feedId)}${(key === undefined ? feedItemHash(entry) : sha256(key)).slice(0, 16)}`;
 }
 
 /** What every item name of the feed starts with. */
@@ -149,12 +150,12 @@ export function feedItemHash(entry: FeedEntry, info?: FeedInfo): string {
 }
 
 /**
- * HTML (or escaped plain text) → plain text: scripts and styles dropped, tags stripped, entities decoded
- * once, controls and zero-width characters removed, white space folded. `&lt;b&gt;` is the text "<b>".
+ * HTML (or escaped plain text) → plain text: comments, scripts and styles dropped, tags stripped, entities
+ * decoded once, controls and zero-width characters removed, white space folded. `&lt;b&gt;` is the text "<b>".
  */
 export function htmlToText(html: string): string {
   if (html === '') return '';
-  return cleanText(decodeHTML(plainText(dropElements(html, ['script', 'style']))));
+  return cleanText(decodeHTML(stripHtml(html)));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -279,36 +280,55 @@ function shortTexts(values: readonly string[]): string[] {
   return values.map((v) => cutAtWord(htmlToText(v), 200)).filter((v) => v !== '');
 }
 
+// Tags inside a word's run of text: removed without a space, so "<i>word</i>." stays "word.".
+const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'font', 'i', 'kbd', 'mark', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var']);
+// Elements whose content is no text.
+const HIDDEN = ['script', 'style'];
+
 /**
- * `html` without the named elements and what they hold (a script's code is no text). Case-insensitive;
- * an element never closed runs to the end, as in a browser. One forward scan: linear.
+ * `html` without its markup: an inline tag goes, any other tag becomes a space, a comment, script or style
+ * goes with what it holds (one never closed runs to the end, as in a browser). A `<` that starts no tag
+ * (`3 < 4`) is text. Entities are left alone. One forward scan: each search starts where the last ended,
+ * and a tag never closed ends the scan, as no later one can close either.
  */
-function dropElements(html: string, names: readonly string[]): string {
+function stripHtml(html: string): string {
   let out = '';
   let from = 0;
-  let scan = 0;
-  for (;;) {
-    const open = html.indexOf('<', scan);
-    if (open === -1) return from === 0 ? html : out + html.slice(from);
-    const name = names.find((n) => startsTag(html, open + 1, n));
-    if (name === undefined) {
-      scan = open + 1;
-      continue;
+  let at = html.indexOf('<');
+  while (at !== -1) {
+    const next = html[at + 1] ?? '';
+    const closing = next === '/';
+    const nameStart = closing ? at + 2 : at + 1;
+    if (html.startsWith('!--', at + 1)) {
+      out += html.slice(from, at);
+      const end = html.indexOf('-->', at + 4);
+      if (end === -1) return out;
+      from = end + 3;
+    } else if (isAsciiLetter(html[nameStart]) || (!closing && (next === '!' || next === '?'))) {
+      const end = html.indexOf('>', at + 1);
+      if (end === -1) break;
+      const name = tagName(html, nameStart);
+      out += html.slice(from, at) + (INLINE.has(name) ? '' : ' ');
+      from = end + 1;
+      if (!closing && HIDDEN.includes(name) && html[end - 1] !== '/') {
+        const close = closingTag(html, end + 1, name);
+        if (close === -1) return out;
+        from = close;
+      }
     }
-    out += `${html.slice(from, open)} `;
-    const close = closingTag(html, open + 1 + name.length, name);
-    if (close === -1) return out;
-    from = close;
-    scan = close;
+    at = html.indexOf('<', Math.max(from, at + 1));
   }
+  return out + html.slice(from);
 }
 
-/** Whether `name` starts at `at`, followed by the end of the tag's name. */
-function startsTag(html: string, at: number, name: string): boolean {
-  if (html.slice(at, at + name.length).toLowerCase() !== name) return false;
-  const next = html[at + name.length];
-  return next === undefined || next === '>' || next === '/' || next === ' ' || next === '\t' || next === '\n' || next === '\r';
+/** The lower-case name of the tag that starts at `at`: up to 10 letters and digits. */
+function tagName(html: string, at: number): string {
+  let end = at;
+  while (end < at + 10 && /[A-Za-z0-9]/.test(html[end] ?? '')) end++;
+  return html.slice(at, end).toLowerCase();
 }
+
+const isAsciiLetter = (c: string | undefined) => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
 
 /** Where the text after `</name…>` starts, searching from `from`; -1 when there is none. */
 function closingTag(html: string, from: number, name: string): number {
@@ -316,7 +336,7 @@ function closingTag(html: string, from: number, name: string): number {
   for (;;) {
     const candidate = html.indexOf('</', at);
     if (candidate === -1) return -1;
-    if (startsTag(html, candidate + 2, name)) {
+    if (tagName(html, candidate + 2) === name) {
       const end = html.indexOf('>', candidate);
       return end === -1 ? -1 : end + 1;
     }
