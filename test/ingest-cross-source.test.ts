@@ -55,7 +55,7 @@ type Run = (storage: Storage) => Promise<IngestReport>;
 /** Both orders of two runs, each on a fresh storage; then each run again, which must write nothing. */
 async function inBothOrders(first: Run, second: Run, check: (storage: Storage) => Promise<void>) {
   const outcomes: unknown[] = [];
-  for (const [a, b] of [[first, second], [second, first]]) {
+  for (const [a, b] of [[first, second], [second, first]] as const) {
     const storage = memory();
     await a(storage);
     await b(storage);
