@@ -1,5 +1,5 @@
 /**
- * The port articles come in through: a seed folder today (adapters/sources/seed-folder), a feed later. A
+ * The port articles come in through: a seed folder (adapters/sources/seed-folder) or a feed (adapters/sources/feeds). A
  * source lists its items, reads and parses them, and says which are unchanged since the content hashes
  * the core remembers; the core (`ingest`) decides which copy of an article is kept, what is stored and
  * what is reported. Formats, files, hashing and threads stay in the adapter.
