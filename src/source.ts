@@ -1,8 +1,8 @@
 /**
- * The port articles come in through: a seed folder (adapters/sources/seed-folder) or a feed (adapters/sources/feeds). A
- * source lists its items, reads and parses them, and says which are unchanged since the content hashes
- * the core remembers; the core (`ingest`) decides which copy of an article is kept, what is stored and
- * what is reported. Formats, files, hashing and threads stay in the adapter.
+ * The port articles come in through: a seed folder (adapters/sources/seed-folder) or a feed body
+ * (adapters/sources/feeds). A source lists its items, reads and parses them, and says which are unchanged
+ * since the content hashes the core remembers; the core (`ingest`) decides which copy of an article is
+ * kept, what is stored and what is reported. Formats, files, hashing and threads stay in the adapter.
  */
 import type { Article } from './model.js';
 import type { SourceItemRecord } from './ports.js';

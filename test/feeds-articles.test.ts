@@ -262,6 +262,9 @@ describe('feedItemName and feedItemHash', () => {
     expect(feedItemHash(entry(), { ...info, topics: ['Local', 'Sport'] })).not.toBe(base);
     expect(feedItemHash(entry(), { ...info, quality: 61 })).not.toBe(base);
     expect(feedItemHash(entry(), { ...info, name: 'Renamed' })).not.toBe(base);
+    expect(feedItemHash(entry(), { ...info, feedTitle: 'Retitled' })).not.toBe(base);
+    // A feed that moved (a permanent redirect) does not build its entries again.
+    expect(feedItemHash(entry(), { ...info, feedUrl: 'https://moved.example/rss' })).toBe(base);
   });
 });
 

@@ -70,7 +70,8 @@ export function entryToArticle(entry: FeedEntry, info: FeedInfo, options: { now:
     estimated = 'in the future';
     publishedAt = options.now;
   }
-  const updatedAt = updated !== undefined && updated.getTime() <= latest && updated.getTime() > publishedAt.getTime() ? updated.toISOString() : null;
+  const updatedAt =
+    updated !== undefined && updated.getTime() <= latest && updated.getTime() > publishedAt.getTime() ? updated.toISOString() : null;
 
   const extra: Record<string, unknown> = { feedId: info.feedId };
   if (entry.guid !== undefined && entry.guid.length <= FEED_ARTICLE.MAX_GUID_KEPT) extra.guid = cleanText(entry.guid);
@@ -127,8 +128,9 @@ export function entryKey(entry: FeedEntry): string | undefined {
 
 /**
  * The SHA-256 of everything an entry's article is built from: the entry's fields and, when given, the
- * feed's settings. Other entries of the feed play no part, so an entry that does not change hashes the same
- * on every poll; a change of the feed's topics, weight or name changes every entry's hash.
+ * feed's settings (id, site, title, name, topics, weight). Other entries of the feed play no part, so an
+ * entry that does not change hashes the same on every poll; a change of the feed's topics, weight or name
+ * changes every entry's hash.
  */
 export function feedItemHash(entry: FeedEntry, info?: FeedInfo): string {
   const fields = [
@@ -145,7 +147,15 @@ export function feedItemHash(entry: FeedEntry, info?: FeedInfo): string {
     entry.media.map((m) => [m.url, m.type]),
     entry.categories,
   ];
-  const feed = info && [info.feedId, info.feedUrl, info.siteUrl ?? null, info.feedTitle ?? null, info.name ?? null, info.topics, info.quality ?? null];
+  // Not the feed's URL: links were resolved against it already, and a feed that moves keeps its entries.
+  const feed = info && [
+    info.feedId,
+    info.siteUrl ?? null,
+    info.feedTitle ?? null,
+    info.name ?? null,
+    info.topics,
+    info.quality ?? null,
+  ];
   return sha256(JSON.stringify(feed ? [fields, feed] : fields));
 }
 
@@ -281,7 +291,10 @@ function shortTexts(values: readonly string[]): string[] {
 }
 
 // Tags inside a word's run of text: removed without a space, so "<i>word</i>." stays "word.".
-const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'font', 'i', 'kbd', 'mark', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var']);
+const INLINE = new Set([
+  'a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'font', 'i', 'kbd',
+  'mark', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var',
+]);
 // Elements whose content is no text.
 const HIDDEN = ['script', 'style'];
 

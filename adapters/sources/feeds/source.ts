@@ -41,8 +41,9 @@ export class FeedBodySource implements ArticleSource {
   async open(known: ReadonlyMap<string, SourceItemRecord>, options: { signal?: AbortSignal } = {}): Promise<SourceRead> {
     options.signal?.throwIfAborted();
     const slots = this.slots();
+    const max = FEED_LIMITS.MAX_ITEMS;
     const problems: SourceProblem[] = this.parsed.truncated
-      ? [{ name: this.prefix, reason: `the feed lists more than ${FEED_LIMITS.MAX_ITEMS} entries: only the first ${FEED_LIMITS.MAX_ITEMS} were read` }]
+      ? [{ name: this.prefix, reason: `the feed lists more than ${max} entries: only the first ${max} were read` }]
       : [];
     return new FeedRead(slots, problems, known, this.info, this.now, options.signal);
   }
@@ -98,7 +99,8 @@ class FeedRead implements SourceRead {
     if (duplicateOf !== undefined) {
       const { field, key } = duplicateOf;
       const shown = key.length > 200 ? `${key.slice(0, 200)}…` : key;
-      return { kind: 'rejected', name, contentHash: hash, field, reason: `duplicate ${field} ${JSON.stringify(shown)}: an earlier entry of the feed has it, and that one is kept` };
+      const reason = `duplicate ${field} ${JSON.stringify(shown)}: an earlier entry of the feed has it, and that one is kept`;
+      return { kind: 'rejected', name, contentHash: hash, field, reason };
     }
     const record = this.known.get(name);
     if (record !== undefined && record.articleId !== null && record.contentHash === hash) return { kind: 'unchanged', name, contentHash: hash };
