@@ -5,7 +5,7 @@ import { articleIdFor } from '../adapters/sources/article-id.js';
 import type { FeedInfo } from '../adapters/sources/feeds/articles.js';
 import { parseFeedBody } from '../adapters/sources/feeds/parse.js';
 import { FeedBodySource } from '../adapters/sources/feeds/source.js';
-import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
+import { ingestSeedFolder, seedFolderSource } from '../adapters/sources/seed-folder/index.js';
 import { createMemoryStorage } from '../adapters/storage/memory/index.js';
 import { ingest, type ArticleSource, type IngestReport, type SourceItemRecord, type Storage } from '../src/index.js';
 import { makeArticle } from './helpers/articles.js';
@@ -80,6 +80,14 @@ async function inBothOrders(first: Run, second: Run, check: (storage: Storage) =
 }
 
 describe('ingest across sources', () => {
+  it('has each source own only its own item names', () => {
+    const seeds = seedFolderSource('/nowhere');
+    expect(['a.md', 'news/2026/b.TXT'].map((n) => seeds.owns!(n))).toEqual([true, true]);
+    expect(['feed:1/0123456789abcdef', 'feed:1/0123456789abcdef#2', 'folder/'].map((n) => seeds.owns!(n))).toEqual([false, false, false]);
+    const one = feed({ feedId: 1 })();
+    expect(['feed:1/0123456789abcdef', 'feed:12/0123456789abcdef', 'a.md'].map((n) => one.owns(n))).toEqual([true, false, false]);
+  });
+
   it("keeps the publisher's own seed copy over a feed's copy, whichever runs first", async () => {
     const dir = seedFolder({ provider: { name: 'Tidewater Post', domain: 'tidewater.example' }, quality: 40 });
     // The feed is an aggregator's (its site is not the article's), though weighted higher.
