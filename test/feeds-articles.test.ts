@@ -197,6 +197,8 @@ describe('entryToArticle', () => {
       // Without a site, the article's own host.
       expect(build({ link: 'https://www.news.example/a' }).provider).toEqual({ name: 'news.example', domain: 'news.example' });
       expect(build({}, { siteUrl: 'javascript:void(0)' }).provider.domain).toBe('news.example');
+      // Nulls, as a stored feed holds them before its first poll, count as absent.
+      expect(build({}, { name: null, feedTitle: null, siteUrl: null }).provider).toEqual({ name: 'news.example', domain: 'news.example' });
     });
 
     it("files the article under the feed's topics, cleaned, with the feed's weight as quality", () => {

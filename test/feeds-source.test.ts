@@ -82,6 +82,15 @@ describe('FeedBodySource', () => {
     expect(first.article).toMatchObject({ source: first.name, contentHash: first.contentHash, provider: { name: 'Harbour & Hill Gazette', domain: 'harbourhill.example' } });
   });
 
+  it("fills in the feed's own title and site where the stored feed has none", async () => {
+    const source = new FeedBodySource({ ...info, name: null, feedTitle: null, siteUrl: null }, parse(rss([story(1)])), now);
+    const [item] = (await readAll(source)).items;
+    expect(item!.kind === 'parsed' && item!.article.provider).toEqual({ name: 'Harbour & Hill Gazette', domain: 'harbourhill.example' });
+    const named = new FeedBodySource({ ...info, name: 'HHG', siteUrl: 'https://hhg.example/' }, parse(rss([story(1)])), now);
+    const [other] = (await readAll(named)).items;
+    expect(other!.kind === 'parsed' && other!.article.provider).toEqual({ name: 'HHG', domain: 'hhg.example' });
+  });
+
   it('owns only the item names of its own feed', () => {
     const source = new FeedBodySource(info, parse(rss([])), now);
     expect(source.owns('feed:4/0123456789abcdef')).toBe(true);

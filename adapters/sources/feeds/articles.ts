@@ -13,11 +13,11 @@ export interface FeedInfo {
   feedId: number;
   feedUrl: string;
   /** The site the feed belongs to (given, or from the feed): the provider's domain. */
-  siteUrl?: string;
+  siteUrl?: string | null;
   /** The feed's own title, as HTML: the provider's name when the operator gave none. */
-  feedTitle?: string;
+  feedTitle?: string | null;
   /** The provider name the operator gave. */
-  name?: string;
+  name?: string | null;
   /** Every article of the feed is filed under these. */
   topics: string[];
   /** The quality every article of the feed gets, 0–100. Default 50. */
