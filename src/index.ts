@@ -2,7 +2,7 @@
 export { Newsbrief, DEFAULT_COUNT, MAX_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE } from './app.js';
 export type { NewsbriefOptions, NewsOptions, StoriesOptions } from './app.js';
 export type { Article, Image, RelatedArticle, Provider, Target, Subscription } from './model.js';
-export { normalizeEllipsis, plainText, safeHttpUrl, unescapeMarkdown } from './model.js';
+export { cleanText, normalizeEllipsis, plainText, safeHttpUrl, unescapeMarkdown } from './model.js';
 export type * from './types.js';
 export type * from './ports.js';
 export { StorageGoneError } from './ports.js';

@@ -48,8 +48,9 @@ const PROGRESS_EVERY = 100;
  * Reads every item of a source into storage, incrementally: the source skips items whose content hash is
  * unchanged since the last run, so re-ingesting an unchanged source writes nothing. Bad items become
  * rejections in the report; an item that turns bad keeps the article it had. When several items carry
- * the same article, the best copy is kept whatever their order (`compareCopies`). Articles are written
- * in batches, each batch before the records that point at it.
+ * the same article, the best copy is kept whatever their order (`compareCopies`); with a source that says
+ * which remembered items are its own (`ArticleSource.owns`), so is a copy another source stored, whatever
+ * the order of the runs. Articles are written in batches, each batch before the records that point at it.
  */
 export async function ingest(source: ArticleSource, storage: Storage, options: IngestOptions = {}): Promise<IngestReport> {
   const started = Date.now();
@@ -66,11 +67,17 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   // Article id → the item whose copy is kept so far in this run (see `compareCopies`).
   const claims = new Map<string, Claim>();
   // Where each item comes in this run, and article id → the item that held it after the last run, for
-  // items still present.
+  // items still present; `elsewhere` holds the articles of other sources' items, which this run never
+  // reaches but whose stored copies count as claims.
   const position = new Map<string, number>();
   names.forEach((name, i) => position.set(name, i));
   const owners = new Map<string, string>();
-  for (const r of previous.values()) if (r.articleId !== null && position.has(r.source)) owners.set(r.articleId, r.source);
+  const elsewhere = new Map<string, string>();
+  for (const r of previous.values()) {
+    if (r.articleId === null) continue;
+    if (position.has(r.source)) owners.set(r.articleId, r.source);
+    else if (source.owns !== undefined && !source.owns(r.source)) elsewhere.set(r.articleId, r.source);
+  }
   let articles = new Map<string, Article>();
   let records: SourceItemRecord[] = [];
 
@@ -109,17 +116,23 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   };
 
   /**
-   * The claim on an article id before this item: an item earlier in this run, or the item that held it
-   * after the last run when that item comes later (so the outcome does not depend on the order).
+   * The claim on an article id before this item: an item earlier in this run, the item that held it after
+   * the last run when that item comes later (so the outcome does not depend on the order), or an item of
+   * another source that holds it (so the outcome does not depend on which source ran first).
    */
   const claimBefore = (id: string, name: string): Claim | undefined => {
     const claim = claims.get(id);
     if (claim) return claim;
     const owner = owners.get(id);
-    if (owner === undefined || position.get(owner)! <= position.get(name)!) return undefined;
-    const virtual: Claim = { source: owner, hash: previous.get(owner)!.contentHash, kind: 'stored' };
-    claims.set(id, virtual);
-    return virtual;
+    if (owner !== undefined && position.get(owner)! > position.get(name)!) return storedClaim(id, owner);
+    const other = owner === undefined ? elsewhere.get(id) : undefined;
+    return other === undefined ? undefined : storedClaim(id, other);
+  };
+
+  const storedClaim = (id: string, holder: string): Claim => {
+    const claim: Claim = { source: holder, hash: previous.get(holder)!.contentHash, kind: 'stored' };
+    claims.set(id, claim);
+    return claim;
   };
 
   const take = (article: Article, hash: string) => {
@@ -284,7 +297,8 @@ interface Claim {
   hash: string;
   /**
    * batch: in the batch not yet written; written: written this run; unchanged: stored before and not
-   * parsed; stored: held after the last run by an item later in listing order, not reached yet.
+   * parsed; stored: held after the last run by an item later in listing order, not reached yet, or by an
+   * item of another source, never reached.
    */
   kind: 'batch' | 'written' | 'unchanged' | 'stored';
   copy?: Copy;

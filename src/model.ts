@@ -66,7 +66,19 @@ const joinsEmoji = (before: number, after: number) =>
 export function plainText(value: string): string {
   // Most seed text is plain already: one test instead of four passes.
   if (!NOT_PLAIN.test(value)) return value;
-  return stripZeroWidth(stripTags(value))
+  return clean(stripTags(value));
+}
+
+/**
+ * As `plainText`, but `<` and `>` are kept as characters: for text already out of its markup, such as HTML
+ * whose tags were stripped before its entities were decoded (`x &lt; y` is the text "x < y").
+ */
+export function cleanText(value: string): string {
+  return NOT_PLAIN.test(value) ? clean(value) : value;
+}
+
+function clean(value: string): string {
+  return stripZeroWidth(value)
     // C0/C1 controls (terminal escapes) and bidi overrides never reach a screen.
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/\s+/g, ' ')

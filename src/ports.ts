@@ -229,7 +229,7 @@ export interface DeliveryLog {
 
 /** What ingest remembers about one source item (a seed file), so an unchanged one is skipped unparsed. */
 export interface SourceItemRecord {
-  /** The item's name within its source (a seed file's path relative to the folder). */
+  /** The item's name within its source (a seed file's path relative to the folder, `feed:<id>/<hash>` for a feed entry). */
   source: string;
   contentHash: string;
   articleId: string | null;

@@ -1,8 +1,8 @@
 /**
- * The port articles come in through: a seed folder today (adapters/sources/seed-folder), a feed later. A
- * source lists its items, reads and parses them, and says which are unchanged since the content hashes
- * the core remembers; the core (`ingest`) decides which copy of an article is kept, what is stored and
- * what is reported. Formats, files, hashing and threads stay in the adapter.
+ * The port articles come in through: a seed folder (adapters/sources/seed-folder) or a feed body
+ * (adapters/sources/feeds). A source lists its items, reads and parses them, and says which are unchanged
+ * since the content hashes the core remembers; the core (`ingest`) decides which copy of an article is
+ * kept, what is stored and what is reported. Formats, files, hashing and threads stay in the adapter.
  */
 import type { Article } from './model.js';
 import type { SourceItemRecord } from './ports.js';
@@ -74,6 +74,14 @@ export interface ArticleSource {
   readonly kind: string;
   /** Which one, for logs: a folder's absolute path, a feed's URL. */
   readonly name: string;
+  /**
+   * Whether a remembered item name (a key of `known`) is this source's, listed now or not: every source's
+   * items share one memory. A remembered item of this source that is not listed now is gone; one of another
+   * source still holds its article, so an item of this source carrying the same article replaces that copy
+   * only when it is the better one (`compareCopies`). Without it every name counts as this source's, and a
+   * copy another source stored is simply replaced.
+   */
+  owns?(name: string): boolean;
   /**
    * Lists the items present now. `known` is what the core remembers of each item from earlier runs, by
    * name. Throws only when the source as a whole cannot be read (a missing folder); an aborted `signal`

@@ -6,6 +6,9 @@ import type { SourceProblem } from '../../../src/index.js';
 
 const SEED_EXTENSION = /\.(md|txt)$/i;
 
+/** Whether an item name is one the seed folder gives (a `.md` or `.txt` path): what it owns among remembered items. */
+export const isSeedFileName = (name: string): boolean => SEED_EXTENSION.test(name);
+
 /** Throws, naming the absolute path, unless `root` is a folder. */
 export async function assertFolder(root: string): Promise<void> {
   let stats;

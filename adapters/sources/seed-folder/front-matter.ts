@@ -2,7 +2,7 @@
 import { plainText, safeHttpUrl, type Image } from '../../../src/index.js';
 import type { SeedFrontMatter } from './schema.js';
 import type { Article, FieldWarning, Provider, RelatedArticle } from '../../../src/index.js';
-import { sha256 } from './hash.js';
+import { articleIdFor } from '../article-id.js';
 
 /** Unknown fields (kept in `extra`, never shown) larger than this, as JSON, are dropped with a warning. */
 export const MAX_EXTRA_FIELD_CHARS = 16 * 1024;
@@ -40,7 +40,7 @@ export function buildArticle(fm: SeedFrontMatter, source: string, contentHash: s
   const url = safeHttpUrl(fm.webUrl) ?? safeHttpUrl(fm.originalUrl) ?? safeHttpUrl(fm.ampWebUrl);
   if (!url) return undefined;
   return {
-    id: sha256(url).slice(0, 16),
+    id: articleIdFor(url),
     url,
     title: fm.title,
     excerpt: fm.excerpt ?? '',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ArticleSource, Logger, SourceItem, SourceItemRecord, SourceProblem, SourceRead } from '../../../src/index.js';
 import { silentLogger } from '../../../src/index.js';
 import { ParsePool, type ParserModule } from '../parse-pool.js';
-import { assertFolder, listSeedFiles, readSeedFile } from './files.js';
+import { assertFolder, isSeedFileName, listSeedFiles, readSeedFile } from './files.js';
 import { sha256 } from './hash.js';
 import { parseSeedFile, type ParseResult } from './parse.js';
 import { RejectionMemory, type RejectionReason } from './rejection-memory.js';
@@ -72,6 +72,8 @@ export function seedFolderSource(dir: string, options: SeedFolderOptions = {}): 
   return {
     kind: 'seed-folder',
     name: root,
+    // Another source's items (a feed's `feed:…` names) never end in .md or .txt.
+    owns: isSeedFileName,
     async open(known, { signal } = {}) {
       signal?.throwIfAborted();
       await assertFolder(root);
