@@ -77,7 +77,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
       expect(a.leading).toBe(true);
       await a.stop();
       expect(a.leading).toBe(false);
-      expect(await within(3000, () => b.leading)).toBe(true);
+      expect(await within(10_000, () => b.leading)).toBe(true);
       await within(1000, () => log.includes('b acquired'));
       expect(log).toEqual(['a acquired', 'a lost: stopping', 'a stopped', 'b acquired']);
     });
@@ -96,7 +96,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
       await sleep(500);
       expect(b.leading).toBe(false);
       child.kill('SIGKILL');
-      expect(await within(5000, () => b.leading)).toBe(true);
+      expect(await within(15_000, () => b.leading)).toBe(true);
       expect(log).toEqual(['b acquired']);
     }, 30_000);
 
@@ -137,7 +137,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
       const lonely = await leaderLock(url.toString(), 'poll:unreachable', handlers, { retryMs: 100 });
       elections.push(lonely);
       expect(lonely.leading).toBe(false);
-      expect(await within(3000, () => handlers.errors.length >= 2)).toBe(true);
+      expect(await within(10_000, () => handlers.errors.length >= 2)).toBe(true);
       expect(handlers.errors[0]!.message).toMatch(/^leader election "poll:unreachable" on postgres database postgres on 127\.0\.0\.1:1: cannot connect/);
       expect(handlers.errors.map((e) => e.message).join('\n')).not.toContain('never-shown-pw');
     }, 20_000);
@@ -230,7 +230,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
       const role = (i: Instance) => /"msg":"instance role"/.test(i.log());
       try {
         expect(await within(30_000, () => role(one) && role(two)), one.log() + two.log()).toBe(true);
-        expect(await within(5000, () => polls(one) + polls(two) > 0)).toBe(true);
+        expect(await within(15_000, () => polls(one) + polls(two) > 0)).toBe(true);
         const leader = polls(one) > 0 ? one : two;
         const standby = leader === one ? two : one;
         expect(leader.log()).toMatch(/"telegram":"polling \(elected\)"/);
@@ -245,7 +245,7 @@ describe.skipIf(unavailable !== undefined)('several instances on one Postgres da
         leader.child.kill('SIGTERM');
         expect(await leader.exited, leader.log()).toBe(0);
         expect(leader.log()).toMatch(/"level":30,[^\n]*"msg":"telegram: stopping polling and handing it over to another instance"/);
-        expect(await within(10_000, () => polls(standby) > 0)).toBe(true);
+        expect(await within(20_000, () => polls(standby) > 0)).toBe(true);
         expect(standby.log()).toMatch(/telegram: this instance now polls for updates/);
         const since = standby.fake.mark();
         standby.fake.sendText({ from: user(6101), chat: privateChat(user(6101)), text: '/news space 1' });
