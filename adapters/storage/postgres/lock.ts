@@ -202,6 +202,11 @@ class LeaderElection implements Leadership {
   private attempting: Promise<void> | undefined;
   /** The last onLost call: the next onAcquired waits for it. */
   private lost: Promise<void> = Promise.resolve();
+  /**
+   * A leader that lost its connection sits out until then: the followers, who try every `retryMs`, get
+   * the lock first, rather than a process whose connection just failed winning it back by chance.
+   */
+  private sitOutUntil = 0;
 
   constructor(
     private readonly url: string,
@@ -252,6 +257,7 @@ class LeaderElection implements Leadership {
         current.on('end', () => this.drop(current, 'connection closed'));
       }
       if (!this.held) {
+        if (Date.now() < this.sitOutUntil) return;
         const locked = await tryLock(client, this.key);
         // Lost and replaced while asking: that answer was about a session that is gone.
         if (this.client !== client || !locked) return;
@@ -283,7 +289,10 @@ class LeaderElection implements Leadership {
     if (this.client !== client) return;
     this.client = undefined;
     void client.end().catch(() => {});
-    if (this.held && !this.stopped) void this.lose(why);
+    if (this.held && !this.stopped) {
+      this.sitOutUntil = Date.now() + 2 * this.retryMs;
+      void this.lose(why);
+    }
   }
 
   private acquire(): void {
