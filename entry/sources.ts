@@ -279,7 +279,7 @@ async function checkFeed(url: string, allowPrivate: boolean, io: CliIO): Promise
   }
   const parsed = parseFeedBody(result.body, result.finalUrl);
   if (!parsed.ok) {
-    io.stderr.write(`newsbrief sources add: --check failed: ${url} answered ${result.status}, but ${parsed.reason}. Nothing stored.\n`);
+    io.stderr.write(`newsbrief sources add: --check failed: ${url} answered ${result.status}, but ${cleanText(parsed.reason)}. Nothing stored.\n`);
     return false;
   }
   const title = displayName({ name: null, feedTitle: parsed.feed.title ?? null });

@@ -7,7 +7,7 @@ import { checkXmlShape } from '../adapters/sources/feeds/xml-shape.js';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const opml = (body: string, head = '<head><title>Mine</title></head>') => `<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0">${head}<body>${body}</body></opml>\n`;
-const limits = { maxDepth: 10, counted: 'outline', maxCounted: 5 };
+const limits = { maxDepth: 10, counted: 'outline', maxCounted: 5, maxAttributes: 4 };
 
 function readOk(text: string): Extract<OpmlRead, { ok: true }> {
   const read = readOpml(bytes(text));
@@ -79,9 +79,16 @@ describe('checkXmlShape', () => {
     expect(checkXmlShape(`<opml>${'<outline/>'.repeat(5)}</opml>`, limits)).toEqual({ ok: true, root: 'opml', counted: 5 });
   });
 
+  it('refuses a tag with more attributes than maxAttributes, and shows control characters in names as "?"', () => {
+    expect(checkXmlShape('<opml a="1" b="2" c="3" d="4"/>', limits).ok).toBe(true);
+    expect(checkXmlShape('<opml a="1" b="2" c="3" d="4" e="5"/>', limits)).toMatchObject({ ok: false, reason: 'a tag with more than 4 attributes', column: 31 });
+    const shape = checkXmlShape('<opml></x\u001b[2J>', limits);
+    expect(shape).toMatchObject({ ok: false, reason: '</x?[2J> where </opml> (opened at line 1) was expected' });
+  });
+
   it('stays linear on inputs as large as an import accepts, in the shapes that would make a naive scan quadratic', () => {
     const size = OPML_LIMITS.MAX_BYTES;
-    const big = { maxDepth: 64, counted: 'outline', maxCounted: size };
+    const big = { maxDepth: 64, counted: 'outline', maxCounted: size, maxAttributes: size };
     const shapes: Record<string, string> = {
       'one tag with many attributes': `<opml${' a="1"'.repeat(size / 6)}>`,
       'many attributes, then a long text': `<opml${' a="1"'.repeat(size / 12)}>${'x'.repeat(size / 2)}<`,
@@ -175,6 +182,41 @@ describe('readOpml', () => {
     expect(readOk('<opml version="2.0"><head/><body/></opml>')).toEqual({ ok: true, title: null, feeds: [], nonFeeds: [], outlines: 0 });
   });
 });
+
+describe('readOpml on hostile files as large as an import accepts', () => {
+  it('reads or refuses each within 3 s (a loaded 2-core machine takes about 1 s for the slowest)', () => {
+    const size = OPML_LIMITS.MAX_BYTES - 200;
+    const wrap = (body: string) => Buffer.from(`<opml version="2.0"><body>${body}</body></opml>`);
+    const shapes: Record<string, Buffer> = {
+      '10,000 feeds with long categories': wrap(Array.from({ length: 10_000 }, (_, i) => `<outline text="F${i}" xmlUrl="https://f${i}.example/rss" category="${'A,'.repeat(200)}/x/y/z"/>`).join('')),
+      'outlines of 64 attributes up to the size cap': wrap(fill(size, (i) => `<outline${Array.from({ length: 63 }, (_, j) => ` a${j}="${i}"`).join('')} xmlUrl="https://f${i}.example/rss"/>`)),
+      'one outline with too many attributes': wrap(`<outline${Array.from({ length: 300_000 }, (_, i) => ` a${i}="1"`).join('')}/>`.slice(0, size)),
+      'folders nested to the cap': wrap(Array.from({ length: 290 }, () => `${'<outline text="f">'.repeat(OPML_LIMITS.MAX_DEPTH)}<outline text="x" xmlUrl="https://a.example/"/>${'</outline>'.repeat(OPML_LIMITS.MAX_DEPTH)}`).join('')),
+      'a 5 MB text': wrap(`<outline text="${'x '.repeat(size / 2 - 100)}" xmlUrl="https://a.example/rss"/>`),
+      'entity-like runs': wrap(`<outline text="${'&amp;'.repeat(size / 5 - 100)}" xmlUrl="https://a.example/rss"/>`),
+      'a folder name of commas': wrap(`<outline text="${','.repeat(size - 200)}"><outline text="x" xmlUrl="https://a.example/rss"/></outline>`),
+    };
+    for (const [shape, file] of Object.entries(shapes)) {
+      expect(file.length).toBeLessThanOrEqual(OPML_LIMITS.MAX_BYTES);
+      const started = performance.now();
+      readOpml(file);
+      const ms = performance.now() - started;
+      expect({ shape, ms: ms < 3000 ? 'fast' : `${Math.round(ms)} ms` }).toEqual({ shape, ms: 'fast' });
+    }
+  });
+});
+
+/** Outlines made by `make` while they fit in `size` characters. */
+function fill(size: number, make: (i: number) => string): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; ; i++) {
+    const part = make(i);
+    if (length + part.length > size) return parts.join('');
+    parts.push(part);
+    length += part.length;
+  }
+}
 
 describe('categoryTopics', () => {
   it('takes a tag whole and a path by its last part, dropping empty entries', () => {

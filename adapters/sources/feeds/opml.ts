@@ -13,6 +13,8 @@ export const OPML_LIMITS = {
   MAX_OUTLINES: 10_000,
   /** Folders within folders; no reader nests anywhere near this. */
   MAX_DEPTH: 32,
+  /** Per outline; OPML defines 13 attributes, and readers add a few. */
+  MAX_ATTRIBUTES: 64,
   /** Longer names are cut at a word (the limit `sources add --name` has). */
   MAX_NAME: 100,
 } as const;
@@ -66,6 +68,7 @@ export function readOpml(bytes: Uint8Array): OpmlRead {
     maxDepth: OPML_LIMITS.MAX_DEPTH + 2,
     counted: 'outline',
     maxCounted: OPML_LIMITS.MAX_OUTLINES,
+    maxAttributes: OPML_LIMITS.MAX_ATTRIBUTES,
   });
   if (!shape.ok) {
     return { ok: false, reason: `not well-formed XML: ${shape.reason} (line ${shape.line}, column ${shape.column})` };
@@ -74,7 +77,7 @@ export function readOpml(bytes: Uint8Array): OpmlRead {
     const feedLike = ['rss', 'feed', 'rdf:rdf'].includes(shape.root.toLowerCase());
     return {
       ok: false,
-      reason: `not an OPML file: its root element is <${shape.root.slice(0, 40)}>, not <opml>${feedLike ? ' (a feed itself? add it with newsbrief sources add URL)' : ''}`,
+      reason: `not an OPML file: its root element is <${cleanText(shape.root.slice(0, 40))}>, not <opml>${feedLike ? ' (a feed itself? add it with newsbrief sources add URL)' : ''}`,
     };
   }
   if (shape.counted === 0) return { ok: true, title: null, feeds: [], nonFeeds: [], outlines: 0 };

@@ -8,6 +8,8 @@ export interface XmlShapeLimits {
   /** Elements with this name (compared in lower case) are counted; more than `maxCounted` is refused. */
   counted: string;
   maxCounted: number;
+  /** Attributes one tag may have; the XML parser behind feedsmith slows on tags with many thousands. */
+  maxAttributes: number;
 }
 
 export type XmlShape =
@@ -76,7 +78,7 @@ export function checkXmlShape(text: string, limits: XmlShapeLimits): XmlShape {
       const name = text.slice(i + 1, nameEnd);
       if (name === '') return fail(i, 'a "<" that starts no tag (write &lt; for the character)');
       if (open.length === 0 && root !== null) return fail(i, 'a second root element');
-      const tag = readAttributes(text, nameEnd);
+      const tag = readAttributes(text, nameEnd, limits.maxAttributes);
       if (!tag.ok) return fail(tag.at, tag.reason);
       root ??= name;
       if (name.toLowerCase() === counted && ++count > limits.maxCounted) {
@@ -101,9 +103,9 @@ export function checkXmlShape(text: string, limits: XmlShapeLimits): XmlShape {
 type TagEnd = { ok: true; end: number; selfClosing: boolean } | { ok: false; at: number; reason: string };
 
 /** Reads the attributes of a start tag from `i` (just after its name) to its `>`. */
-function readAttributes(text: string, from: number): TagEnd {
+function readAttributes(text: string, from: number, maxAttributes: number): TagEnd {
   let i = from;
-  for (;;) {
+  for (let count = 0; ; count++) {
     const afterSpace = skipSpace(text, i);
     const c = text[afterSpace];
     if (c === undefined) return { ok: false, at: from, reason: 'the document ends inside a tag' };
@@ -113,6 +115,7 @@ function readAttributes(text: string, from: number): TagEnd {
       return { ok: true, end: afterSpace + 2, selfClosing: true };
     }
     if (afterSpace === i) return { ok: false, at: i, reason: 'attributes must be separated by white space' };
+    if (count === maxAttributes) return { ok: false, at: afterSpace, reason: `a tag with more than ${maxAttributes} attributes` };
     const nameEnd = nameEndAt(text, afterSpace);
     if (nameEnd === afterSpace) return { ok: false, at: afterSpace, reason: `an unexpected "${c}" in a tag` };
     const eq = skipSpace(text, nameEnd);
@@ -165,9 +168,10 @@ function nameEndAt(text: string, i: number): number {
   return i;
 }
 
-/** A name from the document, cut for a message. */
+/** A name from the document for a message: cut, and control characters (terminal escapes) shown as "?". */
 function shortName(name: string): string {
-  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+  const cut = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+  return cut.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 /** 1-based line and column of offset `at`, counted once, only when a problem is reported. */
