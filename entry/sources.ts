@@ -329,7 +329,7 @@ async function change(sub: 'remove' | 'enable' | 'disable', ref: string, values:
   return withStorage(open, async ({ feeds }) => {
     const feed = await findTarget(feeds, ref);
     if (!feed) {
-      const what = /^\s*\d+\s*$/.test(ref) ? `id ${ref.trim()}` : `URL ${withoutCredentials(ref.trim()).slice(0, 200)}`;
+      const what = /^\d{1,15}$/.test(ref.trim()) ? `id ${ref.trim()}` : `URL ${withoutCredentials(ref.trim()).slice(0, 200)}`;
       io.stderr.write(`newsbrief sources ${sub}: no feed with ${what} ("newsbrief sources list" shows them).\n`);
       return 1;
     }
