@@ -36,8 +36,8 @@ Options:
   --topic T        A topic the feed's articles are filed under (repeat for more; at most ${FEED_SETTINGS.MAX_TOPICS})
   --quality Q      0–100, how good the feed's articles are taken to be (default ${FEED_SETTINGS.DEFAULT_QUALITY}; it weighs in ranking)
   --name NAME      The outlet's name in digests (at most ${FEED_SETTINGS.MAX_NAME} characters; default: the feed's own title)
-  --check          add: fetch the feed once and show its title and item count first; nothing is stored if that fails
-  --allow-private  add, import: accept feeds on private and loopback addresses (as FEEDS_ALLOW_PRIVATE=on does)
+  --check          add: fetch it once first, show its title and item count; nothing is stored if that fails
+  --allow-private  add, import: accept private and loopback addresses (as FEEDS_ALLOW_PRIVATE=on does)
   --reason TEXT    disable: why, shown by list
   --dry-run        import: say what would change, store nothing
   --json           list: every field of every feed as JSON
@@ -51,11 +51,11 @@ be http(s), without a user name or password; feeds on private, loopback and link
 unless FEEDS_ALLOW_PRIVATE=on (set it for npm start too, which fetches them).
 
 Import: each outline with an xmlUrl is a feed. Its topics are the --topic values when given, else its
-category attribute ("AI,/News/Science" gives AI and Science) and the name of the folder it is in. Feeds
-without a topic, bad or private URLs, repeated URLs (their topics join the first) and outlines that are not
-feeds are skipped and listed. A feed already stored gets the file's settings; what the file does not say it
-keeps. Files over ${OPML_LIMITS.MAX_BYTES / (1024 * 1024)} MB or with over ${OPML_LIMITS.MAX_OUTLINES.toLocaleString('en-US')} outlines are refused, and so is a file that is not
-well-formed: then nothing is stored. Export writes topics as category, quality as newsbriefQuality and a
+category attribute ("AI,/News/Science" gives AI and Science) and the name of the folder it is directly in.
+Feeds without a topic, bad or private URLs, repeated URLs (their topics join the first) and outlines that
+are not feeds are skipped and listed. A feed already stored gets the file's settings; what the file does not
+say it keeps. A file over ${OPML_LIMITS.MAX_BYTES / (1024 * 1024)} MB, with over ${OPML_LIMITS.MAX_OUTLINES.toLocaleString('en-US')} outlines, or not well-formed is refused and nothing
+is stored. Export writes topics as category, quality as newsbriefQuality and a
 disabled feed as a comment, so export then import gives the same feeds.
 
 Exit status: 0 done, 1 failed (no such feed, unreadable file, --check failed), 2 wrong arguments or settings.
@@ -94,7 +94,7 @@ const POSITIONALS: Record<Subcommand, { min: number; max: number; name: string }
 };
 
 /** The User-Agent of `add --check`. */
-const CHECK_USER_AGENT = 'Newsbrief/0.1.0 (feed check; +https://github.com/newsbrief)';
+const CHECK_USER_AGENT = 'Newsbrief/0.1.0 (feed check)';
 
 /** How often a long import reports progress on stderr, in feeds written. */
 export const IMPORT_PROGRESS_EVERY = 500;
