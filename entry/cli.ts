@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Newsbrief, MAX_COUNT, type IngestReport, type Storage } from '../src/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
-import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
+import { openStorage } from './open-storage.js';
 import { commandArgument, commandsFor, describeArgument } from '../src/index.js';
 import { CLI, commandLines } from '../adapters/console/wording.js';
 
@@ -29,6 +29,8 @@ Usage:
 ${commandLines(CLI, { width: 36, extras: OUTPUT_FLAGS }).join('\n')}
   newsbrief migrate-db --from sqlite:PATH [--to URL]
   ${' '.repeat(36)} Copy a SQLite database into an empty Postgres one (newsbrief migrate-db --help)
+  newsbrief sources add|list|remove|enable|disable|import|export …
+  ${' '.repeat(36)} Manage the live feeds npm start fetches (newsbrief sources --help)
 
 Options:
 ${[
@@ -48,6 +50,7 @@ Examples:
   ${CLI.invocation('news', { topic: '"machine learning"' })} --json
   ${CLI.invocation('stories', { topic: 'AI', since: '2026-11-20T00:00:00Z' })} --json
   ${CLI.invocation('news', { topic: 'AI' })} --now 2026-11-25T12:00:00Z
+  newsbrief sources add https://example.com/feed.xml --topic AI
 `;
 
 const MIGRATE_DB_USAGE = `Usage: newsbrief migrate-db --from sqlite:PATH [--to URL] [--schema NAME]
@@ -98,6 +101,10 @@ async function runMigrateDb(argv: string[], io: CliIO): Promise<number> {
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   if (argv[0] === 'migrate-db') return runMigrateDb(argv.slice(1), io);
   if (argv[0] === 'help' && argv[1] === 'migrate-db') return runMigrateDb(['--help'], io);
+  if (argv[0] === 'sources' || (argv[0] === 'help' && argv[1] === 'sources')) {
+    const { runSources } = await import('./sources.js');
+    return runSources(argv[0] === 'help' ? ['--help'] : argv.slice(1), io);
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -137,7 +144,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const commands = commandsFor('cli').map((c) => c.name);
   if (!commands.some((name) => name === command)) {
-    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${[...commands, 'migrate-db'].join(', ')}.\n`);
+    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${[...commands, 'migrate-db', 'sources'].join(', ')}.\n`);
     return 2;
   }
   const instants: Record<'now' | 'since' | 'until', Date | undefined> = { now: undefined, since: undefined, until: undefined };
@@ -162,28 +169,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     }
     throw error;
   }
-  const dbPath = values.db ?? config.DATABASE_PATH;
   const seedsDir = values.seeds ?? config.SEEDS_DIR;
-  let store: Storage;
-  // --db names a SQLite file and wins; otherwise DATABASE_URL selects Postgres.
-  const postgresUrl = values.db === undefined ? config.DATABASE_URL : undefined;
-  if (postgresUrl) {
-    const { describeDatabase, openPostgresStorage } = await import('../adapters/storage/postgres/index.js');
-    try {
-      store = await openPostgresStorage(postgresUrl);
-    } catch (error) {
-      // Named by host and database only: the URL may hold a password.
-      io.stderr.write(`newsbrief: cannot open ${describeDatabase(postgresUrl)}: ${(error as Error).message}\n`);
-      return 1;
-    }
-  } else {
-    try {
-      store = openSqliteStorage(dbPath);
-    } catch (error) {
-      io.stderr.write(`newsbrief: cannot open database ${dbPath}: ${(error as Error).message}\n`);
-      return 1;
-    }
-  }
+  const store = await openStorage(values.db, config, io);
+  if (!store) return 1;
   try {
     if (command === 'ingest') return await runIngest(store, rest[0] ?? seedsDir, io);
     // First use: fill an empty database from the seeds so `news` works straight after install.
