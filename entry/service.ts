@@ -149,13 +149,16 @@ export async function start(options: StartOptions): Promise<number> {
           aliases: app.topicAliases,
           lane,
         });
-  const pollFeeds = async (reason: string) => {
-    if (!poller) return;
-    const report = await poller.pollDue();
-    // On a shared database another instance's polls may have added topics too.
-    if (report.newArticles + report.updatedArticles > 0 || shared) app.refreshTopics();
-    if (report.feeds > 0) logger.info({ reason, ...report }, 'feeds polled');
-  };
+  // A round still running when the next is due (the one at start, a slow one) is joined, not repeated.
+  let feedRound: Promise<void> | undefined;
+  const pollFeeds = (reason: string): Promise<void> =>
+    (feedRound ??= (async () => {
+      if (!poller) return;
+      const report = await poller.pollDue();
+      // On a shared database another instance's polls may have added topics too.
+      if (report.newArticles + report.updatedArticles > 0 || shared) app.refreshTopics();
+      if (report.feeds > 0) logger.info({ reason, ...report }, 'feeds polled');
+    })().finally(() => (feedRound = undefined)));
 
   // Last line of defence: a library promise nobody awaits must not take the whole bot down.
   const onUnhandled = (reason: unknown) => logger.error({ err: reason }, 'unhandled rejection; still running');
