@@ -116,9 +116,13 @@ async function pollBench(results: Results, options: FeedsBenchOptions): Promise<
       check(run.report, { feeds: options.feeds, fetched: changed, notModified: options.feeds - changed, failed: 0, newArticles: changed }, `warm cycle ${cycle}`);
       warm.push(run.ms);
     }
+    // Nothing changed: the cost of claiming, fetching and recording alone, without any ingest.
+    ms += 31 * 60_000;
+    const still = await timed(() => poller.pollDue());
+    check(still.report, { feeds: options.feeds, fetched: 0, notModified: options.feeds, failed: 0 }, 'unchanged cycle');
     const peak = memory.stop();
     const warmMs = median(warm);
-    const expectedHits = options.feeds * (1 + options.warmCycles);
+    const expectedHits = options.feeds * (2 + options.warmCycles);
     if (server.totalHits !== expectedHits) throw new Error(`feeds bench: ${server.totalHits} requests, expected ${expectedHits} (one per feed per cycle)`);
     results.add({
       section: SECTION,
@@ -127,6 +131,12 @@ async function pollBench(results: Results, options: FeedsBenchOptions): Promise<
       target: '≤ 60 s (FEEDS_POLL looks every minute)',
       pass: warmMs <= 60_000,
       note: `${Math.round((options.feeds / warmMs) * 1000)} feeds/s; ${Math.round(changedTotal / options.warmCycles)} changed feeds ingested per cycle`,
+    });
+    results.add({
+      section: SECTION,
+      name: `unchanged cycle: ${fmtCount(options.feeds)} feeds, all answer 304 (no ingest)`,
+      value: fmtMs(still.ms),
+      note: `${Math.round((options.feeds / still.ms) * 1000)} feeds/s`,
     });
     results.add({ section: SECTION, name: 'peak RSS during the cycles (poller, SQLite and the loopback publisher in one process)', value: fmtMb(peak.rss) });
     results.add({ section: SECTION, name: 'peak JS heap during the cycles', value: fmtMb(peak.heap) });
