@@ -1,17 +1,18 @@
 // `npm run bench` — the full run, for the record (docs/benchmarks.md).
 // `npm run bench -- --quick` — small sizes, for CI: proves the benchmark code still runs.
-// `--only ingest,digest,fanout,postgres,instances` runs some sections. A missed target prints MISS and never fails
+// `--only ingest,digest,fanout,postgres,instances,feeds` runs some sections. A missed target prints MISS and never fails
 // the run;
 // only a crash exits non-zero.
 import { parseArgs } from 'node:util';
 import { digestBench } from './digest-bench.js';
 import { fanoutBench, PROPOSED_TUNING } from './fanout.js';
 import { fanoutInstancesBench } from './fanout-instances.js';
+import { feedsBench } from './feeds-bench.js';
 import { ingestBench } from './ingest-bench.js';
 import { postgresBench } from './postgres-bench.js';
 import { fmtMs, machine, Results } from './report.js';
 
-const SECTIONS = ['ingest', 'digest', 'fanout', 'postgres', 'instances'] as const;
+const SECTIONS = ['ingest', 'digest', 'fanout', 'postgres', 'instances', 'feeds'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -68,6 +69,16 @@ if (only.has('instances')) {
   console.log('\n== scheduled fan-out across instances on one Postgres database');
   const subscribers = values.subscribers ? Number(values.subscribers) : quick ? 200 : 2000;
   await fanoutInstancesBench(results, quick ? { subscribers, instances: [2], kill: true } : { subscribers, instances: [1, 2, 3], kill: true });
+}
+
+if (only.has('feeds')) {
+  console.log('\n== feed polling and parsing');
+  await feedsBench(
+    results,
+    quick
+      ? { feeds: 100, itemsPerFeed: 20, warmCycles: 2, changing: 0.05, parseBodies: 50, parseItems: 50, parseRuns: 3 }
+      : { feeds: 1000, itemsPerFeed: 20, warmCycles: 3, changing: 0.05, parseBodies: 500, parseItems: 50, parseRuns: 5 },
+  );
 }
 
 console.log(`\n${results.table()}`);

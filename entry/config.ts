@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { DIGEST, RANK, SCHEDULE, parseTimezone } from '../src/index.js';
-import { positive, wholeNumber } from '../adapters/config-fields.js';
+import { isHttpUrl, positive, wholeNumber } from '../adapters/config-fields.js';
 import { checkDiscordSettings, discordSettings } from '../adapters/discord/config.js';
 import { checkTelegramSettings, telegramSettings } from '../adapters/telegram/config.js';
 
@@ -24,6 +24,24 @@ const ConfigSchema = z.object({
     .refine((v) => v === 'off' || cron.validate(v), {
       message: 'must be a cron expression such as "*/5 * * * *", or "off"',
     }),
+  // Feeds (`newsbrief sources add …`): when due feeds are looked at, how often each is fetched, who asks.
+  FEEDS_POLL: z
+    .string()
+    .trim()
+    .default('* * * * *')
+    .refine((v) => v === 'off' || cron.validate(v), {
+      message: 'must be a cron expression such as "* * * * *" (every minute), or "off"',
+    }),
+  FEED_INTERVAL_MINUTES: wholeNumber(30, 5, 1440),
+  FEED_CONTACT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || contactProblem(v) === undefined, {
+      message: 'must be an http(s) URL or an e-mail address (printable, no spaces or parentheses, at most 200 characters), e.g. https://example.org/newsbrief or ops@example.org',
+    }),
+  FEEDS_ALLOW_PRIVATE: z.enum(['on', 'off'], { message: 'must be "on" or "off"' }).default('off'),
   TERMINAL_MODE: z.enum(['auto', 'on', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   ...telegramSettings,
@@ -80,4 +98,23 @@ export function redactConfig(config: Config): Record<string, unknown> {
     DISCORD_TOKEN: config.DISCORD_TOKEN ? '[set]' : '[not set]',
     TELEGRAM_WEBHOOK_SECRET: config.TELEGRAM_WEBHOOK_SECRET ? '[set]' : '[not set (random for each start)]',
   };
+}
+
+/**
+ * Why FEED_CONTACT cannot go into the User-Agent (`Newsbrief/0.1.0 (+CONTACT)`), or undefined: it must be an
+ * http(s) URL or an e-mail address, of printable ASCII without spaces or parentheses (which would end the
+ * header's comment), at most 200 characters. Checked by hand rather than by a pattern.
+ */
+export function contactProblem(value: string): string | undefined {
+  if (value.length > 200) return 'longer than 200 characters';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x28 || c === 0x29) return 'a space, parenthesis or non-printable character';
+  }
+  if (value.includes('://')) return isHttpUrl(value) ? undefined : 'not an http(s) URL';
+  const at = value.indexOf('@');
+  if (at <= 0 || at !== value.lastIndexOf('@')) return 'neither a URL nor an e-mail address';
+  const domain = value.slice(at + 1);
+  if (!domain.includes('.') || domain.startsWith('.') || domain.endsWith('.')) return 'an e-mail address without a domain';
+  return undefined;
 }

@@ -13,14 +13,17 @@ import {
   type RateBudget,
   type Storage,
 } from '../src/index.js';
-import type { ExclusiveOptions, ExclusiveRun, LeaderHandlers, Leadership } from '../adapters/storage/postgres/index.js';
+import type { ExclusiveOptions, ExclusiveRun, LeaderHandlers, Leadership, SessionMutex } from '../adapters/storage/postgres/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
+import { FeedPoller, feedUserAgent } from '../adapters/sources/feeds/poller.js';
+import { IngestLane } from '../adapters/sources/ingest-lane.js';
 import { DatabaseLockedError, lockDatabase, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { cronTicker } from '../adapters/runtime/cron.js';
 import { Terminal } from '../adapters/console/terminal.js';
 import { styleFor } from '../adapters/console/render.js';
 import { shardPlan } from '../adapters/discord/config.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from './config.js';
+import { VERSION } from './version.js';
 
 export interface StartOptions {
   env: Record<string, string | undefined>;
@@ -49,8 +52,8 @@ const INGEST_WAIT_MS = 60_000;
 
 /**
  * The one long-running process behind `npm start`: database, seeds (ingested now and re-scanned on a
- * schedule), the bots that have tokens, the digest scheduler, and terminal mode when there is no token.
- * Returns the exit code once stopped.
+ * schedule), feeds (polled now and on a schedule), the bots that have tokens, the digest scheduler, and
+ * terminal mode when there is no token. Returns the exit code once stopped.
  */
 export async function start(options: StartOptions): Promise<number> {
   const stdin = options.stdin ?? process.stdin;
@@ -103,19 +106,24 @@ export async function start(options: StartOptions): Promise<number> {
     defaultTimezone: config.DEFAULT_TIMEZONE,
   });
 
+  // One ingest at a time, seeds and feeds alike: the core reads every source record once per run. On a shared
+  // database the lane also holds the "ingest" advisory lock, so that no two instances ingest at once either.
+  const ingestMutex = shared?.ingestMutex(() => logger.debug({}, 'ingest waits for another instance to finish its ingest'));
+  const lane = new IngestLane(ingestMutex ? { acquire: () => ingestMutex.acquire() } : {});
+
   const ingestSeeds = async (reason: string) => {
     if (!existsSync(config.SEEDS_DIR)) {
       logger.warn({ seeds: resolve(config.SEEDS_DIR) }, 'seeds folder not found; no articles loaded from it');
       return;
     }
-    const report = await ingestSeedFolder(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases });
+    const report = await lane.run(() => ingestSeedFolder(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases }));
     for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
     const { rejected, ...counts } = report;
     logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');
     // On a shared database another instance may have added topics since this one last looked.
     if (report.accepted + report.updated > 0 || shared) app.refreshTopics();
   };
-  // One instance at a time ingests for all; another that finds it busy waits for it, then reloads topics.
+  // One instance at a time ingests the seeds for all; another that finds it busy waits for it, then reloads topics.
   const ingestOnce = async (reason: string) => {
     if (!shared) return ingestSeeds(reason);
     const run = await shared.exclusive('seed-ingest', () => ingestSeeds(reason), {
@@ -127,6 +135,30 @@ export async function start(options: StartOptions): Promise<number> {
     if (run.finishedElsewhere) logger.info({ reason }, 'seed ingest finished on another instance; skipped here');
     else logger.info({ reason }, 'seed ingest still running on another instance; skipped here, its articles arrive as it writes them');
   };
+
+  // Feeds: claimed per feed (so instances share them out), fetched outside the lane, ingested in it.
+  const poller =
+    config.FEEDS_POLL === 'off'
+      ? undefined
+      : new FeedPoller({
+          storage: store,
+          userAgent: feedUserAgent(VERSION, config.FEED_CONTACT),
+          allowPrivate: config.FEEDS_ALLOW_PRIVATE === 'on',
+          defaultIntervalMs: config.FEED_INTERVAL_MINUTES * 60_000,
+          logger,
+          aliases: app.topicAliases,
+          lane,
+        });
+  // A round still running when the next is due (the one at start, a slow one) is joined, not repeated.
+  let feedRound: Promise<void> | undefined;
+  const pollFeeds = (reason: string): Promise<void> =>
+    (feedRound ??= (async () => {
+      if (!poller) return;
+      const report = await poller.pollDue();
+      // On a shared database another instance's polls may have added topics too.
+      if (report.newArticles + report.updatedArticles > 0 || shared) app.refreshTopics();
+      if (report.feeds > 0) logger.info({ reason, ...report }, 'feeds polled');
+    })().finally(() => (feedRound = undefined)));
 
   // Last line of defence: a library promise nobody awaits must not take the whole bot down.
   const onUnhandled = (reason: unknown) => logger.error({ err: reason }, 'unhandled rejection; still running');
@@ -148,6 +180,23 @@ export async function start(options: StartOptions): Promise<number> {
         cron.schedule(config.SEEDS_RESCAN, () => ingestOnce('rescan').catch((error) => logger.error({ err: error }, 'seed rescan failed')), {
           noOverlap: true,
           name: 'seeds-rescan',
+        }),
+      );
+    }
+    if (poller) {
+      const feeds = (await store.feeds.listFeeds()).filter((f) => f.enabled).length;
+      if (feeds > 0 && !config.FEED_CONTACT) {
+        logger.warn(
+          { feeds },
+          'FEED_CONTACT is not set: feed servers see a User-Agent with no way to reach you; set it to a URL or e-mail address (see .env.example)',
+        );
+      }
+      // In the background: bots and the terminal need not wait for a round of fetches.
+      void pollFeeds('start').catch((error) => logger.error({ err: error }, 'feed poll failed'));
+      tasks.push(
+        cron.schedule(config.FEEDS_POLL, () => pollFeeds('schedule').catch((error) => logger.error({ err: error }, 'feed poll failed')), {
+          noOverlap: true,
+          name: 'feeds-poll',
         }),
       );
     }
@@ -272,11 +321,14 @@ export async function start(options: StartOptions): Promise<number> {
     exitCode = 1;
   } finally {
     for (const task of tasks) task.stop();
+    // Fetches under way are cancelled; a feed cut off comes due again when its claim runs out.
+    await poller?.stop();
     terminal?.close();
     // Stop taking work first, then let in-flight sends finish, then close the database.
     await scheduler?.stop();
     await Promise.allSettled(services.map((s) => s.stop()));
     stopWatching();
+    await ingestMutex?.close();
     await store.close();
     await release();
     process.off('unhandledRejection', onUnhandled);
@@ -299,6 +351,8 @@ interface OpenedStorage {
 interface SharedDatabase {
   /** Runs `work` unless another instance is running the work of that name (see runExclusive). */
   exclusive<T>(name: string, work: () => Promise<T>, options: ExclusiveOptions): Promise<ExclusiveRun<T>>;
+  /** The lock every ingest on this database runs under, one instance at a time (see advisoryMutex). */
+  ingestMutex(onWait: () => void): SessionMutex;
   /** Elects one instance to do the work of that name (see leaderLock). */
   elect(name: string, handlers: LeaderHandlers): Promise<Leadership>;
   /** One send budget per bot token across instances. */
@@ -314,7 +368,7 @@ interface SharedDatabase {
 async function openStorage(config: Config, stderr: Writable): Promise<OpenedStorage | undefined> {
   if (config.DATABASE_URL) {
     const url = config.DATABASE_URL;
-    const { describeDatabase, leaderLock, openPostgresStorage, runExclusive } = await import('../adapters/storage/postgres/index.js');
+    const { advisoryMutex, describeDatabase, leaderLock, openPostgresStorage, runExclusive } = await import('../adapters/storage/postgres/index.js');
     try {
       const store = await openPostgresStorage(url);
       // One send budget per bot token across every instance on this database.
@@ -326,6 +380,7 @@ async function openStorage(config: Config, stderr: Writable): Promise<OpenedStor
         watchGone: () => () => {},
         shared: {
           exclusive: (name, work, options) => runExclusive(url, name, work, options),
+          ingestMutex: (onWait) => advisoryMutex(url, 'ingest', { onWait }),
           elect: (name, handlers) => leaderLock(url, name, handlers),
           rateBudget,
         },

@@ -40,6 +40,36 @@ describe('config', () => {
     expect(parseConfig(env)).toEqual(parseConfig({}));
   });
 
+  it('reads the feed settings, with polling every minute, a 30-minute interval and private addresses refused by default', () => {
+    expect(parseConfig({})).toMatchObject({ FEEDS_POLL: '* * * * *', FEED_INTERVAL_MINUTES: 30, FEEDS_ALLOW_PRIVATE: 'off' });
+    expect(parseConfig({}).FEED_CONTACT).toBeUndefined();
+    expect(parseConfig({ FEEDS_POLL: 'off', FEED_INTERVAL_MINUTES: '90', FEED_CONTACT: 'ops@example.org', FEEDS_ALLOW_PRIVATE: 'on' })).toMatchObject({
+      FEEDS_POLL: 'off',
+      FEED_INTERVAL_MINUTES: 90,
+      FEED_CONTACT: 'ops@example.org',
+      FEEDS_ALLOW_PRIVATE: 'on',
+    });
+    expect(parseConfig({ FEED_CONTACT: ' https://example.org/newsbrief ' }).FEED_CONTACT).toBe('https://example.org/newsbrief');
+    expect(parseConfig({ FEED_CONTACT: '' }).FEED_CONTACT).toBeUndefined();
+  });
+
+  it('names each bad feed setting', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(message({ FEEDS_POLL: 'hourly' })).toMatch(/FEEDS_POLL: must be a cron expression such as "\* \* \* \* \*" \(every minute\), or "off" \(got "hourly"\)/);
+    expect(message({ FEED_INTERVAL_MINUTES: '2' })).toMatch(/FEED_INTERVAL_MINUTES: must be a whole number from 5 to 1440 \(got "2"\)/);
+    expect(message({ FEEDS_ALLOW_PRIVATE: 'yes' })).toMatch(/FEEDS_ALLOW_PRIVATE: must be "on" or "off" \(got "yes"\)/);
+    for (const contact of ['ops at example', 'ftp://example.org/x', 'me (ops)@example.org', 'ops@localhost', 'a@b@example.org', `${'x'.repeat(200)}@example.org`]) {
+      expect(message({ FEED_CONTACT: contact })).toMatch(/FEED_CONTACT: must be an http\(s\) URL or an e-mail address/);
+    }
+  });
+
   it('treats empty tokens as unset and trims trailing slashes off API bases', () => {
     const config = parseConfig({ TELEGRAM_BOT_TOKEN: '', TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/' });
     expect(config.TELEGRAM_BOT_TOKEN).toBeUndefined();

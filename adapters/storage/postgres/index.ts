@@ -18,10 +18,14 @@ export { describeDatabase } from './database.js';
 export { MIGRATIONS } from './migrations.js';
 export {
   advisoryKey,
+  advisoryMutex,
   leaderLock,
   runExclusive,
   tryAdvisoryLock,
   type AdvisoryLock,
+  type HeldMutex,
+  type SessionMutex,
+  type SessionMutexOptions,
   type ExclusiveOptions,
   type ExclusiveRun,
   type LeaderHandlers,

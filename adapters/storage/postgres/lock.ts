@@ -318,3 +318,134 @@ class LeaderElection implements Leadership {
     }
   }
 }
+
+/** A mutex held by this session; `lost` turns true when its connection ended while it was held. */
+export interface HeldMutex {
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+/** A lock that the processes on one database take in turn, many times over, on one connection of this process. */
+export interface SessionMutex {
+  /** Resolves once this session holds the lock, however long another holds it first; rejects without a connection. */
+  acquire(): Promise<HeldMutex>;
+  /** Ends the connection (and with it any hold); acquire() then rejects. */
+  close(): Promise<void>;
+}
+
+export interface SessionMutexOptions {
+  /** How often to look while another session holds the lock (default 250 ms). */
+  pollMs?: number;
+  /** Called each time an acquire finds the lock held elsewhere, before its first wait. */
+  onWait?: () => void;
+}
+
+/**
+ * A mutual-exclusion lock across processes, for work that must never run in two at once but must not be
+ * skipped either (an ingest: unlike runExclusive, which leaves work to the holder). Each acquire tries
+ * pg_try_advisory_lock every `pollMs` on a dedicated connection, opened on first use and kept, so a burst of
+ * short holds costs one query each. One holder at a time in this process: the caller serialises (IngestLane).
+ */
+export function advisoryMutex(url: string, name: string, options: SessionMutexOptions = {}): SessionMutex {
+  return new AdvisoryMutex(url, name, options.pollMs ?? 250, options.onWait);
+}
+
+class AdvisoryMutex implements SessionMutex {
+  private readonly location: string;
+  private readonly key: string;
+  private client: pg.Client | undefined;
+  private held: { lost: boolean } | undefined;
+  private closed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly name: string,
+    private readonly pollMs: number,
+    private readonly onWait: (() => void) | undefined,
+  ) {
+    this.location = describeDatabase(url);
+    this.key = advisoryKey(name);
+  }
+
+  async acquire(): Promise<HeldMutex> {
+    let waited = false;
+    for (;;) {
+      if (this.closed) throw new Error(`the lock "${this.name}" on ${this.location} is closed`);
+      const client = await this.connection();
+      let locked: boolean;
+      try {
+        locked = await tryLock(client, this.key);
+      } catch (error) {
+        this.drop(client);
+        throw new Error(`cannot take the lock "${this.name}" on ${this.location}: ${(error as Error).message}`, { cause: error });
+      }
+      if (locked) return this.hold(client);
+      if (!waited) this.onWait?.();
+      waited = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    const client = this.client;
+    if (client) {
+      this.drop(client);
+      await client.end().catch(() => {});
+    }
+  }
+
+  private hold(client: pg.Client): HeldMutex {
+    const state = { lost: false };
+    this.held = state;
+    return {
+      get lost() {
+        return state.lost;
+      },
+      release: async () => {
+        if (this.held !== state) return;
+        this.held = undefined;
+        if (state.lost || this.client !== client) return;
+        try {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [this.key]);
+        } catch {
+          // A connection that fails here takes its session's locks with it.
+          this.drop(client);
+        }
+      },
+    };
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = await connect(this.url, this.location, this.name);
+    if (this.closed) {
+      await client.end().catch(() => {});
+      throw new Error(`the lock "${this.name}" on ${this.location} is closed`);
+    }
+    client.on('error', () => this.drop(client));
+    client.on('end', () => this.drop(client));
+    this.client = client;
+    return client;
+  }
+
+  /** Forgets a connection that failed or is closing; a hold on it is lost with its session. */
+  private drop(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    if (this.held) {
+      this.held.lost = true;
+      this.held = undefined;
+    }
+    void client.end().catch(() => {});
+  }
+}
