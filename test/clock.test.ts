@@ -49,7 +49,8 @@ describe('parseTimezone', () => {
   });
 
   it.each(['Mars/Olympus_Mons', '', 'Europe/', 'x'.repeat(200)])('rejects %j, suggesting nothing', (input) => {
-    expect(parseTimezone(input)).toEqual({ ok: false, code: 'bad-timezone', params: { given: input.trim(), suggestions: [] } });
+    // What is echoed back is cut to a zone name's length.
+    expect(parseTimezone(input)).toEqual({ ok: false, code: 'bad-timezone', params: { given: input.trim().slice(0, 64), suggestions: [] } });
   });
 
   it.each([

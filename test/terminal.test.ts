@@ -39,8 +39,8 @@ describe('terminal mode', () => {
     const out = t.output();
     expect(out).toContain('Name a topic.\nTopics: Space\nExample: /news AI');
     expect(out).toContain('Comet flyby seen from orbit');
-    expect(out).toContain('Subscribed to Space: daily at 07:15 Europe/Kyiv');
-    expect(out).toMatch(/Space — daily at 07:15 Europe\/Kyiv; next: .+\(Europe\/Kyiv\)/);
+    expect(out).toContain('Subscribed to Space: daily at 07:15 (Europe/Kyiv, its own zone)');
+    expect(out).toMatch(/Space — daily at 07:15 \(Europe\/Kyiv, its own zone\); next: .+\(Europe\/Kyiv\)/);
     expect(out).toContain('Unknown command "/frobnicate"');
     expect(out).toContain('"99:99" is not a time of day');
     expect(await t.app.subscriptions(CONSOLE_TARGET)).toHaveLength(1);
@@ -52,7 +52,7 @@ describe('terminal mode', () => {
     if (!result.ok) throw new Error('expected a digest');
     const outcome = await t.terminal.deliverer().deliver(CONSOLE_TARGET, result.digest, UTC);
     expect(outcome).toEqual({ ok: true, messages: 1 });
-    expect(t.output()).toMatch(/Your daily digest\nSpace — 1 story/);
+    expect(t.output()).toMatch(/Your digest\nSpace — 1 story/);
     t.terminal.close();
   });
 
@@ -66,10 +66,10 @@ describe('terminal mode', () => {
     expect(result.stdout).toContain('Newsbrief terminal mode');
     expect(result.stdout).toMatch(/Quantum Computing\s+\d+ articles/);
     expect(result.stdout).toMatch(/Quantum Computing — 1 story/);
-    expect(result.stdout).toContain('Subscribed to AI: daily at 08:00 Europe/Kyiv');
+    expect(result.stdout).toContain('Subscribed to AI: daily at 08:00 (Europe/Kyiv, its own zone)');
     // The subscription outlives the process.
     const again = await runBin(['start'], { env, input: '/subscriptions\n' });
-    expect(again.stdout).toMatch(/AI — daily at 08:00 Europe\/Kyiv/);
+    expect(again.stdout).toMatch(/AI — daily at 08:00 \(Europe\/Kyiv, its own zone\)/);
   });
 
   it('explains how to configure a bot and exits cleanly when there is no token and no terminal', async () => {

@@ -21,6 +21,8 @@ import {
   renderDigest,
   renderError,
   renderHelp,
+  renderPaused,
+  renderPreview,
   renderSubscribed,
   renderSubscriptions,
   renderTimezoneCurrent,
@@ -91,9 +93,23 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
 
   bot.command('subscribe', async (ctx) => {
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
-    const { topic, time, timezone } = parseSubscribeArgs(ctx.match);
-    const result = await app.subscribe(requireTarget(ctx), topic, time, timezone);
-    await send(ctx, subscribeReply(result, time, timezone));
+    const { topic, ...options } = parseSubscribeArgs(ctx.match);
+    const result = await app.subscribeWith(requireTarget(ctx), topic, options);
+    await send(ctx, subscribeReply(result, options.time, options.timezone));
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    bot.command(action, async (ctx) => {
+      if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
+      const result = await app[action](requireTarget(ctx), ctx.match.trim() || undefined);
+      await send(ctx, { messages: [result.ok ? renderPaused(result) : renderError(result)] });
+    });
+  }
+
+  bot.command('preview', async (ctx) => {
+    const result = await app.preview(requireTarget(ctx), ctx.match.trim() || undefined);
+    if (!result.ok) return send(ctx, { messages: [renderError(result)] });
+    await send(ctx, { messages: renderPreview(result) });
   });
 
   bot.command('unsubscribe', async (ctx) => {
@@ -112,7 +128,7 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
     if (zone === '') return send(ctx, { messages: [renderTimezoneCurrent(await app.timezone(target))] });
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const result = await app.setTimezone(target, zone);
-    await send(ctx, { messages: [result.ok ? renderTimezoneSet(result.timezone, result.updated) : renderError(result)] });
+    await send(ctx, { messages: [result.ok ? renderTimezoneSet(result) : renderError(result)] });
   });
 
   bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
@@ -163,7 +179,7 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
 }
 
 function subscribeReply(result: SubscribeResult, time?: string, timezone?: string): Reply {
-  if (result.ok) return { messages: [renderSubscribed(result.view, result.created)] };
+  if (result.ok) return { messages: [renderSubscribed(result.view, result.created, result.changed)] };
   const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
