@@ -211,6 +211,11 @@ const PLAN: readonly TablePlan[] = [
 /** The tables the copy fills, in the order it fills them. */
 export const COPIED_TABLES: readonly string[] = PLAN.map((p) => p.table);
 
+/** The Postgres columns the copy fills, by table: a test holds them to both schemas. */
+export const COPIED_COLUMNS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  PLAN.map((p) => [p.table, p.columns.map(([name]) => name)]),
+);
+
 /** Rows of one table: what the source holds (in the copy's terms), what the target holds after the copy. */
 export interface TableCount {
   table: string;
