@@ -72,10 +72,10 @@ function scheduledAfter(
   }
   const zone = zoneFor(timezone, caller);
   if (Number.isNaN(after.getTime())) throw new Error(`${caller}: \`after\` is an invalid Date`);
-  // Walk calendar dates, not instants: a day can be 23, 25 or (Samoa, 2011) 0 hours long. Nine dates cover
-  // a weekly schedule whose day was skipped by such a jump.
+  // Walk calendar dates, not instants: a day can be 23, 25 or (Samoa, 2011) 0 hours long. Fifteen dates
+  // cover a weekly schedule whose day was skipped by such a jump, and the day the walk starts on.
   const local = new Date(after.getTime() + zone.offset(after.getTime()) * MINUTE_MS);
-  for (let i = 0; i < 9; i++) {
+  for (let i = 0; i < 15; i++) {
     const date = new Date(Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + i));
     if (!days.has(weekdayOf(date))) continue;
     let best: number | undefined;

@@ -135,7 +135,8 @@ export function parseSubscribeArgs(text: string | undefined): SubscribeArgs {
   while (parts.length > 0) {
     const last = parts.at(-1)!;
     const keyed = /^([a-z]{1,15})=/i.exec(last);
-    if (keyed) {
+    // A one-letter name that is no option (E=mc2) is part of the topic.
+    if (keyed && (keyed[1]!.length > 1 || Object.hasOwn(OPTION_NAMES, keyed[1]!.toLowerCase()))) {
       const option = OPTION_NAMES[keyed[1]!.toLowerCase()];
       if (option === undefined || !Object.hasOwn(OPTION_NAMES, keyed[1]!.toLowerCase())) {
         result.stray ??= { option: keyed[1]!.toLowerCase().slice(0, 15), problem: 'unknown-option' };
