@@ -384,7 +384,7 @@ describe('subscriptions and permissions', () => {
     const h = await setup();
     const { data, ephemeral } = await command(h, 'subscribe', { topic: 'ai', time: '9:30', timezone: 'Europe/Kyiv' }, MANAGER);
     expect(ephemeral).toBe(true);
-    expect(data.content).toContain('This channel is now subscribed to **AI**: every day at 09:30 (Europe/Kyiv)');
+    expect(data.content).toContain('This channel is now subscribed to **AI**: daily at 09:30 (Europe/Kyiv, its own zone)');
     expect(data.content).toContain('Next digest: Thu 26 Nov, 09:30 (Europe/Kyiv)');
     const [sub] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
     expect(sub).toMatchObject({ topic: 'AI', time: '09:30', timezone: 'Europe/Kyiv', nextDueAt: '2026-11-26T07:30:00.000Z' });
@@ -392,7 +392,7 @@ describe('subscriptions and permissions', () => {
     const list = await command(h, 'subscriptions', {}, MEMBER);
     expect(list.ephemeral).toBe(true);
     expect(list.data.embeds[0].title).toBe('Daily digests in this channel');
-    expect(list.data.embeds[0].description).toContain('**AI** — daily at 09:30 (Europe/Kyiv)\nnext: Thu 26 Nov, 09:30 (Europe/Kyiv)');
+    expect(list.data.embeds[0].description).toContain('**AI** — daily at 09:30 (Europe/Kyiv, its own zone)\nnext: Thu 26 Nov, 09:30 (Europe/Kyiv)');
   });
 
   it('lets an Administrator subscribe without Manage Channels being set explicitly', async () => {
