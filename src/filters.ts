@@ -18,16 +18,28 @@ export function foldText(text: string): string {
   return text.normalize('NFKC').toLocaleLowerCase('und');
 }
 
+const SEPARATOR = 0;
+const WORD = 1;
+const OWN = 2;
+
+/** What a character is to tokenising; ASCII without a regular expression, as most text is. */
+function kindOf(ch: string): number {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) ? WORD : SEPARATOR;
+  return OWN_WORD.test(ch) ? OWN : WORD_PART.test(ch) ? WORD : SEPARATOR;
+}
+
 /** The word tokens of a text, folded: letters, digits and marks in a row; every other character separates. */
 export function wordTokens(text: string): string[] {
   const tokens: string[] = [];
   let word = '';
   for (const ch of foldText(text)) {
-    if (OWN_WORD.test(ch)) {
+    const kind = kindOf(ch);
+    if (kind === OWN) {
       if (word) tokens.push(word);
       tokens.push(ch);
       word = '';
-    } else if (WORD_PART.test(ch)) {
+    } else if (kind === WORD) {
       word += ch;
     } else if (word) {
       tokens.push(word);
@@ -37,6 +49,12 @@ export function wordTokens(text: string): string[] {
   if (word) tokens.push(word);
   return tokens;
 }
+
+/**
+ * Characters of a title or excerpt the filters read: a digest shows 280 of an excerpt, and a seed file's
+ * excerpt has no limit of its own.
+ */
+export const MAX_FILTERED_TEXT = 4000;
 
 /** Stands between title and excerpt, so no phrase matches across the two. */
 const BREAK = '\u0000';
@@ -129,7 +147,7 @@ export function compileFilters(filters: SubscriptionFilters | undefined): Compil
       if (minQuality !== null && !(a.quality >= minQuality)) return false;
       if (outlet?.(a.provider, a.url)) return false;
       if (include.length === 0 && exclude.length === 0) return true;
-      const text = new TokenText([...wordTokens(a.title), BREAK, ...wordTokens(a.excerpt)]);
+      const text = new TokenText([...wordTokens(a.title.slice(0, MAX_FILTERED_TEXT)), BREAK, ...wordTokens(a.excerpt.slice(0, MAX_FILTERED_TEXT))]);
       if (exclude.some((phrase) => text.has(phrase))) return false;
       return include.length === 0 || include.some((phrase) => text.has(phrase));
     },

@@ -90,6 +90,12 @@ describe('subscription filters', () => {
     expect(f.article(article('x', '', { quality: 60 }))).toBe(true);
   });
 
+  it('reads the first 4,000 characters of a title and of an excerpt, however long the text', () => {
+    const f = filters({ include: ['needle'] });
+    expect(f.article(article('x', `${'hay '.repeat(990)}needle`))).toBe(true);
+    expect(f.article(article('x', `${'hay '.repeat(1000)}needle`))).toBe(false);
+  });
+
   it('stays fast on long text and the longest lists allowed', () => {
     const words = Array.from({ length: 20 }, (_, i) => `${'a '.repeat(29)}w${i}`);
     const f = filters({ include: words, exclude: words });
