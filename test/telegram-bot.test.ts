@@ -573,6 +573,19 @@ describe('subscription options, through grammY and the fake Bot API', () => {
     expect(reply!.text).toContain('Keeping their own zone: Space (Asia/Tokyo).');
   });
 
+  it('offers suggested topics as buttons only when a button can carry what was typed', async () => {
+    const [plain] = await ask('/subscribe Spaec 09:15');
+    expect(buttons(plain!)).toContain('Space');
+    // A button would drop count=3, and twenty times do not fit in a button's 64 bytes: the topics are named instead.
+    const [withOption] = await ask('/subscribe Spaec 09:15 count=3');
+    expect(withOption!.text).toContain('No topic "Spaec". Did you mean Space');
+    expect(buttons(withOption!)).toEqual([]);
+    const times = Array.from({ length: 20 }, (_, i) => String(i)).join(',');
+    const [manyTimes] = await ask(`/subscribe Spaec ${times}`);
+    expect(manyTimes!.text).toContain('No topic "Spaec"');
+    expect(buttons(manyTimes!)).toEqual([]);
+  });
+
   it('/help lists the options of /subscribe', async () => {
     const [help] = await ask('/help');
     for (const option of ['days=DAYS', 'count=N', 'include=WORDS', 'exclude=WORDS', 'outlets=OUTLETS', 'min=Q']) expect(help!.text).toContain(option);
