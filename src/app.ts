@@ -429,13 +429,11 @@ function changesFor(current: Subscription, edit: SubscriptionEdit): { changes: S
     changed.push('days');
   }
   if (changed.length > 0) changes.schedule = schedule;
-  if (edit.timezone !== undefined) {
+  if (edit.timezone !== undefined && (edit.timezone !== current.timezone || !current.ownZone)) {
     // A zone given is the subscription's own from now on, even the one it already had.
     if (!current.ownZone) changes.ownZone = true;
-    if (edit.timezone !== current.timezone) {
-      changes.timezone = edit.timezone;
-      changed.push('timezone');
-    }
+    if (edit.timezone !== current.timezone) changes.timezone = edit.timezone;
+    changed.push('timezone');
   }
   if (edit.count !== undefined && edit.count !== current.count) {
     changes.count = edit.count;

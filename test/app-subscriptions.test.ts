@@ -158,8 +158,11 @@ describe('/timezone and subscriptions that follow it', () => {
   it('makes a zone given with an edit the subscription’s own', async () => {
     const { app, subscribe, only } = await setup();
     await subscribe('AI 07:30');
-    await subscribe('AI Europe/Kyiv');
+    await app.setTimezone(chat, 'Europe/Kyiv');
+    // The zone it already follows, given: now its own, and said to have changed.
+    expect(await subscribe('AI Europe/Kyiv')).toMatchObject({ ok: true, changed: ['timezone'] });
     expect(await only()).toMatchObject({ ownZone: true, timezone: 'Europe/Kyiv' });
+    expect(await subscribe('AI Europe/Kyiv')).toMatchObject({ ok: true, changed: [] });
     expect(await app.setTimezone(chat, 'Asia/Tokyo')).toMatchObject({ moved: [], kept: [{ topic: 'AI' }] });
   });
 });
