@@ -3,10 +3,16 @@ import type { Candidate, Clock, Storage, TopicCount } from './ports.js';
 import { recencyWeight } from './indexing.js';
 import { TopicIndex, type TopicAliases, type TopicFallbacks } from './topics.js';
 import { buildDigest, DIGEST, rankStories, type DigestOptions } from './digest.js';
-import { parseTime, parseTimezone, nextDueAfter, describeLocal } from './clock.js';
+import { parseTimezone, nextDueFor, describeLocal } from './clock.js';
+import { parseSubscribeInput, type SubscribeInput, type SubscriptionEdit } from './subscription-options.js';
+import { buildSubscriptionDigest, FIRST_LOOKBACK_HOURS, type ScheduledDigestSettings } from './subscription-digest.js';
+import type { SubscriptionChanges } from './ports.js';
+import type { SubscriptionOptionName } from './command-errors.js';
 import type {
   CommandError,
   NewsResult,
+  PauseResult,
+  PreviewResult,
   StoriesResult,
   SubscribeResult,
   SubscriptionView,
@@ -14,7 +20,7 @@ import type {
   TopicSuggestion,
   UnsubscribeResult,
 } from './types.js';
-import type { Subscription } from './model.js';
+import { ALL_WEEKDAYS, type Schedule, type Subscription } from './model.js';
 import { commandError } from './command-errors.js';
 import { commandArgument, DEFAULT_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE, MAX_COUNT } from './commands.js';
 
@@ -60,6 +66,7 @@ export class Newsbrief {
   private readonly digestOptions: NewsbriefOptions['digest'];
   private readonly defaultTimezone: string;
   private topicIndex: Promise<TopicIndex> | undefined;
+  private scheduled: ScheduledDigestSettings = { count: DEFAULT_COUNT, firstLookbackHours: FIRST_LOOKBACK_HOURS };
   private weightChecked: Promise<void> | undefined;
 
   constructor(options: NewsbriefOptions) {
@@ -197,53 +204,139 @@ export class Newsbrief {
     };
   }
 
-  /** Subscribes a target to a daily digest at a local time (defaults: 08:00, the target's zone or UTC). */
+  /**
+   * Subscribes a target to a topic, or changes its subscription: the shorthand of subscribeWith for a time
+   * and a zone. What is not given stays as it is (a new subscription: daily at 08:00 in the target's zone).
+   */
   async subscribe(target: Target, topic: string | undefined, time?: string, timezone?: string): Promise<SubscribeResult> {
+    return this.subscribeWith(target, topic, { ...(time !== undefined ? { time } : {}), ...(timezone !== undefined ? { timezone } : {}) });
+  }
+
+  /**
+   * Subscribes a target to a topic with options, or edits the target's subscription to it: only the options
+   * given change, each replacing that option whole (`include` given replaces the include list). A new one
+   * gets defaults for the rest: daily at 08:00, in the target's zone (which it then follows), the
+   * scheduler's count, no filters. A zone given is the subscription's own: /timezone leaves it alone.
+   * Subscribing again also wakes a subscription the platform had deactivated; a paused one stays paused.
+   */
+  async subscribeWith(target: Target, topic: string | undefined, input: SubscribeInput = {}): Promise<SubscribeResult> {
     if (topic === undefined || topic.trim() === '') {
       return commandError('missing-topic', { command: 'subscribe', suggestions: await this.mainTopics() });
     }
     const resolved = (await this.topics()).resolve(topic);
     if (!resolved) return this.unknownTopic('subscribe', topic);
-    const parsedTime = parseTime(time ?? DEFAULT_TIME);
-    if (!parsedTime.ok) return parsedTime;
-    const zone = parseTimezone(timezone ?? (await this.storage.subscriptions.getTimezone(target)) ?? this.defaultTimezone);
-    if (!zone.ok) return zone;
-    const existing = await this.storage.subscriptions.listSubscriptions(target);
-    if (
-      existing.length >= MAX_SUBSCRIPTIONS_PER_TARGET &&
-      !existing.some((s) => s.topicKey === resolved.key)
-    ) {
+    const parsed = parseSubscribeInput(input);
+    if (!parsed.ok) return parsed;
+    const edit = parsed.value;
+    const subs = this.storage.subscriptions;
+    const existing = await subs.listSubscriptions(target);
+    const current = existing.find((s) => s.topicKey === resolved.key);
+    const now = this.clock();
+    if (current) {
+      const { changes, changed } = changesFor(current, edit);
+      if (resolved.name !== current.topic) changes.topic = resolved.name;
+      if (!current.active) changes.active = true;
+      if (changes.schedule || changes.timezone !== undefined || changes.active) {
+        changes.nextDueAt = nextDueFor({ schedule: changes.schedule ?? current.schedule, timezone: changes.timezone ?? current.timezone }, now).toISOString();
+      }
+      const updated = await subs.updateSubscription(current.id, changes);
+      // Removed meanwhile (another command, another instance): subscribe afresh below.
+      if (updated) return { ok: true, created: false, changed, view: this.view(updated) };
+    }
+    if (!current && existing.length >= MAX_SUBSCRIPTIONS_PER_TARGET) {
       return commandError('too-many-subscriptions', { count: existing.length, max: MAX_SUBSCRIPTIONS_PER_TARGET });
     }
-    const nextDueAt = nextDueAfter(parsedTime.value, zone.value, this.clock()).toISOString();
-    const { subscription, created } = await this.storage.subscriptions.upsertSubscription({
+    const timezone = edit.timezone ?? (await this.timezone(target));
+    const schedule: Schedule = {
+      kind: edit.days?.kind ?? 'daily',
+      days: edit.days?.days ?? [...ALL_WEEKDAYS],
+      times: edit.times ?? [DEFAULT_TIME],
+    };
+    const { subscription, created } = await subs.upsertSubscription({
       target,
       topic: resolved.name,
       topicKey: resolved.key,
-      time: parsedTime.value,
-      timezone: zone.value,
-      nextDueAt,
+      time: schedule.times[0]!,
+      timezone,
+      schedule,
+      ownZone: edit.timezone !== undefined,
+      count: edit.count ?? null,
+      filters: {
+        include: edit.include ?? [],
+        exclude: edit.exclude ?? [],
+        outlets: edit.outlets ?? [],
+        minQuality: edit.minQuality ?? null,
+      },
+      nextDueAt: nextDueFor({ schedule, timezone }, now).toISOString(),
     });
-    return { ok: true, created, view: this.view(subscription) };
+    return { ok: true, created, changed: [], view: this.view(subscription) };
   }
 
   /** Removes one subscription, or every one with `all`. */
   async unsubscribe(target: Target, topic: string | undefined): Promise<UnsubscribeResult> {
-    const subs = await this.storage.subscriptions.listSubscriptions(target);
-    const subscribed = subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 }));
-    if (topic === undefined || topic.trim() === '') {
-      return commandError('missing-topic', { command: 'unsubscribe', suggestions: subscribed });
+    const found = await this.subscribedTo(target, topic, 'unsubscribe');
+    if (!found.ok) return found;
+    for (const sub of found.subscriptions) await this.storage.subscriptions.removeSubscription(target, sub.topicKey);
+    return { ok: true, removed: found.subscriptions.map((s) => s.topic) };
+  }
+
+  /**
+   * Pauses one subscription, or every one with `all`: not delivered until resumed, its settings kept.
+   * Those already paused are reported as unchanged.
+   */
+  async pause(target: Target, topic: string | undefined): Promise<PauseResult> {
+    const found = await this.subscribedTo(target, topic, 'pause');
+    if (!found.ok) return found;
+    const result: PauseResult = { ok: true, action: 'pause', changed: [], unchanged: [] };
+    for (const sub of found.subscriptions) {
+      const updated = sub.paused ? undefined : await this.storage.subscriptions.updateSubscription(sub.id, { paused: true });
+      if (updated) result.changed.push(this.view(updated));
+      else result.unchanged.push(this.view(sub));
     }
-    if (subs.length === 0) return commandError('no-subscriptions', {});
-    if (topic.trim().toLowerCase() === 'all') {
-      await this.storage.subscriptions.removeAllSubscriptions(target);
-      return { ok: true, removed: subs.map((s) => s.topic) };
+    return result;
+  }
+
+  /**
+   * Resumes one paused subscription, or every one with `all`, from its next slot after now: the slots it
+   * missed while paused are not delivered, and its next digest holds what is new since its last one.
+   */
+  async resume(target: Target, topic: string | undefined): Promise<PauseResult> {
+    const found = await this.subscribedTo(target, topic, 'resume');
+    if (!found.ok) return found;
+    const now = this.clock();
+    const result: PauseResult = { ok: true, action: 'resume', changed: [], unchanged: [] };
+    for (const sub of found.subscriptions) {
+      const updated = sub.paused
+        ? await this.storage.subscriptions.updateSubscription(sub.id, { paused: false, nextDueAt: nextDueFor(sub, now).toISOString() })
+        : undefined;
+      if (updated) result.changed.push(this.view(updated));
+      else result.unchanged.push(this.view(sub));
     }
-    const resolved = (await this.topics()).resolve(topic);
-    const match = subs.find((s) => s.topicKey === (resolved?.key ?? TopicIndex.normalize(topic)));
-    if (!match) return commandError('not-subscribed', { topic: topic.trim(), subscribed });
-    await this.storage.subscriptions.removeSubscription(target, match.topicKey);
-    return { ok: true, removed: [match.topic] };
+    return result;
+  }
+
+  /**
+   * What the subscription's next scheduled digest would hold if it were built now: the scheduler's own
+   * builder, with the subscription's count and filters, articles since its last delivery, none already sent
+   * here. Nothing is recorded or marked as sent.
+   */
+  async preview(target: Target, topic: string | undefined): Promise<PreviewResult> {
+    const found = await this.subscribedTo(target, topic, 'preview', false);
+    if (!found.ok) return found;
+    const sub = found.subscriptions[0]!;
+    const now = this.clock();
+    const built = await buildSubscriptionDigest(this, sub, { slot: sub.nextDueAt, now, settings: this.scheduled });
+    // A topic left without articles: the scheduler records a failure; the preview shows an empty digest.
+    const digest = built.ok ? built.digest : { topic: sub.topic, topicKey: sub.topicKey, generatedAt: now.toISOString(), items: [], matched: 0 };
+    return { ok: true, view: this.view(sub), since: (built.ok ? built.since : now).toISOString(), digest };
+  }
+
+  /**
+   * What scheduled digests are built with (their default count and first look-back), so that /preview
+   * shows what the scheduler will send; DigestScheduler calls it with its own settings.
+   */
+  useScheduledDigestSettings(settings: ScheduledDigestSettings): void {
+    this.scheduled = { ...settings };
   }
 
   /** The target's subscriptions with their next delivery times. */
@@ -251,29 +344,57 @@ export class Newsbrief {
     return (await this.storage.subscriptions.listSubscriptions(target)).map((s) => this.view(s));
   }
 
-  /** Sets the target's default zone and moves its existing subscriptions to it (same local times). */
+  /**
+   * Sets the target's zone and moves the subscriptions that follow it (same local times, next slot
+   * recomputed); those with a zone of their own keep it. The result names both.
+   */
   async setTimezone(target: Target, timezone: string | undefined): Promise<TimezoneResult> {
     const zone = parseTimezone(timezone ?? '');
     if (!zone.ok) return zone;
     await this.storage.subscriptions.setTimezone(target, zone.value);
-    let updated = 0;
+    const now = this.clock();
+    const moved: string[] = [];
+    const kept: { topic: string; timezone: string }[] = [];
     for (const sub of await this.storage.subscriptions.listSubscriptions(target)) {
-      await this.storage.subscriptions.upsertSubscription({
-        target,
-        topic: sub.topic,
-        topicKey: sub.topicKey,
-        time: sub.time,
-        timezone: zone.value,
-        nextDueAt: nextDueAfter(sub.time, zone.value, this.clock()).toISOString(),
-      });
-      updated++;
+      if (sub.ownZone) {
+        kept.push({ topic: sub.topic, timezone: sub.timezone });
+        continue;
+      }
+      if (sub.timezone !== zone.value) {
+        const nextDueAt = nextDueFor({ schedule: sub.schedule, timezone: zone.value }, now).toISOString();
+        await this.storage.subscriptions.updateSubscription(sub.id, { timezone: zone.value, nextDueAt });
+      }
+      moved.push(sub.topic);
     }
-    return { ok: true, timezone: zone.value, updated };
+    return { ok: true, timezone: zone.value, updated: moved.length, moved, kept };
   }
 
   /** The target's zone: set with setTimezone, else the default (UTC unless configured). */
   async timezone(target: Target): Promise<string> {
     return (await this.storage.subscriptions.getTimezone(target)) ?? this.defaultTimezone;
+  }
+
+  /**
+   * The target's subscriptions a command names: one topic (by name, alias or key), or every one with "all"
+   * where `all` allows it. Errors for no topic, no subscriptions, or none to that topic.
+   */
+  private async subscribedTo(
+    target: Target,
+    topic: string | undefined,
+    command: 'unsubscribe' | 'pause' | 'resume' | 'preview',
+    all = true,
+  ): Promise<{ ok: true; subscriptions: Subscription[] } | CommandError> {
+    const subs = await this.storage.subscriptions.listSubscriptions(target);
+    const subscribed = subs.map((s) => ({ key: s.topicKey, name: s.topic, count: 0 }));
+    if (topic === undefined || topic.trim() === '') return commandError('missing-topic', { command, suggestions: subscribed });
+    if (subs.length === 0) return commandError('no-subscriptions', {});
+    if (all && topic.trim().toLowerCase() === 'all') return { ok: true, subscriptions: subs };
+    const resolved = (await this.topics()).resolve(topic);
+    const match = subs.find((s) => s.topicKey === (resolved?.key ?? TopicIndex.normalize(topic)));
+    if (!match) {
+      return commandError('not-subscribed', { topic: topic.trim(), subscribed, ...(command === 'unsubscribe' ? {} : { command }) });
+    }
+    return { ok: true, subscriptions: [match] };
   }
 
   view(subscription: Subscription): SubscriptionView {
@@ -287,6 +408,51 @@ export class Newsbrief {
   private async unknownTopic(command: 'news' | 'stories' | 'subscribe', topic: string): Promise<CommandError> {
     return commandError('unknown-topic', { command, topic: topic.trim(), suggestions: (await this.topics()).suggest(topic, 5) });
   }
+}
+
+/**
+ * The changes an edit makes to a subscription: each option given that differs from what is stored, and the
+ * names of those options. Times and days together make the schedule; filters are replaced list by list.
+ */
+function changesFor(current: Subscription, edit: SubscriptionEdit): { changes: SubscriptionChanges; changed: SubscriptionOptionName[] } {
+  const changes: SubscriptionChanges = {};
+  const changed: SubscriptionOptionName[] = [];
+  const same = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const schedule = { ...current.schedule };
+  if (edit.times && !same(edit.times, current.schedule.times)) {
+    schedule.times = edit.times;
+    changed.push('time');
+  }
+  if (edit.days && (edit.days.kind !== current.schedule.kind || !same(edit.days.days, current.schedule.days))) {
+    schedule.kind = edit.days.kind;
+    schedule.days = edit.days.days;
+    changed.push('days');
+  }
+  if (changed.length > 0) changes.schedule = schedule;
+  if (edit.timezone !== undefined && (edit.timezone !== current.timezone || !current.ownZone)) {
+    // A zone given is the subscription's own from now on, even the one it already had.
+    if (!current.ownZone) changes.ownZone = true;
+    if (edit.timezone !== current.timezone) changes.timezone = edit.timezone;
+    changed.push('timezone');
+  }
+  if (edit.count !== undefined && edit.count !== current.count) {
+    changes.count = edit.count;
+    changed.push('count');
+  }
+  const filters = { ...current.filters };
+  for (const option of ['include', 'exclude', 'outlets'] as const) {
+    const list = edit[option];
+    if (list && !same(list, current.filters[option])) {
+      filters[option] = list;
+      changed.push(option);
+    }
+  }
+  if (edit.minQuality !== undefined && edit.minQuality !== current.filters.minQuality) {
+    filters.minQuality = edit.minQuality;
+    changed.push('min');
+  }
+  if (changed.some((o) => o === 'include' || o === 'exclude' || o === 'outlets' || o === 'min')) changes.filters = filters;
+  return { changes, changed };
 }
 
 /** The count /news takes, within the catalogue's limits. */

@@ -19,6 +19,9 @@ export type CommandName =
   | 'news'
   | 'topics'
   | 'subscribe'
+  | 'preview'
+  | 'pause'
+  | 'resume'
   | 'unsubscribe'
   | 'subscriptions'
   | 'timezone'
@@ -29,7 +32,12 @@ export type CommandName =
   | 'quit';
 
 /** What an argument holds; it decides how surfaces take it (Discord's option type, the CLI's flag or position). */
-export type ArgumentKind = 'topic' | 'count' | 'time' | 'timezone' | 'instant' | 'folder';
+export type ArgumentKind = 'topic' | 'count' | 'time' | 'timezone' | 'instant' | 'folder' | 'days' | 'words' | 'outlets' | 'quality';
+
+/** Kinds that are whole numbers (Discord: integer options with the limits). */
+export function isWholeNumber(argument: CommandArgument): boolean {
+  return argument.kind === 'count' || argument.kind === 'quality';
+}
 
 export interface CommandArgument {
   /** Option name on Discord and in the CLI (`--count`): lower case, no spaces. */
@@ -53,6 +61,11 @@ export interface CommandArgument {
   readonly words?: readonly string[];
   /** Surfaces that can suggest values while typing do. */
   readonly autocomplete?: boolean;
+  /**
+   * Typed as `name=value` in text commands (Telegram, the terminal), where the other arguments are told
+   * apart by their shape; Discord names every option anyway.
+   */
+  readonly keyed?: boolean;
 }
 
 export interface CommandSpec {
@@ -75,7 +88,10 @@ export const DEFAULT_TIMEZONE = 'UTC';
 export const MAX_TOPIC_LENGTH = 100;
 /** Longest IANA zone name taken ("America/Argentina/ComodRivadavia" is 32). */
 export const MAX_ZONE_LENGTH = 64;
-export const MAX_TIME_LENGTH = 5;
+/** Longest time option: up to six times ("6:30pm,…"). */
+export const MAX_TIME_LENGTH = 60;
+/** Longest value of a list option (include, exclude, outlets), as the core refuses longer ones. */
+export const MAX_LIST_LENGTH = 1000;
 
 const topic: CommandArgument = {
   name: 'topic',
@@ -131,28 +147,117 @@ export const COMMAND_CATALOGUE: readonly CommandSpec[] = [
   },
   {
     name: 'subscribe',
-    summary: 'Get a daily digest on a topic here',
+    summary: 'Get digests on a topic here, or change a subscription (only the options given change)',
     arguments: [
       topic,
       {
         name: 'time',
         kind: 'time',
         required: false,
-        summary: 'Local time of day, HH:MM',
+        summary: 'Local time, e.g. 08:00 or 9am; several: 08:00,18:00',
         placeholder: 'HH:MM',
         example: DEFAULT_TIME,
         maxLength: MAX_TIME_LENGTH,
         default: DEFAULT_TIME,
       },
-      { ...zone, name: 'timezone', default: 'UTC or the zone set here' },
+      { ...zone, name: 'timezone', summary: 'Zone, e.g. Europe/Kyiv or UTC+3', default: 'the zone set here' },
+      {
+        name: 'days',
+        kind: 'days',
+        required: false,
+        keyed: true,
+        summary: 'Days: mon-fri, mon,wed,fri, weekdays, or one day for weekly',
+        placeholder: 'DAYS',
+        example: 'mon-fri',
+        maxLength: 100,
+        default: 'every day',
+      },
+      {
+        name: 'count',
+        kind: 'count',
+        required: false,
+        keyed: true,
+        summary: 'Stories per digest',
+        placeholder: 'N',
+        example: '3',
+        min: MIN_COUNT,
+        max: MAX_COUNT,
+        default: String(DEFAULT_COUNT),
+      },
+      {
+        name: 'include',
+        kind: 'words',
+        required: false,
+        keyed: true,
+        summary: 'Only stories that mention one of these words or phrases (comma-separated)',
+        placeholder: 'WORDS',
+        example: 'openai,gpt',
+        maxLength: MAX_LIST_LENGTH,
+      },
+      {
+        name: 'exclude',
+        kind: 'words',
+        required: false,
+        keyed: true,
+        summary: 'Leave out stories that mention any of these words or phrases',
+        placeholder: 'WORDS',
+        example: 'crypto',
+        maxLength: MAX_LIST_LENGTH,
+      },
+      {
+        name: 'outlets',
+        kind: 'outlets',
+        required: false,
+        keyed: true,
+        summary: 'Leave out these outlets, by name or domain (comma-separated)',
+        placeholder: 'OUTLETS',
+        example: 'example.com',
+        maxLength: MAX_LIST_LENGTH,
+      },
+      {
+        name: 'min',
+        kind: 'quality',
+        required: false,
+        keyed: true,
+        summary: 'Lowest article quality',
+        placeholder: 'Q',
+        example: '60',
+        min: 0,
+        max: 100,
+        default: 'none',
+      },
     ],
     audience: 'managers',
     surfaces: CHAT_SURFACES,
     example: { topic: 'Machine Learning', time: DEFAULT_TIME, timezone: 'Europe/Kyiv' },
   },
   {
+    name: 'preview',
+    summary: 'Show what the next scheduled digest of a subscription here would hold now',
+    arguments: [{ ...topic, summary: 'A subscribed topic' }],
+    audience: 'anyone',
+    surfaces: CHAT_SURFACES,
+    example: { topic: 'AI' },
+  },
+  {
+    name: 'pause',
+    summary: 'Pause a subscription here (or all of them), keeping its settings',
+    arguments: [{ ...topic, summary: 'A subscribed topic, or "all"', words: ['all'] }],
+    audience: 'managers',
+    surfaces: CHAT_SURFACES,
+    example: { topic: 'AI' },
+  },
+  {
+    name: 'resume',
+    summary: 'Resume a paused subscription here (or all of them) from its next time',
+    arguments: [{ ...topic, summary: 'A subscribed topic, or "all"', words: ['all'] }],
+    audience: 'managers',
+    surfaces: CHAT_SURFACES,
+    example: { topic: 'AI' },
+  },
+  {
     name: 'unsubscribe',
-    summary: 'Stop a daily digest here (or all of them)',
+    summary: 'Stop a subscription here (or all of them)',
     arguments: [{ ...topic, summary: 'A subscribed topic, or "all"', words: ['all'] }],
     audience: 'managers',
     surfaces: CHAT_SURFACES,
@@ -160,7 +265,7 @@ export const COMMAND_CATALOGUE: readonly CommandSpec[] = [
   },
   {
     name: 'subscriptions',
-    summary: 'List the daily digests here and when each comes next',
+    summary: 'List the subscriptions here: schedule, zone, options, and when each comes next',
     arguments: [],
     audience: 'anyone',
     surfaces: CHAT_SURFACES,
@@ -168,7 +273,7 @@ export const COMMAND_CATALOGUE: readonly CommandSpec[] = [
   },
   {
     name: 'timezone',
-    summary: 'Show or set the time zone for daily digests here',
+    summary: 'Show or set the time zone here (subscriptions with a zone of their own keep it)',
     arguments: [{ ...zone, name: 'zone' }],
     audience: 'managers',
     surfaces: CHAT_SURFACES,

@@ -6,6 +6,7 @@ import { articleUrlKey, canonicalUrl, usableUrl } from './url.js';
 import { cosine, type TermVector } from './similarity.js';
 import { compareLead, groupStories, outletKey, TextIndex } from './stories.js';
 import { cutAtWord, trimTrailingPunctuation } from './cut.js';
+import type { CompiledFilters } from './filters.js';
 
 export const DIGEST = {
   /** Excerpts are cut at a word boundary at or before this many characters. */
@@ -44,7 +45,12 @@ export interface DigestOptions {
   excerptLength?: number;
   relatedLinks?: number;
   candidates?: number;
+  /** A subscription's filters: articles they leave out are not candidates, links to excluded outlets not shown. */
+  filters?: CompiledFilters;
 }
+
+/** Candidates read per accepted one wanted when filters apply, so a strict filter still finds a full set. */
+const FILTERED_READ_FACTOR = 4;
 
 /** A scored story: its members, lead first, and its score. */
 export interface ScoredStory {
@@ -145,14 +151,21 @@ export async function buildDigest(
   const now = options.now;
   const windowDays = options.windowDays ?? DIGEST.WINDOW_DAYS;
   const since = options.since ?? new Date(now.getTime() - windowDays * 24 * HOUR_MS);
-  const query = { topicKeys: [topic.key], limit: options.candidates ?? DIGEST.CANDIDATES, excludeIds: options.excludeIds };
+  const wanted = options.candidates ?? DIGEST.CANDIDATES;
+  const filters = options.filters;
+  const query = { topicKeys: [topic.key], limit: filters ? wanted * FILTERED_READ_FACTOR : wanted, excludeIds: options.excludeIds };
+  // Best rank first from the store: the first `wanted` the filters accept are the best ones.
+  const read = async (window: { since?: Date; until: Date }) => {
+    const found = await store.candidates({ ...query, ...window });
+    return filters ? found.filter((c) => filters.article(c.article)).slice(0, wanted) : found;
+  };
   // The store reads the window only; nothing from the future of `now` (a replay, or a source's clock ahead
   // of ours) is shown before its time.
-  let inRange = await store.candidates({ ...query, since, until: now });
+  let inRange = await read({ since, until: now });
   let stale = false;
   if (inRange.length === 0 && options.since === undefined) {
     // An empty window on /news says so and shows the latest stories, with their age.
-    inRange = await store.candidates({ ...query, until: now });
+    inRange = await read({ until: now });
     stale = inRange.length > 0;
   }
   const grouping = groupingOf(inRange);
@@ -191,7 +204,8 @@ export async function buildDigest(
       item = toItem(story, lead, grouping.index, { excerptLength, relatedLinks });
       grouping.items.set(key, item);
     }
-    return { ...item, related: item.related.slice(), alsoCoveredBy: item.alsoCoveredBy.slice(), articleIds: item.articleIds.slice(), score: story.score };
+    const shown = filters ? (link: DigestLink) => filters.link(link) : () => true;
+    return { ...item, related: item.related.filter(shown), alsoCoveredBy: item.alsoCoveredBy.filter(shown), articleIds: item.articleIds.slice(), score: story.score };
   });
 
   return {

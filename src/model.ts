@@ -172,6 +172,36 @@ export interface Target {
   threadId?: string;
 }
 
+/** A local day of the week, ISO numbering: 1 is Monday, 7 is Sunday. */
+export type Weekday = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/**
+ * How a subscription's days were chosen. Only for showing it back as the user put it: delivery reads `days`
+ * and `times`, whatever the kind.
+ */
+export type ScheduleKind = 'daily' | 'weekdays' | 'days' | 'weekly';
+
+/** When a subscription's digests come, in local time. */
+export interface Schedule {
+  kind: ScheduleKind;
+  /** The local days it delivers on, ascending, distinct, at least one (all seven for daily). */
+  days: Weekday[];
+  /** The local times of day, HH:MM, ascending, distinct, at least one. */
+  times: string[];
+}
+
+/** What a subscription leaves out of its digests; empty lists and a null minimum leave everything in. */
+export interface SubscriptionFilters {
+  /** Words or phrases of which an article must mention one (title or excerpt); empty: no such condition. */
+  include: string[];
+  /** Words or phrases an article must not mention. */
+  exclude: string[];
+  /** Outlets left out, by provider name or domain. */
+  outlets: string[];
+  /** Articles of lower quality (0–100) are left out. */
+  minQuality: number | null;
+}
+
 export interface Subscription {
   id: number;
   target: Target;
@@ -179,14 +209,37 @@ export interface Subscription {
   topic: string;
   /** Normalised topic key. */
   topicKey: string;
-  /** Local time of day, HH:MM. */
+  /** The first local time of day, HH:MM (schedule.times[0]). */
   time: string;
-  /** IANA time zone. */
+  /** IANA time zone, or a fixed offset ("UTC+03:00"). */
   timezone: string;
+  /**
+   * True when the zone was chosen for this subscription; false when it follows the chat's zone, so that
+   * setting the chat's zone moves it.
+   */
+  ownZone: boolean;
+  schedule: Schedule;
+  /** Stories per digest; null: the scheduler's default. */
+  count: number | null;
+  filters: SubscriptionFilters;
+  /** Paused by the chat (/pause): not due, settings kept. */
+  paused: boolean;
+  /** False when the platform refused delivery for good (kicked, blocked): not due until reactivated. */
   active: boolean;
   /** The next due instant, ISO 8601 UTC. */
   nextDueAt: string;
   createdAt: string;
+}
+
+/** Every day of the week, Monday first. */
+export const ALL_WEEKDAYS: readonly Weekday[] = [1, 2, 3, 4, 5, 6, 7];
+
+/** No filters: every article of the topic may be shown. */
+export const NO_FILTERS: SubscriptionFilters = Object.freeze({ include: [], exclude: [], outlets: [], minQuality: null }) as SubscriptionFilters;
+
+/** A daily schedule at one time: what every subscription had before schedules had kinds. */
+export function dailyAt(time: string): Schedule {
+  return { kind: 'daily', days: [...ALL_WEEKDAYS], times: [time] };
 }
 
 /** One string per target, for logs and for grouping a chat's work. */

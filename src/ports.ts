@@ -5,7 +5,7 @@
  * and passes the same contract suites (test/contract). Domain computation — topic keys, display names, rank keys — happens in the core
  * and reaches storage as plain values, so a backend never imports ranking or topic code.
  */
-import type { Article, Subscription, Target } from './model.js';
+import type { Article, Schedule, Subscription, SubscriptionFilters, Target } from './model.js';
 import type { Digest } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -93,9 +93,37 @@ export interface NewSubscription {
   target: Target;
   topic: string;
   topicKey: string;
+  /** The first local time; ignored when `schedule` is given (its first time is stored). */
   time: string;
   timezone: string;
   nextDueAt: string;
+  /** Default: daily at `time`. */
+  schedule?: Schedule;
+  /** Default: false (the zone follows the chat's). */
+  ownZone?: boolean;
+  /** Default: null (the scheduler's count). */
+  count?: number | null;
+  /** Default: none. */
+  filters?: SubscriptionFilters;
+  /** Default: false. */
+  paused?: boolean;
+}
+
+/**
+ * A change to one subscription: only the fields present are written, every other one keeps what is
+ * stored. The core computes `nextDueAt` whenever what it depends on changes.
+ */
+export interface SubscriptionChanges {
+  topic?: string;
+  schedule?: Schedule;
+  timezone?: string;
+  ownZone?: boolean;
+  count?: number | null;
+  filters?: SubscriptionFilters;
+  paused?: boolean;
+  /** true wakes a subscription the platform had deactivated (and forgets why); false is setActive's job. */
+  active?: true;
+  nextDueAt?: string;
 }
 
 /**
@@ -105,8 +133,17 @@ export interface NewSubscription {
 export type TargetScope = Target;
 
 export interface SubscriptionStore {
-  /** Adds a subscription, or updates topic name, time, zone and next due of the target's one for the key. */
+  /**
+   * Adds a subscription, or replaces every setting of the target's one for the key with `sub`'s (defaults
+   * for what `sub` leaves out) and wakes it if the platform had deactivated it. To change some settings
+   * only, use updateSubscription.
+   */
   upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }>;
+  /**
+   * Writes the fields `changes` holds and nothing else, in one write; returns the subscription as now
+   * stored, or undefined when there is no subscription `id`. Pausing and resuming are changes of `paused`.
+   */
+  updateSubscription(id: number, changes: SubscriptionChanges): Promise<Subscription | undefined>;
   removeSubscription(target: Target, topicKey: string): Promise<boolean>;
   removeAllSubscriptions(target: Target): Promise<number>;
   listSubscriptions(target: Target): Promise<Subscription[]>;
@@ -121,7 +158,7 @@ export interface SubscriptionStore {
   migrateTarget(from: TargetScope, to: TargetScope): Promise<number>;
   getTimezone(target: Target): Promise<string | undefined>;
   setTimezone(target: Target, timezone: string): Promise<void>;
-  /** Active subscriptions due at or before `now`, earliest first; optionally of one platform. */
+  /** Active, unpaused subscriptions due at or before `now`, earliest first; optionally of one platform. */
   dueSubscriptions(now: Date, limit: number, platform?: string): Promise<Subscription[]>;
   setNextDue(subscriptionId: number, nextDueAt: string): Promise<void>;
 }

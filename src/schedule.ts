@@ -1,7 +1,7 @@
 import type { Newsbrief } from './app.js';
 import { DEFAULT_COUNT } from './app.js';
-import { nextDueAfter } from './clock.js';
-import { buildDigest } from './digest.js';
+import { nextDueFor } from './clock.js';
+import { buildSubscriptionDigest, FIRST_LOOKBACK_HOURS } from './subscription-digest.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import { targetKey, type Subscription, type Target } from './model.js';
@@ -32,7 +32,7 @@ export const SCHEDULE = {
   /** How long stop() waits for sends already under way. */
   STOP_TIMEOUT_MS: 30_000,
   /** A subscription's first digest holds articles published at most this long before it. */
-  FIRST_LOOKBACK_HOURS: 36,
+  FIRST_LOOKBACK_HOURS: FIRST_LOOKBACK_HOURS,
   /**
    * Shared mode: how long a chat lease lasts without renewal. A live scheduler renews its leases three
    * times per lease; a dead one's chats (and the slots it had claimed) are taken over once it ends.
@@ -100,7 +100,7 @@ export class ClaimLostError extends Error {
   }
 }
 
-/** Sends the daily digests: one cron tick a minute delivers every subscription whose slot is due. */
+/** Sends the scheduled digests: one cron tick a minute delivers every subscription whose slot is due. */
 export class DigestScheduler {
   private readonly app: Newsbrief;
   private readonly storage: Storage;
@@ -111,7 +111,7 @@ export class DigestScheduler {
   private readonly logger: Logger;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
-  private readonly firstLookbackMs: number;
+  private readonly firstLookbackHours: number;
   private task: ReturnType<Ticker> | undefined;
   private inFlight: Promise<TickReport> | undefined;
   private draining = false;
@@ -141,7 +141,9 @@ export class DigestScheduler {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? SCHEDULE.MAX_ATTEMPTS);
     const lookback = options.firstLookbackHours ?? SCHEDULE.FIRST_LOOKBACK_HOURS;
     if (!(lookback > 0)) throw new Error(`DigestScheduler: firstLookbackHours must be positive (got ${lookback})`);
-    this.firstLookbackMs = lookback * 3_600_000;
+    this.firstLookbackHours = lookback;
+    // /preview builds what this scheduler would send: same default count, same first look-back.
+    this.app.useScheduledDigestSettings({ count: this.count, firstLookbackHours: lookback });
     this.shared = options.shared ?? false;
     this.leaseMs = Math.max(3_000, options.leaseMs ?? SCHEDULE.LEASE_MS);
   }
@@ -564,14 +566,14 @@ export class DigestScheduler {
     const firstKept = new Date(run.now.getTime() - this.graceMs - 1);
     let missed = 1;
     let last = slot;
-    let next = nextDueAfter(sub.time, sub.timezone, new Date(slot));
+    let next = nextDueFor(sub, new Date(slot));
     // Counting is only for the record; a year of downtime is still cheap, beyond that it is capped.
     while (next <= firstKept && missed < 1000) {
       missed++;
       last = next.toISOString();
-      next = nextDueAfter(sub.time, sub.timezone, next);
+      next = nextDueFor(sub, next);
     }
-    const resume = next <= firstKept ? nextDueAfter(sub.time, sub.timezone, firstKept) : next;
+    const resume = next <= firstKept ? nextDueFor(sub, firstKept) : next;
     const range = missed === 1 ? slot : `${missed} slots, ${slot} to ${last}`;
     const detail = `missed ${range}: more than ${formatHours(this.graceMs)} late`;
     await this.storage.deliveries.recordDelivery({ subscriptionId: sub.id, slot, status: 'skipped', articleIds: [], detail }, sub.target, resume.toISOString());
@@ -605,27 +607,9 @@ export class DigestScheduler {
     return following;
   }
 
-  /**
-   * The digest for a slot: only articles published after the previous delivery that went out or found
-   * nothing new (its slot; the first digest looks back `firstLookbackHours`), never one already sent to the
-   * chat. Nothing there means an empty digest, not the latest old stories.
-   */
+  /** The digest for a slot (see buildSubscriptionDigest). */
   private async buildDigest(sub: Subscription, slot: string, now: Date): Promise<{ ok: true; digest: Digest } | { ok: false; reason: string }> {
-    const articles = this.storage.articles;
-    // The topic is the subscription's own key, never re-resolved: a vanished topic must not become another.
-    const matched = await articles.topicMatchCount(sub.topicKey);
-    if (matched === 0) return { ok: false, reason: `unknown-topic: "${sub.topic}" has no articles any more` };
-    const previous = await this.storage.deliveries.lastDeliveredSlot(sub.id, slot);
-    const since = previous !== undefined ? new Date(previous) : new Date(now.getTime() - this.firstLookbackMs);
-    await this.app.ready();
-    const digest = await buildDigest(articles, { key: sub.topicKey, name: sub.topic, count: matched }, {
-      ...this.app.digestSettings,
-      now,
-      count: this.count,
-      excludeIds: await this.storage.deliveries.sentArticleIds(sub.target),
-      since,
-    });
-    return { ok: true, digest };
+    return buildSubscriptionDigest(this.app, sub, { slot, now, settings: { count: this.count, firstLookbackHours: this.firstLookbackHours } });
   }
 
   private async deliver(target: Target, digest: Digest, context: { timezone: string }, hooks: DeliverHooks): Promise<DeliveryOutcome> {
@@ -643,7 +627,7 @@ export class DigestScheduler {
   /** The slot after `slot`, never one already past: a late delivery does not trigger a second one. */
   private nextSlot(sub: Subscription, slot: string, now: Date): string {
     const from = Math.max(now.getTime(), Date.parse(slot));
-    return nextDueAfter(sub.time, sub.timezone, new Date(from)).toISOString();
+    return nextDueFor(sub, new Date(from)).toISOString();
   }
 
 

@@ -1,5 +1,5 @@
 import type { Provider, Subscription, Target } from './model.js';
-import type { CommandError } from './command-errors.js';
+import type { CommandError, SubscriptionOptionName } from './command-errors.js';
 
 /** How an item's score came about; `total` = topicMatch × quality × recency × heat (× coverage × news for stories). */
 export interface ScoreExplanation {
@@ -102,11 +102,24 @@ export interface SubscriptionView {
 }
 
 export type SubscribeResult =
-  | { ok: true; created: boolean; view: SubscriptionView }
+  /** `changed`: the options an edit changed (empty for a new subscription, or when nothing differed). */
+  | { ok: true; created: boolean; changed: SubscriptionOptionName[]; view: SubscriptionView }
   | CommandError;
 
 export type UnsubscribeResult = { ok: true; removed: string[] } | CommandError;
 
-export type TimezoneResult = { ok: true; timezone: string; updated: number } | CommandError;
+/** /pause and /resume: the subscriptions it changed, and those already in that state. */
+export type PauseResult = { ok: true; action: 'pause' | 'resume'; changed: SubscriptionView[]; unchanged: SubscriptionView[] } | CommandError;
+
+/** /preview: the digest the subscription's next slot would bring now, and the instant it holds news since. */
+export type PreviewResult = { ok: true; view: SubscriptionView; digest: Digest; since: string } | CommandError;
+
+/**
+ * /timezone: the zone set; `moved` names the subscriptions that follow the chat's zone (now in it, same
+ * local times), `kept` those with a zone of their own; `updated` is how many moved.
+ */
+export type TimezoneResult =
+  | { ok: true; timezone: string; updated: number; moved: string[]; kept: { topic: string; timezone: string }[] }
+  | CommandError;
 
 export type { Target };

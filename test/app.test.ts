@@ -75,11 +75,11 @@ describe('Newsbrief commands', () => {
     expect(result.view.nextDeliveryLocal).toBe('Fri 27 Nov, 08:00 (UTC)');
   });
 
-  it('uses the chat\'s zone once set, and moves existing subscriptions to it', async () => {
+  it('uses the chat\'s zone once set, and moves the subscriptions that follow it', async () => {
     const app = await appWith([['AI'], ['Space']]);
     await app.subscribe(chat, 'AI', '09:30');
     const tz = await app.setTimezone(chat, 'europe/kyiv');
-    expect(tz).toEqual({ ok: true, timezone: 'Europe/Kyiv', updated: 1 });
+    expect(tz).toEqual({ ok: true, timezone: 'Europe/Kyiv', updated: 1, moved: ['AI'], kept: [] });
     expect((await app.subscriptions(chat))[0]?.subscription).toMatchObject({ timezone: 'Europe/Kyiv', time: '09:30', nextDueAt: '2026-11-27T07:30:00.000Z' });
     const space = await app.subscribe(chat, 'Space');
     expect(space.ok && space.view.subscription.timezone).toBe('Europe/Kyiv');

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { describeLocal, nextDueAfter, parseTime, parseTimezone } from '../src/clock.js';
+import { describeLocal, nextDueAfter, nextScheduledAfter, parseTime, parseTimezone } from '../src/clock.js';
+import type { Weekday } from '../src/model.js';
 
 /** Local wall-clock reading of an instant, "yyyy-MM-dd HH:mm ZZ". */
 function local(instant: Date, zone: string): string {
@@ -31,7 +32,19 @@ describe('parseTime', () => {
     expect(parseTime(input)).toEqual({ ok: true, value: expected });
   });
 
-  it.each(['24:00', '8:60', '8:5', 'noon', '', '-1', '123'])('rejects %j, saying what was given', (input) => {
+  it.each([
+    ['9am', '09:00'],
+    ['9 AM', '09:00'],
+    ['6:30pm', '18:30'],
+    ['12am', '00:00'],
+    ['12:15am', '00:15'],
+    ['12pm', '12:00'],
+    ['7 p.m.', '19:00'],
+  ])('reads the 12-hour %j as %s', (input, expected) => {
+    expect(parseTime(input)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['24:00', '8:60', '8:5', 'noon', '', '-1', '123', '13pm', '0am', '18:00pm', '9 a m'])('rejects %j, saying what was given', (input) => {
     expect(parseTime(input)).toEqual({ ok: false, code: 'bad-time', params: { given: input.trim() } });
   });
 });
@@ -49,7 +62,8 @@ describe('parseTimezone', () => {
   });
 
   it.each(['Mars/Olympus_Mons', '', 'Europe/', 'x'.repeat(200)])('rejects %j, suggesting nothing', (input) => {
-    expect(parseTimezone(input)).toEqual({ ok: false, code: 'bad-timezone', params: { given: input.trim(), suggestions: [] } });
+    // What is echoed back is cut to a zone name's length.
+    expect(parseTimezone(input)).toEqual({ ok: false, code: 'bad-timezone', params: { given: input.trim().slice(0, 64), suggestions: [] } });
   });
 
   it.each([
@@ -168,6 +182,141 @@ describe('nextDueAfter', () => {
     expect(() => nextDueAfter('8:00', 'UTC', new Date())).toThrow(/nextDueAfter: "8:00"/);
     expect(() => nextDueAfter('25:00', 'UTC', new Date())).toThrow(/nextDueAfter/);
     expect(() => nextDueAfter('08:00', 'Mars/Olympus', new Date())).toThrow(/Mars\/Olympus/);
+  });
+});
+
+describe('parseTimezone: offsets and abbreviations', () => {
+  it.each([
+    ['+03:00', 'UTC+03:00'],
+    ['UTC+3', 'UTC+03:00'],
+    ['utc+3', 'UTC+03:00'],
+    ['GMT-5', 'UTC-05:00'],
+    ['UTC+05:30', 'UTC+05:30'],
+    ['+0545', 'UTC+05:45'],
+    ['-9:30', 'UTC-09:30'],
+    ['UTC+14', 'UTC+14:00'],
+    ['+00:00', 'UTC'],
+    ['GMT', 'UTC'],
+    ['z', 'UTC'],
+  ])('accepts the offset %j as %s', (input, expected) => {
+    expect(parseTimezone(input)).toEqual({ ok: true, value: expected });
+  });
+
+  it.each(['UTC+15', '+14:30', 'UTC+3:75', 'GMT+', '+', 'UTC++3'])('rejects the offset %j', (input) => {
+    expect(parseTimezone(input)).toMatchObject({ ok: false, code: 'bad-timezone' });
+  });
+
+  it.each([
+    ['EST', ['America/New_York', 'UTC-5']],
+    ['pst', ['America/Los_Angeles', 'UTC-8']],
+    ['CET', ['Europe/Paris', 'UTC+1']],
+    ['IST', ['Asia/Kolkata', 'UTC+5:30']],
+  ])('refuses the abbreviation %j, with the zone and offset it usually means', (input, suggestions) => {
+    expect(parseTimezone(input)).toEqual({ ok: false, code: 'bad-timezone', params: { given: input, suggestions, abbreviation: true } });
+  });
+
+  it('offers only suggestions it accepts itself', () => {
+    for (const input of ['EST', 'PDT', 'CEST', 'IST', 'AEDT']) {
+      const refused = parseTimezone(input);
+      if (refused.ok) throw new Error(`${input} was accepted`);
+      for (const suggestion of refused.params.suggestions) expect(parseTimezone(suggestion).ok, suggestion).toBe(true);
+    }
+  });
+
+  it('computes slots in a fixed offset, which has no DST', () => {
+    const slot = nextDueAfter('08:00', 'UTC+03:00', new Date('2026-03-29T12:00:00Z'));
+    expect(slot.toISOString()).toBe('2026-03-30T05:00:00.000Z');
+    expect(describeLocal(slot, 'UTC+03:00')).toBe('Mon 30 Mar, 08:00 (UTC+03:00)');
+  });
+});
+
+/** The next `n` slots of a schedule after `from`, each as its local wall clock ("Fri 2026-10-23 09:00 +03:00"). */
+function scheduled(days: Weekday[], times: string[], zone: string, from: string, n: number): string[] {
+  const out: string[] = [];
+  let after = new Date(from);
+  for (let i = 0; i < n; i++) {
+    after = nextScheduledAfter({ days, times }, zone, after);
+    out.push(DateTime.fromJSDate(after, { zone }).toFormat('ccc yyyy-MM-dd HH:mm ZZ'));
+  }
+  return out;
+}
+
+describe('nextScheduledAfter: schedules across DST', () => {
+  it('weekdays: a time in the gap of a weekday change (Cairo, Friday 24 April 2026) is delivered at the gap’s end that day', () => {
+    expect(scheduled([1, 2, 3, 4, 5], ['00:30'], 'Africa/Cairo', '2026-04-22T12:00:00Z', 4)).toEqual([
+      'Thu 2026-04-23 00:30 +02:00',
+      'Fri 2026-04-24 01:00 +03:00',
+      'Mon 2026-04-27 00:30 +03:00',
+      'Tue 2026-04-28 00:30 +03:00',
+    ]);
+  });
+
+  it('weekdays: the same local time on both sides of a weekend change (New York, 8 March 2026)', () => {
+    expect(scheduled([1, 2, 3, 4, 5], ['08:00'], 'America/New_York', '2026-03-06T14:00:00Z', 2)).toEqual([
+      'Mon 2026-03-09 08:00 -04:00',
+      'Tue 2026-03-10 08:00 -04:00',
+    ]);
+  });
+
+  it('chosen days: Monday, Wednesday and Friday keep 09:00 across the fall-back (Kyiv, 25 October 2026)', () => {
+    expect(scheduled([1, 3, 5], ['09:00'], 'Europe/Kyiv', '2026-10-21T12:00:00Z', 4)).toEqual([
+      'Fri 2026-10-23 09:00 +03:00',
+      'Mon 2026-10-26 09:00 +02:00',
+      'Wed 2026-10-28 09:00 +02:00',
+      'Fri 2026-10-30 09:00 +02:00',
+    ]);
+  });
+
+  it('weekly: a Sunday time in the gap is delivered at the gap’s end that Sunday, then at its time again', () => {
+    expect(scheduled([7], ['03:30'], 'Europe/Kyiv', '2026-03-20T12:00:00Z', 3)).toEqual([
+      'Sun 2026-03-22 03:30 +02:00',
+      'Sun 2026-03-29 04:00 +03:00',
+      'Sun 2026-04-05 03:30 +03:00',
+    ]);
+  });
+
+  it('two times a day across spring-forward: the one in the gap comes at its end, the other at its time', () => {
+    expect(scheduled([1, 2, 3, 4, 5, 6, 7], ['02:30', '18:00'], 'America/New_York', '2026-03-07T05:00:00Z', 6)).toEqual([
+      'Sat 2026-03-07 02:30 -05:00',
+      'Sat 2026-03-07 18:00 -05:00',
+      'Sun 2026-03-08 03:00 -04:00',
+      'Sun 2026-03-08 18:00 -04:00',
+      'Mon 2026-03-09 02:30 -04:00',
+      'Mon 2026-03-09 18:00 -04:00',
+    ]);
+  });
+
+  it('two times a day across fall-back: the repeated time once, at its first occurrence', () => {
+    expect(scheduled([1, 2, 3, 4, 5, 6, 7], ['01:30', '18:00'], 'America/New_York', '2026-10-31T12:00:00Z', 4)).toEqual([
+      'Sat 2026-10-31 18:00 -04:00',
+      'Sun 2026-11-01 01:30 -04:00',
+      'Sun 2026-11-01 18:00 -05:00',
+      'Mon 2026-11-02 01:30 -05:00',
+    ]);
+  });
+
+  it('two times that both fall in one gap are one slot that day', () => {
+    expect(scheduled([1, 2, 3, 4, 5, 6, 7], ['02:15', '02:45'], 'America/New_York', '2026-03-07T12:00:00Z', 3)).toEqual([
+      'Sun 2026-03-08 03:00 -04:00',
+      'Mon 2026-03-09 02:15 -04:00',
+      'Mon 2026-03-09 02:45 -04:00',
+    ]);
+  });
+
+  it('weekly on a day the zone skipped (Apia, Friday 30 December 2011) comes the Friday after', () => {
+    expect(scheduled([5], ['10:00'], 'Pacific/Apia', '2011-12-28T12:00:00Z', 2)).toEqual(['Fri 2012-01-06 10:00 +14:00', 'Fri 2012-01-13 10:00 +14:00']);
+  });
+
+  it('a slot exactly at `after` is not the next one', () => {
+    const at = nextScheduledAfter({ days: [2], times: ['10:00'] }, 'UTC', new Date('2026-11-24T09:00:00Z'));
+    expect(at.toISOString()).toBe('2026-11-24T10:00:00.000Z');
+    expect(nextScheduledAfter({ days: [2], times: ['10:00'] }, 'UTC', at).toISOString()).toBe('2026-12-01T10:00:00.000Z');
+  });
+
+  it('names what is wrong with a schedule', () => {
+    expect(() => nextScheduledAfter({ days: [], times: ['08:00'] }, 'UTC', new Date())).toThrow(/nextScheduledAfter: no weekday/);
+    expect(() => nextScheduledAfter({ days: [1], times: [] }, 'UTC', new Date())).toThrow(/at least one time/);
+    expect(() => nextScheduledAfter({ days: [1], times: ['8:00'] }, 'UTC', new Date())).toThrow(/"8:00" is not HH:MM/);
   });
 });
 

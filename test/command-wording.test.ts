@@ -33,15 +33,37 @@ const SAMPLES: Record<CommandErrorCode, CommandError[]> = {
     { ok: false, code: 'missing-topic', params: { command: 'news', suggestions: [space] } },
     { ok: false, code: 'missing-topic', params: { command: 'subscribe', suggestions: [space] } },
     { ok: false, code: 'missing-topic', params: { command: 'unsubscribe', suggestions: [ai] } },
+    { ok: false, code: 'missing-topic', params: { command: 'pause', suggestions: [ai] } },
+    { ok: false, code: 'missing-topic', params: { command: 'resume', suggestions: [ai] } },
+    { ok: false, code: 'missing-topic', params: { command: 'preview', suggestions: [ai] } },
   ],
-  'bad-count': [{ ok: false, code: 'bad-count', params: { min: 1, max: 10, given: '50' } }],
+  'bad-count': [
+    { ok: false, code: 'bad-count', params: { min: 1, max: 10, given: '50' } },
+    { ok: false, code: 'bad-count', params: { min: 1, max: 10, given: '50', option: 'count' } },
+  ],
   'bad-time': [{ ok: false, code: 'bad-time', params: { given: '25:00' } }],
   'bad-timezone': [
     { ok: false, code: 'bad-timezone', params: { given: 'Mars/Olympus', suggestions: [] } },
     { ok: false, code: 'bad-timezone', params: { given: 'kyiv', suggestions: ['Europe/Kyiv'] } },
+    { ok: false, code: 'bad-timezone', params: { given: 'EST', suggestions: ['America/New_York', 'UTC-5'], abbreviation: true } },
+  ],
+  'bad-option': [
+    { ok: false, code: 'bad-option', params: { option: 'colour', given: 'colour', problem: 'unknown-option' } },
+    { ok: false, code: 'bad-option', params: { option: 'days', given: 'days', problem: 'repeated' } },
+    { ok: false, code: 'bad-option', params: { option: 'include', given: 'x'.repeat(40), problem: 'too-long', limit: 60 } },
+    { ok: false, code: 'bad-option', params: { option: 'exclude', given: 'a,b', problem: 'too-many', limit: 20 } },
+    { ok: false, code: 'bad-option', params: { option: 'time', given: '1,2,3,4,5,6,7', problem: 'too-many', limit: 6 } },
+    { ok: false, code: 'bad-option', params: { option: 'outlets', given: 'a,b', problem: 'total-too-long', limit: 1000 } },
+    { ok: false, code: 'bad-option', params: { option: 'min', given: '500', problem: 'out-of-range', min: 0, max: 100 } },
+    { ok: false, code: 'bad-option', params: { option: 'days', given: 'funday', problem: 'bad-day' } },
+    { ok: false, code: 'bad-option', params: { option: 'include', given: '!!!', problem: 'no-words' } },
   ],
   'too-many-subscriptions': [{ ok: false, code: 'too-many-subscriptions', params: { count: 25, max: 25 } }],
-  'not-subscribed': [{ ok: false, code: 'not-subscribed', params: { topic: 'Robotics', subscribed: [ai] } }],
+  'not-subscribed': [
+    { ok: false, code: 'not-subscribed', params: { topic: 'Robotics', subscribed: [ai] } },
+    { ok: false, code: 'not-subscribed', params: { topic: 'Robotics', subscribed: [ai], command: 'pause' } },
+    { ok: false, code: 'not-subscribed', params: { topic: 'Robotics', subscribed: [ai], command: 'preview' } },
+  ],
   'no-subscriptions': [{ ok: false, code: 'no-subscriptions', params: {} }],
 };
 const ALL = COMMAND_ERROR_CODES.flatMap((code) => SAMPLES[code]);
@@ -64,7 +86,10 @@ describe('every surface words every error code', () => {
     const [unknown] = SAMPLES['unknown-topic'];
     expect(telegram.wordError(unknown!).sentence).toBe('No topic "spaec". Did you mean Space?');
     expect(telegram.wordError(SAMPLES['bad-count'][0]!)).toEqual({ sentence: 'The count must be a whole number from 1 to 10.', example: '/news AI 5' });
-    expect(telegram.wordError(SAMPLES['bad-time'][0]!)).toEqual({ sentence: '"25:00" is not a time of day. Use 24-hour HH:MM.', example: '/subscribe AI 08:30' });
+    expect(telegram.wordError(SAMPLES['bad-time'][0]!)).toEqual({
+      sentence: '"25:00" is not a time of day. Use 24-hour HH:MM or 12-hour with am/pm, e.g. 18:00 or 6pm.',
+      example: '/subscribe AI 08:30',
+    });
     expect(discord.wordError(SAMPLES['not-subscribed'][0]!).sentence).toBe('There is no subscription to "Robotics" here.');
   });
 

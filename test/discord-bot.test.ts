@@ -141,9 +141,9 @@ describe('start and stop', () => {
     expect(puts).toHaveLength(1);
     expect(puts[0]!.status).toBe(200);
     const commands = puts[0]!.body as any[];
-    expect(commands.map((c) => c.name).sort()).toEqual(['help', 'news', 'subscribe', 'subscriptions', 'timezone', 'topics', 'unsubscribe']);
+    expect(commands.map((c) => c.name).sort()).toEqual(['help', 'news', 'pause', 'preview', 'resume', 'subscribe', 'subscriptions', 'timezone', 'topics', 'unsubscribe']);
     const byName = new Map(commands.map((c) => [c.name, c]));
-    for (const name of ['subscribe', 'unsubscribe']) {
+    for (const name of ['subscribe', 'unsubscribe', 'pause', 'resume']) {
       expect(byName.get(name).default_member_permissions).toBe(String(Perm.ManageChannels));
     }
     expect(byName.get('news').default_member_permissions ?? null).toBeNull();
@@ -160,6 +160,12 @@ describe('start and stop', () => {
       ['topic', true],
       ['time', false],
       ['timezone', true],
+      ['days', false],
+      ['count', false],
+      ['include', false],
+      ['exclude', false],
+      ['outlets', false],
+      ['min', false],
     ]);
     const ids = h.fake.commands.get(route)!.map((c) => c.id);
 
@@ -384,7 +390,7 @@ describe('subscriptions and permissions', () => {
     const h = await setup();
     const { data, ephemeral } = await command(h, 'subscribe', { topic: 'ai', time: '9:30', timezone: 'Europe/Kyiv' }, MANAGER);
     expect(ephemeral).toBe(true);
-    expect(data.content).toContain('This channel is now subscribed to **AI**: every day at 09:30 (Europe/Kyiv)');
+    expect(data.content).toContain('This channel is now subscribed to **AI**: daily at 09:30 (Europe/Kyiv, its own zone)');
     expect(data.content).toContain('Next digest: Thu 26 Nov, 09:30 (Europe/Kyiv)');
     const [sub] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
     expect(sub).toMatchObject({ topic: 'AI', time: '09:30', timezone: 'Europe/Kyiv', nextDueAt: '2026-11-26T07:30:00.000Z' });
@@ -392,7 +398,7 @@ describe('subscriptions and permissions', () => {
     const list = await command(h, 'subscriptions', {}, MEMBER);
     expect(list.ephemeral).toBe(true);
     expect(list.data.embeds[0].title).toBe('Daily digests in this channel');
-    expect(list.data.embeds[0].description).toContain('**AI** — daily at 09:30 (Europe/Kyiv)\nnext: Thu 26 Nov, 09:30 (Europe/Kyiv)');
+    expect(list.data.embeds[0].description).toContain('**AI** — daily at 09:30 (Europe/Kyiv, its own zone)\nnext: Thu 26 Nov, 09:30 (Europe/Kyiv)');
   });
 
   it('lets an Administrator subscribe without Manage Channels being set explicitly', async () => {
@@ -464,7 +470,7 @@ describe('subscriptions and permissions', () => {
     expect((await command(h, 'timezone', {}, MEMBER)).data.content).toContain('use **UTC**');
     expect((await command(h, 'timezone', { zone: 'Asia/Tokyo' }, MEMBER)).data.content).toContain('Manage Channels');
     const set = await command(h, 'timezone', { zone: 'asia/tokyo' }, MANAGER);
-    expect(set.data.content).toContain('Time zone set to **Asia/Tokyo**. 1 subscription moved');
+    expect(set.data.content).toContain('Time zone set to **Asia/Tokyo**.\nMoved to it, same local times: **AI**.');
     expect((await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL)))[0]).toMatchObject({ timezone: 'Asia/Tokyo', time: '08:00' });
     const bad = await command(h, 'timezone', { zone: 'Mars/Olympus' }, MANAGER);
     expect(bad.data.content).toContain('is not a time zone');
@@ -532,5 +538,98 @@ describe('faults', () => {
     expect(attempts.map((c) => c.status)).toEqual([429, 204]);
     expect(answered.at - attempts[0]!.at).toBeGreaterThanOrEqual(190);
     expect(h.logs.some((l) => l.level === 'warn' && l.msg?.includes('rate limited'))).toBe(true);
+  });
+});
+
+describe('subscription options, through discord.js and the fake gateway', () => {
+  const target = (chatId: string) => ({ platform: 'discord' as const, chatId });
+
+  it('/subscribe takes every option as a slash option, stores them and says them back; an edit changes only what it names', async () => {
+    const h = await setup();
+    const { data } = await command(
+      h,
+      'subscribe',
+      { topic: 'AI', time: '08:00,18:00', timezone: 'Europe/Kyiv', days: 'mon-fri', count: 2, include: 'chips, models', exclude: 'laundry', outlets: 'example.com', min: 60 },
+      MANAGER,
+    );
+    expect(data.content).toContain(
+      'This channel is now subscribed to **AI**: weekdays at 08:00 and 18:00 (Europe/Kyiv, its own zone) · 2 stories · only: chips, models · not: laundry · not from: example.com · quality 60+.',
+    );
+    const [created] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
+    expect(created).toMatchObject({
+      schedule: { kind: 'weekdays', days: [1, 2, 3, 4, 5], times: ['08:00', '18:00'] },
+      count: 2,
+      filters: { include: ['chips', 'models'], exclude: ['laundry'], outlets: ['example.com'], minQuality: 60 },
+    });
+
+    const edit = await command(h, 'subscribe', { topic: 'AI', time: '9am' }, MANAGER);
+    expect(edit.data.content).toContain('still subscribed to **AI** (time updated): weekdays at 09:00 (Europe/Kyiv, its own zone) · 2 stories');
+    const [edited] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
+    expect(edited).toEqual({ ...created, time: '09:00', schedule: { ...created!.schedule, times: ['09:00'] }, nextDueAt: '2026-11-26T07:00:00.000Z' });
+
+    const list = await command(h, 'subscriptions', {}, MEMBER);
+    expect(list.data.embeds[0].description).toContain('**AI** — weekdays at 09:00 (Europe/Kyiv, its own zone) · 2 stories · only: chips, models');
+  });
+
+  it('registers integer options for count and min quality, text for the rest', async () => {
+    const h = await setup();
+    const registered = [...h.fake.commands.values()].flat().find((c: any) => c.name === 'subscribe') as any;
+    const types = Object.fromEntries(registered.options.map((o: any) => [o.name, o.type]));
+    expect(types).toEqual({ topic: 3, time: 3, timezone: 3, days: 3, count: 4, include: 3, exclude: 3, outlets: 3, min: 4 });
+  });
+
+  it('/subscribe space 09:15 EST says the zone is not recognised and which to use', async () => {
+    const h = await setup();
+    const { data } = await command(h, 'subscribe', { topic: 'space', time: '09:15', timezone: 'EST' }, MANAGER);
+    expect(data.content).toContain('The time zone "EST" is not recognised');
+    expect(data.content).toContain('Use America/New\\_York or UTC-5.');
+    expect(await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL))).toEqual([]);
+  });
+
+  it('refuses a 10,000-character include list, naming the option', async () => {
+    const h = await setup();
+    const { data } = await command(h, 'subscribe', { topic: 'AI', include: 'word,'.repeat(2000) }, MANAGER);
+    expect(data.content).toContain('The include option is longer than 1,000 characters.');
+  });
+
+  it('/preview answers with the next digest, filters applied, and delivers or marks nothing', async () => {
+    const h = await setup();
+    await command(h, 'subscribe', { topic: 'AI', time: '18:00', exclude: 'laundry' }, MANAGER);
+    const d = h.fake.slash('preview', { topic: 'ai' }, MEMBER);
+    const reply = await d.callback;
+    expect(isEphemeral(reply)).toBe(true);
+    expect(reply.body.data.content).toContain('Preview of the next **AI** digest (not sent)');
+    await waitUntil(() => h.fake.interactionMessages(d.token).some((m) => (m.body.embeds?.length ?? 0) > 0));
+    const titles = h.fake.interactionMessages(d.token).flatMap((m) => (m.body.embeds ?? []).map((e: any) => e.title));
+    expect(titles).toEqual(expect.arrayContaining(['Chips get faster', 'Models get bigger']));
+    expect(titles).not.toContain('Robots learn to fold laundry');
+    expect(h.fake.callsTo('POST', `/channels/${DEFAULT_CHANNEL}/messages`)).toHaveLength(0);
+    const [sub] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
+    expect(await h.store.deliveries.deliveries(sub!.id)).toEqual([]);
+  });
+
+  it('/pause and /resume need Manage Channels; paused shows in the list, resumed comes at its next time', async () => {
+    const h = await setup();
+    await command(h, 'subscribe', { topic: 'AI', time: '07:00', count: 3 }, MANAGER);
+    const refused = await command(h, 'pause', { topic: 'AI' }, MEMBER);
+    expect(refused.data.content).toContain('Manage Channels');
+    const paused = await command(h, 'pause', { topic: 'AI' }, MANAGER);
+    expect(paused.data.content).toContain('⏸ Paused **AI**');
+    const list = await command(h, 'subscriptions', {}, MEMBER);
+    expect(list.data.embeds[0].description).toContain('⏸ paused: /resume topic:AI resumes it.');
+    const resumed = await command(h, 'resume', { topic: 'all' }, MANAGER);
+    expect(resumed.data.content).toContain('▶️ Resumed **AI**. Next digest: Thu 26 Nov, 07:00 (UTC)');
+    const [sub] = await h.store.subscriptions.listSubscriptions(target(DEFAULT_CHANNEL));
+    expect(sub).toMatchObject({ paused: false, count: 3, nextDueAt: '2026-11-26T07:00:00.000Z' });
+  });
+
+  it('suggests only subscribed topics for /pause, /resume and /preview', async () => {
+    const h = await setup();
+    await command(h, 'subscribe', { topic: 'Space' }, MANAGER);
+    for (const name of ['pause', 'resume', 'preview']) {
+      const choices = await suggest(h, name, { topic: '' }, 'topic');
+      expect(choices.map((c) => c.name), name).toContain('Space');
+      expect(choices.map((c) => c.name), name).not.toContain('AI');
+    }
   });
 });

@@ -333,7 +333,7 @@ describe('other renderers', () => {
 
   it('writes examples with named options: a bad time on /subscribe, a bad zone with the zone meant', () => {
     expect(renderError({ ok: false, code: 'bad-time', params: { given: '25:00' } }).content).toBe(
-      '"25:00" is not a time of day. Use 24-hour HH:MM.\nExample: `/subscribe topic:AI time:08:30`',
+      '"25:00" is not a time of day. Use 24-hour HH:MM or 12-hour with am/pm, e.g. 18:00 or 6pm.\nExample: `/subscribe topic:AI time:08:30`',
     );
     expect(renderError({ ok: false, code: 'bad-timezone', params: { given: 'kyiv', suggestions: ['Europe/Kyiv'] } }).content).toBe(
       '"kyiv" is not a time zone. Did you mean Europe/Kyiv?\nExample: `/timezone zone:Europe/Kyiv`',
@@ -363,7 +363,7 @@ describe('other renderers', () => {
     expect(text).toContain('**Space**');
     expect(text).toContain('paused');
     expect(renderSubscriptions([], 'dm').content).toContain('You have no daily digests');
-    expect(renderSubscribed(view('AI', true), true, 'dm').content).toContain('You are now subscribed to **AI**: every day at 08:00 (Europe/Kyiv)');
+    expect(renderSubscribed(view('AI', true), true, 'dm').content).toContain('You are now subscribed to **AI**: daily at 08:00 (Europe/Kyiv)');
     expect(renderUnsubscribed(['AI', 'Space']).content).toBe('Removed 2 subscriptions: **AI**, **Space**.');
   });
 

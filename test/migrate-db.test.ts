@@ -8,7 +8,7 @@ import pg from 'pg';
 import { indexArticles, type Article, type DeliveryStatus, type Storage, type Target } from '../src/index.js';
 import { lockDatabase, MIGRATIONS as SQLITE_MIGRATIONS, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { openPostgresStorage, type PostgresStorage } from '../adapters/storage/postgres/index.js';
-import { COPIED_TABLES, TRANSIENT_TABLES } from '../adapters/storage/postgres/from-sqlite.js';
+import { COPIED_COLUMNS, COPIED_TABLES, TRANSIENT_TABLES } from '../adapters/storage/postgres/from-sqlite.js';
 import { main } from '../entry/cli.js';
 import { migrateDb, parseMigrateDbArgs, type MigrateDbOptions } from '../entry/migrate-db.js';
 import { makeArticle, makeRelated } from './helpers/articles.js';
@@ -88,6 +88,15 @@ async function buildSqlite(dir: string): Promise<Built> {
     const threadAi = await sub(thread, 'AI', '07:15');
     const climate = await sub(channel, 'Climate', '18:00');
     const removed = await sub(gone, 'AI', '08:00');
+    // Subscription options (migration 9): a schedule of two times on three days, a count, every filter and its
+    // own zone on one; another paused.
+    await s.subscriptions.updateSubscription(ai, {
+      schedule: { kind: 'days', days: [1, 3, 5], times: ['08:00', '18:30'] },
+      count: 3,
+      filters: { include: ['open source', 'GPT'], exclude: ['crypto'], outlets: ['example.com', 'The Ledger'], minQuality: 60 },
+      ownZone: true,
+    });
+    await s.subscriptions.updateSubscription(space, { paused: true, schedule: { kind: 'weekly', days: [7], times: ['09:30'] } });
     await s.subscriptions.setActive(channel, false, 'bot was removed from the channel');
     await s.subscriptions.setTimezone(chat, 'Europe/Kyiv');
     await s.subscriptions.setTimezone(thread, 'Asia/Tokyo');
@@ -550,6 +559,12 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
       topicKey: 'ai',
       time: '08:00',
       timezone: 'UTC',
+      // What migration 9 gives a subscription from before options: daily at its time, following the chat's zone.
+      schedule: { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['08:00'] },
+      ownZone: false,
+      count: null,
+      filters: { include: [], exclude: [], outlets: [], minQuality: null },
+      paused: false,
       active: true,
       nextDueAt: '2026-11-27T08:00:00.000Z',
       createdAt: '2026-01-02T03:04:05.006Z',
@@ -568,6 +583,31 @@ describe.skipIf(unavailable !== undefined)('migrate-db into Postgres', () => {
     const target = await openTarget('public');
     expect(await target.articles.articleCount()).toBe(5);
   }, 60_000);
+
+  it('copies every column of every copied table, but the few that exist on one side only', async () => {
+    // SQLite-only: a URL hash and the entry list (Postgres indexes instead), the old target key. Postgres-only:
+    // the URL, read from the document. Anything else missing from the plan is a column the copy would drop.
+    const sqliteOnly: Record<string, string[]> = { articles: ['url_hash', 'entries'], subscriptions: ['target'] };
+    const postgresOnly: Record<string, string[]> = { articles: ['url'] };
+    const sqlite = openSqliteStorage(':memory:');
+    const schema = freshSchema();
+    await openTarget(schema);
+    try {
+      for (const table of COPIED_TABLES) {
+        const planned = [...COPIED_COLUMNS[table]!].sort();
+        const inSqlite = sqlite.db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
+        const { rows } = await admin.query<{ column_name: string }>(
+          'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+          [schema, table],
+        );
+        expect(rows.map((r) => r.column_name).sort(), `Postgres ${table}`).toEqual(planned);
+        const expected = planned.filter((c) => !(postgresOnly[table] ?? []).includes(c));
+        expect(inSqlite.filter((c) => !(sqliteOnly[table] ?? []).includes(c)).sort(), `SQLite ${table}`).toEqual(expected);
+      }
+    } finally {
+      await sqlite.close();
+    }
+  });
 
   it('has a place for every table of both schemas: copied, or transient on purpose', async () => {
     const sqlite = openSqliteStorage(':memory:');

@@ -5,7 +5,9 @@ import { redactTokens } from '../adapters/discord/interactions.js';
 import { LIMITS, escapeText, fitEscaped, linkUrl, plain } from '../adapters/discord/render.js';
 import { escapeHtml } from '../adapters/telegram/html.js';
 import { parseTime, parseTimezone } from '../src/clock.js';
-import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs } from '../src/command-args.js';
+import { looksLikeTime, looksLikeTimezone, parseNewsArgs, parseSubscribeArgs, quotedWords } from '../src/command-args.js';
+import { parseDays, parseEntryList, parseSubscribeInput, parseTimes } from '../src/subscription-options.js';
+import { compileFilters, wordTokens } from '../src/filters.js';
 import { isBlankBlock, parseSeedFile } from '../adapters/sources/seed-folder/index.js';
 import { normalizeEllipsis, plainText, unescapeMarkdown } from '../src/model.js';
 import { impossibleDateParts } from '../adapters/sources/seed-folder/schema.js';
@@ -127,6 +129,33 @@ describe('typed input (src/topics.ts, src/command-args.ts, src/clock.ts) stays l
     const shapes = { digits: run('1'), 'spaced time': run(' ', '1:00'), letters: run('u'), 'slashes': run('/') };
     expectLinear(shapes, parseTime);
     expectLinear(shapes, parseTimezone);
+    expectLinear({ ...shapes, 'offset digits': `+${run('1')}`, 'gmt then spaces': `gmt${run(' ', '+3')}` }, parseTimezone);
+  });
+
+  it('subscription options: the text syntax, lists, days, times and filter words', () => {
+    const shapes = {
+      'key=value words': run('count=1 '),
+      'unclosed quote': `AI include="${run('a ')}`,
+      quotes: run('"'),
+      'typographic quotes': run('“a” '),
+      'equals signs': run('='),
+      'ab= words': run('ab= '),
+      commas: run(','),
+      'time lists': run('8,'),
+      'am pm': run('9 am '),
+      dashes: run('mon-'),
+    };
+    expectLinear(shapes, parseSubscribeArgs);
+    expectLinear(shapes, quotedWords);
+    expectLinear(shapes, (text) => parseEntryList('include', text));
+    expectLinear(shapes, parseDays);
+    expectLinear(shapes, parseTimes);
+    expectLinear(shapes, (text) => parseSubscribeInput({ time: text, days: text, count: text, include: text, min: text }));
+    expectLinear({ ...shapes, letters: run('ab'), marks: run('a\u0301'), han: run('人工'), mixed: run('a人 ') }, wordTokens);
+    const filters = compileFilters({ include: [`${'a '.repeat(29)}b`], exclude: ['a a a a a a a a a a c'], outlets: ['a.a.a.a.example'], minQuality: null })!;
+    expectLinear({ 'one repeated word': run('a '), 'dots in a host': run('a.') }, (text) =>
+      filters.article({ title: text, excerpt: text, quality: 50, url: `https://${text.slice(0, 200)}.example/`, provider: { name: text, domain: text } }),
+    );
   });
 });
 

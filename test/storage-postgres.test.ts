@@ -61,6 +61,41 @@ describe.skipIf(unavailable !== undefined)('Postgres storage', () => {
       expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
     });
 
+    it('upgrades version 3 subscriptions to daily schedules at their time; a zone unlike the chat setting becomes their own', async () => {
+      const schema = freshSchema();
+      // The schema as version 3 left it, written the way version 3 wrote it.
+      const client = await admin.connect();
+      try {
+        await client.query(`CREATE SCHEMA "${schema}"`);
+        await client.query(`SET search_path = "${schema}"`);
+        await client.query('CREATE TABLE newsbrief_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+        for (const [i, sql] of MIGRATIONS.slice(0, 3).entries()) {
+          await client.query(sql);
+          await client.query('INSERT INTO newsbrief_migrations (version) VALUES ($1)', [i + 1]);
+        }
+        const insert = `INSERT INTO subscriptions (platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
+          VALUES ('telegram', $1, '', $2, $3, $4, $5, now(), now())`;
+        await client.query(insert, ['1', 'AI', 'ai', '09:05', 'Europe/Kyiv']);
+        await client.query(insert, ['1', 'Space', 'space', '18:30', 'Asia/Tokyo']);
+        await client.query(insert, ['2', 'AI', 'ai', '07:00', 'America/Los_Angeles']);
+        await client.query(`INSERT INTO chat_settings (platform, chat_id, thread_id, timezone) VALUES ('telegram', '1', '', 'Europe/Kyiv')`);
+      } finally {
+        await client.query('RESET search_path');
+        client.release();
+      }
+      const upgraded = await open(schema);
+      expect(await upgraded.schemaVersion()).toBe(MIGRATIONS.length);
+      const chat1 = await upgraded.subscriptions.listSubscriptions({ platform: 'telegram', chatId: '1' });
+      const [chat2] = await upgraded.subscriptions.listSubscriptions({ platform: 'telegram', chatId: '2' });
+      expect(chat1.map((s) => [s.topic, s.schedule, s.ownZone, s.paused, s.count])).toEqual([
+        ['AI', { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['09:05'] }, false, false, null],
+        ['Space', { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['18:30'] }, true, false, null],
+      ]);
+      expect(chat2).toMatchObject({ ownZone: false, schedule: { times: ['07:00'] }, filters: { include: [], minQuality: null } });
+      await upgraded.subscriptions.updateSubscription(chat2!.id, { paused: true });
+      expect(await upgraded.subscriptions.dueSubscriptions(new Date('2030-01-01T00:00:00Z'), 10)).toHaveLength(2);
+    });
+
     it('refuses a database whose schema version is newer than it knows', async () => {
       const schema = freshSchema();
       await (await open(schema)).close();

@@ -352,4 +352,44 @@ describe('SQLite storage: what only SQLite does', () => {
     expect((await top()).title).toBe('Again');
     await bot.close();
   });
+
+  it('upgrades version 8 subscriptions to daily schedules at their time; a zone unlike the chat setting becomes their own', async () => {
+    const path = tempDb();
+    mkdirSync(dirname(path), { recursive: true });
+    const raw = new Database(path);
+    // Migration 5 calls these on existing articles; there are none here.
+    raw.function('newsbrief_url_hash', { varargs: true }, () => 0);
+    raw.function('newsbrief_encode_document', { varargs: true }, () => null);
+    raw.aggregate('newsbrief_entry_keys', { varargs: true, start: null, step: () => null });
+    for (const migration of MIGRATIONS.slice(0, 8)) raw.exec(migration);
+    raw.pragma('user_version = 8');
+    const insert = raw.prepare(
+      `INSERT INTO subscriptions (target, platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
+       VALUES (?, 'telegram', ?, '', ?, ?, ?, ?, 0, '2026-11-01T00:00:00.000Z')`,
+    );
+    // Chat 1 set Europe/Kyiv: AI follows it, Space was given Asia/Tokyo. Chat 2 never set a zone.
+    insert.run('telegram:1:', '1', 'AI', 'ai', '09:05', 'Europe/Kyiv');
+    insert.run('telegram:1:', '1', 'Space', 'space', '18:30', 'Asia/Tokyo');
+    insert.run('telegram:2:', '2', 'AI', 'ai', '07:00', 'America/Los_Angeles');
+    raw.prepare(`INSERT INTO chat_settings (platform, chat_id, thread_id, timezone) VALUES ('telegram', '1', '', 'Europe/Kyiv')`).run();
+    raw.close();
+
+    const upgraded = openSqliteStorage(path);
+    try {
+      const chat1 = await upgraded.subscriptions.listSubscriptions({ platform: 'telegram', chatId: '1' });
+      const [chat2] = await upgraded.subscriptions.listSubscriptions({ platform: 'telegram', chatId: '2' });
+      expect(chat1.map((s) => [s.topic, s.schedule, s.ownZone, s.paused, s.count])).toEqual([
+        ['AI', { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['09:05'] }, false, false, null],
+        ['Space', { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['18:30'] }, true, false, null],
+      ]);
+      expect(chat2).toMatchObject({ ownZone: false, schedule: { times: ['07:00'] }, filters: { include: [], minQuality: null } });
+      // The due index now leaves paused ones out as well.
+      const plan = upgraded.db
+        .prepare(`EXPLAIN QUERY PLAN SELECT * FROM subscriptions WHERE active = 1 AND paused = 0 AND next_due_at <= 1 ORDER BY next_due_at, id LIMIT 5`)
+        .all() as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('; ')).toContain('subscriptions_due');
+    } finally {
+      await upgraded.close();
+    }
+  });
 });

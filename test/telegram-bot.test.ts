@@ -211,13 +211,13 @@ describe('commands', () => {
 
   it('/subscribe takes a topic with spaces, a time and a zone, and /subscriptions shows the next local delivery', async () => {
     const [reply] = await ask('/subscribe Machine Learning 07:30 Europe/Kyiv');
-    expect(reply!.text).toContain('Subscribed to Machine Learning: daily at 07:30 (Europe/Kyiv)');
+    expect(reply!.text).toContain('Subscribed to Machine Learning: daily at 07:30 (Europe/Kyiv, its own zone)');
     expect(reply!.text).toContain('Next digest: Fri 27 Nov, 07:30 (Europe/Kyiv)');
     const [sub] = await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) });
     expect(sub).toMatchObject({ topicKey: 'machinelearning', time: '07:30', timezone: 'Europe/Kyiv', active: true });
 
     const [list] = await ask('/subscriptions');
-    expect(list!.text).toContain('• Machine Learning — daily at 07:30 (Europe/Kyiv) · next: Fri 27 Nov, 07:30 (Europe/Kyiv)');
+    expect(list!.text).toContain('• Machine Learning — daily at 07:30 (Europe/Kyiv, its own zone) · next: Fri 27 Nov, 07:30 (Europe/Kyiv)');
   });
 
   it('/subscribe defaults to 08:00 in the chat’s zone, UTC until /timezone sets one', async () => {
@@ -471,5 +471,123 @@ describe('a topic with nothing in the /news window', () => {
     const [fresh] = await ask('/news AI 1');
     expect(fresh!.text).not.toContain('Nothing on');
     expect(fresh!.text).not.toContain(' ago');
+  });
+});
+
+describe('subscription options, through grammY and the fake Bot API', () => {
+  const admin = user(401, 'Admin');
+  const member = user(402, 'Member');
+  const room = supergroup(9);
+
+  beforeEach(async () => {
+    h = await startTelegramHarness({ articles: articles() });
+    h.fake.setAdmins(room.id, [admin.id]);
+  });
+
+  const mine = async () => (await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) }))[0]!;
+
+  it('/subscribe with a schedule, zone, count and filters stores each and says them back; an edit changes only what it names', async () => {
+    const [reply] = await ask('/subscribe AI 08:00,18:00 Europe/Kyiv days=mon-fri count=2 include="chips, regulators" exclude=classrooms min=60');
+    expect(reply!.text).toContain(
+      'Subscribed to AI: weekdays at 08:00 and 18:00 (Europe/Kyiv, its own zone) · 2 stories · only: chips, regulators · not: classrooms · quality 60+.',
+    );
+    expect(reply!.text).toContain('Next digest: Thu 26 Nov, 18:00 (Europe/Kyiv)');
+    const created = await mine();
+    expect(created).toMatchObject({
+      schedule: { kind: 'weekdays', days: [1, 2, 3, 4, 5], times: ['08:00', '18:00'] },
+      timezone: 'Europe/Kyiv',
+      count: 2,
+      filters: { include: ['chips', 'regulators'], exclude: ['classrooms'], outlets: [], minQuality: 60 },
+    });
+
+    const [edited] = await ask('/subscribe AI 9am');
+    expect(edited!.text).toContain('Updated (time) AI: weekdays at 09:00 (Europe/Kyiv, its own zone) · 2 stories');
+    expect(await mine()).toEqual({ ...created, time: '09:00', schedule: { ...created.schedule, times: ['09:00'] }, nextDueAt: '2026-11-27T07:00:00.000Z' });
+
+    const [list] = await ask('/subscriptions');
+    expect(list!.text).toContain('• AI — weekdays at 09:00 (Europe/Kyiv, its own zone) · 2 stories · only: chips, regulators · not: classrooms · quality 60+ · next: Fri 27 Nov, 09:00 (Europe/Kyiv)');
+  });
+
+  it('/subscribe space 09:15 EST says the zone is not recognised and which to use, and subscribes nothing', async () => {
+    const [reply] = await ask('/subscribe space 09:15 EST');
+    expect(reply!.text).toContain('The time zone "EST" is not recognised');
+    expect(reply!.text).toContain('Use America/New_York or UTC-5.');
+    expect(reply!.text).not.toContain('No topic');
+    expect(await h.store.subscriptions.listSubscriptions({ platform: 'telegram', chatId: String(alice.id) })).toEqual([]);
+  });
+
+  it('refuses a 500-character word in a filter, naming the option', async () => {
+    const [reply] = await ask(`/subscribe AI exclude=${'w'.repeat(500)}`);
+    expect(reply!.text).toContain('In the exclude option,');
+    expect(reply!.text).toContain('is longer than 60 characters');
+  });
+
+  it('/preview shows the next digest with the subscription’s filters, in its zone, and sends or marks nothing as delivered', async () => {
+    await ask('/subscribe AI 18:00 Asia/Tokyo exclude=classrooms count=5');
+    const [note, digest] = await ask('/preview AI', {}, 2);
+    expect(note!.text).toContain('Preview of the next AI digest (not sent)');
+    expect(note!.text).toContain('It comes Fri 27 Nov, 18:00 (Asia/Tokyo).');
+    expect(digest!.text).toContain('Chips double AI speed');
+    expect(digest!.text).toContain('Regulators look at AI');
+    expect(digest!.text).not.toContain('AI in classrooms');
+    // Publication times in the subscription's zone: 25 Nov 08:00 UTC is 17:00 in Tokyo.
+    expect(digest!.text).toContain('25 Nov 2026, 17:00 GMT+9');
+    const sub = await mine();
+    expect(await h.store.deliveries.deliveries(sub.id)).toEqual([]);
+    expect((await h.store.deliveries.sentArticleIds(sub.target)).size).toBe(0);
+  });
+
+  it('/pause and /resume: paused is listed and kept, resumed comes at its next time', async () => {
+    await ask('/subscribe AI 07:00 count=3');
+    const [paused] = await ask('/pause AI');
+    expect(paused!.text).toContain('Paused AI. Settings are kept');
+    expect(await mine()).toMatchObject({ paused: true, count: 3 });
+    const [list] = await ask('/subscriptions');
+    expect(list!.text).toContain('• AI — daily at 07:00 (UTC) · 3 stories · ⏸ paused; /resume AI resumes');
+    const [again] = await ask('/pause all');
+    expect(again!.text).toContain('Already paused: AI.');
+    const [resumed] = await ask('/resume ai');
+    expect(resumed!.text).toContain('Resumed AI. Next digest: Fri 27 Nov, 07:00 (UTC).');
+    expect(await mine()).toMatchObject({ paused: false, count: 3, nextDueAt: '2026-11-27T07:00:00.000Z' });
+    const [unknown] = await ask('/resume Space');
+    expect(unknown!.text).toContain('There is no subscription to "Space" here.');
+    expect(unknown!.text).toContain('Example: /resume AI');
+  });
+
+  it('lets only administrators pause or resume a group’s subscriptions; anyone may preview', async () => {
+    await ask('/subscribe AI', { chat: room, from: admin });
+    const [refused] = await ask('/pause AI', { chat: room, from: member });
+    expect(refused!.text).toContain('Only group administrators');
+    const [preview] = await ask('/preview AI', { chat: room, from: member }, 2);
+    expect(preview!.text).toContain('Preview of the next AI digest');
+    const [paused] = await ask('/pause AI', { chat: room, from: admin });
+    expect(paused!.text).toContain('Paused AI');
+  });
+
+  it('/timezone says which subscriptions moved and which keep their own zone', async () => {
+    await ask('/subscribe AI 07:00');
+    await ask('/subscribe Space 08:00 Asia/Tokyo');
+    const [reply] = await ask('/timezone Europe/Kyiv');
+    expect(reply!.text).toContain("This chat's time zone is now Europe/Kyiv.");
+    expect(reply!.text).toContain('Moved to it, same local times: AI.');
+    expect(reply!.text).toContain('Keeping their own zone: Space (Asia/Tokyo).');
+  });
+
+  it('offers suggested topics as buttons only when a button can carry what was typed', async () => {
+    const [plain] = await ask('/subscribe Spaec 09:15');
+    expect(buttons(plain!)).toContain('Space');
+    // A button would drop count=3, and twenty times do not fit in a button's 64 bytes: the topics are named instead.
+    const [withOption] = await ask('/subscribe Spaec 09:15 count=3');
+    expect(withOption!.text).toContain('No topic "Spaec". Did you mean Space');
+    expect(buttons(withOption!)).toEqual([]);
+    const times = Array.from({ length: 20 }, (_, i) => String(i)).join(',');
+    const [manyTimes] = await ask(`/subscribe Spaec ${times}`);
+    expect(manyTimes!.text).toContain('No topic "Spaec"');
+    expect(buttons(manyTimes!)).toEqual([]);
+  });
+
+  it('/help lists the options of /subscribe', async () => {
+    const [help] = await ask('/help');
+    for (const option of ['days=DAYS', 'count=N', 'include=WORDS', 'exclude=WORDS', 'outlets=OUTLETS', 'min=Q']) expect(help!.text).toContain(option);
   });
 });

@@ -1,4 +1,19 @@
-import type { CommandError, Digest, DigestItem, ScoreExplanation, StoriesResult, SubscriptionView, TopicCount } from '../../src/index.js';
+import { DateTime } from 'luxon';
+import type {
+  CommandError,
+  Digest,
+  DigestItem,
+  PauseResult,
+  PreviewResult,
+  ScoreExplanation,
+  StoriesResult,
+  SubscribeResult,
+  Subscription,
+  SubscriptionView,
+  TimezoneResult,
+  TopicCount,
+} from '../../src/index.js';
+import { describeChanged, describeOptions, describeSchedule, describeZone } from '../wording.js';
 import { CLI, TERMINAL, commandExample, wordError, type ConsoleSyntax } from './wording.js';
 
 export interface TextStyle {
@@ -20,12 +35,14 @@ export function styleFor(stream: { isTTY?: boolean }, env: Record<string, string
 export interface RenderOptions {
   explain?: boolean;
   style?: TextStyle;
+  /** Zone dates are shown in (an IANA name or "UTC+03:00"); UTC when absent. */
+  timezone?: string;
 }
 
 /** A digest as readable plain text for a terminal. */
 export function renderDigestText(digest: Digest, options: RenderOptions = {}): string {
   const style = options.style ?? plainStyle;
-  const header = `${style.bold(digest.topic)} — ${digest.items.length} ${plural(digest.items.length, 'story', 'stories')} from ${digest.matched} ${plural(digest.matched, 'article', 'articles')} · ${formatDate(digest.generatedAt)}`;
+  const header = `${style.bold(digest.topic)} — ${digest.items.length} ${plural(digest.items.length, 'story', 'stories')} from ${digest.matched} ${plural(digest.matched, 'article', 'articles')} · ${formatDate(digest.generatedAt, options.timezone)}`;
   if (digest.items.length === 0) {
     return `${header}\n\nNothing new on ${digest.topic} right now.`;
   }
@@ -53,7 +70,7 @@ function renderItem(item: DigestItem, n: number, options: RenderOptions, style: 
   const lines = [`${n}. ${style.bold(item.title)}`];
   const kind = item.type === 'video' ? ' · video' : '';
   const age = ageFrom ? ` (${formatAge(Math.max(0, Date.parse(ageFrom) - Date.parse(item.publishedAt)) / 3_600_000)} ago)` : '';
-  lines.push(`${indent}${item.provider.name} · ${formatDate(item.publishedAt)}${age}${kind}`);
+  lines.push(`${indent}${item.provider.name} · ${formatDate(item.publishedAt, options.timezone)}${age}${kind}`);
   if (item.excerpt) lines.push(`${indent}${item.excerpt}`);
   lines.push(`${indent}${item.url}`);
   for (const link of item.alsoCoveredBy) lines.push(`${indent}${style.dim('Also covered by')} ${link.provider.name}: ${link.url}`);
@@ -82,13 +99,58 @@ export function renderTopicsText(topics: TopicCount[]): string {
   return topics.map((t) => `${t.name.padEnd(width)}  ${String(t.count).padStart(5)} ${plural(t.count, 'article', 'articles')}`).join('\n');
 }
 
+/** A subscription's schedule, zone and options: "daily at 08:00 (Europe/Kyiv) · 3 stories · not: crypto". */
+export function subscriptionSummary(s: Subscription): string {
+  return [`${describeSchedule(s.schedule)} (${describeZone(s)})`, ...describeOptions(s)].join(' · ');
+}
+
 export function renderSubscriptionsText(views: SubscriptionView[]): string {
   if (views.length === 0) return `No subscriptions yet. Try: ${TERMINAL.invocation('subscribe', { topic: 'AI', time: '08:00', timezone: 'Europe/Kyiv' })}`;
   return views
-    .map(({ subscription: s, nextDeliveryLocal }) =>
-      `${s.topic} — daily at ${s.time} ${s.timezone}${s.active ? '' : ' (paused)'}; next: ${nextDeliveryLocal}`,
-    )
+    .map(({ subscription: s, nextDeliveryLocal }) => {
+      const state = !s.active ? 'paused (could not deliver)' : s.paused ? `paused; ${TERMINAL.invocation('resume', { topic: s.topic })} resumes it` : `next: ${nextDeliveryLocal}`;
+      return `${s.topic} — ${subscriptionSummary(s)}; ${state}`;
+    })
     .join('\n');
+}
+
+/** Confirms /subscribe: what changed, the subscription as it is now, its next delivery. */
+export function renderSubscribedText(result: Extract<SubscribeResult, { ok: true }>): string {
+  const s = result.view.subscription;
+  const verb = result.created ? 'Subscribed to' : result.changed.length > 0 ? `Updated (${describeChanged(result.changed)})` : 'Already subscribed to';
+  const next = s.paused ? `Paused: ${TERMINAL.invocation('resume', { topic: s.topic })} resumes it.` : `Next: ${result.view.nextDeliveryLocal}.`;
+  return `${verb} ${s.topic}: ${subscriptionSummary(s)}. ${next}`;
+}
+
+/** Confirms /pause or /resume. */
+export function renderPausedText(result: Extract<PauseResult, { ok: true }>): string {
+  const names = (views: readonly SubscriptionView[]) => views.map((v) => v.subscription.topic).join(', ');
+  const lines: string[] = [];
+  if (result.action === 'pause') {
+    if (result.changed.length > 0) lines.push(`Paused ${names(result.changed)}. Settings are kept; /resume brings it back.`);
+    if (result.unchanged.length > 0) lines.push(`Already paused: ${names(result.unchanged)}.`);
+  } else {
+    for (const v of result.changed) lines.push(`Resumed ${v.subscription.topic}. Next: ${v.nextDeliveryLocal}.`);
+    if (result.unchanged.length > 0) lines.push(`Not paused: ${names(result.unchanged)}.`);
+  }
+  return lines.join('\n');
+}
+
+/** /preview: what it is (not sent, news since when), then the digest, dates in the subscription's zone. */
+export function renderPreviewText(result: Extract<PreviewResult, { ok: true }>, style: TextStyle = plainStyle): string {
+  const s = result.view.subscription;
+  const when = s.paused || !s.active ? 'It is paused.' : `It comes ${result.view.nextDeliveryLocal}.`;
+  const note = `Preview of the next ${s.topic} digest (not sent): news since ${formatDate(result.since, s.timezone)}. ${when}`;
+  if (result.digest.items.length === 0) return `${note}\nNothing new so far.`;
+  return `${note}\n\n${renderDigestText(result.digest, { style, timezone: s.timezone })}`;
+}
+
+/** Confirms /timezone, naming the subscriptions it moved and those keeping their own zone. */
+export function renderTimezoneSetText(result: Extract<TimezoneResult, { ok: true }>): string {
+  const lines = [`Time zone set to ${result.timezone}.`];
+  if (result.moved.length > 0) lines.push(`Moved to it, same local times: ${result.moved.join(', ')}.`);
+  if (result.kept.length > 0) lines.push(`Keeping their own zone: ${result.kept.map((k) => `${k.topic} (${k.timezone})`).join(', ')}.`);
+  return lines.join('\n');
 }
 
 /** A failed command: what went wrong, the topics to pick from when there are some, an example in `syntax`. */
@@ -100,11 +162,12 @@ export function renderErrorText(error: CommandError, syntax: ConsoleSyntax = TER
   return lines.join('\n');
 }
 
-function formatDate(iso: string): string {
-  const d = new Date(iso);
-  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
-  return `${date} ${time} UTC`;
+/** "26 Nov 2026 06:27 UTC", or in a zone: "26 Nov 2026 08:27 EET". */
+function formatDate(iso: string, timezone = 'UTC'): string {
+  const local = DateTime.fromISO(iso, { zone: timezone, locale: 'en-GB' });
+  if (!local.isValid) return iso;
+  const zone = timezone === 'UTC' ? 'UTC' : local.toFormat('ZZZZ');
+  return `${local.toFormat('d LLL yyyy HH:mm')} ${zone}`;
 }
 
 function formatAge(hours: number): string {

@@ -15,17 +15,29 @@ import {
   plainStyle,
   renderDigestText,
   renderErrorText,
+  renderPausedText,
+  renderPreviewText,
+  renderSubscribedText,
   renderSubscriptionsText,
+  renderTimezoneSetText,
   renderTopicsText,
   type TextStyle,
 } from './render.js';
 import { TERMINAL, commandExample, commandLines } from './wording.js';
+import { subscribeOptions } from '../wording.js';
 
 /** Terminal mode has one subscriber: whoever sits at the prompt. */
 export const CONSOLE_TARGET: Target = { platform: 'console', chatId: 'local' };
 
 /** The terminal's commands, from the core's catalogue. */
-export const TERMINAL_HELP = ['Commands (the leading slash is optional):', ...commandLines(TERMINAL, { width: 34 })].join('\n');
+export const TERMINAL_HELP = [
+  'Commands (the leading slash is optional):',
+  ...commandLines(TERMINAL, { width: 34 }),
+  '',
+  'Options of /subscribe, after the topic; only those given change an existing subscription:',
+  ...subscribeOptions().map((o) => `  ${`${o.name}=${o.placeholder}`.padEnd(34)} ${o.description}`),
+  `  e.g. ${TERMINAL.invocation('subscribe', { topic: 'AI', time: '08:00,18:00', timezone: 'Europe/Kyiv', days: 'mon-fri', count: '3', exclude: 'crypto' })}`,
+].join('\n');
 
 export interface TerminalOptions {
   app: Newsbrief;
@@ -102,20 +114,28 @@ export class Terminal {
         case 'news': {
           const args = parseNewsArgs(rest);
           const result = await this.app.news(args.topic, { count: args.count });
-          this.write(result.ok ? renderDigestText(result.digest, { style: this.style }) : renderErrorText(result));
+          const timezone = await this.app.timezone(CONSOLE_TARGET);
+          this.write(result.ok ? renderDigestText(result.digest, { style: this.style, timezone }) : renderErrorText(result));
           break;
         }
         case 'topics':
           this.write(renderTopicsText(await this.app.listTopics()));
           break;
         case 'subscribe': {
-          const args = parseSubscribeArgs(rest);
-          const result = await this.app.subscribe(CONSOLE_TARGET, args.topic, args.time, args.timezone);
-          this.write(
-            result.ok
-              ? `${result.created ? 'Subscribed to' : 'Updated'} ${result.view.subscription.topic}: daily at ${result.view.subscription.time} ${result.view.subscription.timezone}. Next: ${result.view.nextDeliveryLocal}.`
-              : renderErrorText(result),
-          );
+          const { topic, ...options } = parseSubscribeArgs(rest);
+          const result = await this.app.subscribeWith(CONSOLE_TARGET, topic, options);
+          this.write(result.ok ? renderSubscribedText(result) : renderErrorText(result));
+          break;
+        }
+        case 'pause':
+        case 'resume': {
+          const result = await this.app[command](CONSOLE_TARGET, rest || undefined);
+          this.write(result.ok ? renderPausedText(result) : renderErrorText(result));
+          break;
+        }
+        case 'preview': {
+          const result = await this.app.preview(CONSOLE_TARGET, rest || undefined);
+          this.write(result.ok ? renderPreviewText(result, this.style) : renderErrorText(result));
           break;
         }
         case 'unsubscribe': {
@@ -132,7 +152,7 @@ export class Terminal {
             break;
           }
           const result = await this.app.setTimezone(CONSOLE_TARGET, rest);
-          this.write(result.ok ? `Time zone set to ${result.timezone}.` : renderErrorText(result));
+          this.write(result.ok ? renderTimezoneSetText(result) : renderErrorText(result));
           break;
         }
         default:
@@ -148,9 +168,10 @@ export class Terminal {
   deliverer(): Deliverer {
     return {
       platform: 'console',
-      deliver: async (_target: Target, digest: Digest, _context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> => {
+      deliver: async (_target: Target, digest: Digest, context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> => {
         await hooks?.onSending?.();
-        this.write(`\n${this.style.bold('Your daily digest')}\n${renderDigestText(digest, { style: this.style })}`);
+        // Dates in the subscription's zone, as on Telegram.
+        this.write(`\n${this.style.bold('Your digest')}\n${renderDigestText(digest, { style: this.style, timezone: context.timezone })}`);
         this.prompt();
         return { ok: true, messages: 1 };
       },

@@ -7,7 +7,7 @@ import {
   type CommandName,
   type CommandSpec,
 } from '../../src/index.js';
-import { wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
+import { textArguments, wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
 
 export type { ErrorWording } from '../wording.js';
 
@@ -42,8 +42,8 @@ export const TERMINAL: ConsoleSyntax = {
   surface: 'terminal',
   subscriptionsHeld: (count) => `You already have ${count} subscriptions`,
   subscribedLabel: 'Subscribed',
-  invocation: (command, values = {}) => [`/${command}`, ...invocationArguments(command, values).map((a) => a.value)].join(' '),
-  usage: (spec) => [`/${spec.name}`, ...spec.arguments.map((a) => optional(placeholder(a), a))].join(' '),
+  invocation: (command, values = {}) => [`/${command}`, ...textArguments(command, values)].join(' '),
+  usage: (spec) => [`/${spec.name}`, ...spec.arguments.map((a) => optional(a.keyed ? `${a.name}=${placeholder(a)}` : placeholder(a), a))].join(' '),
 };
 
 /** The shell: "newsbrief news AI --count 5". Topics with spaces need no quotes: the CLI joins its words. */

@@ -5,13 +5,16 @@ import {
   SlashCommandBuilder,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { commandsFor, describeArgument, type CommandArgument, type CommandName as CoreCommandName } from '../../src/index.js';
+import { commandsFor, describeArgument, isWholeNumber, type CommandArgument, type CommandName as CoreCommandName } from '../../src/index.js';
 
 /** Names of the slash commands, the one place the handlers and the definitions agree on (checked against the catalogue). */
 export const CommandName = {
   News: 'news',
   Topics: 'topics',
   Subscribe: 'subscribe',
+  Preview: 'preview',
+  Pause: 'pause',
+  Resume: 'resume',
   Unsubscribe: 'unsubscribe',
   Subscriptions: 'subscriptions',
   Timezone: 'timezone',
@@ -47,10 +50,13 @@ export function commandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSO
   });
 }
 
-/** A count is an integer option with its limits; everything else is typed text, checked by the core. */
+/**
+ * Whole numbers (a count, a minimum quality) are integer options with their limits; everything else is
+ * typed text (days, times, word lists), checked by the core.
+ */
 function addOption(command: SlashCommandBuilder, argument: CommandArgument): void {
   const description = describeArgument(argument);
-  if (argument.kind === 'count') {
+  if (isWholeNumber(argument)) {
     command.addIntegerOption((o) => {
       o.setName(argument.name).setDescription(description);
       if (argument.required) o.setRequired(true);

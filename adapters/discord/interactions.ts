@@ -18,6 +18,8 @@ import {
   renderHelp,
   renderNeedsPermission,
   renderOutdated,
+  renderPaused,
+  renderPreview,
   renderSubscribed,
   renderSubscriptions,
   renderTimezone,
@@ -100,9 +102,35 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
       const missing = botMissing(interaction);
       if (missing.length > 0) return answer(interaction, [renderBotCannotPost(missing)], true);
-      const result = await app.subscribe(targetOf(interaction), text('topic'), text('time'), text('timezone'));
+      const whole = (name: string) => interaction.options.getInteger(name) ?? undefined;
+      const given = {
+        time: text('time'),
+        timezone: text('timezone'),
+        days: text('days'),
+        count: whole('count'),
+        include: text('include'),
+        exclude: text('exclude'),
+        outlets: text('outlets'),
+        min: whole('min'),
+      };
+      // Options left out are not passed at all: an existing subscription keeps those settings.
+      const options = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+      const result = await app.subscribeWith(targetOf(interaction), text('topic'), options);
       if (!result.ok) return answer(interaction, [renderError(result)], true);
-      return answer(interaction, [renderSubscribed(result.view, result.created, place)], true);
+      return answer(interaction, [renderSubscribed(result.view, result.created, place, result.changed)], true);
+    }
+    case CommandName.Pause:
+    case CommandName.Resume: {
+      if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+      const action = interaction.commandName === CommandName.Pause ? 'pause' : 'resume';
+      const result = await app[action](targetOf(interaction), text('topic'));
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, [renderPaused(result)], true);
+    }
+    case CommandName.Preview: {
+      const result = await app.preview(targetOf(interaction), text('topic'));
+      if (!result.ok) return answer(interaction, [renderError(result)], true);
+      return answer(interaction, renderPreview(result), true);
     }
     case CommandName.Unsubscribe: {
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
@@ -117,7 +145,7 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
       if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
       const result = await app.setTimezone(target, zone);
       if (!result.ok) return answer(interaction, [renderError(result)], true);
-      return answer(interaction, [renderTimezone(result.timezone, result.updated)], true);
+      return answer(interaction, [renderTimezone(result.timezone, result)], true);
     }
     default:
       throw new OutdatedCommandError(`unknown command /${interaction.commandName}`);
@@ -129,7 +157,8 @@ async function suggestions(interaction: AutocompleteInteraction, { app }: Intera
   const value = String(focused.value ?? '');
   if (focused.name === 'timezone' || focused.name === 'zone') return completeTimezone(value);
   if (focused.name !== 'topic') return [];
-  if (interaction.commandName === CommandName.Unsubscribe) {
+  const subscribedOnly: string[] = [CommandName.Unsubscribe, CommandName.Pause, CommandName.Resume, CommandName.Preview];
+  if (subscribedOnly.includes(interaction.commandName)) {
     return completeSubscribed(app, targetOf(interaction), value);
   }
   return completeTopic(app, value);

@@ -8,9 +8,15 @@ import {
   type Digest,
   type DigestItem,
   type DigestLink,
+  type PauseResult,
+  type PreviewResult,
+  type Subscription,
+  type SubscriptionOptionName,
   type SubscriptionView,
+  type TimezoneResult,
   type TopicCount,
 } from '../../src/index.js';
+import { describeChanged, describeOptions, describeSchedule, describeZone } from '../wording.js';
 import { ageText, commandExample, helpLines, invocation, permissionNote, windowText, wordError } from './wording.js';
 
 /** Discord's size limits; any breach is an HTTP 400, so every renderer stays inside them. */
@@ -310,17 +316,23 @@ function relativeTime(iso: string): string {
 /** Where a command acts, in the words a user reads. */
 export type Place = 'channel' | 'dm';
 
-/** The target's subscriptions with the next delivery of each. */
+/** A subscription's schedule, zone and options in one line: "daily at 08:00 (Europe/Kyiv) · 3 stories". */
+function subscriptionSummary(s: Subscription): string {
+  const options = describeOptions(s).map((o) => ` · ${escapeText(o)}`).join('');
+  return `${escapeText(describeSchedule(s.schedule))} (${escapeText(describeZone(s))})${options}`;
+}
+
+/** The target's subscriptions: schedule, zone, options, and the next delivery of each. */
 export function renderSubscriptions(views: SubscriptionView[], place: Place): DiscordMessage {
   if (views.length === 0) {
     const where = place === 'dm' ? 'You have' : 'This channel has';
     return message(`${where} no daily digests yet. Start one with ${invocation('subscribe', { topic: 'AI', time: '08:00' })}`);
   }
   const lines = views.map(({ subscription: s, nextDelivery, nextDeliveryLocal }) => {
-    const head = `**${fitEscaped(s.topic, 100)}** — daily at ${s.time} (${s.timezone})`;
-    return s.active
-      ? `${head}\nnext: ${nextDeliveryLocal}${relativeTime(nextDelivery)}`
-      : `${head}\npaused: I could not post here. Check my permissions, then /subscribe again.`;
+    const head = `**${fitEscaped(s.topic, 100)}** — ${subscriptionSummary(s)}`;
+    if (!s.active) return `${head}\npaused: I could not post here. Check my permissions, then /subscribe again.`;
+    if (s.paused) return `${head}\n⏸ paused: ${invocation('resume', { topic: cutAtWord(s.topic, 60) })} resumes it.`;
+    return `${head}\nnext: ${nextDeliveryLocal}${relativeTime(nextDelivery)}`;
   });
   return message(undefined, [
     {
@@ -331,16 +343,41 @@ export function renderSubscriptions(views: SubscriptionView[], place: Place): Di
   ]);
 }
 
-/** Confirms a new or changed subscription. */
-export function renderSubscribed(view: SubscriptionView, created: boolean, place: Place): DiscordMessage {
+/** Confirms a new or changed subscription: what changed, what it is now, and its next delivery. */
+export function renderSubscribed(view: SubscriptionView, created: boolean, place: Place, changed: readonly SubscriptionOptionName[] = []): DiscordMessage {
   const s = view.subscription;
   const who = place === 'dm' ? 'You are' : 'This channel is';
   const verb = created ? 'now subscribed to' : 'still subscribed to';
-  const changed = created ? '' : ' (time and zone updated)';
-  return message(
-    `${who} ${verb} **${fitEscaped(s.topic, 100)}**${changed}: every day at ${s.time} (${s.timezone}). ` +
-      `Next digest: ${view.nextDeliveryLocal}${relativeTime(view.nextDelivery)}.`,
-  );
+  const what = created ? '' : changed.length > 0 ? ` (${describeChanged(changed)} updated)` : ' (nothing changed)';
+  const next = s.paused
+    ? `It is paused: ${invocation('resume', { topic: cutAtWord(s.topic, 60) })} resumes it.`
+    : `Next digest: ${view.nextDeliveryLocal}${relativeTime(view.nextDelivery)}.`;
+  return message(`${who} ${verb} **${fitEscaped(s.topic, 100)}**${what}: ${subscriptionSummary(s)}. ${next}`);
+}
+
+/** Confirms /pause or /resume, naming the subscriptions changed and those already so. */
+export function renderPaused(result: Extract<PauseResult, { ok: true }>): DiscordMessage {
+  const names = (views: readonly SubscriptionView[]) => views.map((v) => `**${fitEscaped(v.subscription.topic, 60)}**`).join(', ');
+  const lines: string[] = [];
+  if (result.action === 'pause') {
+    if (result.changed.length > 0) lines.push(`⏸ Paused ${names(result.changed)}. Settings are kept; /resume brings it back.`);
+    if (result.unchanged.length > 0) lines.push(`Already paused: ${names(result.unchanged)}.`);
+  } else {
+    for (const v of result.changed) {
+      lines.push(`▶️ Resumed **${fitEscaped(v.subscription.topic, 60)}**. Next digest: ${v.nextDeliveryLocal}${relativeTime(v.nextDelivery)}.`);
+    }
+    if (result.unchanged.length > 0) lines.push(`Not paused: ${names(result.unchanged)}.`);
+  }
+  return message(cutAtWord(lines.join('\n'), LIMITS.content));
+}
+
+/** /preview: a note saying what it is (not sent, since when), then the digest as the scheduled one would look. */
+export function renderPreview(result: Extract<PreviewResult, { ok: true }>): DiscordMessage[] {
+  const s = result.view.subscription;
+  const when = s.paused || !s.active ? 'It is paused.' : `It comes ${result.view.nextDeliveryLocal}${relativeTime(result.view.nextDelivery)}.`;
+  const note = `👁 Preview of the next **${fitEscaped(s.topic, 100)}** digest (not sent): news since <t:${Math.floor(Date.parse(result.since) / 1000)}:f>. ${when}`;
+  if (result.digest.items.length === 0) return [message(`${note}\nNothing new so far.`)];
+  return [message(note), ...renderDigest(result.digest, { scheduled: true })];
 }
 
 /** Confirms removed subscriptions. */
@@ -350,13 +387,16 @@ export function renderUnsubscribed(removed: string[]): DiscordMessage {
   return message(`Removed ${names.length} subscriptions: ${names.join(', ')}.`);
 }
 
-/** The zone daily digests here use, after a change or as a reminder. */
-export function renderTimezone(timezone: string, updated: number | undefined): DiscordMessage {
-  if (updated === undefined) {
+/** The zone daily digests here use, after a change (naming what moved and what kept its own) or as a reminder. */
+export function renderTimezone(timezone: string, result: Extract<TimezoneResult, { ok: true }> | undefined): DiscordMessage {
+  if (result === undefined) {
     return message(`Daily digests here use **${timezone}**. Change it with ${commandExample('timezone')}`);
   }
-  const moved = updated === 0 ? '' : ` ${updated} subscription${updated === 1 ? '' : 's'} moved to it, same local times.`;
-  return message(`Time zone set to **${timezone}**.${moved}`);
+  const names = (topics: readonly string[]) => topics.map((t) => `**${fitEscaped(t, 60)}**`).join(', ');
+  const lines = [`Time zone set to **${timezone}**.`];
+  if (result.moved.length > 0) lines.push(`Moved to it, same local times: ${names(result.moved)}.`);
+  if (result.kept.length > 0) lines.push(`Keeping their own zone: ${result.kept.map((k) => `**${fitEscaped(k.topic, 60)}** (${k.timezone})`).join(', ')}.`);
+  return message(cutAtWord(lines.join('\n'), LIMITS.content));
 }
 
 /** What each command does, from the core's catalogue. */

@@ -1,5 +1,5 @@
 import { commandSpec, commandsFor, invocationArguments, type CommandError, type CommandName } from '../../src/index.js';
-import { wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
+import { subscribeOptions, wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
 
 export { ageText, windowText, type ErrorWording } from '../wording.js';
 
@@ -34,10 +34,13 @@ export function wordError(error: CommandError): ErrorWording {
 
 /** One markdown help line a command: the name in bold, its example options, what it does. */
 export function helpLines(): string[] {
-  return commandsFor('discord').map((c) => {
+  const commands = commandsFor('discord').map((c) => {
     const args = commandExample(c.name).slice(c.name.length + 1);
     return `**/${c.name}**${args} — ${c.summary}`;
   });
+  const options = subscribeOptions().map((o) => `\u2003\`${o.name}\` — ${o.description}`);
+  const example = invocation('subscribe', { topic: 'AI', time: '08:00,18:00', timezone: 'Europe/Kyiv', days: 'mon-fri', count: 3, exclude: 'crypto' });
+  return [...commands, '', '**/subscribe** options (only those given change an existing subscription):', ...options, `\u2003e.g. ${example}`];
 }
 
 /** Who may change things in a server, from the catalogue's audiences. */

@@ -21,6 +21,8 @@ import {
   renderDigest,
   renderError,
   renderHelp,
+  renderPaused,
+  renderPreview,
   renderSubscribed,
   renderSubscriptions,
   renderTimezoneCurrent,
@@ -91,9 +93,26 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
 
   bot.command('subscribe', async (ctx) => {
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
-    const { topic, time, timezone } = parseSubscribeArgs(ctx.match);
-    const result = await app.subscribe(requireTarget(ctx), topic, time, timezone);
-    await send(ctx, subscribeReply(result, time, timezone));
+    const { topic, ...options } = parseSubscribeArgs(ctx.match);
+    const result = await app.subscribeWith(requireTarget(ctx), topic, options);
+    // A suggested topic's button carries only a time and a zone: with any other option it would drop that
+    // option, so then the error lists the topics without buttons.
+    const buttons = Object.keys(options).every((name) => name === 'time' || name === 'timezone');
+    await send(ctx, subscribeReply(result, options.time, options.timezone, buttons));
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    bot.command(action, async (ctx) => {
+      if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
+      const result = await app[action](requireTarget(ctx), ctx.match.trim() || undefined);
+      await send(ctx, { messages: [result.ok ? renderPaused(result) : renderError(result)] });
+    });
+  }
+
+  bot.command('preview', async (ctx) => {
+    const result = await app.preview(requireTarget(ctx), ctx.match.trim() || undefined);
+    if (!result.ok) return send(ctx, { messages: [renderError(result)] });
+    await send(ctx, { messages: renderPreview(result) });
   });
 
   bot.command('unsubscribe', async (ctx) => {
@@ -112,7 +131,7 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
     if (zone === '') return send(ctx, { messages: [renderTimezoneCurrent(await app.timezone(target))] });
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const result = await app.setTimezone(target, zone);
-    await send(ctx, { messages: [result.ok ? renderTimezoneSet(result.timezone, result.updated) : renderError(result)] });
+    await send(ctx, { messages: [result.ok ? renderTimezoneSet(result) : renderError(result)] });
   });
 
   bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
@@ -162,11 +181,18 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
   return { messages: [renderError(result)], options: { keyboard } };
 }
 
-function subscribeReply(result: SubscribeResult, time?: string, timezone?: string): Reply {
-  if (result.ok) return { messages: [renderSubscribed(result.view, result.created)] };
+function subscribeReply(result: SubscribeResult, time?: string, timezone?: string, buttons = true): Reply {
+  if (result.ok) return { messages: [renderSubscribed(result.view, result.created, result.changed)] };
+  if (!buttons || (time?.length ?? 0) > MAX_BUTTON_TIME) return { messages: [renderError(result)] };
   const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
+
+/**
+ * The longest time a subscribe button carries: "s|TIME||#" and a 16-character topic hash stay within the 64
+ * bytes of callback data (five times of day fit). encodeAction can drop the zone to fit, never the time.
+ */
+const MAX_BUTTON_TIME = 30;
 
 function unsubscribeReply(result: UnsubscribeResult): Reply {
   if (result.ok) return { messages: [renderUnsubscribed(result.removed)] };

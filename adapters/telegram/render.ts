@@ -8,9 +8,15 @@ import {
   type Digest,
   type DigestItem,
   type DigestLink,
+  type PauseResult,
+  type PreviewResult,
+  type Subscription,
+  type SubscriptionOptionName,
   type SubscriptionView,
+  type TimezoneResult,
   type TopicCount,
 } from '../../src/index.js';
+import { describeChanged, describeOptions, describeSchedule, describeZone, subscribeOptions } from '../wording.js';
 import { MESSAGE_LIMIT, escapeHtml, link, pack } from './html.js';
 import { COMMANDS, ageText, commandExample, invocation, windowText, wordError } from './wording.js';
 
@@ -168,15 +174,25 @@ export function renderTopics(topics: readonly TopicCount[], options: { max?: num
   return pack([`<b>Topics</b> (${topics.length})`, ...lines, ...more], options.limit ?? MESSAGE_LIMIT, '\n');
 }
 
-/** This chat's subscriptions, each with its next delivery in the subscription's own zone. */
+/** A subscription's schedule, zone and options in one line of escaped HTML: "daily at 08:00 (Europe/Kyiv) · 3 stories". */
+function subscriptionSummary(s: Subscription): string {
+  const options = describeOptions(s).map((o) => ` · ${escapeHtml(o)}`).join('');
+  return `${escapeHtml(describeSchedule(s.schedule))} (${escapeHtml(describeZone(s))})${options}`;
+}
+
+/** This chat's subscriptions: schedule, zone, options, and the next delivery in the subscription's own zone. */
 export function renderSubscriptions(views: readonly SubscriptionView[], options: { limit?: number } = {}): string[] {
   if (views.length === 0) {
     return [`No subscriptions here yet. Example: <code>${escapeHtml(invocation('subscribe', { topic: 'AI', time: '08:00', timezone: 'Europe/Kyiv' }))}</code>`];
   }
   const lines = views.map(({ subscription: s, nextDeliveryLocal }) => {
-    const when = `daily at ${s.time} (${escapeHtml(s.timezone)})`;
-    const next = s.active ? `next: ${escapeHtml(nextDeliveryLocal)}` : 'paused: the bot could not post here; /start resumes';
-    return `• <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b> — ${when} · ${next}`;
+    const topic = cutAtWord(s.topic, MAX_TOPIC);
+    const next = !s.active
+      ? 'paused: the bot could not post here; /start resumes'
+      : s.paused
+        ? `⏸ paused; <code>${escapeHtml(invocation('resume', { topic }))}</code> resumes`
+        : `next: ${escapeHtml(nextDeliveryLocal)}`;
+    return `• <b>${escapeHtml(topic)}</b> — ${subscriptionSummary(s)} · ${next}`;
   });
   return pack(['<b>Subscriptions</b>', ...lines], options.limit ?? MESSAGE_LIMIT, '\n');
 }
@@ -188,14 +204,48 @@ export function renderError(error: CommandError): string {
   return `⚠️ ${escapeHtml(cutAtWord(sentence, 1000))}${shown}`;
 }
 
-/** Confirms a new or changed subscription with its next delivery. */
-export function renderSubscribed(view: SubscriptionView, created: boolean): string {
+/** Confirms a new or changed subscription: what changed, what it is now, and its next delivery. */
+export function renderSubscribed(view: SubscriptionView, created: boolean, changed: readonly SubscriptionOptionName[] = []): string {
   const s = view.subscription;
-  const verb = created ? 'Subscribed to' : 'Updated';
-  return (
-    `✅ ${verb} <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b>: daily at ${s.time} (${escapeHtml(s.timezone)}).\n` +
-    `Next digest: ${escapeHtml(view.nextDeliveryLocal)}.`
-  );
+  const verb = created ? 'Subscribed to' : changed.length > 0 ? `Updated (${escapeHtml(describeChanged(changed))})` : 'Already subscribed to';
+  const next = s.paused
+    ? `It is paused: <code>${escapeHtml(invocation('resume', { topic: cutAtWord(s.topic, MAX_TOPIC) }))}</code> resumes it.`
+    : `Next digest: ${escapeHtml(view.nextDeliveryLocal)}.`;
+  return `✅ ${verb} <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b>: ${subscriptionSummary(s)}.\n${next}`;
+}
+
+/** Confirms /pause or /resume, naming the subscriptions changed and those already so. */
+export function renderPaused(result: Extract<PauseResult, { ok: true }>): string {
+  const names = (views: readonly SubscriptionView[]) => views.map((v) => `<b>${escapeHtml(cutAtWord(v.subscription.topic, 60))}</b>`).join(', ');
+  const lines: string[] = [];
+  if (result.action === 'pause') {
+    if (result.changed.length > 0) lines.push(`⏸ Paused ${names(result.changed)}. Settings are kept; /resume brings it back.`);
+    if (result.unchanged.length > 0) lines.push(`Already paused: ${names(result.unchanged)}.`);
+  } else {
+    for (const v of result.changed) {
+      lines.push(`▶️ Resumed <b>${escapeHtml(cutAtWord(v.subscription.topic, 60))}</b>. Next digest: ${escapeHtml(v.nextDeliveryLocal)}.`);
+    }
+    if (result.unchanged.length > 0) lines.push(`Not paused: ${names(result.unchanged)}.`);
+  }
+  return cutHtmlLines(lines);
+}
+
+/** Whole lines while they fit in one message. */
+function cutHtmlLines(lines: readonly string[]): string {
+  return pack(lines, MESSAGE_LIMIT, '\n')[0] ?? '';
+}
+
+/**
+ * /preview: a note saying what it is (not sent, since when, and when the real one comes), then the digest as
+ * the scheduled delivery would render it, dates in the subscription's zone.
+ */
+export function renderPreview(result: Extract<PreviewResult, { ok: true }>): string[] {
+  const s = result.view.subscription;
+  const since = DateTime.fromISO(result.since, { zone: s.timezone, locale: 'en-GB' }).toFormat('ccc d LLL, HH:mm');
+  const when = s.paused || !s.active ? 'It is paused.' : `It comes ${escapeHtml(result.view.nextDeliveryLocal)}.`;
+  const note = `👁 Preview of the next <b>${escapeHtml(cutAtWord(s.topic, MAX_TOPIC))}</b> digest (not sent): news since ${escapeHtml(since)}. ${when}`;
+  if (result.digest.items.length === 0) return [`${note}\nNothing new so far.`];
+  return [note, ...renderDigest(result.digest, { timezone: s.timezone })];
 }
 
 /** Confirms removed subscriptions. */
@@ -213,11 +263,15 @@ export function renderUnsubscribed(removed: readonly string[]): string {
   return `Unsubscribed from ${shown.join(', ')}.`;
 }
 
-/** Confirms the chat's new zone. */
-export function renderTimezoneSet(timezone: string, updated: number): string {
-  const moved =
-    updated > 0 ? ` ${updated} ${updated === 1 ? 'subscription keeps its' : 'subscriptions keep their'} local time in it.` : '';
-  return `🕗 This chat's time zone is now <b>${escapeHtml(timezone)}</b>.${moved}`;
+/** Confirms the chat's new zone, naming the subscriptions it moved and those that keep their own. */
+export function renderTimezoneSet(result: Extract<TimezoneResult, { ok: true }>): string {
+  const names = (topics: readonly string[]) => topics.map((t) => `<b>${escapeHtml(cutAtWord(t, 60))}</b>`).join(', ');
+  const lines = [`🕗 This chat's time zone is now <b>${escapeHtml(result.timezone)}</b>.`];
+  if (result.moved.length > 0) lines.push(`Moved to it, same local times: ${names(result.moved)}.`);
+  if (result.kept.length > 0) {
+    lines.push(`Keeping their own zone: ${result.kept.map((k) => `<b>${escapeHtml(cutAtWord(k.topic, 60))}</b> (${escapeHtml(k.timezone)})`).join(', ')}.`);
+  }
+  return cutHtmlLines(lines);
 }
 
 /** Answers /timezone without an argument. */
@@ -241,9 +295,14 @@ export function renderHelp(resumed = 0): string {
     (c) => `/${c.command} — ${escapeHtml(c.description)}${c.example === `/${c.command}` ? '' : `\n   <code>${escapeHtml(c.example)}</code>`}`,
   );
   const back = resumed > 0 ? `\n\n▶️ Resumed ${resumed} paused ${resumed === 1 ? 'subscription' : 'subscriptions'}.` : '';
+  const options = subscribeOptions().map((o) => `<code>${escapeHtml(`${o.name}=${o.placeholder}`)}</code> — ${escapeHtml(o.description)}`);
+  const example = invocation('subscribe', { topic: 'AI', time: '08:00,18:00', timezone: 'Europe/Kyiv', days: 'mon-fri', count: '3', exclude: 'crypto' });
   return (
-    '<b>Newsbrief</b> sends ranked news digests by topic: ask for one now, or subscribe this chat to a daily one.\n\n' +
+    '<b>Newsbrief</b> sends ranked news digests by topic: ask for one now, or subscribe this chat to a scheduled one.\n\n' +
     lines.join('\n') +
+    '\n\n<b>Options of /subscribe</b>, after the topic (only those given change an existing subscription):\n' +
+    options.join('\n') +
+    `\n   <code>${escapeHtml(example)}</code>` +
     '\n\nWithout a topic, /news shows buttons for the main topics. In groups, only administrators can change subscriptions.' +
     back
   );

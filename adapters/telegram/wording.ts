@@ -1,5 +1,5 @@
-import { commandSpec, commandsFor, invocationArguments, type CommandError, type CommandName } from '../../src/index.js';
-import { wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
+import { commandSpec, commandsFor, type CommandError, type CommandName } from '../../src/index.js';
+import { textArguments, wordError as wordCommandError, type ErrorWording, type Syntax } from '../wording.js';
 
 export { ageText, windowText, type ErrorWording } from '../wording.js';
 
@@ -17,9 +17,9 @@ const TELEGRAM: Syntax = {
   subscribedLabel: 'Subscribed here',
 };
 
-/** A command as typed in a Telegram chat: "/subscribe Machine Learning 08:00 Europe/Kyiv". */
+/** A command as typed in a Telegram chat: "/subscribe Machine Learning 08:00 Europe/Kyiv days=mon-fri". */
 export function invocation(command: CommandName, values: Readonly<Record<string, string | number | undefined>> = {}): string {
-  return [`/${command}`, ...invocationArguments(command, values).map((a) => a.value)].join(' ');
+  return [`/${command}`, ...textArguments(command, values)].join(' ');
 }
 
 /** The catalogue's worked example for a command, as typed here. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Target } from '../../src/model.js';
+import type { Target, Weekday } from '../../src/model.js';
 import { chat, chatThread, newSubscription, openPerTest, type StorageFactory } from './fixtures.js';
 
 /** Platform ids are an open set (ports.ts); model.ts Target still names three, hence the cast. */
@@ -238,12 +238,125 @@ export function runSubscriptionStoreContract(name: string, factory: StorageFacto
       expect((await subscriptions.dueSubscriptions(now, 10))[0]?.nextDueAt).toBe('2026-11-27T08:30:00.000Z');
     });
 
+    it('gives a subscription without options a daily schedule at its time, following the chat zone, unfiltered, not paused', async () => {
+      const { subscriptions } = await open();
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat, { time: '07:45' }));
+      expect(subscription).toMatchObject({
+        time: '07:45',
+        schedule: { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['07:45'] },
+        ownZone: false,
+        count: null,
+        filters: { include: [], exclude: [], outlets: [], minQuality: null },
+        paused: false,
+      });
+    });
+
+    it('stores every option a new subscription is given, and reads them back alike everywhere', async () => {
+      const { subscriptions } = await open();
+      const options = {
+        schedule: { kind: 'days' as const, days: [1, 3, 5] as Weekday[], times: ['08:00', '18:30'] },
+        ownZone: true,
+        count: 3,
+        filters: { include: ['open source', 'GPT‑4'], exclude: ['crypto'], outlets: ['example.com', 'Ünï Times'], minQuality: 60 },
+        paused: true,
+      };
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat, { time: 'ignored', timezone: 'UTC+03:00', ...options }));
+      expect(subscription).toMatchObject({ ...options, time: '08:00', timezone: 'UTC+03:00' });
+      expect(await subscriptions.getSubscription(subscription.id)).toEqual(subscription);
+      expect(await subscriptions.listSubscriptions(chat)).toEqual([subscription]);
+    });
+
+    it('changes only the fields an update names, and reports the subscription as now stored', async () => {
+      const { subscriptions } = await open();
+      const { subscription } = await subscriptions.upsertSubscription(
+        newSubscription(chat, { time: '09:05', timezone: 'America/Los_Angeles', ownZone: true, count: 4, filters: { include: ['gpt'], exclude: [], outlets: [], minQuality: null } }),
+      );
+      const timeOnly = await subscriptions.updateSubscription(subscription.id, {
+        schedule: { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['10:15'] },
+        nextDueAt: '2026-11-27T18:15:00.000Z',
+      });
+      expect(timeOnly).toEqual({
+        ...subscription,
+        time: '10:15',
+        schedule: { kind: 'daily', days: [1, 2, 3, 4, 5, 6, 7], times: ['10:15'] },
+        nextDueAt: '2026-11-27T18:15:00.000Z',
+      });
+      const filtersOnly = await subscriptions.updateSubscription(subscription.id, {
+        filters: { include: [], exclude: ['crypto'], outlets: [], minQuality: 70 },
+        count: null,
+      });
+      expect(filtersOnly).toEqual({ ...timeOnly, filters: { include: [], exclude: ['crypto'], outlets: [], minQuality: 70 }, count: null });
+      const renamed = await subscriptions.updateSubscription(subscription.id, { topic: 'A.I.', timezone: 'Europe/Kyiv', ownZone: false });
+      expect(renamed).toEqual({ ...filtersOnly, topic: 'A.I.', timezone: 'Europe/Kyiv', ownZone: false });
+      expect(await subscriptions.updateSubscription(subscription.id, {})).toEqual(renamed);
+      expect(await subscriptions.getSubscription(subscription.id)).toEqual(renamed);
+    });
+
+    it('answers an update of a subscription that does not exist with undefined, writing nothing', async () => {
+      const { subscriptions } = await open();
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat));
+      expect(await subscriptions.updateSubscription(subscription.id + 1000, { paused: true })).toBeUndefined();
+      expect(await subscriptions.listSubscriptions(chat)).toEqual([subscription]);
+    });
+
+    it('leaves a paused subscription out of due ones, keeping its settings, until it is resumed', async () => {
+      const { subscriptions } = await open();
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat, { count: 2, time: '06:30' }));
+      const later = new Date('2030-01-01T00:00:00Z');
+      const paused = await subscriptions.updateSubscription(subscription.id, { paused: true });
+      expect(paused).toMatchObject({ paused: true, active: true, count: 2, time: '06:30' });
+      expect(await subscriptions.dueSubscriptions(later, 10)).toEqual([]);
+      expect(await subscriptions.dueSubscriptions(later, 10, 'telegram')).toEqual([]);
+      // A platform's reactivation (/start) does not undo the chat's own pause.
+      await subscriptions.setActive(chat, false, 'blocked');
+      await subscriptions.setActive(chat, true);
+      expect(await subscriptions.dueSubscriptions(later, 10)).toEqual([]);
+      const resumed = await subscriptions.updateSubscription(subscription.id, { paused: false, nextDueAt: '2029-12-31T06:30:00.000Z' });
+      expect(await subscriptions.dueSubscriptions(later, 10)).toEqual([resumed]);
+      expect(resumed).toMatchObject({ paused: false, count: 2, time: '06:30', nextDueAt: '2029-12-31T06:30:00.000Z' });
+    });
+
+    it('wakes a deactivated subscription when an update says active, and only then', async () => {
+      const { subscriptions } = await open();
+      const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat));
+      await subscriptions.setActive(chat, false, 'kicked');
+      expect(await subscriptions.updateSubscription(subscription.id, { count: 2 })).toMatchObject({ active: false, count: 2 });
+      expect(await subscriptions.updateSubscription(subscription.id, { active: true })).toMatchObject({ active: true, count: 2 });
+      expect(await subscriptions.dueSubscriptions(new Date('2030-01-01T00:00:00Z'), 10)).toHaveLength(1);
+    });
+
+    it('replaces every option when the same topic is subscribed again through upsert', async () => {
+      const { subscriptions } = await open();
+      await subscriptions.upsertSubscription(
+        newSubscription(chat, { count: 4, ownZone: true, paused: true, filters: { include: ['x'], exclude: [], outlets: [], minQuality: 10 } }),
+      );
+      const { subscription, created } = await subscriptions.upsertSubscription(newSubscription(chat, { time: '11:00' }));
+      expect(created).toBe(false);
+      expect(subscription).toMatchObject({ time: '11:00', count: null, ownZone: false, paused: false, filters: { include: [], minQuality: null } });
+    });
+
+    it('keeps options when a chat moves to a new id', async () => {
+      const { subscriptions } = await open();
+      await subscriptions.upsertSubscription(
+        newSubscription(group, { count: 7, paused: true, schedule: { kind: 'weekly', days: [2], times: ['12:00'] } }),
+      );
+      await subscriptions.migrateTarget(group, supergroup);
+      expect((await subscriptions.listSubscriptions(supergroup))[0]).toMatchObject({ count: 7, paused: true, schedule: { kind: 'weekly', days: [2], times: ['12:00'] } });
+    });
+
     it('hands out copies: changing a returned subscription leaves the stored one alone', async () => {
       const { subscriptions } = await open();
       const { subscription } = await subscriptions.upsertSubscription(newSubscription(chat));
       subscription.target.chatId = 'tampered';
       subscription.active = false;
-      expect(await subscriptions.getSubscription(subscription.id)).toMatchObject({ target: chat, active: true });
+      subscription.schedule.times.push('23:00');
+      subscription.filters.include.push('tampered');
+      expect(await subscriptions.getSubscription(subscription.id)).toMatchObject({
+        target: chat,
+        active: true,
+        schedule: { times: ['08:00'] },
+        filters: { include: [] },
+      });
     });
   });
 }

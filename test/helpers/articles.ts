@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Article, RelatedArticle, Target } from '../../src/model.js';
+import { dailyAt, NO_FILTERS, type Article, type RelatedArticle, type Subscription, type Target } from '../../src/model.js';
 import type { SubscriptionView } from '../../src/types.js';
 
 let counter = 0;
@@ -49,7 +49,7 @@ export function makeRelated(overrides: Partial<RelatedArticle> = {}): RelatedArt
 /** A subscription as /subscriptions shows it: 08:00 Europe/Kyiv, next delivery on 27 Nov. */
 export function makeSubscriptionView(
   topic: string,
-  options: { active?: boolean; platform?: Target['platform'] } = {},
+  options: { active?: boolean; platform?: Target['platform']; subscription?: Partial<Subscription> } = {},
 ): SubscriptionView {
   return {
     subscription: {
@@ -59,9 +59,15 @@ export function makeSubscriptionView(
       topicKey: topic.toLowerCase(),
       time: '08:00',
       timezone: 'Europe/Kyiv',
+      ownZone: false,
+      schedule: dailyAt('08:00'),
+      count: null,
+      filters: { ...NO_FILTERS },
+      paused: false,
       active: options.active ?? true,
       nextDueAt: '2026-11-27T06:00:00.000Z',
       createdAt: '2026-11-26T06:00:00.000Z',
+      ...options.subscription,
     },
     nextDelivery: '2026-11-27T06:00:00.000Z',
     nextDeliveryLocal: 'Fri 27 Nov, 08:00 (Europe/Kyiv)',

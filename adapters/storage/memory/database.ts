@@ -1,6 +1,8 @@
 import {
   type DeliveryStatus,
   type Digest,
+  type Schedule,
+  type SubscriptionFilters,
   type SourceItemRecord,
   type Target,
   type TopicEntry,
@@ -36,6 +38,11 @@ export interface SubscriptionRow {
   topicKey: string;
   time: string;
   timezone: string;
+  schedule: Schedule;
+  ownZone: boolean;
+  count: number | null;
+  filters: SubscriptionFilters;
+  paused: boolean;
   active: boolean;
   /** Why the subscription was deactivated; nothing reads it back through the ports yet. */
   inactiveReason: string | null;

@@ -1,6 +1,7 @@
 import {
   type NewSubscription,
   type Subscription,
+  type SubscriptionChanges,
   type SubscriptionStore,
   type Target,
   type TargetScope,
@@ -15,6 +16,7 @@ import {
   type MemoryTables,
   type SubscriptionRow,
 } from './database.js';
+import { filtersColumn, filtersFrom, settingsOf } from '../subscription-columns.js';
 
 /** Subscriptions and chat settings in memory; ids count up from 1 and are never reused. */
 export class MemorySubscriptionStore implements SubscriptionStore {
@@ -24,10 +26,11 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     const t = this.db.use('subscriptions.upsertSubscription');
     const target = normalTarget(sub.target);
     const nextDueMs = Date.parse(sub.nextDueAt);
+    const settings = settingsOf(sub);
     const existing = find(t, target, sub.topicKey);
     if (existing) {
       // Subscribing again also wakes a subscription paused by a kick or block.
-      Object.assign(existing, { topic: sub.topic, time: sub.time, timezone: sub.timezone, nextDueMs, active: true, inactiveReason: null });
+      Object.assign(existing, { topic: sub.topic, timezone: sub.timezone, ...settings, nextDueMs, active: true, inactiveReason: null });
       return { subscription: toSubscription(existing), created: false };
     }
     const row: SubscriptionRow = {
@@ -35,8 +38,8 @@ export class MemorySubscriptionStore implements SubscriptionStore {
       target,
       topic: sub.topic,
       topicKey: sub.topicKey,
-      time: sub.time,
       timezone: sub.timezone,
+      ...settings,
       active: true,
       inactiveReason: null,
       nextDueMs,
@@ -44,6 +47,24 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     };
     t.subscriptions.set(row.id, row);
     return { subscription: toSubscription(row), created: true };
+  }
+
+  async updateSubscription(id: number, changes: SubscriptionChanges): Promise<Subscription | undefined> {
+    const row = this.db.use('subscriptions.updateSubscription').subscriptions.get(id);
+    if (!row) return undefined;
+    if (changes.topic !== undefined) row.topic = changes.topic;
+    if (changes.schedule !== undefined) {
+      row.schedule = { ...changes.schedule, days: [...changes.schedule.days], times: [...changes.schedule.times] };
+      row.time = row.schedule.times[0] ?? row.time;
+    }
+    if (changes.timezone !== undefined) row.timezone = changes.timezone;
+    if (changes.ownZone !== undefined) row.ownZone = changes.ownZone;
+    if (changes.count !== undefined) row.count = changes.count;
+    if (changes.filters !== undefined) row.filters = filtersFrom(filtersColumn(changes.filters));
+    if (changes.paused !== undefined) row.paused = changes.paused;
+    if (changes.active) Object.assign(row, { active: true, inactiveReason: null });
+    if (changes.nextDueAt !== undefined) row.nextDueMs = Date.parse(changes.nextDueAt);
+    return toSubscription(row);
   }
 
   async removeSubscription(target: Target, topicKey: string): Promise<boolean> {
@@ -102,7 +123,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   async dueSubscriptions(now: Date, limit: number, platform?: string): Promise<Subscription[]> {
     const t = this.db.use('subscriptions.dueSubscriptions');
     const due = [...t.subscriptions.values()].filter(
-      (row) => row.active && row.nextDueMs <= now.getTime() && (platform === undefined || row.target.platform === platform),
+      (row) => row.active && !row.paused && row.nextDueMs <= now.getTime() && (platform === undefined || row.target.platform === platform),
     );
     due.sort((a, b) => a.nextDueMs - b.nextDueMs || a.id - b.id);
     return due.slice(0, Math.max(limit, 0)).map(toSubscription);
@@ -122,6 +143,11 @@ function toSubscription(row: SubscriptionRow): Subscription {
     topicKey: row.topicKey,
     time: row.time,
     timezone: row.timezone,
+    ownZone: row.ownZone,
+    schedule: { ...row.schedule, days: [...row.schedule.days], times: [...row.schedule.times] },
+    count: row.count,
+    filters: filtersFrom(filtersColumn(row.filters)),
+    paused: row.paused,
     active: row.active,
     nextDueAt: new Date(row.nextDueMs).toISOString(),
     createdAt: row.createdAt,

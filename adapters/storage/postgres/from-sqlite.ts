@@ -1,6 +1,6 @@
 /**
- * The table-by-table copy behind `newsbrief migrate-db`: rows of a SQLite database (schema version 8, see
- * ../sqlite/index.ts) into the tables of a Postgres one (version 3, migrations.ts). It lives beside the
+ * The table-by-table copy behind `newsbrief migrate-db`: rows of a SQLite database (schema version 9, see
+ * ../sqlite/index.ts) into the tables of a Postgres one (version 4, migrations.ts). It lives beside the
  * Postgres schema because it is a second reader of both schemas: a migration on either side must be
  * reflected here (COPY_PLAN_VERSIONS makes a forgotten one fail loudly instead of copying half a database).
  */
@@ -12,7 +12,7 @@ import { quoteIdent } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** The schema versions this plan was written for: SQLite's user_version and Postgres's newsbrief_migrations. */
-export const COPY_PLAN_VERSIONS = { sqlite: 8, postgres: 3 } as const;
+export const COPY_PLAN_VERSIONS = { sqlite: 9, postgres: 4 } as const;
 
 /** Tables whose rows only matter to the process that wrote them; neither copied nor expected in the target. */
 export const TRANSIENT_TABLES = { sqlite: ['chat_leases'], postgres: ['chat_leases', 'rate_budget'] } as const;
@@ -148,13 +148,25 @@ const PLAN: readonly TablePlan[] = [
     columns: [
       ['id', 'int'], ['platform', 'text'], ['chat_id', 'text'], ['thread_id', 'text'], ['topic', 'text'], ['topic_key', 'text'],
       ['time', 'text'], ['timezone', 'text'], ['active', 'bool'], ['inactive_reason', 'text'], ['next_due_at', 'timestamptz'], ['created_at', 'timestamptz'],
+      ['schedule_kind', 'text'], ['days', 'text'], ['times', 'text'], ['digest_count', 'int'], ['filters', 'text'], ['own_zone', 'bool'], ['paused', 'bool'],
     ],
-    // The `target` column is not copied: SQLite keeps it for an old UNIQUE constraint and never reads it.
+    // The `target` column is not copied: SQLite keeps it for an old UNIQUE constraint and never reads it. The
+    // schedule and filter columns are in the same format on both sides (../subscription-columns.ts).
     read: streamed(
       'SELECT count(*) FROM subscriptions',
-      `SELECT id, platform, chat_id, thread_id, topic, topic_key, time, timezone, active, inactive_reason, next_due_at, created_at
+      `SELECT id, platform, chat_id, thread_id, topic, topic_key, time, timezone, active, inactive_reason, next_due_at, created_at,
+         schedule_kind, days, times, digest_count, filters, own_zone, paused
        FROM subscriptions ORDER BY id`,
-      (r) => [...r.slice(0, 8), r[8] !== 0, r[9], fromMs(r[10] as number), fromIsoText('subscriptions', 'created_at', r[11] as string)],
+      (r) => [
+        ...r.slice(0, 8),
+        r[8] !== 0,
+        r[9],
+        fromMs(r[10] as number),
+        fromIsoText('subscriptions', 'created_at', r[11] as string),
+        ...r.slice(12, 17),
+        r[17] !== 0,
+        r[18] !== 0,
+      ],
     ),
     batch: ROW_BATCH,
   },
@@ -198,6 +210,11 @@ const PLAN: readonly TablePlan[] = [
 
 /** The tables the copy fills, in the order it fills them. */
 export const COPIED_TABLES: readonly string[] = PLAN.map((p) => p.table);
+
+/** The Postgres columns the copy fills, by table: a test holds them to both schemas. */
+export const COPIED_COLUMNS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  PLAN.map((p) => [p.table, p.columns.map(([name]) => name)]),
+);
 
 /** Rows of one table: what the source holds (in the copy's terms), what the target holds after the copy. */
 export interface TableCount {

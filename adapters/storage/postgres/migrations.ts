@@ -149,6 +149,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX feeds_due ON feeds (next_fetch_at, id) WHERE enabled;
   `,
+  // Subscription options (issue 14), as SQLite's version 9: the schedule's kind, local days (ISO weekday
+  // numbers) and times as comma-separated text (existing rows daily at their time), a count of their own
+  // (NULL: the scheduler's), filters as JSON text (NULL: none), whether the zone is the subscription's own,
+  // and the chat's pause. A zone that differs from the chat's setting was given with the subscription.
+  `
+  ALTER TABLE subscriptions
+    ADD COLUMN schedule_kind text NOT NULL DEFAULT 'daily',
+    ADD COLUMN days text NOT NULL DEFAULT '1,2,3,4,5,6,7',
+    ADD COLUMN times text NOT NULL DEFAULT '',
+    ADD COLUMN digest_count integer,
+    ADD COLUMN filters text,
+    ADD COLUMN own_zone boolean NOT NULL DEFAULT false,
+    ADD COLUMN paused boolean NOT NULL DEFAULT false;
+  UPDATE subscriptions SET times = time;
+  UPDATE subscriptions s SET own_zone = true FROM chat_settings c
+    WHERE c.platform = s.platform AND c.chat_id = s.chat_id AND c.thread_id = s.thread_id
+      AND c.timezone IS NOT NULL AND c.timezone <> s.timezone;
+  DROP INDEX subscriptions_due;
+  CREATE INDEX subscriptions_due ON subscriptions (next_due_at, id) WHERE active AND NOT paused;
+  `,
 ];
 
 /** Advisory lock key of migrations: "newsbrief" folded into 63 bits, so other applications' keys are unlikely to meet it. */

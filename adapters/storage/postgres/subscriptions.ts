@@ -1,4 +1,5 @@
-import type { NewSubscription, Subscription, SubscriptionStore, Target, TargetScope } from '../../../src/index.js';
+import type { NewSubscription, Subscription, SubscriptionChanges, SubscriptionStore, Target, TargetScope } from '../../../src/index.js';
+import { filtersColumn, filtersFrom, scheduleColumns, scheduleFrom, settingsOf } from '../subscription-columns.js';
 import type { PostgresDatabase } from './database.js';
 
 interface SubscriptionRow {
@@ -13,6 +14,13 @@ interface SubscriptionRow {
   active: boolean;
   next_due_at: Date;
   created_at: Date;
+  schedule_kind: string;
+  days: string;
+  times: string;
+  digest_count: number | null;
+  filters: string | null;
+  own_zone: boolean;
+  paused: boolean;
 }
 
 /** A target as the (platform, chat_id, thread_id) columns hold it; no thread is stored as ''. */
@@ -25,18 +33,69 @@ export class PostgresSubscriptionStore implements SubscriptionStore {
 
   async upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
     this.db.use('subscriptions.upsertSubscription');
+    const settings = settingsOf(sub);
+    const schedule = scheduleColumns(settings.schedule);
     // One statement, so two instances subscribing the same target at once end with one row. xmax is 0 on a
     // row this statement inserted, and the updating transaction's id on one it updated.
     const { rows } = await this.db.query<SubscriptionRow & { created: boolean }>(
-      `INSERT INTO subscriptions (platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO subscriptions (platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at,
+         schedule_kind, days, times, digest_count, filters, own_zone, paused)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (platform, chat_id, thread_id, topic_key) DO UPDATE SET topic = excluded.topic, time = excluded.time,
-         timezone = excluded.timezone, next_due_at = excluded.next_due_at, active = true, inactive_reason = NULL
+         timezone = excluded.timezone, next_due_at = excluded.next_due_at, schedule_kind = excluded.schedule_kind,
+         days = excluded.days, times = excluded.times, digest_count = excluded.digest_count, filters = excluded.filters,
+         own_zone = excluded.own_zone, paused = excluded.paused, active = true, inactive_reason = NULL
        RETURNING *, (xmax = 0) AS created`,
-      [...where(sub.target), sub.topic, sub.topicKey, sub.time, sub.timezone, new Date(sub.nextDueAt), new Date()],
+      [
+        ...where(sub.target),
+        sub.topic,
+        sub.topicKey,
+        settings.time,
+        sub.timezone,
+        new Date(sub.nextDueAt),
+        new Date(),
+        schedule.kind,
+        schedule.days,
+        schedule.times,
+        settings.count,
+        filtersColumn(settings.filters),
+        settings.ownZone,
+        settings.paused,
+      ],
     );
     const row = rows[0]!;
     return { subscription: toSubscription(row), created: row.created };
+  }
+
+  async updateSubscription(id: number, changes: SubscriptionChanges): Promise<Subscription | undefined> {
+    this.db.use('subscriptions.updateSubscription');
+    // Only the columns of the fields given are named; the values always travel as parameters.
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.topic !== undefined) set('topic', changes.topic);
+    if (changes.schedule !== undefined) {
+      const schedule = scheduleColumns(changes.schedule);
+      set('time', changes.schedule.times[0]);
+      set('schedule_kind', schedule.kind);
+      set('days', schedule.days);
+      set('times', schedule.times);
+    }
+    if (changes.timezone !== undefined) set('timezone', changes.timezone);
+    if (changes.ownZone !== undefined) set('own_zone', changes.ownZone);
+    if (changes.count !== undefined) set('digest_count', changes.count);
+    if (changes.filters !== undefined) set('filters', filtersColumn(changes.filters));
+    if (changes.paused !== undefined) set('paused', changes.paused);
+    if (changes.active) sets.push('active = true', 'inactive_reason = NULL');
+    if (changes.nextDueAt !== undefined) set('next_due_at', new Date(changes.nextDueAt));
+    const { rows } =
+      sets.length === 0
+        ? await this.db.query<SubscriptionRow>('SELECT * FROM subscriptions WHERE id = $1', params)
+        : await this.db.query<SubscriptionRow>(`UPDATE subscriptions SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+    return rows[0] ? toSubscription(rows[0]) : undefined;
   }
 
   async removeSubscription(target: Target, topicKey: string): Promise<boolean> {
@@ -145,9 +204,12 @@ export class PostgresSubscriptionStore implements SubscriptionStore {
     this.db.use('subscriptions.dueSubscriptions');
     const { rows } =
       platform === undefined
-        ? await this.db.query<SubscriptionRow>('SELECT * FROM subscriptions WHERE active AND next_due_at <= $1 ORDER BY next_due_at, id LIMIT $2', [now, limit])
+        ? await this.db.query<SubscriptionRow>(
+            'SELECT * FROM subscriptions WHERE active AND NOT paused AND next_due_at <= $1 ORDER BY next_due_at, id LIMIT $2',
+            [now, limit],
+          )
         : await this.db.query<SubscriptionRow>(
-            'SELECT * FROM subscriptions WHERE active AND next_due_at <= $1 AND platform = $3 ORDER BY next_due_at, id LIMIT $2',
+            'SELECT * FROM subscriptions WHERE active AND NOT paused AND next_due_at <= $1 AND platform = $3 ORDER BY next_due_at, id LIMIT $2',
             [now, limit, platform],
           );
     return rows.map(toSubscription);
@@ -167,6 +229,11 @@ function toSubscription(row: SubscriptionRow): Subscription {
     topicKey: row.topic_key,
     time: row.time,
     timezone: row.timezone,
+    ownZone: row.own_zone,
+    schedule: scheduleFrom(row.schedule_kind, row.days, row.times, row.time),
+    count: row.digest_count,
+    filters: filtersFrom(row.filters),
+    paused: row.paused,
     active: row.active,
     nextDueAt: row.next_due_at.toISOString(),
     createdAt: row.created_at.toISOString(),

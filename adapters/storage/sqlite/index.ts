@@ -12,9 +12,11 @@ import {
   type SourceItemRecord,
   type SourceStateStore,
   type Storage,
+  type SubscriptionChanges,
   type SubscriptionStore,
   type TargetScope,
 } from '../../../src/index.js';
+import { filtersColumn, filtersFrom, scheduleColumns, scheduleFrom, settingsOf } from '../subscription-columns.js';
 import type { Digest, Subscription, Target } from '../../../src/index.js';
 import { SqliteArticleStore } from './articles.js';
 import { encodeDocument, urlHash } from './documents.js';
@@ -283,6 +285,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX feeds_due ON feeds (next_fetch_at, id) WHERE enabled = 1;
   `,
+  // Subscription options (issue 14): a schedule (its kind, the local days as ISO weekday numbers and the
+  // times, comma-separated; existing rows are daily at their time), a count of their own (NULL: the
+  // scheduler's), filters as JSON (NULL: none), whether the zone is the subscription's own or follows the
+  // chat's, and a pause the chat chose (apart from `active`, which the platform's refusals decide). A zone
+  // that differs from the chat's setting can only have been given with the subscription: it is its own.
+  `
+  ALTER TABLE subscriptions ADD COLUMN schedule_kind TEXT NOT NULL DEFAULT 'daily';
+  ALTER TABLE subscriptions ADD COLUMN days TEXT NOT NULL DEFAULT '1,2,3,4,5,6,7';
+  ALTER TABLE subscriptions ADD COLUMN times TEXT NOT NULL DEFAULT '';
+  UPDATE subscriptions SET times = time;
+  ALTER TABLE subscriptions ADD COLUMN digest_count INTEGER;
+  ALTER TABLE subscriptions ADD COLUMN filters TEXT;
+  ALTER TABLE subscriptions ADD COLUMN own_zone INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE subscriptions ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+  UPDATE subscriptions SET own_zone = 1 WHERE EXISTS (
+    SELECT 1 FROM chat_settings c WHERE c.platform = subscriptions.platform AND c.chat_id = subscriptions.chat_id
+      AND c.thread_id = subscriptions.thread_id AND c.timezone IS NOT NULL AND c.timezone <> subscriptions.timezone);
+  DROP INDEX subscriptions_due;
+  CREATE INDEX subscriptions_due ON subscriptions (active, paused, next_due_at);
+  `,
 ];
 
 interface SubscriptionRow {
@@ -297,6 +319,13 @@ interface SubscriptionRow {
   active: number;
   next_due_at: number;
   created_at: string;
+  schedule_kind: string;
+  days: string;
+  times: string;
+  digest_count: number | null;
+  filters: string | null;
+  own_zone: number;
+  paused: number;
 }
 
 interface DeliveryRow {
@@ -460,29 +489,74 @@ export class SqliteSubscriptionStore implements SubscriptionStore {
 
   async upsertSubscription(sub: NewSubscription): Promise<{ subscription: Subscription; created: boolean }> {
     const key = targetKey(sub.target);
+    const settings = settingsOf(sub);
+    const schedule = scheduleColumns(settings.schedule);
+    const values = {
+      topic: sub.topic,
+      time: settings.time,
+      timezone: sub.timezone,
+      nextDueAt: Date.parse(sub.nextDueAt),
+      kind: schedule.kind,
+      days: schedule.days,
+      times: schedule.times,
+      count: settings.count,
+      filters: filtersColumn(settings.filters),
+      ownZone: settings.ownZone ? 1 : 0,
+      paused: settings.paused ? 1 : 0,
+    };
     const result = this.s.write(() => {
       const existing = this.stmts.findSubscription.get(...where(sub.target), sub.topicKey) as { id: number } | undefined;
       if (existing) {
-        this.stmts.updateSubscription.run(sub.topic, sub.time, sub.timezone, Date.parse(sub.nextDueAt), existing.id);
+        this.stmts.updateSubscription.run({ ...values, id: existing.id });
         return { id: existing.id, created: false };
       }
-      const info = this.stmts.insertSubscription.run(
-        key,
-        sub.target.platform,
-        sub.target.chatId,
-        sub.target.threadId ?? '',
-        sub.topic,
-        sub.topicKey,
-        sub.time,
-        sub.timezone,
-        Date.parse(sub.nextDueAt),
-        new Date().toISOString(),
-      );
+      const info = this.stmts.insertSubscription.run({
+        ...values,
+        target: key,
+        platform: sub.target.platform,
+        chatId: sub.target.chatId,
+        threadId: sub.target.threadId ?? '',
+        topicKey: sub.topicKey,
+        createdAt: new Date().toISOString(),
+      });
       return { id: Number(info.lastInsertRowid), created: true };
     });
     // Checked again after the commit: a change written into a deleted file must not be confirmed.
     this.s.assertIntact();
     return { subscription: this.get(result.id)!, created: result.created };
+  }
+
+  async updateSubscription(id: number, changes: SubscriptionChanges): Promise<Subscription | undefined> {
+    const schedule = changes.schedule ? scheduleColumns(changes.schedule) : undefined;
+    const flag = (present: boolean) => (present ? 1 : 0);
+    const changed = this.s.write(
+      () =>
+        this.stmts.changeSubscription.run({
+          id,
+          setTopic: flag(changes.topic !== undefined),
+          topic: changes.topic ?? null,
+          setSchedule: flag(schedule !== undefined),
+          time: changes.schedule?.times[0] ?? null,
+          kind: schedule?.kind ?? null,
+          days: schedule?.days ?? null,
+          times: schedule?.times ?? null,
+          setTimezone: flag(changes.timezone !== undefined),
+          timezone: changes.timezone ?? null,
+          setOwnZone: flag(changes.ownZone !== undefined),
+          ownZone: changes.ownZone ? 1 : 0,
+          setCount: flag(changes.count !== undefined),
+          count: changes.count ?? null,
+          setFilters: flag(changes.filters !== undefined),
+          filters: changes.filters ? filtersColumn(changes.filters) : null,
+          setPaused: flag(changes.paused !== undefined),
+          paused: changes.paused ? 1 : 0,
+          wake: flag(changes.active === true),
+          setNextDue: flag(changes.nextDueAt !== undefined),
+          nextDueAt: changes.nextDueAt === undefined ? null : Date.parse(changes.nextDueAt),
+        }).changes > 0,
+    );
+    this.s.assertIntact();
+    return changed ? this.get(id) : undefined;
   }
 
   async removeSubscription(target: Target, topicKey: string): Promise<boolean> {
@@ -767,11 +841,34 @@ function prepare(db: Database.Database) {
     ),
     findSubscription: db.prepare('SELECT id FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? AND topic_key = ?'),
     insertSubscription: db.prepare(
-      `INSERT INTO subscriptions (target, platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO subscriptions (target, platform, chat_id, thread_id, topic, topic_key, time, timezone, next_due_at, created_at,
+         schedule_kind, days, times, digest_count, filters, own_zone, paused)
+       VALUES (@target, @platform, @chatId, @threadId, @topic, @topicKey, @time, @timezone, @nextDueAt, @createdAt,
+         @kind, @days, @times, @count, @filters, @ownZone, @paused)`,
     ),
     updateSubscription: db.prepare(
-      'UPDATE subscriptions SET topic = ?, time = ?, timezone = ?, next_due_at = ?, active = 1, inactive_reason = NULL WHERE id = ?',
+      `UPDATE subscriptions SET topic = @topic, time = @time, timezone = @timezone, next_due_at = @nextDueAt, schedule_kind = @kind,
+         days = @days, times = @times, digest_count = @count, filters = @filters, own_zone = @ownZone, paused = @paused,
+         active = 1, inactive_reason = NULL
+       WHERE id = @id`,
+    ),
+    // One statement for any change: each @setX says whether that field is written.
+    changeSubscription: db.prepare(
+      `UPDATE subscriptions SET
+         topic = CASE WHEN @setTopic THEN @topic ELSE topic END,
+         time = CASE WHEN @setSchedule THEN @time ELSE time END,
+         schedule_kind = CASE WHEN @setSchedule THEN @kind ELSE schedule_kind END,
+         days = CASE WHEN @setSchedule THEN @days ELSE days END,
+         times = CASE WHEN @setSchedule THEN @times ELSE times END,
+         timezone = CASE WHEN @setTimezone THEN @timezone ELSE timezone END,
+         own_zone = CASE WHEN @setOwnZone THEN @ownZone ELSE own_zone END,
+         digest_count = CASE WHEN @setCount THEN @count ELSE digest_count END,
+         filters = CASE WHEN @setFilters THEN @filters ELSE filters END,
+         paused = CASE WHEN @setPaused THEN @paused ELSE paused END,
+         active = CASE WHEN @wake THEN 1 ELSE active END,
+         inactive_reason = CASE WHEN @wake THEN NULL ELSE inactive_reason END,
+         next_due_at = CASE WHEN @setNextDue THEN @nextDueAt ELSE next_due_at END
+       WHERE id = @id`,
     ),
     deleteSubscription: db.prepare('DELETE FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ? AND topic_key = ?'),
     deleteAllSubscriptions: db.prepare('DELETE FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ?'),
@@ -788,9 +885,9 @@ function prepare(db: Database.Database) {
       `INSERT INTO chat_settings (platform, chat_id, thread_id, timezone) VALUES (?, ?, ?, ?)
        ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET timezone = excluded.timezone`,
     ),
-    due: db.prepare('SELECT * FROM subscriptions WHERE active = 1 AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?'),
+    due: db.prepare('SELECT * FROM subscriptions WHERE active = 1 AND paused = 0 AND next_due_at <= ? ORDER BY next_due_at, id LIMIT ?'),
     duePlatform: db.prepare(
-      'SELECT * FROM subscriptions WHERE active = 1 AND next_due_at <= ? AND platform = ? ORDER BY next_due_at, id LIMIT ?',
+      'SELECT * FROM subscriptions WHERE active = 1 AND paused = 0 AND next_due_at <= ? AND platform = ? ORDER BY next_due_at, id LIMIT ?',
     ),
     setNextDue: db.prepare('UPDATE subscriptions SET next_due_at = ? WHERE id = ?'),
     getDelivery: db.prepare('SELECT * FROM deliveries WHERE subscription_id = ? AND slot = ?'),
@@ -852,6 +949,11 @@ function toSubscription(row: SubscriptionRow): Subscription {
     topicKey: row.topic_key,
     time: row.time,
     timezone: row.timezone,
+    ownZone: row.own_zone === 1,
+    schedule: scheduleFrom(row.schedule_kind, row.days, row.times, row.time),
+    count: row.digest_count,
+    filters: filtersFrom(row.filters),
+    paused: row.paused === 1,
     active: row.active === 1,
     nextDueAt: new Date(row.next_due_at).toISOString(),
     createdAt: row.created_at,
