@@ -1,4 +1,5 @@
 import type { CommandError, Digest, DigestItem, ScoreExplanation, StoriesResult, SubscriptionView, TopicCount } from '../../src/index.js';
+import { utcDateTime as formatDate } from './date-text.js';
 import { CLI, TERMINAL, commandExample, wordError, type ConsoleSyntax } from './wording.js';
 
 export interface TextStyle {
@@ -98,13 +99,6 @@ export function renderErrorText(error: CommandError, syntax: ConsoleSyntax = TER
   if (topics && topics.names.length > 0) lines.push(`${topics.label}: ${topics.names.join(', ')}`);
   if (example) lines.push(`Example: ${example}`);
   return lines.join('\n');
-}
-
-function formatDate(iso: string): string {
-  const d = new Date(iso);
-  const date = d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
-  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
-  return `${date} ${time} UTC`;
 }
 
 function formatAge(hours: number): string {
