@@ -124,9 +124,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     return 0;
   }
   if (command === 'help' || values.help) {
-    const asked = command === 'help' ? words : [command, ...words];
     if (command === 'help' && words.length > 1) return extraWords(io, 'help', words.slice(1));
-    return help(asked[0], io);
+    // "help --help" is about help itself, as "news --help" is about news.
+    return help(command === 'help' ? (words[0] ?? (values.help ? 'help' : undefined)) : command, io);
   }
   if (!isCliCommand(command)) return unknownCommand(io, command);
 

@@ -55,8 +55,8 @@ export function shellWord(text: string): string {
 }
 
 /**
- * A positional value as typed: a topic of plain words stays unquoted, since the CLI joins its words
- * ("newsbrief news Computer Vision"); anything a shell would read otherwise ("R&D", "C#") is quoted.
+ * A topic as typed: plain words stay unquoted, since the CLI joins a topic's words ("newsbrief news Computer
+ * Vision"); a topic a shell would read otherwise ("R&D (labs)") is quoted whole. A folder is one word.
  */
 function shellWords(text: string): string {
   return text.split(' ').every((word) => SHELL_SAFE.test(word)) ? text : shellWord(text);
@@ -72,7 +72,9 @@ export const CLI: ConsoleSyntax = {
   subscribedLabel: 'Subscribed',
   invocation: (command, values = {}) => {
     const given = invocationArguments(command, values);
-    const positionals = given.filter(({ argument }) => positional(argument)).map(({ value }) => shellWords(value));
+    const positionals = given
+      .filter(({ argument }) => positional(argument))
+      .map(({ argument, value }) => (argument.kind === 'topic' ? shellWords(value) : shellWord(value)));
     const options = given.filter(({ argument }) => !positional(argument)).map(({ argument, value }) => `--${argument.name} ${shellWord(value)}`);
     const words = positionals.some((p) => p.startsWith('-')) ? [...options, '--', ...positionals] : [...positionals, ...options];
     return ['newsbrief', command, ...words].join(' ');
