@@ -58,17 +58,18 @@ export function runBin(
  */
 export function shellSplit(line: string): { env: Record<string, string>; argv: string[] } {
   const words: string[] = [];
+  // Undefined between words; a quote starts a word even when it stays empty ('').
   let word: string | undefined;
   let quote: "'" | '"' | undefined;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quote === "'") {
       if (c === "'") quote = undefined;
-      else word += c;
+      else word = `${word ?? ''}${c}`;
     } else if (quote === '"') {
       if (c === '"') quote = undefined;
-      else if (c === '\\' && '"\\$`'.includes(line[i + 1] ?? '')) word += line[++i];
-      else word += c;
+      else if (c === '\\' && '"\\$`'.includes(line[i + 1] ?? '')) word = `${word ?? ''}${line[++i]}`;
+      else word = `${word ?? ''}${c}`;
     } else if (c === "'" || c === '"') {
       quote = c;
       word ??= '';

@@ -62,7 +62,9 @@ export async function listSeedFiles(root: string, problems: SourceProblem[], max
   };
   await walk('');
   // Code-unit order, not locale order: the same on every machine.
-  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  skipped?.sort((a, b) => order(a.name, b.name));
+  return found.sort(order);
 }
 
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
