@@ -37,8 +37,8 @@ export interface IngestReport {
   /** Items whose article another item carries too, and whose copy was not the one kept (see `compareCopies`). */
   duplicates: number;
   /**
-   * The first `MAX_LISTED_DUPLICATES` of those items by name, each with the item whose copy was kept at the
-   * end of the run (possibly another source's); `duplicates` counts them all.
+   * The first `MAX_LISTED_DUPLICATES` of those items, in the order the run found them, each with the item
+   * whose copy was kept at the end of the run (possibly another source's); `duplicates` counts them all.
    */
   duplicateItems: DuplicateItem[];
   /** What the source left out on purpose (a seed folder's symbolic links), with why. */
