@@ -1,57 +1,20 @@
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
+import { constants as fsConstants, accessSync, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Newsbrief, MAX_COUNT, type IngestReport, type Storage } from '../src/index.js';
+import { Newsbrief, cleanText, type Storage } from '../src/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
+import { CLI, shellWord } from '../adapters/console/wording.js';
 import { ConfigError, parseConfig, type Config } from './config.js';
-import { openStorage } from './open-storage.js';
-import { commandArgument, commandsFor, describeArgument } from '../src/index.js';
-import { CLI, commandLines } from '../adapters/console/wording.js';
+import { chooseDatabase, openStorage } from './open-storage.js';
+import { CLI_COMMANDS, OVERVIEW, commandHelp, isCliCommand, optionLine, version, type CliCommand } from './cli-help.js';
+import { counted, ingestDetails, ingestSummary } from './ingest-summary.js';
 
 export interface CliIO {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
 }
-
-/** Output flags the CLI adds to some commands. */
-const OUTPUT_FLAGS = { news: '[--explain] [--json]', stories: '[--json]', topics: '[--json]' } as const;
-
-/** An option line: "  --count N      How many stories (1–10, default 5)". */
-function optionLine(flag: string, text: string): string {
-  return `  ${flag.padEnd(14)} ${text}`;
-}
-
-const USAGE = `Newsbrief: topic-based news digests.
-
-Usage:
-${commandLines(CLI, { width: 36, extras: OUTPUT_FLAGS }).join('\n')}
-  newsbrief migrate-db --from sqlite:PATH [--to URL]
-  ${' '.repeat(36)} Copy a SQLite database into an empty Postgres one (newsbrief migrate-db --help)
-  newsbrief sources add|list|remove|enable|disable|import|export …
-  ${' '.repeat(36)} Manage the live feeds npm start fetches (newsbrief sources --help)
-
-Options:
-${[
-  optionLine('--db PATH', 'SQLite database (default: Postgres at $DATABASE_URL when set, else $DATABASE_PATH, else ./data/newsbrief.db)'),
-  optionLine('--seeds DIR', 'Seed folder (default: $SEEDS_DIR, else ./seeds)'),
-  optionLine('--count N', describeArgument(commandArgument('news', 'count'))),
-  optionLine('--explain', 'Show each story\'s score components'),
-  optionLine('--json', 'Print data as JSON'),
-  optionLine('--now ISO', 'Act as if it were this instant (replays: nothing published later is shown)'),
-  optionLine('--since ISO', describeArgument(commandArgument('stories', 'since'))),
-  optionLine('--until ISO', describeArgument(commandArgument('stories', 'until'))),
-].join('\n')}
-
-Examples:
-  ${CLI.invocation('ingest', { folder: './seeds' })}
-  ${CLI.invocation('news', { topic: 'AI', count: 3 })} --explain
-  ${CLI.invocation('news', { topic: '"machine learning"' })} --json
-  ${CLI.invocation('stories', { topic: 'AI', since: '2026-11-20T00:00:00Z' })} --json
-  ${CLI.invocation('news', { topic: 'AI' })} --now 2026-11-25T12:00:00Z
-  newsbrief sources add https://example.com/feed.xml --topic AI
-`;
 
 const MIGRATE_DB_USAGE = `Usage: newsbrief migrate-db --from sqlite:PATH [--to URL] [--schema NAME]
 
@@ -97,17 +60,39 @@ async function runMigrateDb(argv: string[], io: CliIO): Promise<number> {
   return migrateDb(args.options, io);
 }
 
+async function runSources(argv: string[], io: CliIO): Promise<number> {
+  const { runSources } = await import('./sources.js');
+  return runSources(argv, io);
+}
+
+/** The commands with help and arguments of their own, run apart from the ones below. */
+const SUBCOMMAND_FAMILIES: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  'migrate-db': runMigrateDb,
+  sources: runSources,
+};
+
+type Values = {
+  db?: string;
+  seeds?: string;
+  count?: string;
+  explain?: boolean;
+  json?: boolean;
+  now?: string;
+  since?: string;
+  until?: string;
+  strict?: boolean;
+  help?: boolean;
+  version?: boolean;
+};
+
 /** Runs one CLI command; returns the process exit code (0 ok, 1 failed, 2 usage error). */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  if (argv[0] === 'migrate-db') return runMigrateDb(argv.slice(1), io);
-  if (argv[0] === 'help' && argv[1] === 'migrate-db') return runMigrateDb(['--help'], io);
-  if (argv[0] === 'sources' || (argv[0] === 'help' && argv[1] === 'sources')) {
-    const { runSources } = await import('./sources.js');
-    return runSources(argv[0] === 'help' ? ['--help'] : argv.slice(1), io);
-  }
-  let parsed;
+  const family = Object.hasOwn(SUBCOMMAND_FAMILIES, argv[0] ?? '') ? SUBCOMMAND_FAMILIES[argv[0]!] : undefined;
+  if (family) return family(argv.slice(1), io);
+  let values: Values;
+  let positionals: string[];
   try {
-    parsed = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -119,43 +104,48 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
         now: { type: 'string' },
         since: { type: 'string' },
         until: { type: 'string' },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
+        version: { type: 'boolean', short: 'V' },
       },
-    });
+    }));
   } catch (error) {
-    io.stderr.write(`newsbrief: ${(error as Error).message}\nRun "newsbrief help" for usage.\n`);
-    return 2;
+    // Node's advice on positionals that start with '-' would only confuse here.
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.');
+    return usage(io, message, isCliCommand(argv[0] ?? '') ? (argv[0] as CliCommand) : undefined);
   }
-  const { values, positionals } = parsed;
-  const [command = 'help', ...rest] = positionals;
-  if (values.help || command === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
+  const [command, ...words] = positionals;
   if (values.version) {
-    io.stdout.write('newsbrief 0.1.0\n');
+    io.stdout.write(`newsbrief ${version()}\n`);
     return 0;
   }
+  if (command === undefined) {
+    io.stdout.write(OVERVIEW);
+    return 0;
+  }
+  if (command === 'help' || values.help) {
+    if (command === 'help' && words.length > 1) return extraWords(io, 'help', words.slice(1));
+    // "help --help" is about help itself, as "news --help" is about news.
+    return help(command === 'help' ? (words[0] ?? (values.help ? 'help' : undefined)) : command, io);
+  }
+  if (!isCliCommand(command)) return unknownCommand(io, command);
 
+  const use = CLI_COMMANDS[command];
+  for (const option of Object.keys(values)) {
+    if (!use.options.includes(option as never)) return usage(io, `--${option} is not an option of "${command}"`, command);
+  }
+  if (words.length > use.maxWords) return extraWords(io, command, words.slice(use.maxWords));
   if (command === 'start') {
     const { start } = await import('./service.js');
     return start({ env: io.env });
   }
-  const commands = commandsFor('cli').map((c) => c.name);
-  if (!commands.some((name) => name === command)) {
-    io.stderr.write(`newsbrief: unknown command "${command}". Commands: ${[...commands, 'migrate-db', 'sources'].join(', ')}.\n`);
-    return 2;
-  }
+
   const instants: Record<'now' | 'since' | 'until', Date | undefined> = { now: undefined, since: undefined, until: undefined };
   for (const name of ['now', 'since', 'until'] as const) {
     const raw = values[name];
     if (raw === undefined) continue;
     const date = parseInstant(raw);
-    if (!date) {
-      io.stderr.write(`newsbrief: --${name} must be an ISO 8601 date-time such as 2026-11-25T12:00:00Z, not "${raw.slice(0, 60)}".\n`);
-      return 2;
-    }
+    if (!date) return usage(io, `--${name} must be an ISO 8601 date-time such as 2026-11-25T12:00:00Z, not "${cleanText(raw).slice(0, 60)}"`, command);
     instants[name] = date;
   }
 
@@ -170,15 +160,42 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     throw error;
   }
   const seedsDir = values.seeds ?? config.SEEDS_DIR;
+  if (command === 'ingest') return runIngest(words[0] ?? seedsDir, values, config, io);
+
+  // A folder named on the command line must be there, whether or not this run needs it.
+  const seedsProblem = folderProblem(seedsDir);
+  if (values.seeds !== undefined && seedsProblem) {
+    io.stderr.write(`newsbrief ${command}: ${seedsProblem} (--seeds)\n`);
+    return 1;
+  }
+  const database = chooseDatabase(values.db, config);
+  if (database.kind === 'sqlite' && database.path !== ':memory:' && !existsSync(database.path)) {
+    // A read-only command creates a database only to fill it from the seeds: a mistyped path is not a new database.
+    if (seedsProblem) {
+      const named = values.db === undefined ? `${resolve(database.path)} ($DATABASE_PATH, else ./data/newsbrief.db)` : resolve(database.path);
+      io.stderr.write(
+        `newsbrief ${command}: no database at ${named}, and no seeds folder to start one from (${seedsProblem}). ` +
+          `Check the path, or load a folder of seed files first: newsbrief ingest DIR${values.db === undefined ? '' : ` --db ${shellWord(values.db)}`}\n`,
+      );
+      return 1;
+    }
+    io.stderr.write(`No database at ${resolve(database.path)} yet: creating it.\n`);
+  }
+
   const store = await openStorage(values.db, config, io);
   if (!store) return 1;
   try {
-    if (command === 'ingest') return await runIngest(store, rest[0] ?? seedsDir, io);
     // First use: fill an empty database from the seeds so `news` works straight after install.
-    if ((await store.articles.articleCount()) === 0 && existsSync(seedsDir)) {
-      io.stderr.write(`Database is empty: ingesting ${seedsDir} first.\n`);
-      const report = await ingestSeedFolder(seedsDir, store);
-      io.stderr.write(`${summary(report)}\n`);
+    if ((await store.articles.articleCount()) === 0) {
+      if (seedsProblem) {
+        io.stderr.write(`The database is empty, and there are no seeds to fill it from: ${seedsProblem}.\n`);
+      } else {
+        io.stderr.write(`Database is empty: ingesting ${seedsDir} first.\n`);
+        const report = await ingestSeedFolder(seedsDir, store);
+        // Warnings are left out: a second run skips the unchanged files that had them, so it would not list them.
+        const listed = report.rejected.length + report.duplicates + report.skipped.length > 0;
+        io.stderr.write(`${ingestSummary(report)}${listed ? ` ${ingestCommand(seedsDir, values)} lists the files behind these figures.` : ''}\n`);
+      }
     }
     const fixedNow = instants.now;
     const app = new Newsbrief({
@@ -188,10 +205,11 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     });
     if (command === 'topics') {
       const topics = await app.listTopics();
-      io.stdout.write(values.json ? `${JSON.stringify(topics, null, 2)}\n` : `${renderTopicsText(topics)}\n`);
+      if (values.json) io.stdout.write(`${JSON.stringify(topics, null, 2)}\n`);
+      else io.stdout.write(`${topics.length > 0 ? renderTopicsText(topics) : noTopicsText(seedsDir, seedsProblem, values)}\n`);
       return 0;
     }
-    const topic = rest.join(' ');
+    const topic = words.join(' ');
     if (command === 'stories') {
       const stories = await app.stories(topic === '' ? undefined : topic, { since: instants.since, until: instants.until });
       if (!stories.ok) {
@@ -214,43 +232,101 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
 }
 
-async function runIngest(store: Storage, dir: string, io: CliIO): Promise<number> {
-  if (!existsSync(dir)) {
-    io.stderr.write(`newsbrief: seeds folder not found: ${resolve(dir)}\n`);
-    return 1;
+/** `newsbrief help [COMMAND]`, `newsbrief COMMAND --help`. */
+async function help(command: string | undefined, io: CliIO): Promise<number> {
+  if (command === undefined || command === 'help') {
+    io.stdout.write(command === undefined ? OVERVIEW : commandHelp('help'));
+    return 0;
   }
-  const showProgress = io.stderr.isTTY === true;
-  const report = await ingestSeedFolder(dir, store, {
-    onProgress: showProgress
-      ? (done, total) => {
-          if (total >= 200) io.stderr.write(`\rIngesting ${done}/${total} files…`);
-        }
-      : undefined,
-  });
-  if (showProgress && report.files >= 200) io.stderr.write('\n');
-  io.stdout.write(`${summary(report)}\n`);
-  for (const r of report.rejected) io.stdout.write(`  rejected ${fileLine(r)}\n`);
-  // Accepted files with something left out (an oversized unknown field): stored, but not whole.
-  for (const w of report.warnings) io.stdout.write(`  warning ${fileLine(w)}\n`);
+  const family = Object.hasOwn(SUBCOMMAND_FAMILIES, command) ? SUBCOMMAND_FAMILIES[command] : undefined;
+  if (family) return family(['--help'], io);
+  if (!isCliCommand(command)) return unknownCommand(io, command);
+  io.stdout.write(commandHelp(command));
   return 0;
 }
 
-/** "FILE [field]: reason", one line: names and fields come from seed files, so control characters are shown as "?". */
-function fileLine(r: { file: string; field?: string; reason: string }): string {
-  return `${r.file}${r.field ? ` [${r.field}]` : ''}: ${r.reason}`.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+function usage(io: CliIO, message: string, command?: CliCommand): number {
+  const name = command === undefined ? 'newsbrief' : `newsbrief ${command}`;
+  io.stderr.write(`${name}: ${message}\nRun "${command === undefined ? 'newsbrief help' : `${name} --help`}" for usage.\n`);
+  return 2;
 }
 
-function summary(report: IngestReport): string {
-  const parts = [
-    `${report.files} files`,
-    `${report.accepted} accepted`,
-    `${report.updated} updated`,
-    `${report.unchanged} unchanged`,
-    `${report.rejected.length} rejected`,
-  ];
-  if (report.duplicates > 0) parts.push(`${report.duplicates} duplicates`);
-  if (report.warnings.length > 0) parts.push(`${report.warnings.length} warnings`);
-  return `Ingested ${parts.join(', ')} in ${Math.round(report.durationMs)} ms.`;
+function unknownCommand(io: CliIO, command: string): number {
+  const names = [...Object.keys(CLI_COMMANDS), ...Object.keys(SUBCOMMAND_FAMILIES)];
+  return usage(io, `unknown command "${cleanText(command).slice(0, 40)}". Commands: ${names.join(', ')}.`);
+}
+
+/** Words after a command that takes fewer: each is named, cut and cleaned. */
+function extraWords(io: CliIO, command: CliCommand, extra: readonly string[]): number {
+  const use = CLI_COMMANDS[command];
+  const named = extra.slice(0, 5).map((w) => `"${cleanText(w).slice(0, 40)}"`).join(', ') + (extra.length > 5 ? `, … (${extra.length} in all)` : '');
+  const message =
+    use.maxWords === 0
+      ? `"${command}" takes no arguments (got ${named})`
+      : `"${command}" takes ${use.words} only (unexpected ${named}${command === 'ingest' ? '; quote a path with spaces' : ''})`;
+  return usage(io, message, command);
+}
+
+async function runIngest(dir: string, values: Values, config: Config, io: CliIO): Promise<number> {
+  // Checked before the database is opened, so a wrong path creates nothing.
+  const problem = folderProblem(dir);
+  if (problem) {
+    io.stderr.write(`newsbrief ingest: ${problem}\n`);
+    return 1;
+  }
+  const store = await openStorage(values.db, config, io);
+  if (!store) return 1;
+  try {
+    const showProgress = io.stderr.isTTY === true;
+    const report = await ingestSeedFolder(dir, store, {
+      onProgress: showProgress
+        ? (done, total) => {
+            if (total >= 200) io.stderr.write(`\rIngesting ${done}/${total} files…`);
+          }
+        : undefined,
+    });
+    if (showProgress && report.files >= 200) io.stderr.write('\n');
+    io.stdout.write(`${[ingestSummary(report), ...ingestDetails(report)].join('\n')}\n`);
+    if (values.strict && report.rejected.length > 0) {
+      io.stderr.write(
+        `newsbrief ingest: --strict, and ${counted(report.rejected.length, 'file was', 'files were')} rejected (listed above), so this run failed; the files that passed were stored.\n`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Why `dir` cannot be read as a seed folder, in words; undefined when it can. */
+function folderProblem(dir: string): string | undefined {
+  const path = resolve(dir);
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? `seeds folder not found: ${path}` : `seeds folder cannot be read: ${path} (${code ?? (error as Error).message})`;
+  }
+  if (!stats.isDirectory()) return `${path} is a file, not a folder of seed files (.md, .txt, read at any depth): name the folder that holds it`;
+  try {
+    accessSync(path, fsConstants.R_OK | fsConstants.X_OK);
+  } catch (error) {
+    return `seeds folder cannot be read: ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  return undefined;
+}
+
+/** `newsbrief ingest DIR` with the same database, as the user would type it. */
+function ingestCommand(dir: string, values: Values): string {
+  return [CLI.invocation('ingest', { folder: dir }), ...(values.db === undefined ? [] : [`--db ${shellWord(values.db)}`])].join(' ');
+}
+
+/** `newsbrief topics` on a database with no articles: why, and what to run. */
+function noTopicsText(seedsDir: string, seedsProblem: string | undefined, values: Values): string {
+  if (seedsProblem) return `No topics yet: the database has no articles, and ${seedsProblem}. Load a folder of seed files with: newsbrief ingest DIR`;
+  return `No topics yet: the database has no articles, and ${seedsDir} gave none (${ingestCommand(seedsDir, values)} shows why).`;
 }
 
 /** An ISO 8601 date-time (or date) with no out-of-range parts. */

@@ -26,6 +26,7 @@ import {
   type CopyProgress,
   type TableCount,
 } from '../adapters/storage/postgres/from-sqlite.js';
+import { utcDateTime } from '../adapters/console/date-text.js';
 import type { CliIO } from './cli.js';
 
 export interface MigrateDbOptions {
@@ -208,7 +209,7 @@ export async function migrateDb(options: MigrateDbOptions, io: CliIO): Promise<n
     lock = lockDatabase(path);
   } catch (error) {
     if (error instanceof DatabaseLockedError) {
-      const who = error.holder ? `pid ${error.holder.pid} on ${error.holder.host}, since ${error.holder.since}` : 'a process that is still starting';
+      const who = error.holder ? `pid ${error.holder.pid} on ${error.holder.host}, since ${utcDateTime(error.holder.since)}` : 'a process that is still starting';
       return fail(`${path} is in use by a running Newsbrief (${who}; lock ${error.lockPath}). Stop it first: a copy taken while it runs would miss what it writes next.`);
     }
     return fail(`cannot lock ${path}: ${(error as Error).message}`);

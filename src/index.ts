@@ -27,8 +27,8 @@ export { buildSubscriptionDigest, FIRST_LOOKBACK_HOURS } from './subscription-di
 export type { ScheduledDigestSettings } from './subscription-digest.js';
 export type { Logger } from './logger.js';
 export { LogRedactor, redactingLogOptions, silentLogger } from './logger.js';
-export { ingest } from './ingest.js';
-export type { IngestOptions, IngestReport, Rejection } from './ingest.js';
+export { ingest, MAX_LISTED_DUPLICATES } from './ingest.js';
+export type { DuplicateItem, IngestOptions, IngestReport, Rejection } from './ingest.js';
 export type { ArticleSource, SourceRead, SourceItem, SourceProblem, FieldWarning } from './source.js';
 export { parseNewsArgs, parseSubscribeArgs, quotedWords } from './command-args.js';
 export type { NewsArgs, SubscribeArgs } from './command-args.js';

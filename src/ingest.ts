@@ -36,10 +36,27 @@ export interface IngestReport {
   rejected: Rejection[];
   /** Items whose article another item carries too, and whose copy was not the one kept (see `compareCopies`). */
   duplicates: number;
+  /**
+   * The first `MAX_LISTED_DUPLICATES` of those items, in the order the run found them, each with the item
+   * whose copy was kept at the end of the run (possibly another source's); `duplicates` counts them all.
+   */
+  duplicateItems: DuplicateItem[];
+  /** What the source left out on purpose (a seed folder's symbolic links), with why. */
+  skipped: Rejection[];
   /** Accepted items with something left out, e.g. an oversized unknown field. */
   warnings: Rejection[];
   durationMs: number;
 }
+
+/** One item whose article another item's copy was kept for. */
+export interface DuplicateItem {
+  file: string;
+  /** The item holding the article after the run. */
+  keptIn: string;
+}
+
+/** How many duplicate items a report names; a big folder may hold thousands, and the count says the rest. */
+export const MAX_LISTED_DUPLICATES = 20;
 
 const BATCH_SIZE = 500;
 const PROGRESS_EVERY = 100;
@@ -64,6 +81,12 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   const aliases = new TopicAliasTable(options.aliases);
   const index = (list: Iterable<Article>) => [...list].map((a) => indexArticle(a, aliases));
   const report = { files: total, accepted: 0, updated: 0, unchanged: 0, duplicates: 0 };
+  // Item name and article id of each duplicate named in the report; who kept the article is known at the end.
+  const duplicateOf: { file: string; articleId: string }[] = [];
+  const duplicate = (file: string, articleId: string) => {
+    report.duplicates++;
+    if (duplicateOf.length < MAX_LISTED_DUPLICATES) duplicateOf.push({ file, articleId });
+  };
   // Article id → the item whose copy is kept so far in this run (see `compareCopies`).
   const claims = new Map<string, Claim>();
   // Where each item comes in this run, and article id → the item that held it after the last run, for
@@ -145,7 +168,7 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   const displace = async (claim: Claim, article: Article, hash: string) => {
     const kind = claim.kind;
     // The item that held it is a duplicate now; a stored claim's item is counted when its turn comes.
-    if (kind !== 'stored') report.duplicates++;
+    if (kind !== 'stored') duplicate(claim.source, article.id);
     record(claim.source, claim.hash, null);
     logger.debug({ file: claim.source, keptInstead: article.source, url: article.url }, 'duplicate source item replaced');
     if (kind === 'batch' || kind === 'stored') {
@@ -180,7 +203,7 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
       } else {
         // A better copy in another item took the article over: this item is parsed from now on, so it
         // can take it back if that item changes or goes away.
-        report.duplicates++;
+        duplicate(name, articleId);
         record(name, item.contentHash, null);
       }
       return;
@@ -201,7 +224,7 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
       if (held === undefined || compareCopies(copyFrom(article), held) < 0) {
         await displace(claim, article, hash);
       } else {
-        report.duplicates++;
+        duplicate(name, article.id);
         logger.debug({ file: name, sameAs: claim.source, url: article.url }, 'duplicate source item skipped');
         record(name, hash, null);
       }
@@ -230,11 +253,13 @@ export async function ingest(source: ArticleSource, storage: Storage, options: I
   options.onProgress?.(total, total);
 
   const durationMs = Date.now() - started;
+  const skipped = (read.skipped ?? []).map((p) => ({ file: p.name, reason: p.reason }));
   logger.info(
-    { source: source.kind, name: source.name, ...report, rejected: rejected.length, warnings: warnings.length, durationMs },
+    { source: source.kind, name: source.name, ...report, rejected: rejected.length, warnings: warnings.length, skipped: skipped.length, durationMs },
     'source ingested',
   );
-  return { ...report, rejected, warnings, durationMs };
+  const duplicateItems = duplicateOf.map(({ file, articleId }) => ({ file, keptIn: claims.get(articleId)?.source ?? '?' }));
+  return { ...report, duplicateItems, rejected, warnings, skipped, durationMs };
 }
 
 /** The stored article an `unchanged` item stands for; a source that says so of anything else is broken. */

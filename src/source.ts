@@ -59,6 +59,11 @@ export interface SourceRead {
   readonly names: readonly string[];
   readonly problems: readonly SourceProblem[];
   /**
+   * Parts the source saw and left out on purpose, so the user can tell why they are missing (a seed folder's
+   * symbolic links, which it never follows), named as items are; not items, not rejections.
+   */
+  readonly skipped?: readonly SourceProblem[];
+  /**
    * Each listed item exactly once, in `names` order. An item whose content hashes to its known record's
    * `contentHash`, where that record holds an article (`articleId` not null), may come `unchanged`,
    * unparsed; any other item comes parsed or rejected. Call it once.

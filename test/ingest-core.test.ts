@@ -2,7 +2,7 @@
 // any ArticleSource, the seed folder being one (test/ingest.test.ts).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingest, type IngestReport } from '../src/ingest.js';
-import type { ArticleSource, SourceItem, SourceItemRecord, SourceRead, Storage } from '../src/index.js';
+import { MAX_LISTED_DUPLICATES, type ArticleSource, type SourceItem, type SourceItemRecord, type SourceProblem, type SourceRead, type Storage } from '../src/index.js';
 import type { Article } from '../src/model.js';
 import { createMemoryStorage } from '../adapters/storage/memory/index.js';
 import { makeArticle } from './helpers/articles.js';
@@ -26,6 +26,9 @@ class MemorySource implements ArticleSource {
   // The same entry under the same name builds the same article on every run, as a parser would.
   private readonly built = new Map<string, Article>();
 
+  /** What the source says it left out on purpose, when set. */
+  skipped?: SourceProblem[];
+
   async open(known: ReadonlyMap<string, SourceItemRecord>): Promise<SourceRead> {
     this.parsed = [];
     const names = [...this.entries.keys()].sort();
@@ -43,6 +46,7 @@ class MemorySource implements ArticleSource {
     return {
       names,
       problems: [],
+      ...(this.skipped ? { skipped: this.skipped } : {}),
       async *items() {
         for (const name of names) {
           const item = outcome(name);
@@ -94,6 +98,49 @@ describe('ingest from any source', () => {
       }
       expect(source.closed).toBe(3);
     }
+  });
+
+  it('names each duplicate with the item that holds the article at the end of the run, not the one it lost to', async () => {
+    const source = new MemorySource();
+    // In listing order each copy beats the one before: a loses to b, then b to c.
+    source.entries
+      .set('a', { hash: 'h-a', article: { url: URL_A, quality: 10 } })
+      .set('b', { hash: 'h-b', article: { url: URL_A, quality: 50 } })
+      .set('c', { hash: 'h-c', article: { url: URL_A, quality: 90 } });
+    const storage = open();
+    const first = await ingest(source, storage);
+    expect(first).toMatchObject({ accepted: 1, duplicates: 2 });
+    expect(first.duplicateItems).toEqual([
+      { file: 'a', keptIn: 'c' },
+      { file: 'b', keptIn: 'c' },
+    ]);
+    // Next run the kept item comes unchanged, unparsed; the others are named the same way.
+    const second = await ingest(source, storage);
+    expect(second).toMatchObject({ unchanged: 1, duplicates: 2 });
+    expect(second.duplicateItems).toEqual(first.duplicateItems);
+  });
+
+  it(`names at most ${MAX_LISTED_DUPLICATES} duplicates and counts them all`, async () => {
+    const source = new MemorySource();
+    source.entries.set('keep', { hash: 'h-keep', article: { url: URL_A, quality: 99 } });
+    const copies = MAX_LISTED_DUPLICATES + 7;
+    for (let i = 0; i < copies; i++) source.entries.set(`copy-${String(i).padStart(3, '0')}`, { hash: `h-${i}`, article: { url: URL_A, quality: 1 } });
+    const report = await ingest(source, open());
+    expect(report.duplicates).toBe(copies);
+    expect(report.duplicateItems).toHaveLength(MAX_LISTED_DUPLICATES);
+    expect(new Set(report.duplicateItems.map((d) => d.file)).size).toBe(MAX_LISTED_DUPLICATES);
+    for (const item of report.duplicateItems) expect(item).toEqual({ file: expect.stringMatching(/^copy-\d{3}$/), keptIn: 'keep' });
+    expectBalanced(report);
+  });
+
+  it('reports what the source skipped on purpose, apart from rejections; nothing when it says nothing', async () => {
+    const source = new MemorySource();
+    source.entries.set('one', { hash: 'h1', article: {} });
+    expect(await ingest(source, open())).toMatchObject({ skipped: [], duplicateItems: [], rejected: [] });
+    source.skipped = [{ name: 'link', reason: 'symbolic link, not followed' }];
+    const report = await ingest(source, open());
+    expect(report).toMatchObject({ files: 1, accepted: 1, rejected: [], skipped: [{ file: 'link', reason: 'symbolic link, not followed' }] });
+    expectBalanced(report);
   });
 
   it('lets a better copy listed before the stored one take the article over, counted as an update', async () => {

@@ -487,9 +487,21 @@ describe('ingestSeedFolder', () => {
       });
       symlinkSync(path.join(outside, 'linked.md'), path.join(dir, 'link.md'));
       symlinkSync(path.join(outside, 'sub'), path.join(dir, 'linked-dir'));
+      symlinkSync(path.join(outside, 'sub'), path.join(dir, 'sub-deep'));
+      fs.mkdirSync(path.join(dir, 'nested'));
+      symlinkSync(path.join(outside, 'linked.md'), path.join(dir, 'nested', 'also.md'));
+      symlinkSync(path.join(outside, 'linked.md'), path.join(dir, '.hidden-link.md'));
       const report = await ingestSeedFolder(dir, store);
       expect(report).toMatchObject({ files: 1, accepted: 1, rejected: [] });
       expect([...(await store.sources.sourceItems()).keys()]).toEqual(['real.md']);
+      // Links are not followed, but named, so a linked file's absence has a reason; hidden ones stay silent.
+      const skipped = 'symbolic link, not followed';
+      expect(report.skipped).toEqual([
+        { file: 'link.md', reason: skipped },
+        { file: 'linked-dir', reason: skipped },
+        { file: 'nested/also.md', reason: skipped },
+        { file: 'sub-deep', reason: skipped },
+      ]);
     } finally {
       removeDir(outside);
     }
@@ -576,16 +588,20 @@ describe('ingestSeedFolder', () => {
     });
     const report = await ingestSeedFolder(dir, store);
     expect(report).toMatchObject({ files: 3, accepted: 1, duplicates: 2, rejected: [] });
+    expect(report.duplicateItems).toEqual([
+      { file: 'b.md', keptIn: 'a/first.md' },
+      { file: 'c.md', keptIn: 'a/first.md' },
+    ]);
     expect(await store.articles.articleCount()).toBe(1);
     expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From a/first', source: 'a/first.md' });
 
     const again = await ingestSeedFolder(dir, store);
-    expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2 });
+    expect(again).toMatchObject({ accepted: 0, updated: 0, unchanged: 1, duplicates: 2, duplicateItems: report.duplicateItems });
 
     // When the winner goes away, the next best copy takes the URL over.
     unlinkSync(path.join(dir, 'a', 'first.md'));
     const after = await ingestSeedFolder(dir, store);
-    expect(after).toMatchObject({ updated: 1, duplicates: 1 });
+    expect(after).toMatchObject({ updated: 1, duplicates: 1, duplicateItems: [{ file: 'c.md', keptIn: 'b.md' }] });
     expect(await store.articles.getArticle(idOf(url))).toMatchObject({ title: 'From b', source: 'b.md' });
   });
 

@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import type {
   CommandError,
   Digest,
@@ -14,6 +13,7 @@ import type {
   TopicCount,
 } from '../../src/index.js';
 import { describeChanged, describeOptions, describeSchedule, describeZone } from '../wording.js';
+import { zonedDateTime as formatDate } from './date-text.js';
 import { CLI, TERMINAL, commandExample, wordError, type ConsoleSyntax } from './wording.js';
 
 export interface TextStyle {
@@ -160,14 +160,6 @@ export function renderErrorText(error: CommandError, syntax: ConsoleSyntax = TER
   if (topics && topics.names.length > 0) lines.push(`${topics.label}: ${topics.names.join(', ')}`);
   if (example) lines.push(`Example: ${example}`);
   return lines.join('\n');
-}
-
-/** "26 Nov 2026 06:27 UTC", or in a zone: "26 Nov 2026 08:27 EET". */
-function formatDate(iso: string, timezone = 'UTC'): string {
-  const local = DateTime.fromISO(iso, { zone: timezone, locale: 'en-GB' });
-  if (!local.isValid) return iso;
-  const zone = timezone === 'UTC' ? 'UTC' : local.toFormat('ZZZZ');
-  return `${local.toFormat('d LLL yyyy HH:mm')} ${zone}`;
 }
 
 function formatAge(hours: number): string {

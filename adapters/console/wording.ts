@@ -46,17 +46,39 @@ export const TERMINAL: ConsoleSyntax = {
   usage: (spec) => [`/${spec.name}`, ...spec.arguments.map((a) => optional(a.keyed ? `${a.name}=${placeholder(a)}` : placeholder(a), a))].join(' '),
 };
 
-/** The shell: "newsbrief news AI --count 5". Topics with spaces need no quotes: the CLI joins its words. */
+/** Characters a shell word can hold without quotes. */
+const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Text as one shell word: as it is when that is safe, else in single quotes ("R&D" → 'R&D'). */
+export function shellWord(text: string): string {
+  return SHELL_SAFE.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * A topic as typed: plain words stay unquoted, since the CLI joins a topic's words ("newsbrief news Computer
+ * Vision"); a topic a shell would read otherwise ("R&D (labs)") is quoted whole. A folder is one word.
+ */
+function shellWords(text: string): string {
+  return text.split(' ').every((word) => SHELL_SAFE.test(word)) ? text : shellWord(text);
+}
+
+/**
+ * The shell: "newsbrief news AI --count 5", every value quoted where a shell needs it. A positional value
+ * starting with "-" would be read as an option, so then the options come first and "--" ends them.
+ */
 export const CLI: ConsoleSyntax = {
   surface: 'cli',
   subscriptionsHeld: (count) => `There are already ${count} subscriptions`,
   subscribedLabel: 'Subscribed',
-  invocation: (command, values = {}) =>
-    [
-      'newsbrief',
-      command,
-      ...invocationArguments(command, values).map(({ argument, value }) => (positional(argument) ? value : `--${argument.name} ${value}`)),
-    ].join(' '),
+  invocation: (command, values = {}) => {
+    const given = invocationArguments(command, values);
+    const positionals = given
+      .filter(({ argument }) => positional(argument))
+      .map(({ argument, value }) => (argument.kind === 'topic' ? shellWords(value) : shellWord(value)));
+    const options = given.filter(({ argument }) => !positional(argument)).map(({ argument, value }) => `--${argument.name} ${shellWord(value)}`);
+    const words = positionals.some((p) => p.startsWith('-')) ? [...options, '--', ...positionals] : [...positionals, ...options];
+    return ['newsbrief', command, ...words].join(' ');
+  },
   usage: (spec) =>
     [
       'newsbrief',

@@ -50,3 +50,58 @@ export function runBin(
     child.stdin.end(options.input ?? '');
   });
 }
+
+/**
+ * Splits a command line the CLI prints as a POSIX shell would, for the quoting it uses: '…' (no escapes
+ * inside), "…" (backslash escapes " \ $ `), a backslash outside quotes, and leading NAME=value assignments,
+ * which go to `env`.
+ */
+export function shellSplit(line: string): { env: Record<string, string>; argv: string[] } {
+  const words: string[] = [];
+  // Undefined between words; a quote starts a word even when it stays empty ('').
+  let word: string | undefined;
+  let quote: "'" | '"' | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+      else word = `${word ?? ''}${c}`;
+    } else if (quote === '"') {
+      if (c === '"') quote = undefined;
+      else if (c === '\\' && '"\\$`'.includes(line[i + 1] ?? '')) word = `${word ?? ''}${line[++i]}`;
+      else word = `${word ?? ''}${c}`;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\') {
+      word = (word ?? '') + (line[++i] ?? '');
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (quote) throw new Error(`unclosed ${quote} in: ${line}`);
+  if (word !== undefined) words.push(word);
+  const env: Record<string, string> = {};
+  while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
+    const [name, ...value] = words.shift()!.split('=');
+    env[name!] = value.join('=');
+  }
+  return { env, argv: words };
+}
+
+/** The command lines under "Example:"/"Examples:" headings of a help text, and on "Example: …" lines. */
+export function printedExamples(text: string): string[] {
+  const found: string[] = [];
+  let inSection = false;
+  for (const line of text.split('\n')) {
+    const inline = /^(?:newsbrief(?: [a-z-]+)?: )?Example: (.+)$/.exec(line);
+    if (inline) found.push(inline[1]!);
+    if (/^Examples?:$/.test(line)) inSection = true;
+    else if (inSection && /^ {2}\S/.test(line)) found.push(line.trim());
+    else inSection = false;
+  }
+  return found;
+}

@@ -21,12 +21,17 @@ export async function assertFolder(root: string): Promise<void> {
   if (!stats.isDirectory()) throw new Error(`Seeds folder is not a folder: ${root}`);
 }
 
+/** What a symbolic link in the seed folder is reported with: links are never followed. */
+export const SYMLINK_SKIPPED = 'symbolic link, not followed';
+
 /**
- * Relative paths (forward slashes) of the seed files (`.md`, `.txt`, any depth), sorted; hidden entries,
- * node_modules and symbolic links are skipped, unreadable sub-folders become problems. Throws when the
- * folder itself cannot be read or holds more than `maxFiles`.
+ * Relative paths (forward slashes) of the seed files (`.md`, `.txt`, any depth), sorted. Hidden entries
+ * and node_modules are skipped silently; symbolic links (to files or folders alike: what a link points at is
+ * never looked at) are skipped and added to `skipped`, so a user can tell why a linked file is missing.
+ * Unreadable sub-folders become problems. Throws when the folder itself cannot be read or holds more than
+ * `maxFiles`.
  */
-export async function listSeedFiles(root: string, problems: SourceProblem[], maxFiles?: number): Promise<string[]> {
+export async function listSeedFiles(root: string, problems: SourceProblem[], maxFiles?: number, skipped?: SourceProblem[]): Promise<string[]> {
   const found: string[] = [];
   const walk = async (relative: string): Promise<void> => {
     let entries: Dirent[];
@@ -39,8 +44,12 @@ export async function listSeedFiles(root: string, problems: SourceProblem[], max
     }
     for (const entry of entries) {
       // Dirent types come from lstat, so symbolic links are seen as links and never followed.
-      if (entry.name.startsWith('.') || entry.isSymbolicLink()) continue;
+      if (entry.name.startsWith('.')) continue;
       const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isSymbolicLink()) {
+        skipped?.push({ name: child, reason: SYMLINK_SKIPPED });
+        continue;
+      }
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules') await walk(child);
       } else if (entry.isFile() && SEED_EXTENSION.test(entry.name)) {
@@ -53,7 +62,9 @@ export async function listSeedFiles(root: string, problems: SourceProblem[], max
   };
   await walk('');
   // Code-unit order, not locale order: the same on every machine.
-  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  skipped?.sort((a, b) => order(a.name, b.name));
+  return found.sort(order);
 }
 
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };

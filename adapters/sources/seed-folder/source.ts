@@ -78,8 +78,9 @@ export function seedFolderSource(dir: string, options: SeedFolderOptions = {}): 
       signal?.throwIfAborted();
       await assertFolder(root);
       const problems: SourceProblem[] = [];
-      const names = await listSeedFiles(root, problems, options.maxFiles);
-      return new FolderRead(root, names, problems, known, options, signal);
+      const skipped: SourceProblem[] = [];
+      const names = await listSeedFiles(root, problems, options.maxFiles, skipped);
+      return new FolderRead(root, names, problems, skipped, known, options, signal);
     },
   };
 }
@@ -109,6 +110,7 @@ class FolderRead implements SourceRead {
     private readonly root: string,
     readonly names: readonly string[],
     readonly problems: readonly SourceProblem[],
+    readonly skipped: readonly SourceProblem[],
     private readonly known: ReadonlyMap<string, SourceItemRecord>,
     private readonly options: SeedFolderOptions,
     private readonly signal: AbortSignal | undefined,
