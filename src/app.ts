@@ -44,7 +44,16 @@ export interface NewsOptions {
   excludeIds?: ReadonlySet<string>;
   /** Only articles published after this count (a scheduled digest passes the previous delivery). */
   since?: Date;
+  /**
+   * Which page of the ranking (0 = the first `count` stories): a "More" button asks for the next one. Each
+   * page is the best `count` stories left once the earlier pages' articles are set aside, so no story shows
+   * twice. Out-of-range pages (a forged or stale button) are read as the nearest one from 0 to NEWS_MAX_PAGE.
+   */
+  page?: number;
 }
+
+/** The last page a "More" button can reach (0-based): 6 pages of up to 10 stories. */
+export const NEWS_MAX_PAGE = 5;
 
 export interface StoriesOptions {
   /** Default: now minus the /news window. */
@@ -148,14 +157,20 @@ export class Newsbrief {
     }
     const resolved = (await this.topics()).resolve(topic);
     if (!resolved) return this.unknownTopic('news', topic);
-    const digest = await buildDigest(this.storage.articles, resolved, {
-      ...this.digestOptions,
-      now: this.clock(),
-      count,
-      excludeIds: options.excludeIds,
-      since: options.since,
-    });
-    return { ok: true, digest };
+    const page = Number.isInteger(options.page) ? Math.min(Math.max(options.page!, 0), NEWS_MAX_PAGE) : 0;
+    const now = this.clock();
+    const excluded = new Set(options.excludeIds ?? []);
+    for (let p = 0; ; p++) {
+      const digest = await buildDigest(this.storage.articles, resolved, {
+        ...this.digestOptions,
+        now,
+        count,
+        excludeIds: excluded,
+        since: options.since,
+      });
+      if (p === page || digest.items.length === 0) return { ok: true, digest: { ...digest, page: p } };
+      for (const item of digest.items) for (const id of item.articleIds) excluded.add(id);
+    }
   }
 
   /**

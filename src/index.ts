@@ -1,5 +1,5 @@
 // The core's public API: what adapters and entry points may import.
-export { Newsbrief, DEFAULT_COUNT, MAX_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE } from './app.js';
+export { Newsbrief, DEFAULT_COUNT, MAX_COUNT, DEFAULT_TIME, DEFAULT_TIMEZONE, NEWS_MAX_PAGE } from './app.js';
 export type { NewsbriefOptions, NewsOptions, StoriesOptions } from './app.js';
 export type { Article, Image, RelatedArticle, Provider, Target, Subscription, Schedule, ScheduleKind, SubscriptionFilters, Weekday } from './model.js';
 export { ALL_WEEKDAYS, NO_FILTERS, dailyAt } from './model.js';

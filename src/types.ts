@@ -62,6 +62,8 @@ export interface Digest {
   window?: { since: string; until: string; days: number };
   /** True when the window held nothing on the topic and the items are the latest stories before it. */
   stale?: boolean;
+  /** Which page of the ranking this is (NewsOptions.page); absent or 0: the first. */
+  page?: number;
 }
 
 /** A story as `newsbrief stories` reports it: its lead and every member article (the lead included). */

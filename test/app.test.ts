@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Newsbrief, MAX_SUBSCRIPTIONS_PER_TARGET } from '../src/app.js';
+import { Newsbrief, MAX_SUBSCRIPTIONS_PER_TARGET, NEWS_MAX_PAGE } from '../src/app.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import type { Target } from '../src/model.js';
 import { makeArticle } from './helpers/articles.js';
@@ -18,6 +18,30 @@ async function appWith(topics: string[][]) {
 }
 
 describe('Newsbrief commands', () => {
+  it('pages through one ranking: each page the next best stories, none twice, then an empty page', async () => {
+    const store = openSqliteStorage(':memory:');
+    // Seven unrelated stories on one topic, each in its own words so none group together.
+    const articles = Array.from({ length: 7 }, (_, i) =>
+      makeArticle({ topics: ['Space'], title: `zq${i}a zq${i}b zq${i}c bulletin`, quality: 90 - i * 5, provider: { name: `Outlet ${i}`, domain: `o${i}.example` } }),
+    );
+    await store.articles.upsertArticles(indexArticles(articles));
+    const app = new Newsbrief({ storage: store, clock: () => now });
+    const ids = async (page?: number) => {
+      const r = await app.news('space', { count: 3, page });
+      if (!r.ok) throw new Error(r.code);
+      return { page: r.digest.page, ids: r.digest.items.flatMap((i) => i.articleIds) };
+    };
+    const all = (await app.news('space', { count: 7 })) as { ok: true; digest: { items: { articleIds: string[] }[] } };
+    const ranking = all.digest.items.flatMap((i) => i.articleIds);
+    expect(await ids()).toEqual({ page: 0, ids: ranking.slice(0, 3) });
+    expect(await ids(1)).toEqual({ page: 1, ids: ranking.slice(3, 6) });
+    expect(await ids(2)).toEqual({ page: 2, ids: ranking.slice(6) });
+    expect((await ids(3)).ids).toEqual([]);
+    // A forged page number reads as the nearest page there is.
+    expect((await ids(-4)).ids).toEqual(ranking.slice(0, 3));
+    expect((await ids(10_000)).page).toBeLessThanOrEqual(NEWS_MAX_PAGE);
+  });
+
   it('answers /news for a topic typed in any case, spacing or alias', async () => {
     const app = await appWith([['Machine Learning'], ['Machine Learning'], ['AI']]);
     for (const query of ['machine learning', 'MachineLearning', 'ML']) {
