@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { HEALTH, HealthMonitor, healthSummary, healthUrl, serveHealth, type HealthReport } from '../entry/health.js';
 import { runHealth } from '../entry/health-command.js';
+import { main } from '../entry/cli.js';
 import { start } from '../entry/service.js';
 import { parseConfig } from '../entry/config.js';
 import { FakeClock } from './helpers/fake-clock.js';
@@ -267,6 +268,18 @@ describe('settings', () => {
 });
 
 describe('newsbrief health', () => {
+  it('is in the overview and has its own help, whichever way it is asked', async () => {
+    const overview = captureIO();
+    expect(await main(['help'], overview.io)).toBe(0);
+    expect(overview.stdout()).toContain('newsbrief health [--url URL]');
+    for (const argv of [['help', 'health'], ['health', '--help'], ['--help', 'health']]) {
+      const io = captureIO();
+      expect(await main(argv, io.io), argv.join(' ')).toBe(0);
+      expect(io.stdout(), argv.join(' ')).toMatch(/^Usage: newsbrief health \[--url URL\]\n/);
+      expect(io.stdout()).toContain('Exit status: 0 healthy, 1 degraded or no answer, 2 wrong arguments or settings.');
+    }
+  });
+
   /** A stand-in for npm start's health server that answers with `status` and `body`. */
   async function answering(status: number, body: string): Promise<string> {
     const server = await listening(createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body)));
