@@ -10,6 +10,8 @@ import { parseConfig } from '../entry/config.js';
 import { FakeClock } from './helpers/fake-clock.js';
 import { captureIO } from './helpers/cli.js';
 import { seededDatabase } from './helpers/seeded-database.js';
+import { FakeTelegram, TOKEN } from './helpers/fake-telegram.js';
+import { FakeDiscord } from './helpers/fake-discord.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -239,6 +241,54 @@ describe('npm start with HEALTH_PORT', () => {
     expect(await running).toBe(0);
     // Closed with the service.
     await expect(fetch(url)).rejects.toThrow();
+  }, 30_000);
+
+  it('reports Telegram polling and the Discord gateway connected when both bots run', async () => {
+    const telegram = await FakeTelegram.start();
+    cleanups.push(() => telegram.close());
+    const discord = await FakeDiscord.start();
+    cleanups.push(() => discord.close());
+    const ws = await seededDatabase([], 'newsbrief-health-');
+    cleanups.push(() => ws.remove());
+    const port = await freePort();
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+    const stderr = new PassThrough();
+    stderr.resume();
+    const running = start({
+      env: {
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_BASE: discord.apiBase,
+        DATABASE_PATH: ws.dbPath,
+        SEEDS_DIR: ws.seeds,
+        SEEDS_RESCAN: 'off',
+        FEEDS_POLL: 'off',
+        HEALTH_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stderr,
+      stopSignal,
+    });
+    cleanups.push(async () => {
+      stop();
+      await running;
+    });
+    let body: HealthReport | undefined;
+    await expect
+      .poll(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+          body = res ? ((await res.json()) as HealthReport) : undefined;
+          return res?.status;
+        },
+        { timeout: 15_000, interval: 100 },
+      )
+      .toBe(200);
+    expect(body).toMatchObject({ status: 'ok', telegram: 'polling', discord: 'connected', database: 'ok' });
+    stop();
+    expect(await running).toBe(0);
   }, 30_000);
 
   it('stops at start-up with exit 2 and names HEALTH_PORT when it is not a port', async () => {
