@@ -163,6 +163,8 @@ ${commandLines(CLI, { width: 36, extras: OVERVIEW_FLAGS }).join('\n')}
   ${INDENT} Copy a SQLite database into an empty Postgres one (newsbrief migrate-db --help)
   newsbrief sources add|list|remove|enable|disable|import|export …
   ${INDENT} Manage the live feeds npm start fetches (newsbrief sources --help)
+  newsbrief health [--url URL]
+  ${INDENT} Ask a running npm start whether it is healthy (newsbrief health --help)
 
 Options:
 ${OVERVIEW_OPTIONS.map((o) => optionLine(OPTION_HELP[o].flag, OPTION_HELP[o].text)).join('\n')}
@@ -176,6 +178,21 @@ Examples:
   ${CLI_COMMANDS.news.examples.join('\n  ')}
   ${CLI_COMMANDS.stories.examples[0]}
   newsbrief sources add https://example.com/feed.xml --topic AI
+`;
+
+/** `newsbrief health --help`. */
+export const HEALTH_USAGE = `Usage: newsbrief health [--url URL]
+
+Asks a running npm start for its health check (GET /healthz, served when HEALTH_PORT is set) and prints
+one line: "ok: …" with what runs, or "degraded: …" with what is wrong (no digest tick succeeded for over
+3 minutes, the database not answering, the Discord gateway down for over 2 minutes, or Telegram not
+polling on the instance that should).
+
+Options:
+${optionLine('--url URL', 'Where to ask, e.g. http://127.0.0.1:9464 (/healthz is added to a URL without a path);')}
+${optionLine('', 'default: HEALTH_HOST and HEALTH_PORT, as npm start reads them from the environment and ./.env')}
+
+Exit status: 0 healthy, 1 degraded or no answer, 2 wrong arguments or settings.
 `;
 
 /** Newsbrief's version, from package.json: what `--version` prints. */

@@ -60,6 +60,11 @@ async function runMigrateDb(argv: string[], io: CliIO): Promise<number> {
   return migrateDb(args.options, io);
 }
 
+async function runHealth(argv: string[], io: CliIO): Promise<number> {
+  const { runHealth } = await import('./health-command.js');
+  return runHealth(argv, io);
+}
+
 async function runSources(argv: string[], io: CliIO): Promise<number> {
   const { runSources } = await import('./sources.js');
   return runSources(argv, io);
@@ -69,6 +74,7 @@ async function runSources(argv: string[], io: CliIO): Promise<number> {
 const SUBCOMMAND_FAMILIES: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
   'migrate-db': runMigrateDb,
   sources: runSources,
+  health: runHealth,
 };
 
 type Values = {

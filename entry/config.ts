@@ -44,6 +44,23 @@ const ConfigSchema = z.object({
   FEEDS_ALLOW_PRIVATE: z.enum(['on', 'off'], { message: 'must be "on" or "off"' }).default('off'),
   TERMINAL_MODE: z.enum(['auto', 'on', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // The health check (GET /healthz) of npm start: off unless a port is given.
+  HEALTH_PORT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : Number(v)))
+    .refine((v) => v === undefined || (Number.isInteger(v) && v >= 1 && v <= 65535), {
+      message: 'must be a port number from 1 to 65535, or empty for no health check',
+    }),
+  HEALTH_HOST: z
+    .string()
+    .trim()
+    .default('127.0.0.1')
+    .transform((v) => (v === '' ? '127.0.0.1' : v))
+    .refine((v) => /^[A-Za-z0-9.:-]+$/.test(v), {
+      message: 'must be an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 or ::',
+    }),
   ...telegramSettings,
   ...discordSettings,
   DIGEST_COUNT: wholeNumber(5, 1, 10),

@@ -23,6 +23,7 @@ import { Terminal } from '../adapters/console/terminal.js';
 import { styleFor } from '../adapters/console/render.js';
 import { shardPlan } from '../adapters/discord/config.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from './config.js';
+import { HealthMonitor, serveHealth, type HealthServer } from './health.js';
 import { VERSION } from './version.js';
 
 export interface StartOptions {
@@ -32,6 +33,8 @@ export interface StartOptions {
   stderr?: Writable;
   /** Resolves when the service should stop; defaults to the first SIGINT or SIGTERM. */
   stopSignal?: Promise<unknown>;
+  /** The health report's clock (default: the real one); tests move it on to see a stalled scheduler. */
+  healthClock?: () => Date;
 }
 
 const NO_BOT_HELP = `Newsbrief has no bot token and no terminal to talk to, so there is nothing to run.
@@ -100,6 +103,8 @@ export async function start(options: StartOptions): Promise<number> {
   let databaseGone: (error: Error) => void = () => {};
   const goneSignal = new Promise<Error>((resolve) => (databaseGone = resolve));
   const stopWatching = opened.watchGone((error) => databaseGone(error));
+  // What GET /healthz reports (HEALTH_PORT); fed as things happen, the database asked per request.
+  const health = new HealthMonitor({ checkDatabase: () => store.checkIntact(), clock: options.healthClock });
   const app = new Newsbrief({
     storage: store,
     digest: { halfLifeHours: config.RANK_HALF_LIFE_HOURS, windowDays: config.NEWS_WINDOW_DAYS, perOutlet: config.DIGEST_PER_OUTLET },
@@ -116,7 +121,14 @@ export async function start(options: StartOptions): Promise<number> {
       logger.warn({ seeds: resolve(config.SEEDS_DIR) }, 'seeds folder not found; no articles loaded from it');
       return;
     }
-    const report = await lane.run(() => ingestSeedFolder(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases }));
+    let report;
+    try {
+      report = await lane.run(() => ingestSeedFolder(config.SEEDS_DIR, store, { logger, aliases: app.topicAliases }));
+    } catch (error) {
+      health.ingestFinished(false);
+      throw error;
+    }
+    health.ingestFinished(true);
     for (const r of report.rejected) logger.warn({ file: r.file, field: r.field, reason: r.reason }, 'seed file rejected');
     const { rejected, ...counts } = report;
     logger.info({ reason, ...counts, rejected: rejected.length }, 'seeds ingested');
@@ -155,6 +167,7 @@ export async function start(options: StartOptions): Promise<number> {
     (feedRound ??= (async () => {
       if (!poller) return;
       const report = await poller.pollDue();
+      health.feedCycleFinished();
       // On a shared database another instance's polls may have added topics too.
       if (report.newArticles + report.updatedArticles > 0 || shared) app.refreshTopics();
       if (report.feeds > 0) logger.info({ reason, ...report }, 'feeds polled');
@@ -168,6 +181,7 @@ export async function start(options: StartOptions): Promise<number> {
   const tasks: { stop(): unknown }[] = [];
   let terminal: Terminal | undefined;
   let scheduler: DigestScheduler | undefined;
+  let healthServer: HealthServer | undefined;
   let exitCode = 0;
   // A bot that can no longer receive anything (token revoked, another poller) ends the process, non-zero.
   let reportFatal!: (error: Error) => void;
@@ -251,6 +265,8 @@ export async function start(options: StartOptions): Promise<number> {
           onError: (error) => logger.warn({ err: error }, 'telegram: polling election failed; trying again'),
         });
       }
+      const webhook = Boolean(config.TELEGRAM_WEBHOOK_URL);
+      health.watchTelegram(() => (webhook ? 'webhook' : telegram.polling ? 'polling' : election && !election.leading ? 'standby' : 'stopped'));
       roles.telegram = config.TELEGRAM_WEBHOOK_URL ? 'webhook' : !election ? 'polling' : election.leading ? 'polling (elected)' : 'standby (another instance polls)';
       services.push({
         name: 'telegram',
@@ -275,7 +291,14 @@ export async function start(options: StartOptions): Promise<number> {
         shards,
         rateBudget: shared?.rateBudget,
       });
+      // Down from now until ready; then each shard's disconnects and reconnects, for the health check.
+      health.watchDiscord();
+      discord.client.on('shardReady', (shardId) => health.discordShardUp(shardId));
+      discord.client.on('shardResume', (shardId) => health.discordShardUp(shardId));
+      discord.client.on('shardDisconnect', (_event, shardId) => health.discordShardDown(shardId));
+      discord.client.on('shardReconnecting', (shardId) => health.discordShardDown(shardId));
       await discord.start();
+      health.discordReady();
       roles.discord = shards ? { shards: shards.ids, shardCount: shards.count } : 'one shard';
       services.push({ name: 'discord', deliverer: discord.deliverer, stop: () => discord.stop() });
       logger.info('discord bot started');
@@ -297,7 +320,34 @@ export async function start(options: StartOptions): Promise<number> {
       // Several instances on one Postgres database split due chats by lease; SQLite's lock file keeps one.
       shared: Boolean(shared),
     });
-    await scheduler.start(cronTicker(logger));
+    // Each tick is watched for the health check: the scheduler joins a tick already running rather than
+    // starting another, so asking for tick() right after it began one observes that same tick.
+    const running = scheduler;
+    const observeTick = () => {
+      health.tickStarted();
+      running.tick().then(
+        () => health.tickFinished(true),
+        () => health.tickFinished(false),
+      );
+    };
+    const ticker = cronTicker(logger);
+    await scheduler.start((tick) =>
+      ticker(() => {
+        tick();
+        observeTick();
+      }),
+    );
+    // The tick start() ran at once.
+    observeTick();
+    if (config.HEALTH_PORT !== undefined) {
+      healthServer = await serveHealth(health, {
+        host: config.HEALTH_HOST,
+        port: config.HEALTH_PORT,
+        onError: (error) => logger.error({ err: error }, 'health report failed'),
+      });
+      const { host, port } = healthServer.address;
+      logger.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/healthz` }, 'health check listening');
+    }
 
     const stopSignal = options.stopSignal ?? signalOnce();
     const gone = goneSignal.then((error) => {
@@ -320,6 +370,7 @@ export async function start(options: StartOptions): Promise<number> {
     stderr.write(`newsbrief: ${redactor.text(String((error as Error)?.message ?? error))}\n`);
     exitCode = 1;
   } finally {
+    await healthServer?.close();
     for (const task of tasks) task.stop();
     // Fetches under way are cancelled; a feed cut off comes due again when its claim runs out.
     await poller?.stop();
