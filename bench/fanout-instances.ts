@@ -4,13 +4,12 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openPostgresStorage, type PostgresStorage } from '../adapters/storage/postgres/index.js';
-import { Newsbrief, indexArticles, type Target } from '../src/index.js';
-import type { Article } from '../src/model.js';
+import { Newsbrief } from '../src/index.js';
 import { postgresUnavailable, startTestPostgres, type TestPostgres } from '../test/helpers/postgres.js';
-import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
+import { CORPUS_END } from './corpus.js';
+import { audit, fillStore, subscribe } from './fanout.js';
 import { startFakes, type FakesProcess } from './fakes-process.js';
 import type { InstanceSettings } from './instance-child.js';
-import type { Delivered } from './rate-window.js';
 import { fmtMs, type Results } from './report.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'instance-child.ts');
@@ -77,7 +76,7 @@ async function runScenario(results: Results, url: string, schema: string, scenar
     const slot = new Date(CORPUS_END.getTime() + 8 * 3_600_000);
     const clockAt = slot.getTime() + 30_000;
     const app = new Newsbrief({ storage, clock: () => new Date(clockAt) });
-    await fill(storage, options.articles ?? 5000);
+    await fillStore(storage, options.articles ?? 5000);
     app.refreshTopics();
     const subs = await subscribe(storage, app, options.subscribers, slot.toISOString());
     fakes = await startFakes();
@@ -199,59 +198,4 @@ async function workSplit(storage: PostgresStorage, slot: string, sentBy: Map<str
   const parts = [...sentBy].map(([name, n]) => `${name} ${n}`);
   if (rows[0]!.n > 0) parts.push(`${rows[0]!.n} taken as delivered after a kill`);
   return parts.join(', ');
-}
-
-async function fill(storage: PostgresStorage, size: number): Promise<void> {
-  let batch: Article[] = [];
-  for (const seed of generateCorpus({ size, seed: 3 })) {
-    batch.push(toArticle(seed));
-    if (batch.length === 2000) {
-      await storage.articles.upsertArticles(indexArticles(batch));
-      batch = [];
-    }
-  }
-  await storage.articles.upsertArticles(indexArticles(batch));
-}
-
-interface BenchSubscription {
-  id: number;
-  target: Target;
-}
-
-async function subscribe(storage: PostgresStorage, app: Newsbrief, count: number, slot: string): Promise<BenchSubscription[]> {
-  const rng = new Rng(5);
-  const topics = await app.listTopics();
-  const subs: BenchSubscription[] = [];
-  for (let i = 0; i < count; i++) {
-    const target: Target =
-      i % 2 === 0 ? { platform: 'telegram', chatId: String(100_000 + i) } : { platform: 'discord', chatId: `9${String(i).padStart(17, '0')}` };
-    const topic = rng.pick(topics);
-    const { subscription } = await storage.subscriptions.upsertSubscription({
-      target,
-      topic: topic.name,
-      topicKey: topic.key,
-      time: slot.slice(11, 16),
-      timezone: 'UTC',
-      nextDueAt: slot,
-    });
-    subs.push({ id: subscription.id, target });
-  }
-  return subs;
-}
-
-/**
- * Lost: a subscriber whose slot is not recorded as sent, or whose chat got fewer messages than the
- * delivery reported. Duplicated: messages beyond that count, or the same message twice in a chat.
- */
-async function audit(storage: PostgresStorage, subs: BenchSubscription[], slot: string, delivered: Delivered): Promise<{ lost: number; duplicated: number }> {
-  let lost = 0;
-  let duplicated = 0;
-  for (const sub of subs) {
-    const record = await storage.deliveries.getDelivery(sub.id, slot);
-    const received = delivered.byChat.get(sub.target.chatId) ?? [];
-    const expected = record?.status === 'sent' ? (record.partsSent ?? 0) : 0;
-    if (record?.status !== 'sent' || received.length < expected) lost++;
-    duplicated += Math.max(0, received.length - expected, received.length - new Set(received).size);
-  }
-  return { lost, duplicated };
 }

@@ -7,7 +7,7 @@ import { createTelegramBot } from '../adapters/telegram/index.js';
 import { Newsbrief, indexArticles } from '../src/index.js';
 import { silentLogger } from '../src/logger.js';
 import type { Article, Target } from '../src/model.js';
-import type { Deliverer } from '../src/index.js';
+import type { Deliverer, Storage } from '../src/index.js';
 import { DigestScheduler, type TickReport } from '../src/schedule.js';
 import { openSqliteStorage, type SqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { CORPUS_END, generateCorpus, Rng, toArticle } from './corpus.js';
@@ -162,7 +162,8 @@ function sumReports(reports: TickReport[]): TickReport {
   return sum;
 }
 
-async function fillStore(store: SqliteStorage, size: number): Promise<void> {
+/** Fills a store with the generated corpus (shared with the multi-instance bench). */
+export async function fillStore(store: Storage, size: number): Promise<void> {
   let batch: Article[] = [];
   for (const seed of generateCorpus({ size, seed: 3 })) {
     batch.push(toArticle(seed));
@@ -174,13 +175,13 @@ async function fillStore(store: SqliteStorage, size: number): Promise<void> {
   await store.articles.upsertArticles(indexArticles(batch));
 }
 
-interface BenchSubscription {
+export interface BenchSubscription {
   id: number;
   target: Target;
 }
 
 /** One subscription per chat, on topics drawn at random, all due at `slot`. */
-async function subscribe(store: SqliteStorage, app: Newsbrief, count: number, slot: string): Promise<BenchSubscription[]> {
+export async function subscribe(store: Storage, app: Newsbrief, count: number, slot: string): Promise<BenchSubscription[]> {
   const rng = new Rng(5);
   const topics = await app.listTopics();
   const subs: BenchSubscription[] = [];
@@ -207,8 +208,8 @@ async function subscribe(store: SqliteStorage, app: Newsbrief, count: number, sl
  * Lost: a subscriber whose slot is not recorded as sent, or whose chat got fewer messages than the
  * delivery reported. Duplicated: messages beyond that count, or the same message twice in a chat.
  */
-async function audit(
-  store: SqliteStorage,
+export async function audit(
+  store: Storage,
   subs: BenchSubscription[],
   slot: string,
   delivered: Delivered,
