@@ -221,11 +221,19 @@ async function runComponent(interaction: ButtonInteraction | StringSelectMenuInt
   }
   if (action.kind === 'unsubscribe' && interaction.isButton()) {
     if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
-    const target = targetOf(interaction);
-    const subs = (await app.subscriptions(target)).map((v) => v.subscription);
-    const key = findTopicKey(action.topic, subs.map((s) => s.topicKey));
-    if (key === undefined) return answer(interaction, [renderAlreadyUnsubscribed(placeOf(interaction))], true);
-    const result = await app.unsubscribe(target, key);
+    // In a forum post: the forum's subscription, else one made in that post before forums were told apart.
+    const targets = [targetOf(interaction), { platform: 'discord', chatId: interaction.channelId }];
+    let found: { target: Target; key: string } | undefined;
+    for (const target of targets) {
+      const subs = (await app.subscriptions(target)).map((v) => v.subscription);
+      const key = findTopicKey(action.topic, subs.map((s) => s.topicKey));
+      if (key !== undefined) {
+        found = { target, key };
+        break;
+      }
+    }
+    if (!found) return answer(interaction, [renderAlreadyUnsubscribed(placeOf(interaction))], true);
+    const result = await app.unsubscribe(found.target, found.key);
     if (!result.ok) return answer(interaction, [renderError(result)], true);
     return answer(interaction, [renderUnsubscribed(result.removed)], true);
   }
