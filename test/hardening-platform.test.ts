@@ -381,7 +381,7 @@ describe('Discord: malformed and unexpected interactions', () => {
     await stillServing();
   });
 
-  it('a button press with an unknown custom_id is ignored', async () => {
+  it('a button press with an unknown custom_id is answered as an out-of-date button, only to the presser', async () => {
     const d = dispatchMutated(
       h.fake,
       (p) => ({
@@ -392,7 +392,10 @@ describe('Discord: malformed and unexpected interactions', () => {
       }),
       () => h.fake.slash('news', {}, MEMBER),
     );
-    expect(await callbackOf(d)).toBeUndefined();
+    const reply = await callbackOf(d);
+    expect(reply?.status).toBe(204);
+    expect(ephemeral(reply!)).toBe(true);
+    expect(reply!.body.data.content).toMatch(/out of date/);
     expect(newErrors()).toEqual([]);
     await stillServing();
   });

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type ClientOptions } from 'discord.js';
+import { ChannelFlags, ChannelType, Client, Events, GatewayIntentBits, Partials, RESTEvents, Routes, type ClientOptions } from 'discord.js';
 import { trimTrailingSlashes, type Logger, type Newsbrief, type RateBudget } from '../../src/index.js';
 import type { Deliverer } from '../../src/index.js';
 import { commandDefinitions } from './commands.js';
-import { createDiscordDeliverer, discordBudgetKey } from './deliverer.js';
+import { createDiscordDeliverer, discordBudgetKey, type ChannelInfo } from './deliverer.js';
 import { handleInteraction } from './interactions.js';
 import { checkShardPlan, type ShardPlan } from './shards.js';
 
@@ -95,13 +95,33 @@ function guardPackets(client: Client, logger: Logger): void {
   };
 }
 
+/** What the gateway has told this client about a channel: its type and, for a forum, its tags. */
+function cachedChannel(client: Client, id: string): ChannelInfo | undefined {
+  const channel = client.channels.cache.get(id);
+  if (!channel) return undefined;
+  if (channel.type === ChannelType.GuildForum || channel.type === ChannelType.GuildMedia) {
+    return {
+      type: channel.type,
+      tags: channel.availableTags.map((t) => ({ id: t.id, name: t.name, moderated: t.moderated })),
+      requireTag: channel.flags.has(ChannelFlags.RequireTag),
+    };
+  }
+  return { type: channel.type };
+}
+
 /** Builds the Discord bot: the one way `npm start` and the tests create it. Nothing connects until start(). */
 export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
   const { app, logger, token, guildId } = options;
   const client = new Client(clientOptions(options.apiBase, options.shards));
   guardPackets(client, logger);
   const sharedBudget = options.rateBudget && { budget: options.rateBudget, key: discordBudgetKey(token) };
-  const deliverer = createDiscordDeliverer({ rest: client.rest, logger, postsPerSecond: options.postsPerSecond, sharedBudget });
+  const deliverer = createDiscordDeliverer({
+    rest: client.rest,
+    logger,
+    postsPerSecond: options.postsPerSecond,
+    sharedBudget,
+    channels: (id) => cachedChannel(client, id),
+  });
   // One instance registers the commands, so that a restart of several does not overwrite them several times.
   const registers = options.shards === undefined || options.shards.ids.includes(0);
 

@@ -1,9 +1,22 @@
 import { createHash } from 'node:crypto';
-import { DiscordAPIError, Routes, type REST } from 'discord.js';
-import { type Logger, type RateBudget, type Target } from '../../src/index.js';
+import { ChannelFlags, ChannelType, DiscordAPIError, Routes, type REST } from 'discord.js';
+import { cutAtWord, MAX_COUNT, type Logger, type RateBudget, type Target } from '../../src/index.js';
 import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
+import { digestButtons } from './components.js';
 import { Pacer } from './pacer.js';
-import { renderDigest } from './render.js';
+import { renderDigest, withComponents, type DiscordMessage } from './render.js';
+
+/** What the deliverer needs to know about a channel: its type and, for a forum, its tags. */
+export interface ChannelInfo {
+  type: number;
+  /** A forum's tags (available_tags). */
+  tags?: { id: string; name: string; moderated?: boolean }[];
+  /** The forum requires a tag on every post. */
+  requireTag?: boolean;
+}
+
+/** Longest forum post (thread) name Discord takes. */
+const THREAD_NAME_LIMIT = 100;
 
 /**
  * Scheduled posts stay under this many requests a second overall. Discord allows 50 and exempts
@@ -20,6 +33,11 @@ export interface DiscordDelivererOptions {
   postsPerSecond?: number;
   /** The posting budget shared by every instance on this token, and its key (discordBudgetKey). */
   sharedBudget?: { budget: RateBudget; key: string };
+  /**
+   * The client's cached knowledge of a channel (type, forum tags), kept current by the gateway. A channel
+   * not in it is looked up once by REST (GET /channels/{id}); a failed lookup means a plain post.
+   */
+  channels?: (channelId: string) => ChannelInfo | undefined;
 }
 
 /**
@@ -43,6 +61,24 @@ export function messageNonce(channelId: string, digest: Digest, part: number): s
   return createHash('sha256').update(`${channelId}|${digest.topicKey}|${ids}|${part}`).digest('base64url').slice(0, 25);
 }
 
+/**
+ * Under a scheduled digest: More (the next page of the topic's /news ranking, as many stories as this digest
+ * had, while the topic has more articles than shown) and Unsubscribe.
+ */
+function scheduledButtons(digest: Digest) {
+  const count = Math.min(Math.max(digest.items.length, 1), MAX_COUNT);
+  return digestButtons({ ...digest, page: 0 }, { count, more: digest.matched > digest.items.length, unsubscribe: true });
+}
+
+/** The body of POST /channels/{forum}/threads: a post titled with the topic and date, tagged when a tag matches. */
+function forumPost(digest: Digest, timezone: string, body: DiscordMessage, tag: string | undefined) {
+  return {
+    name: forumPostName(digest, timezone),
+    message: body,
+    ...(tag !== undefined ? { applied_tags: [tag] } : {}),
+  };
+}
+
 function describe(error: unknown): { status?: number; reason: string } {
   if (error instanceof DiscordAPIError) {
     return { status: error.status, reason: `Discord ${error.status} (code ${error.code}) ${error.message}` };
@@ -52,18 +88,87 @@ function describe(error: unknown): { status?: number; reason: string } {
   return { status: typeof status === 'number' ? status : undefined, reason: text };
 }
 
+function isForum(info: ChannelInfo | undefined): boolean {
+  return info?.type === ChannelType.GuildForum || info?.type === ChannelType.GuildMedia;
+}
+
+function isThread(info: ChannelInfo | undefined): boolean {
+  return info?.type === ChannelType.PublicThread || info?.type === ChannelType.PrivateThread || info?.type === ChannelType.AnnouncementThread;
+}
+
+/** A channel object from GET /channels/{id}, reduced to what delivery needs. */
+function channelInfoFromApi(body: unknown): ChannelInfo | undefined {
+  const raw = body as { type?: unknown; available_tags?: unknown; flags?: unknown } | null;
+  if (typeof raw?.type !== 'number') return undefined;
+  const tags = Array.isArray(raw.available_tags)
+    ? raw.available_tags
+        .filter((t): t is { id: string; name: string; moderated?: boolean } => typeof t?.id === 'string' && typeof t?.name === 'string')
+        .map((t) => ({ id: t.id, name: t.name, moderated: t.moderated === true }))
+    : undefined;
+  const flags = typeof raw.flags === 'number' ? raw.flags : 0;
+  return { type: raw.type, tags, requireTag: (flags & ChannelFlags.RequireTag) !== 0 };
+}
+
+/**
+ * A forum post's title: the topic and the date in the subscription's zone, "AI — 2026-11-25". The date
+ * (not the time) keeps several digests a day apart only by their position, which forums show anyway.
+ */
+export function forumPostName(digest: Digest, timezone: string): string {
+  let date: string;
+  try {
+    date = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(digest.generatedAt));
+  } catch {
+    date = digest.generatedAt.slice(0, 10);
+  }
+  const suffix = ` — ${date}`;
+  return `${cutAtWord(digest.topic, THREAD_NAME_LIMIT - suffix.length)}${suffix}`;
+}
+
+/** The forum tag named like the topic (case-insensitive), if the forum has one the bot may apply. */
+export function topicTag(info: ChannelInfo, topic: string): string | undefined {
+  const wanted = topic.trim().toLocaleLowerCase('en');
+  // Moderated tags need Manage Threads, which the bot does not ask for: applying one would fail the post.
+  return info.tags?.find((t) => !t.moderated && t.name.trim().toLocaleLowerCase('en') === wanted)?.id;
+}
+
+/** Why a 403 happened, in the permissions a server admin can grant. */
+function permissionHint(info: ChannelInfo | undefined): string {
+  if (isForum(info)) return 'opening a forum post needs View Channel, Send Messages (Create Posts) and Embed Links in the forum';
+  if (isThread(info)) return 'posting in a thread needs View Channel, Send Messages in Threads and Embed Links';
+  return 'posting needs View Channel, Send Messages and Embed Links';
+}
+
 /** Posts digests to Discord channels (or DM channels) through the client's REST queue, paced overall. */
 export function createDiscordDeliverer(options: DiscordDelivererOptions): Deliverer {
   const pacer = new Pacer(options.postsPerSecond ?? DEFAULT_POSTS_PER_SECOND, undefined, undefined, options.sharedBudget);
   const { rest, logger } = options;
+  // Channel types learnt by REST for channels the client had not cached; a type does not change into a forum.
+  const looked = new Map<string, ChannelInfo>();
+
+  async function channelInfo(channelId: string): Promise<ChannelInfo | undefined> {
+    const cached = options.channels?.(channelId);
+    if (cached) return cached;
+    const known = looked.get(channelId);
+    // A forum's tags may change: look a forum up again, anything else once.
+    if (known && !isForum(known)) return known;
+    try {
+      const info = channelInfoFromApi(await rest.get(Routes.channel(channelId)));
+      if (info) looked.set(channelId, info);
+      return info;
+    } catch {
+      // Unknown here: post as to a text channel, whose answer says what is wrong.
+      return undefined;
+    }
+  }
 
   return {
     platform: 'discord',
     // Each part carries a nonce derived from the digest and the part: a resend within Discord's dedup
     // window returns the earlier message, so after a crash a part that may have arrived is sent again.
     resendIsHarmless: true,
-    // Dates are Discord timestamps, which every reader sees in their own zone: the context's zone is not needed.
-    async deliver(target: Target, digest: Digest, _context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
+    // Dates are Discord timestamps, which every reader sees in their own zone: the context's zone only dates
+    // a forum post's title.
+    async deliver(target: Target, digest: Digest, context: DeliveryContext, hooks?: DeliverHooks): Promise<DeliveryOutcome> {
       if (target.platform !== 'discord') {
         return { ok: false, permanent: false, reason: `not a Discord target: ${target.platform}` };
       }
@@ -71,28 +176,46 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
       if (!/^\d{1,25}$/.test(channelId)) {
         return { ok: false, permanent: true, reason: `not a Discord channel id: ${channelId.slice(0, 40)}` };
       }
-      const messages = renderDigest(digest, { scheduled: true });
+      const info = await channelInfo(channelId);
+      const forum = isForum(info);
+      const tag = forum ? topicTag(info!, digest.topic) : undefined;
+      if (forum && info!.requireTag && tag === undefined) {
+        const reason = `the forum ${channelId} requires a tag on every post and has none named "${cutAtWord(digest.topic, 60)}": add one, or subscribe elsewhere`;
+        logger.warn({ channelId, topic: digest.topicKey, permanent: true }, `discord delivery failed: ${reason}`);
+        return { ok: false, permanent: true, reason };
+      }
+      const messages = withComponents(renderDigest(digest, { scheduled: true }), scheduledButtons(digest));
       let sent = 0;
       const from = Math.max(0, hooks?.fromPart ?? 0);
+      // In a forum the first part sent opens the post and the rest follow inside it. After a crash mid-digest
+      // the remaining parts open a post of their own: the earlier post's id was not kept.
+      let postId: string | undefined;
       for (let part = from; part < messages.length; part++) {
         const body = messages[part]!;
         await pacer.wait();
         // discord.js waits out a 429 inside rest.post, after this: a crash then leaves the part marked as
         // on the wire, and recovery resends it with the same nonce, which Discord answers with the original.
         await hooks?.onSending?.(part, messages.length);
+        const opensPost = forum && postId === undefined;
+        const route = opensPost ? Routes.threads(channelId) : Routes.channelMessages(postId ?? channelId);
         try {
-          await rest.post(Routes.channelMessages(channelId), {
-            body: { ...body, nonce: messageNonce(channelId, digest, part), enforce_nonce: true },
-          });
+          if (opensPost) {
+            const created = (await rest.post(route, { body: forumPost(digest, context.timezone, body, tag) })) as { id?: unknown };
+            if (typeof created?.id !== 'string') throw new Error(`no thread id in the answer to POST ${route}`);
+            postId = created.id;
+          } else {
+            await rest.post(route, { body: { ...body, nonce: messageNonce(postId ?? channelId, digest, part), enforce_nonce: true } });
+          }
           sent++;
           await hooks?.onPartSent?.(part, messages.slice(0, part + 1).reduce((n, m) => n + m.embeds.length, 0));
         } catch (error) {
           const { status, reason } = describe(error);
           const permanent = status !== undefined && PERMANENT_STATUSES.has(status);
-          const where = `POST /channels/${channelId}/messages, part ${part + 1} of ${messages.length}`;
+          const hint = status === 403 ? `; ${permissionHint(info)}` : '';
+          const where = `POST ${route}, part ${part + 1} of ${messages.length}`;
           await hooks?.onNotSent?.();
-          logger.warn({ channelId, topic: digest.topicKey, status, permanent, sent }, `discord delivery failed: ${reason} (${where})`);
-          return { ok: false, permanent, reason: `${reason} (${where})` };
+          logger.warn({ channelId, topic: digest.topicKey, status, permanent, sent }, `discord delivery failed: ${reason} (${where})${hint}`);
+          return { ok: false, permanent, reason: `${reason} (${where})${hint}` };
         }
       }
       return { ok: true, messages: sent };

@@ -1,16 +1,26 @@
 import {
+  ChannelType,
   MessageFlags,
   PermissionFlagsBits,
   PermissionsBitField,
   type AutocompleteInteraction,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
   type InteractionReplyOptions,
+  type StringSelectMenuInteraction,
 } from 'discord.js';
-import type { Logger, Newsbrief, Target } from '../../src/index.js';
+import { DEFAULT_COUNT, type Logger, type Newsbrief, type Target } from '../../src/index.js';
 import { completeSubscribed, completeTimezone, completeTopic, type Choice } from './autocomplete.js';
 import { CommandName, MANAGE_PERMISSION } from './commands.js';
+import { digestButtons, topicMenu, MAX_MENU_OPTIONS } from './components.js';
+import { decodeCustomId, findTopicKey, readTopicRef } from './custom-ids.js';
 import {
+  renderAlreadyUnsubscribed,
+  renderNoMoreStories,
+  renderStaleComponent,
+  renderTopicMenu,
+  withComponents,
   renderApology,
   renderBotCannotPost,
   renderDigest,
@@ -35,10 +45,33 @@ export interface InteractionContext {
   logger: Logger;
 }
 
-/** Where a command acts: the channel it ran in; in a DM that is the DM channel, so digests reach the user. */
-export function targetOf(interaction: { channelId: string | null }): Target {
+/** The channel facts targetOf looks at: a thread knows its parent, which the client may have cached. */
+interface WhereFrom {
+  channelId: string | null;
+  channel?: { isThread(): boolean; parent?: { type: ChannelType } | null } | null;
+}
+
+/**
+ * Where a command acts: the channel it ran in (a thread is a channel of its own, so a digest subscribed in a
+ * thread is posted in that thread); in a DM that is the DM channel, so digests reach the user. Commands
+ * cannot run in a forum itself, only in one of its posts: there they act on the forum, whose scheduled
+ * digests each open a new post.
+ */
+export function targetOf(interaction: WhereFrom): Target {
   if (!interaction.channelId) throw new Error('targetOf: the interaction has no channel id');
-  return { platform: 'discord', chatId: interaction.channelId };
+  const forum = forumOf(interaction);
+  return { platform: 'discord', chatId: forum ?? interaction.channelId };
+}
+
+/** The forum (or media channel) whose post the interaction came from, if it did. */
+function forumOf(interaction: WhereFrom): string | undefined {
+  const channel = interaction.channel;
+  if (!channel?.isThread()) return undefined;
+  const parent = channel.parent;
+  if (parent && (parent.type === ChannelType.GuildForum || parent.type === ChannelType.GuildMedia)) {
+    return (parent as unknown as { id: string }).id;
+  }
+  return undefined;
 }
 
 function placeOf(interaction: Interaction): Place {
@@ -49,6 +82,7 @@ function replyOptions(msg: DiscordMessage, ephemeral: boolean): InteractionReply
   return {
     ...(msg.content !== undefined ? { content: msg.content } : {}),
     embeds: msg.embeds,
+    ...(msg.components !== undefined ? { components: msg.components } : {}),
     allowedMentions: { parse: [] },
     ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
   };
@@ -59,7 +93,7 @@ function replyOptions(msg: DiscordMessage, ephemeral: boolean): InteractionReply
  * The core is synchronous and local, so the reply leaves within milliseconds of the interaction and only
  * follow-ups (which have 15 minutes) wait in the REST queue.
  */
-async function answer(interaction: ChatInputCommandInteraction, messages: DiscordMessage[], ephemeral: boolean): Promise<void> {
+async function answer(interaction: ChatInputCommandInteraction | ButtonInteraction | StringSelectMenuInteraction, messages: DiscordMessage[], ephemeral: boolean): Promise<void> {
   for (const [i, msg] of messages.entries()) {
     const options = replyOptions(msg, ephemeral);
     if (i === 0) await interaction.reply(options);
@@ -67,20 +101,25 @@ async function answer(interaction: ChatInputCommandInteraction, messages: Discor
   }
 }
 
-function userMay(interaction: ChatInputCommandInteraction): boolean {
+function userMay(interaction: ChatInputCommandInteraction | ButtonInteraction | StringSelectMenuInteraction): boolean {
   if (!interaction.inGuild()) return true;
   // Discord hides these commands via default_member_permissions, but server admins can override that per
   // channel or role, so the permission is checked again here.
   return interaction.memberPermissions?.has(MANAGE_PERMISSION) ?? false;
 }
 
-/** What the bot lacks to post digests in this channel; empty in DMs. */
-function botMissing(interaction: ChatInputCommandInteraction): string[] {
+/**
+ * What the bot lacks to post digests where this interaction's subscription would go; empty in DMs. In a
+ * forum post the digests open new posts in the forum, which needs Send Messages there ("Create Posts").
+ */
+function botMissing(interaction: ChatInputCommandInteraction | StringSelectMenuInteraction): string[] {
   if (!interaction.inGuild()) return [];
   const have = interaction.appPermissions ?? new PermissionsBitField();
-  const send = interaction.channel?.isThread() ? 'SendMessagesInThreads' : 'SendMessages';
+  const forum = forumOf(interaction) !== undefined;
+  const send = interaction.channel?.isThread() && !forum ? 'SendMessagesInThreads' : 'SendMessages';
   const needed = ['ViewChannel', send, 'EmbedLinks'] as const;
-  return needed.filter((p) => !have.has(PermissionFlagsBits[p])).map((p) => p.replace(/([a-z])([A-Z])/g, '$1 $2'));
+  const name = (p: string) => (forum && p === 'SendMessages' ? 'Create Posts (Send Messages)' : p.replace(/([a-z])([A-Z])/g, '$1 $2'));
+  return needed.filter((p) => !have.has(PermissionFlagsBits[p])).map(name);
 }
 
 async function runCommand(interaction: ChatInputCommandInteraction, { app }: InteractionContext): Promise<void> {
@@ -88,9 +127,11 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
   const text = (name: string) => interaction.options.getString(name) ?? undefined;
   switch (interaction.commandName) {
     case CommandName.News: {
-      const result = await app.news(text('topic'), { count: interaction.options.getInteger('count') ?? undefined });
+      const count = interaction.options.getInteger('count') ?? undefined;
+      const result = await app.news(text('topic'), { count });
       if (!result.ok) return answer(interaction, [renderError(result)], true);
-      return answer(interaction, renderDigest(result.digest), false);
+      const buttons = digestButtons(result.digest, { count: count ?? DEFAULT_COUNT });
+      return answer(interaction, withComponents(renderDigest(result.digest), buttons), false);
     }
     case CommandName.Topics:
       return answer(interaction, [renderTopics(await app.listTopics())], true);
@@ -115,6 +156,11 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
       };
       // Options left out are not passed at all: an existing subscription keeps those settings.
       const options = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+      // No topic and nothing else: offer the top topics to pick from. With other options the core's
+      // missing-topic answer says what to type, since a menu could not carry them.
+      if (text('topic') === undefined && Object.keys(options).length === 0) {
+        return answer(interaction, [renderTopicMenu(topicMenu(await app.mainTopics(MAX_MENU_OPTIONS)))], true);
+      }
       const result = await app.subscribeWith(targetOf(interaction), text('topic'), options);
       if (!result.ok) return answer(interaction, [renderError(result)], true);
       return answer(interaction, [renderSubscribed(result.view, result.created, place, result.changed)], true);
@@ -152,6 +198,62 @@ async function runCommand(interaction: ChatInputCommandInteraction, { app }: Int
   }
 }
 
+/**
+ * A button under a digest or the /subscribe topic menu. The custom id and the picked value are untrusted:
+ * anything this bot did not write, or whose topic or subscription is gone, gets a polite ephemeral answer.
+ * Answers are ephemeral, so pressing More changes nobody else's view of the channel.
+ */
+async function runComponent(interaction: ButtonInteraction | StringSelectMenuInteraction, { app }: InteractionContext): Promise<void> {
+  const action = decodeCustomId(interaction.customId);
+  const stale = () => answer(interaction, [renderStaleComponent()], true);
+  if (!action) return stale();
+  if (action.kind === 'more' && interaction.isButton()) {
+    const key = findTopicKey(action.topic, (await app.listTopics()).map((t) => t.key));
+    if (key === undefined) return stale();
+    const result = await app.news(key, { count: action.count, page: action.page });
+    if (!result.ok) return answer(interaction, [renderError(result)], true);
+    // The core reads a page past the end as the last one with stories, or an empty one: either way, the end.
+    if (result.digest.items.length === 0 || (result.digest.page ?? 0) < action.page) {
+      return answer(interaction, [renderNoMoreStories(result.digest.topic)], true);
+    }
+    const buttons = digestButtons(result.digest, { count: action.count });
+    return answer(interaction, withComponents(renderDigest(result.digest), buttons), true);
+  }
+  if (action.kind === 'unsubscribe' && interaction.isButton()) {
+    if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+    // In a forum post: the forum's subscription, else one made in that post before forums were told apart.
+    const targets = [targetOf(interaction), { platform: 'discord', chatId: interaction.channelId }];
+    let found: { target: Target; key: string } | undefined;
+    for (const target of targets) {
+      const subs = (await app.subscriptions(target)).map((v) => v.subscription);
+      const key = findTopicKey(action.topic, subs.map((s) => s.topicKey));
+      if (key !== undefined) {
+        found = { target, key };
+        break;
+      }
+    }
+    if (!found) return answer(interaction, [renderAlreadyUnsubscribed(placeOf(interaction))], true);
+    const result = await app.unsubscribe(found.target, found.key);
+    if (!result.ok) return answer(interaction, [renderError(result)], true);
+    return answer(interaction, [renderUnsubscribed(result.removed)], true);
+  }
+  if (action.kind === 'pick' && interaction.isStringSelectMenu()) {
+    if (!userMay(interaction)) return answer(interaction, [renderNeedsPermission()], true);
+    const missing = botMissing(interaction);
+    if (missing.length > 0) return answer(interaction, [renderBotCannotPost(missing)], true);
+    const ref = interaction.values.length === 1 ? readTopicRef(String(interaction.values[0]).slice(0, 100)) : undefined;
+    const key = ref && findTopicKey(ref, (await app.listTopics()).map((t) => t.key));
+    if (key === undefined) return stale();
+    const result = await app.subscribeWith(targetOf(interaction), key, {});
+    if (!result.ok) return answer(interaction, [renderError(result)], true);
+    // The menu was ephemeral: it becomes the confirmation, so it cannot be picked from twice.
+    const confirmation = renderSubscribed(result.view, result.created, placeOf(interaction), result.changed);
+    await interaction.update({ content: confirmation.content ?? '', embeds: confirmation.embeds, components: [], allowedMentions: { parse: [] } });
+    return;
+  }
+  return stale();
+}
+
 async function suggestions(interaction: AutocompleteInteraction, { app }: InteractionContext): Promise<Choice[]> {
   const focused = interaction.options.getFocused(true);
   const value = String(focused.value ?? '');
@@ -180,6 +282,7 @@ function describeInteraction(interaction: Interaction): Record<string, unknown> 
     interactionId: interaction.id,
     type: interaction.type,
     command: interaction.isCommand() || interaction.isAutocomplete() ? interaction.commandName : undefined,
+    customId: interaction.isMessageComponent() ? interaction.customId.slice(0, 100) : undefined,
     guildId: interaction.guildId,
     channelId: interaction.channelId,
     userId: interaction.user.id,
@@ -226,6 +329,7 @@ export async function handleInteraction(interaction: Interaction, context: Inter
   try {
     if (interaction.isAutocomplete()) await interaction.respond(await suggestions(interaction, context));
     else if (interaction.isChatInputCommand()) await runCommand(interaction, context);
+    else if (interaction.isButton() || interaction.isStringSelectMenu()) await runComponent(interaction, context);
   } catch (error) {
     if (isOutdated(error) && interaction.isChatInputCommand() && !interaction.replied) {
       // A command or option type this bot does not have: the user's client shows an old command list.

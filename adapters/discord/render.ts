@@ -2,6 +2,7 @@ import type { APIEmbed, APIEmbedField } from 'discord.js';
 import {
   ageOf,
   cutAtWord,
+  DEFAULT_TIME,
   safeHttpUrl,
   windowDays,
   type CommandError,
@@ -17,6 +18,7 @@ import {
   type TopicCount,
 } from '../../src/index.js';
 import { describeChanged, describeOptions, describeSchedule, describeZone } from '../wording.js';
+import type { ComponentRow } from './components.js';
 import { ageText, commandExample, helpLines, invocation, permissionNote, windowText, wordError } from './wording.js';
 
 /** Discord's size limits; any breach is an HTTP 400, so every renderer stays inside them. */
@@ -56,6 +58,15 @@ export interface DiscordMessage {
   content?: string;
   embeds: APIEmbed[];
   allowed_mentions: AllowedMentionsNone;
+  /** Buttons or a select menu (withComponents), shown under the message. */
+  components?: ComponentRow[];
+}
+
+/** The messages with `rows` under the last one, where a reader finishes: More and Unsubscribe go below the stories. */
+export function withComponents(messages: DiscordMessage[], rows: ComponentRow[]): DiscordMessage[] {
+  if (rows.length === 0 || messages.length === 0) return messages;
+  const last = messages.at(-1)!;
+  return [...messages.slice(0, -1), { ...last, components: rows }];
 }
 
 function message(content: string | undefined, embeds: APIEmbed[] = []): DiscordMessage {
@@ -263,7 +274,8 @@ export function renderDigest(digest: Digest, options: RenderDigestOptions = {}):
     return [message(`No fresh stories on **${topic}** right now. Try again later, or pick another topic with /topics.`)];
   }
   const n = digest.items.length;
-  const lead = options.scheduled ? 'Your daily digest' : 'Top stories';
+  const page = digest.page ?? 0;
+  const lead = options.scheduled ? 'Your daily digest' : page > 0 ? `More stories (page ${page + 1})` : 'Top stories';
   let header = `📰 ${lead}: **${topic}** — ${n} ${n === 1 ? 'story' : 'stories'}`;
   if (digest.stale) header += `\nNothing on **${topic}** in the last ${windowText(windowDays(digest))}. The latest stories:`;
   const embeds = digest.items.map((item, i) => renderItem(item, i + 1, n, digest.stale ? digest.generatedAt : undefined));
@@ -439,6 +451,31 @@ export function renderOutdated(): DiscordMessage {
   return message(
     "That command doesn't match this bot's current commands: Discord may still be showing an old list. It refreshes within the hour; reopening Discord usually helps at once. /help lists what works now.",
   );
+}
+
+/** A button or menu this bot cannot read (another version, forged) or whose topic is gone. */
+export function renderStaleComponent(): DiscordMessage {
+  return message('This button is out of date: its topic is no longer available. Try /news or /topics for what is there now.');
+}
+
+/** More was pressed, but the ranking has nothing beyond the pages already shown. */
+export function renderNoMoreStories(topic: string): DiscordMessage {
+  return message(`That's all for **${fitEscaped(topic, 100)}** for now: no more stories beyond the pages shown.`);
+}
+
+/** Unsubscribe was pressed under a digest whose subscription is already gone. */
+export function renderAlreadyUnsubscribed(place: Place): DiscordMessage {
+  const who = place === 'dm' ? 'You are' : 'This channel is';
+  return message(`${who} not subscribed to that topic any more: nothing to do. /subscriptions lists the digests here.`);
+}
+
+/** /subscribe without a topic: the menu of top topics to pick from. */
+export function renderTopicMenu(rows: ComponentRow[]): DiscordMessage {
+  if (rows.length === 0) return message('No topics yet: no articles have been loaded.');
+  return {
+    ...message(`Pick a topic for a daily digest here: daily at ${DEFAULT_TIME} in this chat's time zone. Change that later with ${commandExample('subscribe')}`),
+    components: rows,
+  };
 }
 
 /** The one reply to an unexpected failure; details go to the log. */

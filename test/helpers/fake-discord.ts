@@ -59,7 +59,17 @@ export interface Fault {
 }
 
 export type Where =
-  | { kind: 'guild'; channelId?: string; guildId?: string; userId?: string; permissions?: bigint; appPermissions?: bigint; thread?: boolean }
+  | {
+      kind: 'guild';
+      channelId?: string;
+      guildId?: string;
+      userId?: string;
+      permissions?: bigint;
+      appPermissions?: bigint;
+      thread?: boolean;
+      /** The thread's parent (default: the default text channel); a forum's id makes it a forum post. */
+      parentId?: string;
+    }
   | { kind: 'dm'; userId?: string; channelId?: string };
 
 export type OptionValue = string | number | boolean;
@@ -84,6 +94,28 @@ export interface FakeDiscordOptions {
   heartbeatIntervalMs?: number;
   /** Guilds announced in READY and then sent as GUILD_CREATE. */
   guildIds?: string[];
+  /** More channels of the first guild (text, forum: type 15 with available_tags, threads), sent in GUILD_CREATE. */
+  channels?: FakeChannel[];
+}
+
+/** A channel as Discord's API describes it (the fields the fake and the bot use). */
+export interface FakeChannel {
+  id: string;
+  type: number;
+  name?: string;
+  parent_id?: string | null;
+  /** Forum tags. */
+  available_tags?: { id: string; name: string; moderated?: boolean; emoji_id?: string | null; emoji_name?: string | null }[];
+  /** Channel flags; 16 = REQUIRE_TAG on a forum. */
+  flags?: number;
+}
+
+/** A forum post (thread) the bot opened with POST /channels/{id}/threads. */
+export interface FakeForumPost {
+  id: string;
+  forumId: string;
+  name: string;
+  appliedTags: string[];
 }
 
 interface OpenInteraction {
@@ -117,6 +149,10 @@ export class FakeDiscord {
   readonly closeCodes: number[] = [];
   /** Commands registered by bulk overwrite, per route path. */
   readonly commands = new Map<string, any[]>();
+  /** Channels beyond the default one, by id: those given at start, and threads the bot opened. */
+  readonly channels = new Map<string, FakeChannel>();
+  /** Forum posts the bot opened, in order. */
+  readonly forumPosts: FakeForumPost[] = [];
 
   readonly appId = '800000000000000001';
   readonly botUser = { id: this.appId, username: 'newsbrief', discriminator: '0000', global_name: null, avatar: null, bot: true };
@@ -139,11 +175,15 @@ export class FakeDiscord {
 
   private constructor(
     private readonly server: Server,
-    private readonly options: Required<Omit<FakeDiscordOptions, 'guildIds'>>,
+    private readonly options: Required<Omit<FakeDiscordOptions, 'guildIds' | 'channels'>>,
     guildIds: string[],
   ) {
     this.guildIds = guildIds;
     this.token = options.token;
+  }
+
+  private addChannels(channels: FakeChannel[]): void {
+    for (const c of channels) this.channels.set(c.id, c);
   }
 
   /** Starts the fake on 127.0.0.1, on a random port. */
@@ -154,6 +194,7 @@ export class FakeDiscord {
       { token: options.token ?? TEST_TOKEN, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250 },
       options.guildIds ?? [DEFAULT_GUILD],
     );
+    fake.addChannels(options.channels ?? []);
     server.on('request', (req, res) => void fake.onRequest(req, res));
     server.on('upgrade', (req, socket, head) => fake.onUpgrade(req, socket as Socket, head));
     server.on('connection', (socket) => {
@@ -256,6 +297,22 @@ export class FakeDiscord {
   }
 
   /**
+   * Dispatches a message component interaction (type 3): a button press (component_type 2) or a string select
+   * pick (3, with `values`) on `message`, a message the bot sent (channel post, reply or follow-up).
+   */
+  component(
+    customId: string,
+    message: FakeMessage,
+    options: { values?: string[]; where?: Where } = {},
+  ): Dispatched {
+    const data: any = { custom_id: customId, component_type: options.values ? 3 : 2 };
+    if (options.values) data.values = options.values;
+    const where: Where = options.where ?? { kind: 'guild' };
+    const placed: Where = where.channelId === undefined ? { ...where, channelId: message.channel_id } : where;
+    return this.dispatchInteraction(3, data, [], placed, message);
+  }
+
+  /**
    * Sends any dispatch event on the gateway: on `shardId` if given, else as Discord routes it, on the shard
    * of the event's guild_id, or on shard 0 for an event outside servers (a DM).
    */
@@ -290,7 +347,7 @@ export class FakeDiscord {
       }));
   }
 
-  private dispatchInteraction(type: 2 | 4, name: string, options: any[], where: Where): Dispatched {
+  private dispatchInteraction(type: 2 | 3 | 4, name: string | object, options: any[], where: Where, message?: FakeMessage): Dispatched {
     const id = snowflake();
     const token = `itok_${randomBytes(12).toString('hex')}`;
     const userId = where.userId ?? DEFAULT_USER;
@@ -302,7 +359,8 @@ export class FakeDiscord {
       type,
       token,
       version: 1,
-      data: { id: registered?.id ?? snowflake(), name, type: 1, options },
+      data: typeof name === 'string' ? { id: registered?.id ?? snowflake(), name, type: 1, options } : name,
+      ...(message ? { message: this.messageJson(message) } : {}),
       locale: 'en-US',
       entitlements: [],
       attachment_size_limit: 8_388_608,
@@ -318,7 +376,7 @@ export class FakeDiscord {
         authorizing_integration_owners: { '0': guildId },
         channel_id: channelId,
         channel: where.thread
-          ? { id: channelId, type: 11, guild_id: guildId, name: 'a-thread', parent_id: DEFAULT_CHANNEL, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false } }
+          ? { id: channelId, type: 11, guild_id: guildId, name: 'a-thread', parent_id: where.parentId ?? DEFAULT_CHANNEL, thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false } }
           : { id: channelId, type: 0, guild_id: guildId, name: 'news', position: 0, permission_overwrites: [], nsfw: false, parent_id: null },
         app_permissions: String(where.appPermissions ?? BOT_CHANNEL_PERMISSIONS),
         member: {
@@ -477,8 +535,11 @@ export class FakeDiscord {
       member_count: 2,
       voice_states: [],
       members: [],
-      channels: [{ id: DEFAULT_CHANNEL, type: 0, guild_id: id, name: 'news', position: 0, permission_overwrites: [], nsfw: false, parent_id: null }],
-      threads: [],
+      channels: [
+        { id: DEFAULT_CHANNEL, type: 0, guild_id: id, name: 'news', position: 0, permission_overwrites: [], nsfw: false, parent_id: null },
+        ...(id === this.guildIds[0] ? [...this.channels.values()].filter((c) => !isThreadType(c.type)).map((c) => this.channelJson(c, id)) : []),
+      ],
+      threads: id === this.guildIds[0] ? [...this.channels.values()].filter((c) => isThreadType(c.type)).map((c) => this.channelJson(c, id)) : [],
       presences: [],
       stage_instances: [],
       guild_scheduled_events: [],
@@ -647,12 +708,51 @@ export class FakeDiscord {
       }
     }
 
+    if ((m = /^\/channels\/(\d+)$/.exec(path)) && method === 'GET') {
+      if (!this.authorized(call)) return unauthorized();
+      const channelId = m[1]!;
+      if (this.channelStatus.get(channelId) === 404) return send(404, { message: 'Unknown Channel', code: 10003 });
+      const channel = channelId === DEFAULT_CHANNEL ? { id: DEFAULT_CHANNEL, type: 0, name: 'news' } : this.channels.get(channelId);
+      if (!channel) return send(404, { message: 'Unknown Channel', code: 10003 });
+      return send(200, this.channelJson(channel, this.guildIds[0] ?? DEFAULT_GUILD));
+    }
+
+    if ((m = /^\/channels\/(\d+)\/threads$/.exec(path)) && method === 'POST') {
+      if (!this.authorized(call)) return unauthorized();
+      const forumId = m[1]!;
+      const broken = this.channelStatus.get(forumId);
+      if (broken === 403) return send(403, { message: 'Missing Permissions', code: 50013 });
+      if (broken === 404) return send(404, { message: 'Unknown Channel', code: 10003 });
+      const forum = this.channels.get(forumId);
+      // Threads started without a message (in text channels) are not something this bot does.
+      if (!forum || (forum.type !== 15 && forum.type !== 16)) return send(400, { message: 'fake: only forum posts are supported', code: 0 });
+      const problems: string[] = [];
+      const name = call.body?.name;
+      if (typeof name !== 'string' || name.length < 1 || name.length > 100) problems.push(`thread name length ${name?.length}`);
+      problems.push(...validateMessage(call.body?.message).map((p) => `message: ${p}`));
+      const applied: unknown[] = call.body?.applied_tags ?? [];
+      const tagIds = new Set((forum.available_tags ?? []).map((t) => t.id));
+      if (!Array.isArray(applied) || applied.length > 5 || applied.some((t) => !tagIds.has(String(t)))) problems.push('applied_tags unknown');
+      if ((forum.flags ?? 0) & 16 && applied.length === 0) problems.push('this forum requires a tag');
+      if (problems.length > 0) return send(400, { message: 'Invalid Form Body', code: 50035, errors: problems });
+      const id = snowflake();
+      const thread: FakeChannel = { id, type: 11, name, parent_id: forumId };
+      this.channels.set(id, thread);
+      this.forumPosts.push({ id, forumId, name, appliedTags: applied.map(String) });
+      // A forum post's first message has the thread's id.
+      const msg = { id, channel_id: id, body: call.body.message };
+      this.channelMessages.push(msg);
+      return send(201, { ...this.channelJson(thread, this.guildIds[0] ?? DEFAULT_GUILD), applied_tags: applied, message: this.messageJson(msg) });
+    }
+
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && method === 'POST') {
       if (!this.authorized(call)) return unauthorized();
       const channelId = m[1]!;
       const broken = this.channelStatus.get(channelId);
       if (broken === 403) return send(403, { message: 'Missing Access', code: 50001 });
       if (broken === 404) return send(404, { message: 'Unknown Channel', code: 10003 });
+      const kind = this.channels.get(channelId)?.type;
+      if (kind === 15 || kind === 16) return send(400, { message: 'Cannot send messages in a non-text channel', code: 50008 });
       const problems = validateMessage(call.body);
       if (problems.length > 0) return send(400, { message: 'Invalid Form Body', code: 50035, errors: problems });
       const nonceKey = `${channelId}:${call.body.nonce}`;
@@ -665,6 +765,30 @@ export class FakeDiscord {
     }
 
     send(404, { message: '404: Not Found', code: 0 });
+  }
+
+  /** A channel as Discord's API returns it. */
+  channelJson(c: FakeChannel, guildId: string): any {
+    const base: any = { id: c.id, type: c.type, guild_id: guildId, name: c.name ?? `channel-${c.id.slice(-4)}`, flags: c.flags ?? 0 };
+    if (isThreadType(c.type)) {
+      return {
+        ...base,
+        parent_id: c.parent_id ?? DEFAULT_CHANNEL,
+        owner_id: this.appId,
+        thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false },
+        member_count: 1,
+        message_count: 0,
+      };
+    }
+    Object.assign(base, { position: 1, permission_overwrites: [], nsfw: false, parent_id: c.parent_id ?? null });
+    if (c.type === 15 || c.type === 16) {
+      base.available_tags = (c.available_tags ?? []).map((t) => ({ moderated: false, emoji_id: null, emoji_name: null, ...t }));
+      base.default_reaction_emoji = null;
+      base.default_sort_order = null;
+      base.default_forum_layout = 0;
+      base.topic = null;
+    }
+    return base;
   }
 
   /** A message as Discord's API returns it (also for building interaction payloads in tests). */
@@ -690,6 +814,10 @@ export class FakeDiscord {
       webhook_id: undefined,
     };
   }
+}
+
+function isThreadType(type: number): boolean {
+  return type === 10 || type === 11 || type === 12;
 }
 
 /** Discord's message limits, checked as the real API does (a breach is a 400). */
@@ -729,7 +857,20 @@ export function validateMessage(body: any): string[] {
   if (total > 6000) problems.push(`embeds carry ${total} > 6000 characters`);
   for (const row of body.components ?? []) {
     if ((row.components ?? []).length > 5) problems.push('more than 5 components in a row');
-    for (const c of row.components ?? []) if (c.url && c.url.length > 512) problems.push('button url > 512');
+    for (const c of row.components ?? []) {
+      if (c.url && c.url.length > 512) problems.push('button url > 512');
+      if (c.custom_id !== undefined && (typeof c.custom_id !== 'string' || c.custom_id.length < 1 || c.custom_id.length > 100)) problems.push(`custom_id length ${c.custom_id?.length}`);
+      if (c.type === 2 && (typeof c.label !== 'string' || c.label.length > 80)) problems.push('button label > 80');
+      if (c.type === 3) {
+        const options: any[] = c.options ?? [];
+        if (options.length < 1 || options.length > 25) problems.push(`${options.length} select options, not 1–25`);
+        for (const o of options) {
+          if (typeof o.label !== 'string' || o.label.length < 1 || o.label.length > 100) problems.push(`select label length ${o.label?.length}`);
+          if (typeof o.value !== 'string' || o.value.length < 1 || o.value.length > 100) problems.push(`select value length ${o.value?.length}`);
+        }
+        if (new Set(options.map((o) => o.value)).size !== options.length) problems.push('select values repeat');
+      }
+    }
   }
   if ((body.components ?? []).length > 5) problems.push('more than 5 rows');
   return problems;
@@ -737,7 +878,7 @@ export function validateMessage(body: any): string[] {
 
 function validateCallback(body: any): string[] {
   if (!body || typeof body.type !== 'number') return ['callback type missing'];
-  if (body.type === 4) return validateMessage(body.data);
+  if (body.type === 4 || body.type === 7) return validateMessage(body.data);
   if (body.type === 8) {
     const choices = body.data?.choices;
     if (!Array.isArray(choices)) return ['choices must be an array'];
