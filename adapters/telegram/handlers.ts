@@ -1,6 +1,9 @@
 import type { Bot, CallbackQueryContext, CommandContext, Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import {
+  DEFAULT_COUNT,
+  NEWS_MAX_PAGE,
+  cutAtWord,
   parseNewsArgs,
   parseSubscribeArgs,
   suggestedTopics,
@@ -11,10 +14,10 @@ import {
   type Target,
   type UnsubscribeResult,
 } from '../../src/index.js';
-import { decodeAction, resolveTopicRef } from './callback-data.js';
+import { ACTION_PREFIXES, decodeAction, fitsCallbackData, resolveTopicRef, type DecodedAction } from './callback-data.js';
 import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
 import { isNotModified, isUneditable } from './failures.js';
-import { topicKeyboard } from './keyboards.js';
+import { digestKeyboard, topicKeyboard, withoutButton } from './keyboards.js';
 import {
   ADMINS_ONLY,
   PICK_TOPIC,
@@ -49,6 +52,9 @@ interface Reply {
 
 /** A callback answer is plain text of at most 200 characters. */
 const ADMINS_ONLY_ALERT = 'Only group administrators can change this chat’s subscriptions.';
+const EXPIRED = 'This button has expired. Try the command again.';
+const UNSUBSCRIBE_ADMINS_ONLY = 'Only admins can unsubscribe this chat.';
+const MORE_ADMINS_ONLY = 'Only admins can post more stories in this channel.';
 
 /** Registers every command, button and chat-event handler on the bot. */
 export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
@@ -134,8 +140,8 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
     await send(ctx, { messages: [result.ok ? renderTimezoneSet(result) : renderError(result)] });
   });
 
-  bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
-  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' }));
+  bot.callbackQuery(new RegExp(`^[${ACTION_PREFIXES}]\\|`), (ctx) => pressed(ctx, deps));
+  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: EXPIRED }));
   // Buttons without data (games) are not ours, but an unanswered press leaves the user's spinner running.
   bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
 
@@ -170,7 +176,9 @@ async function topicPicker(app: Newsbrief, count: string | undefined): Promise<R
 async function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: string | number): Promise<Reply> {
   if (result.ok) {
     const messages = renderDigest(result.digest, { timezone: await app.timezone(target) });
-    return { messages, options: { preview: previewFor(result.digest, messages.length) } };
+    // The core accepted the count, so it is a whole number (or absent: the default).
+    const keyboard = digestKeyboard(result.digest, { count: count === undefined ? DEFAULT_COUNT : Number(count) });
+    return { messages, options: { preview: previewFor(result.digest), ...(keyboard ? { keyboard } : {}) } };
   }
   // Suggestions only come with topic errors, which the core reports after the count passed.
   const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({
@@ -183,16 +191,14 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
 
 function subscribeReply(result: SubscribeResult, time?: string, timezone?: string, buttons = true): Reply {
   if (result.ok) return { messages: [renderSubscribed(result.view, result.created, result.changed)] };
-  if (!buttons || (time?.length ?? 0) > MAX_BUTTON_TIME) return { messages: [renderError(result)] };
-  const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
+  const suggestions = suggestedTopics(result);
+  // The time has not been checked when the topic is unknown: a long one (in bytes) leaves no room for buttons.
+  if (!buttons || suggestions.some((t) => !fitsCallbackData({ kind: 'subscribe', topicKey: t.key, time, timezone }))) {
+    return { messages: [renderError(result)] };
+  }
+  const keyboard = topicKeyboard(suggestions, (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
-
-/**
- * The longest time a subscribe button carries: "s|TIME||#" and a 16-character topic hash stay within the 64
- * bytes of callback data (five times of day fit). encodeAction can drop the zone to fit, never the time.
- */
-const MAX_BUTTON_TIME = 30;
 
 function unsubscribeReply(result: UnsubscribeResult): Reply {
   if (result.ok) return { messages: [renderUnsubscribed(result.removed)] };
@@ -209,9 +215,11 @@ async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): P
   const action = decodeAction(ctx.callbackQuery.data);
   const target = targetOf(ctx);
   if (!action || !target || !ctx.callbackQuery.message) {
-    await ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' });
+    await ctx.answerCallbackQuery({ text: EXPIRED });
     return;
   }
+  if (action.kind === 'more') return pressedMore(ctx, deps, action, target);
+  if (action.kind === 'drop') return pressedUnsubscribe(ctx, deps, action, target);
   if (action.kind !== 'news' && !(await mayManage(ctx))) {
     await ctx.answerCallbackQuery({ text: ADMINS_ONLY_ALERT, show_alert: true });
     return;
@@ -231,6 +239,88 @@ async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): P
     reply = unsubscribeReply(await app.unsubscribe(target, key ?? ''));
   }
   await editInto(ctx, target, reply);
+}
+
+/**
+ * More under a digest: the next page comes as a new message replying to the digest (a digest may span several
+ * messages, and the page before stays readable), and the pressed button goes, so each page is posted once.
+ */
+async function pressedMore(
+  ctx: CallbackQueryContext<Context>,
+  deps: HandlerDeps,
+  action: Extract<DecodedAction, { kind: 'more' }>,
+  target: Target,
+): Promise<void> {
+  const { app } = deps;
+  // Any viewer of a channel can press its buttons, but what the bot posts there speaks for the channel.
+  if (ctx.chat?.type === 'channel' && !(await mayManage(ctx))) {
+    await ctx.answerCallbackQuery({ text: MORE_ADMINS_ONLY, show_alert: true });
+    return;
+  }
+  const key = resolveTopicRef(action.topic, (await app.listTopics()).map((t) => t.key));
+  // The core reads a page past the last as the last one: a forged page must not repost it.
+  if (key === undefined || action.page > NEWS_MAX_PAGE) {
+    await ctx.answerCallbackQuery({ text: EXPIRED });
+    return;
+  }
+  const excludeIds = action.unseen ? await app.storage.deliveries.sentArticleIds(target) : undefined;
+  const result = await app.news(key, { count: action.count, page: action.page, ...(excludeIds ? { excludeIds } : {}) });
+  if (!result.ok) {
+    await ctx.answerCallbackQuery({ text: 'This topic has no stories any more. /topics lists what is covered.' });
+    return;
+  }
+  if (result.digest.items.length === 0) {
+    await ctx.answerCallbackQuery({ text: `No more stories on ${cutAtWord(result.digest.topic, 100)} right now.` });
+    await dropPressedButton(ctx, deps);
+    return;
+  }
+  await ctx.answerCallbackQuery();
+  const messages = renderDigest(result.digest, { timezone: await app.timezone(target) });
+  const keyboard = digestKeyboard(result.digest, { count: action.count, unseen: action.unseen });
+  await sendHtml(ctx.api, target, messages, {
+    preview: previewFor(result.digest),
+    replyTo: ctx.callbackQuery.message!.message_id,
+    ...(keyboard ? { keyboard } : {}),
+  });
+  await dropPressedButton(ctx, deps);
+}
+
+/** Unsubscribe under a scheduled digest: removes that subscription and leaves the digest as it is, button aside. */
+async function pressedUnsubscribe(
+  ctx: CallbackQueryContext<Context>,
+  deps: HandlerDeps,
+  action: Extract<DecodedAction, { kind: 'drop' }>,
+  target: Target,
+): Promise<void> {
+  const { app } = deps;
+  if (!(await mayManage(ctx))) {
+    await ctx.answerCallbackQuery({ text: UNSUBSCRIBE_ADMINS_ONLY, show_alert: true });
+    return;
+  }
+  const subscriptions = (await app.subscriptions(target)).map((v) => v.subscription);
+  const key = resolveTopicRef(action.topic, subscriptions.map((s) => s.topicKey));
+  const subscription = subscriptions.find((s) => s.topicKey === key);
+  // Straight to the store: the command would read a topic called "all" as every subscription.
+  if (!subscription || !(await app.storage.subscriptions.removeSubscription(target, subscription.topicKey))) {
+    await ctx.answerCallbackQuery({ text: 'This chat is no longer subscribed to this topic.' });
+    await dropPressedButton(ctx, deps);
+    return;
+  }
+  await ctx.answerCallbackQuery({ text: `Unsubscribed from ${cutAtWord(subscription.topic, 100)}.` });
+  await dropPressedButton(ctx, deps);
+  // Everyone in the chat learns why the digests stopped, not only the one who pressed.
+  await sendHtml(ctx.api, target, [renderUnsubscribed([subscription.topic])], { replyTo: ctx.callbackQuery.message!.message_id });
+}
+
+/** Takes the pressed button off its message; a message too old to edit keeps it (pressing again is harmless). */
+async function dropPressedButton(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): Promise<void> {
+  const markup = withoutButton(ctx.callbackQuery.message?.reply_markup, ctx.callbackQuery.data);
+  try {
+    await ctx.editMessageReplyMarkup(markup ? { reply_markup: markup } : {});
+  } catch (error) {
+    if (isNotModified(error) || isUneditable(error)) return;
+    deps.logger.warn({ err: error, updateId: ctx.update.update_id }, 'telegram: could not remove a pressed button');
+  }
 }
 
 async function editInto(ctx: CallbackQueryContext<Context>, target: Target, reply: Reply): Promise<void> {
