@@ -193,12 +193,19 @@ function subscribeReply(result: SubscribeResult, time?: string, timezone?: strin
   if (result.ok) return { messages: [renderSubscribed(result.view, result.created, result.changed)] };
   const suggestions = suggestedTopics(result);
   // The time has not been checked when the topic is unknown: a long one (in bytes) leaves no room for buttons.
-  if (!buttons || suggestions.some((t) => !fitsCallbackData({ kind: 'subscribe', topicKey: t.key, time, timezone }))) {
+  const fits = (topicKey: string) => fitsCallbackData({ kind: 'subscribe', topicKey, time, timezone });
+  if (!buttons || Buffer.byteLength(time ?? '', 'utf8') > MAX_BUTTON_TIME || !suggestions.every((t) => fits(t.key))) {
     return { messages: [renderError(result)] };
   }
   const keyboard = topicKeyboard(suggestions, (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
+
+/**
+ * The longest time (in bytes) a subscribe button carries: "s|TIME||#" and a 16-character topic hash stay
+ * within the 64 bytes of callback data (five times of day fit); a longer list is no time a schedule allows.
+ */
+const MAX_BUTTON_TIME = 30;
 
 function unsubscribeReply(result: UnsubscribeResult): Reply {
   if (result.ok) return { messages: [renderUnsubscribed(result.removed)] };
