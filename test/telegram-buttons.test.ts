@@ -227,3 +227,67 @@ describe('link preview', () => {
     expect((await ask('/help')).link_preview_options).toEqual({ is_disabled: true });
   });
 });
+
+describe('subscribing a channel', () => {
+  const channel: FakeChat = { id: -1_009_876_543_210, type: 'channel', title: 'Morning wire', username: 'morningwire' };
+  const target: Target = { platform: 'telegram', chatId: String(channel.id) };
+  const BOT_ID = 424242;
+
+  async function withChannel(admins: number[]): Promise<void> {
+    h = await startTelegramHarness({ articles: articles() });
+    h.fake.addChat(channel);
+    h.fake.setAdmins(channel.id, admins);
+  }
+
+  it('works from a post in the channel itself (channel_post)', async () => {
+    await withChannel([BOT_ID]);
+    const reply = await ask('/subscribe AI 08:00', channel, alice);
+    expect(reply.text).toContain('Subscribed to AI');
+    expect((await h.app.subscriptions(target)).map((v) => v.subscription.topicKey)).toEqual(['ai']);
+  });
+
+  it('works from a private chat naming the channel by @name when the user and the bot administer it', async () => {
+    await withChannel([alice.id, BOT_ID]);
+    const reply = await ask('/subscribe @morningwire AI 08:00');
+    expect(reply.chat.id).toBe(dm.id);
+    expect(reply.text).toContain('@morningwire');
+    expect(reply.text).toContain('Subscribed to AI');
+    const [view] = await h.app.subscriptions(target);
+    expect(view?.subscription.schedule).toMatchObject({ times: ['08:00'] });
+    expect(await h.app.subscriptions({ platform: 'telegram', chatId: String(dm.id) })).toEqual([]);
+    // Both were asked about: the one who typed and the bot.
+    expect(h.fake.callsOf('getChatMember').map((c) => Number(c.payload.user_id)).sort()).toEqual([alice.id, BOT_ID].sort());
+  });
+
+  it('works by the channel id too', async () => {
+    await withChannel([alice.id, BOT_ID]);
+    await ask(`/subscribe ${channel.id} AI`);
+    expect(await h.app.subscriptions(target)).toHaveLength(1);
+  });
+
+  it('refuses a user who is not an administrator, saying so', async () => {
+    await withChannel([BOT_ID]);
+    const reply = await ask('/subscribe @morningwire AI 08:00');
+    expect(reply.text).toContain('you are not an administrator of @morningwire');
+    expect(reply.text).not.toContain('I am not');
+    expect(await h.app.subscriptions(target)).toEqual([]);
+  });
+
+  it('refuses when the bot is not an administrator, or may not post, saying which', async () => {
+    await withChannel([alice.id]);
+    const reply = await ask('/subscribe @morningwire AI 08:00');
+    expect(reply.text).toContain('I am not an administrator of @morningwire');
+    expect(reply.text).not.toContain('you are not');
+    h.fake.setAdmins(channel.id, [alice.id, BOT_ID]);
+    h.fake.setAdminRights(channel.id, BOT_ID, { can_post_messages: false });
+    expect((await ask('/subscribe @morningwire AI')).text).toContain('may not post messages');
+    expect(await h.app.subscriptions(target)).toEqual([]);
+  });
+
+  it('refuses a channel it cannot see, and a name that is not a channel', async () => {
+    await withChannel([alice.id, BOT_ID]);
+    expect((await ask('/subscribe @nosuchchannel AI')).text).toContain('cannot see that channel');
+    h.fake.addChat({ ...room, username: 'readingroom' });
+    expect((await ask('/subscribe @readingroom AI')).text).toContain('not a channel');
+  });
+});

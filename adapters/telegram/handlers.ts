@@ -15,13 +15,14 @@ import {
   type UnsubscribeResult,
 } from '../../src/index.js';
 import { ACTION_PREFIXES, decodeAction, fitsCallbackData, resolveTopicRef, type DecodedAction } from './callback-data.js';
-import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
+import { channelAccess, channelRef, chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
 import { isNotModified, isUneditable } from './failures.js';
 import { digestKeyboard, topicKeyboard, withoutButton } from './keyboards.js';
 import {
   ADMINS_ONLY,
   PICK_TOPIC,
   renderDigest,
+  renderChannelRefused,
   renderError,
   renderHelp,
   renderPaused,
@@ -98,6 +99,9 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   });
 
   bot.command('subscribe', async (ctx) => {
+    const [first = '', ...rest] = ctx.match.trim().split(/\s+/);
+    const channel = ctx.chat.type === 'private' ? channelRef(first) : undefined;
+    if (channel !== undefined) return subscribeChannel(ctx, deps, channel, rest.join(' '));
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const { topic, ...options } = parseSubscribeArgs(ctx.match);
     const result = await app.subscribeWith(requireTarget(ctx), topic, options);
@@ -187,6 +191,23 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
     count: count === undefined ? undefined : Number(count),
   }));
   return { messages: [renderError(result)], options: { keyboard } };
+}
+
+/**
+ * "/subscribe @channel AI 08:00" in a private chat: subscribes the channel, once Telegram confirms that both
+ * the sender and the bot administer it (and the bot may post); the answer stays in the private chat.
+ */
+async function subscribeChannel(ctx: CommandContext<Context>, deps: HandlerDeps, ref: string, args: string): Promise<void> {
+  const from = ctx.from;
+  if (!from) return void (await send(ctx, { messages: [ADMINS_ONLY] }));
+  const access = await channelAccess(ctx.api, ref, from.id, ctx.me.id);
+  if (!access.ok) return void (await send(ctx, { messages: [renderChannelRefused(access.channel, access.missing)] }));
+  const { topic, ...options } = parseSubscribeArgs(args);
+  const result = await deps.app.subscribeWith(chatTarget(access.chat.id), topic, options);
+  // Suggestion buttons would subscribe this private chat, not the channel: the error names the topics instead.
+  const reply = subscribeReply(result, options.time, options.timezone, false);
+  const where = access.chat.username ? `@${access.chat.username}` : (access.chat.title ?? ref);
+  await send(ctx, result.ok ? { messages: [`📣 ${escapeHtml(cutAtWord(where, 100))}: ${reply.messages[0]}`] } : reply);
 }
 
 function subscribeReply(result: SubscribeResult, time?: string, timezone?: string, buttons = true): Reply {
