@@ -246,6 +246,16 @@ describe('subscribing a channel', () => {
     expect((await h.app.subscriptions(target)).map((v) => v.subscription.topicKey)).toEqual(['ai']);
   });
 
+  it('in a channel, More posts only for an administrator who presses it', async () => {
+    await withChannel([alice.id, BOT_ID]);
+    const digest = await deliverDigest(target);
+    const before = h.fake.mark();
+    const { answer } = await press(digest, buttonData(digest, 'More')!, bob);
+    expect(answer.payload).toMatchObject({ show_alert: true });
+    expect(h.fake.callsOf('sendMessage', before)).toHaveLength(0);
+    expect((await more(digest, alice)).chat.id).toBe(channel.id);
+  });
+
   it('works from a private chat naming the channel by @name when the user and the bot administer it', async () => {
     await withChannel([alice.id, BOT_ID]);
     const reply = await ask('/subscribe @morningwire AI 08:00');
