@@ -120,14 +120,15 @@ describe('commands', () => {
     }
   });
 
-  it('/news AI 2 sends the two best AI stories as linked HTML, previews off', async () => {
+  it("/news AI 2 sends the two best AI stories as linked HTML, the top story's card as preview", async () => {
     const [reply] = await ask('/news AI 2');
     expect(reply!.text).toContain('AI · top 2 stories');
     expect(reply!.text).toContain('1. Chips double AI speed');
     expect(reply!.text).toContain('2. Regulators look at AI');
     expect(reply!.text).not.toContain('AI in classrooms');
     expect(reply!.html).toMatch(/<b>1\. <a href="https:\/\/[^"]+">Chips double AI speed<\/a><\/b>/);
-    expect(reply!.link_preview_options).toEqual({ is_disabled: true });
+    const chips = /<a href="([^"]+)">Chips/.exec(reply!.html)![1]!.replace(/&amp;/g, '&');
+    expect(reply!.link_preview_options).toEqual({ url: chips, prefer_small_media: true });
   });
 
   it('shows a preview card for a digest of a single story', async () => {

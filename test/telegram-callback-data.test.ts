@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CALLBACK_DATA_LIMIT, decodeAction, encodeAction, resolveTopicRef, type ButtonAction } from '../adapters/telegram/callback-data.js';
+import { CALLBACK_DATA_LIMIT, decodeAction, encodeAction, fitsCallbackData, resolveTopicRef, type ButtonAction } from '../adapters/telegram/callback-data.js';
 
 describe('button callback data', () => {
   it('round-trips short topic keys as they are', () => {
@@ -46,6 +46,30 @@ describe('button callback data', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses a subscribe button that cannot fit even without its zone, instead of recursing forever', () => {
+    const action: ButtonAction = { kind: 'subscribe', topicKey: 'ai', time: '𝟘'.repeat(20), timezone: 'Europe/Kyiv' };
+    expect(fitsCallbackData(action)).toBe(false);
+    expect(() => encodeAction(action)).toThrow(RangeError);
+    // One that fits once the zone is dropped still encodes, without the zone.
+    const long: ButtonAction = { kind: 'subscribe', topicKey: 'ai', time: '08:00', timezone: 'x'.repeat(80) };
+    expect(fitsCallbackData(long)).toBe(true);
+    expect(decodeAction(encodeAction(long))).toEqual({ kind: 'subscribe', topic: { key: 'ai' }, time: '08:00' });
+  });
+
+  it('round-trips the digest buttons (More, Unsubscribe) within 64 bytes', () => {
+    const key = 'k'.repeat(120);
+    const more = decodeAction(encodeAction({ kind: 'more', topicKey: key, count: 10, page: 5, unseen: true }));
+    expect(more).toEqual({ kind: 'more', topic: { hash: expect.any(String) }, count: 10, page: 5, unseen: true });
+    expect(resolveTopicRef(more!.topic, [key])).toBe(key);
+    expect(decodeAction(encodeAction({ kind: 'more', topicKey: 'ai', count: 3, page: 1 }))).toEqual({
+      kind: 'more', topic: { key: 'ai' }, count: 3, page: 1, unseen: false,
+    });
+    expect(decodeAction(encodeAction({ kind: 'drop', topicKey: 'a|b' }))).toEqual({ kind: 'drop', topic: { key: 'a|b' } });
+    expect(decodeAction(`x|${'z'.repeat(CALLBACK_DATA_LIMIT)}`)).toBeUndefined();
+    expect(decodeAction('m|3|1|yes|ai')).toBeUndefined();
+    expect(decodeAction('m|3|-1||ai')).toBeUndefined();
   });
 
   it('ignores data it did not write', () => {

@@ -1,4 +1,5 @@
-import type { Context } from 'grammy';
+import { GrammyError, type Api, type Context } from 'grammy';
+import type { Chat } from 'grammy/types';
 import { type Logger, type Target } from '../../src/index.js';
 import type { SubscriptionStore } from '../../src/index.js';
 
@@ -40,6 +41,59 @@ export async function mayManage(ctx: Context): Promise<boolean> {
   if (!user || user.is_bot) return false;
   const member = await ctx.api.getChatMember(chat.id, user.id);
   return member.status === 'creator' || member.status === 'administrator';
+}
+
+/**
+ * The channel a private /subscribe names as its first word: "@name" (a public channel's username) or its
+ * numeric id "-100…" (private channels have no name). Undefined when the first word is neither.
+ */
+export function channelRef(word: string): string | undefined {
+  return /^@[A-Za-z][A-Za-z0-9_]{3,31}$/.test(word) || /^-100\d{1,16}$/.test(word) ? word : undefined;
+}
+
+/** Why a channel named from a private chat cannot be managed from there: each missing condition, in words. */
+export type ChannelAccess =
+  | { ok: true; chat: Extract<Chat, { type: 'channel' }> }
+  | { ok: false; channel: string; missing: string[] };
+
+/**
+ * Whether `userId` may subscribe the channel `ref` from a private chat: Telegram must show the bot the
+ * channel, the user must be its creator or an administrator, and the bot an administrator allowed to post.
+ * Asked of Telegram each time (getChat, getChatMember), never remembered.
+ */
+export async function channelAccess(api: Api, ref: string, userId: number, botId: number): Promise<ChannelAccess> {
+  const notSeen = { ok: false as const, channel: ref, missing: ['I cannot see that channel: add me to it as an administrator'] };
+  let chat: Chat;
+  try {
+    chat = await api.getChat(ref);
+  } catch (error) {
+    if (isRefusal(error)) return notSeen;
+    throw error;
+  }
+  const name = chat.type === 'channel' && chat.username ? `@${chat.username}` : chat.type === 'channel' ? (chat.title ?? ref) : ref;
+  if (chat.type !== 'channel') return { ok: false, channel: ref, missing: ['that chat is not a channel'] };
+  const missing: string[] = [];
+  const you = await memberOf(api, chat.id, userId);
+  if (you?.status !== 'creator' && you?.status !== 'administrator') missing.push(`you are not an administrator of ${name}`);
+  const me = await memberOf(api, chat.id, botId);
+  if (me?.status !== 'administrator') missing.push(`I am not an administrator of ${name}`);
+  else if (me.can_post_messages !== true) missing.push(`I am an administrator of ${name} but may not post messages there`);
+  return missing.length > 0 ? { ok: false, channel: name, missing } : { ok: true, chat };
+}
+
+/** A member as getChatMember reports it; undefined when Telegram will not say (not a member, list hidden). */
+async function memberOf(api: Api, chatId: number, userId: number) {
+  try {
+    return await api.getChatMember(chatId, userId);
+  } catch (error) {
+    if (isRefusal(error)) return undefined;
+    throw error;
+  }
+}
+
+/** 400 (chat not found, member list inaccessible) and 403 (bot not in the chat): answers, not failures. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof GrammyError && (error.error_code === 400 || error.error_code === 403);
 }
 
 /**

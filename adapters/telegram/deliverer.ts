@@ -4,6 +4,7 @@ import { type Logger, type Target } from '../../src/index.js';
 import type { DeliverHooks, Deliverer, DeliveryContext, DeliveryOutcome, Digest } from '../../src/index.js';
 import { renderDigestParts } from './render.js';
 import { previewFor, sendHtml } from './send.js';
+import { digestKeyboard } from './keyboards.js';
 import { classifyFailure } from './failures.js';
 import { chatTarget } from './chats.js';
 
@@ -40,7 +41,10 @@ export class TelegramDeliverer implements Deliverer {
   async deliver(target: Target, digest: Digest, context: DeliveryContext, hooks: DeliverHooks = {}): Promise<DeliveryOutcome> {
     // Dates in the subscription's zone, as the scheduler says: the chat's default may differ.
     const { messages, itemsShown } = renderDigestParts(digest, { timezone: context.timezone });
-    const preview = previewFor(digest, messages.length);
+    const preview = previewFor(digest);
+    // The subscription's count is not handed over: the digest's own size is the page size More keeps. What it
+    // showed is recorded as sent to the chat once delivered, so More asks for the first page of what is left.
+    const keyboard = digestKeyboard(digest, { count: Math.max(1, digest.items.length), unseen: true, unsubscribe: true, nextPage: 0 });
     const from = Math.max(0, hooks.fromPart ?? 0);
     let sent = 0;
     let part = from;
@@ -49,7 +53,12 @@ export class TelegramDeliverer implements Deliverer {
       for (; part < messages.length; part++) {
         const current = part;
         const partHooks: DeliverHooks = { ...hooks, onSending: async () => hooks.onSending?.(current, messages.length) };
-        await deliveryHooks.run(partHooks, () => sendHtml(this.api, target, [messages[current]!], { preview }));
+        await deliveryHooks.run(partHooks, () =>
+          sendHtml(this.api, target, [messages[current]!], {
+            ...(current === 0 ? { preview } : {}),
+            ...(current === messages.length - 1 && keyboard ? { keyboard } : {}),
+          }),
+        );
         sent++;
         await hooks.onPartSent?.(current, itemsShown[current]);
       }

@@ -1,6 +1,9 @@
 import type { Bot, CallbackQueryContext, CommandContext, Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import {
+  DEFAULT_COUNT,
+  NEWS_MAX_PAGE,
+  cutAtWord,
   parseNewsArgs,
   parseSubscribeArgs,
   suggestedTopics,
@@ -11,14 +14,15 @@ import {
   type Target,
   type UnsubscribeResult,
 } from '../../src/index.js';
-import { decodeAction, resolveTopicRef } from './callback-data.js';
-import { chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
+import { ACTION_PREFIXES, decodeAction, fitsCallbackData, resolveTopicRef, type DecodedAction } from './callback-data.js';
+import { channelAccess, channelRef, chatTarget, mayManage, targetOf, type ChatLifecycle } from './chats.js';
 import { isNotModified, isUneditable } from './failures.js';
-import { topicKeyboard } from './keyboards.js';
+import { digestKeyboard, topicKeyboard, withoutButton } from './keyboards.js';
 import {
   ADMINS_ONLY,
   PICK_TOPIC,
   renderDigest,
+  renderChannelRefused,
   renderError,
   renderHelp,
   renderPaused,
@@ -49,6 +53,9 @@ interface Reply {
 
 /** A callback answer is plain text of at most 200 characters. */
 const ADMINS_ONLY_ALERT = 'Only group administrators can change this chat’s subscriptions.';
+const EXPIRED = 'This button has expired. Try the command again.';
+const UNSUBSCRIBE_ADMINS_ONLY = 'Only admins can unsubscribe this chat.';
+const MORE_ADMINS_ONLY = 'Only admins can post more stories in this channel.';
 
 /** Registers every command, button and chat-event handler on the bot. */
 export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
@@ -92,6 +99,9 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
   });
 
   bot.command('subscribe', async (ctx) => {
+    const [first = '', ...rest] = ctx.match.trim().split(/\s+/);
+    const channel = ctx.chat.type === 'private' ? channelRef(first) : undefined;
+    if (channel !== undefined) return subscribeChannel(ctx, deps, channel, rest.join(' '));
     if (!(await mayManage(ctx))) return send(ctx, { messages: [ADMINS_ONLY] });
     const { topic, ...options } = parseSubscribeArgs(ctx.match);
     const result = await app.subscribeWith(requireTarget(ctx), topic, options);
@@ -134,8 +144,8 @@ export function registerHandlers(bot: Bot, deps: HandlerDeps): void {
     await send(ctx, { messages: [result.ok ? renderTimezoneSet(result) : renderError(result)] });
   });
 
-  bot.callbackQuery(/^[nsu]\|/, (ctx) => pressed(ctx, deps));
-  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' }));
+  bot.callbackQuery(new RegExp(`^[${ACTION_PREFIXES}]\\|`), (ctx) => pressed(ctx, deps));
+  bot.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: EXPIRED }));
   // Buttons without data (games) are not ours, but an unanswered press leaves the user's spinner running.
   bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
 
@@ -170,7 +180,9 @@ async function topicPicker(app: Newsbrief, count: string | undefined): Promise<R
 async function newsReply(app: Newsbrief, target: Target, result: NewsResult, count?: string | number): Promise<Reply> {
   if (result.ok) {
     const messages = renderDigest(result.digest, { timezone: await app.timezone(target) });
-    return { messages, options: { preview: previewFor(result.digest, messages.length) } };
+    // The core accepted the count, so it is a whole number (or absent: the default).
+    const keyboard = digestKeyboard(result.digest, { count: count === undefined ? DEFAULT_COUNT : Number(count) });
+    return { messages, options: { preview: previewFor(result.digest), ...(keyboard ? { keyboard } : {}) } };
   }
   // Suggestions only come with topic errors, which the core reports after the count passed.
   const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({
@@ -181,16 +193,38 @@ async function newsReply(app: Newsbrief, target: Target, result: NewsResult, cou
   return { messages: [renderError(result)], options: { keyboard } };
 }
 
+/**
+ * "/subscribe @channel AI 08:00" in a private chat: subscribes the channel, once Telegram confirms that both
+ * the sender and the bot administer it (and the bot may post); the answer stays in the private chat.
+ */
+async function subscribeChannel(ctx: CommandContext<Context>, deps: HandlerDeps, ref: string, args: string): Promise<void> {
+  const from = ctx.from;
+  if (!from) return void (await send(ctx, { messages: [ADMINS_ONLY] }));
+  const access = await channelAccess(ctx.api, ref, from.id, ctx.me.id);
+  if (!access.ok) return void (await send(ctx, { messages: [renderChannelRefused(access.channel, access.missing)] }));
+  const { topic, ...options } = parseSubscribeArgs(args);
+  const result = await deps.app.subscribeWith(chatTarget(access.chat.id), topic, options);
+  // Suggestion buttons would subscribe this private chat, not the channel: the error names the topics instead.
+  const reply = subscribeReply(result, options.time, options.timezone, false);
+  const where = access.chat.username ? `@${access.chat.username}` : (access.chat.title ?? ref);
+  await send(ctx, result.ok ? { messages: [`📣 ${escapeHtml(cutAtWord(where, 100))}: ${reply.messages[0]}`] } : reply);
+}
+
 function subscribeReply(result: SubscribeResult, time?: string, timezone?: string, buttons = true): Reply {
   if (result.ok) return { messages: [renderSubscribed(result.view, result.created, result.changed)] };
-  if (!buttons || (time?.length ?? 0) > MAX_BUTTON_TIME) return { messages: [renderError(result)] };
-  const keyboard = topicKeyboard(suggestedTopics(result), (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
+  const suggestions = suggestedTopics(result);
+  // The time has not been checked when the topic is unknown: a long one (in bytes) leaves no room for buttons.
+  const fits = (topicKey: string) => fitsCallbackData({ kind: 'subscribe', topicKey, time, timezone });
+  if (!buttons || Buffer.byteLength(time ?? '', 'utf8') > MAX_BUTTON_TIME || !suggestions.every((t) => fits(t.key))) {
+    return { messages: [renderError(result)] };
+  }
+  const keyboard = topicKeyboard(suggestions, (topicKey) => ({ kind: 'subscribe', topicKey, time, timezone }));
   return { messages: [renderError(result)], options: { keyboard } };
 }
 
 /**
- * The longest time a subscribe button carries: "s|TIME||#" and a 16-character topic hash stay within the 64
- * bytes of callback data (five times of day fit). encodeAction can drop the zone to fit, never the time.
+ * The longest time (in bytes) a subscribe button carries: "s|TIME||#" and a 16-character topic hash stay
+ * within the 64 bytes of callback data (five times of day fit); a longer list is no time a schedule allows.
  */
 const MAX_BUTTON_TIME = 30;
 
@@ -209,9 +243,11 @@ async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): P
   const action = decodeAction(ctx.callbackQuery.data);
   const target = targetOf(ctx);
   if (!action || !target || !ctx.callbackQuery.message) {
-    await ctx.answerCallbackQuery({ text: 'This button has expired. Try the command again.' });
+    await ctx.answerCallbackQuery({ text: EXPIRED });
     return;
   }
+  if (action.kind === 'more') return pressedMore(ctx, deps, action, target);
+  if (action.kind === 'drop') return pressedUnsubscribe(ctx, deps, action, target);
   if (action.kind !== 'news' && !(await mayManage(ctx))) {
     await ctx.answerCallbackQuery({ text: ADMINS_ONLY_ALERT, show_alert: true });
     return;
@@ -231,6 +267,88 @@ async function pressed(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): P
     reply = unsubscribeReply(await app.unsubscribe(target, key ?? ''));
   }
   await editInto(ctx, target, reply);
+}
+
+/**
+ * More under a digest: the next page comes as a new message replying to the digest (a digest may span several
+ * messages, and the page before stays readable), and the pressed button goes, so each page is posted once.
+ */
+async function pressedMore(
+  ctx: CallbackQueryContext<Context>,
+  deps: HandlerDeps,
+  action: Extract<DecodedAction, { kind: 'more' }>,
+  target: Target,
+): Promise<void> {
+  const { app } = deps;
+  // Any viewer of a channel can press its buttons, but what the bot posts there speaks for the channel.
+  if (ctx.chat?.type === 'channel' && !(await mayManage(ctx))) {
+    await ctx.answerCallbackQuery({ text: MORE_ADMINS_ONLY, show_alert: true });
+    return;
+  }
+  const key = resolveTopicRef(action.topic, (await app.listTopics()).map((t) => t.key));
+  // The core reads a page past the last as the last one: a forged page must not repost it.
+  if (key === undefined || action.page > NEWS_MAX_PAGE) {
+    await ctx.answerCallbackQuery({ text: EXPIRED });
+    return;
+  }
+  const excludeIds = action.unseen ? await app.storage.deliveries.sentArticleIds(target) : undefined;
+  const result = await app.news(key, { count: action.count, page: action.page, ...(excludeIds ? { excludeIds } : {}) });
+  if (!result.ok) {
+    await ctx.answerCallbackQuery({ text: 'This topic has no stories any more. /topics lists what is covered.' });
+    return;
+  }
+  if (result.digest.items.length === 0) {
+    await ctx.answerCallbackQuery({ text: `No more stories on ${cutAtWord(result.digest.topic, 100)} right now.` });
+    await dropPressedButton(ctx, deps);
+    return;
+  }
+  await ctx.answerCallbackQuery();
+  const messages = renderDigest(result.digest, { timezone: await app.timezone(target) });
+  const keyboard = digestKeyboard(result.digest, { count: action.count, unseen: action.unseen });
+  await sendHtml(ctx.api, target, messages, {
+    preview: previewFor(result.digest),
+    replyTo: ctx.callbackQuery.message!.message_id,
+    ...(keyboard ? { keyboard } : {}),
+  });
+  await dropPressedButton(ctx, deps);
+}
+
+/** Unsubscribe under a scheduled digest: removes that subscription and leaves the digest as it is, button aside. */
+async function pressedUnsubscribe(
+  ctx: CallbackQueryContext<Context>,
+  deps: HandlerDeps,
+  action: Extract<DecodedAction, { kind: 'drop' }>,
+  target: Target,
+): Promise<void> {
+  const { app } = deps;
+  if (!(await mayManage(ctx))) {
+    await ctx.answerCallbackQuery({ text: UNSUBSCRIBE_ADMINS_ONLY, show_alert: true });
+    return;
+  }
+  const subscriptions = (await app.subscriptions(target)).map((v) => v.subscription);
+  const key = resolveTopicRef(action.topic, subscriptions.map((s) => s.topicKey));
+  const subscription = subscriptions.find((s) => s.topicKey === key);
+  // Straight to the store: the command would read a topic called "all" as every subscription.
+  if (!subscription || !(await app.storage.subscriptions.removeSubscription(target, subscription.topicKey))) {
+    await ctx.answerCallbackQuery({ text: 'This chat is no longer subscribed to this topic.' });
+    await dropPressedButton(ctx, deps);
+    return;
+  }
+  await ctx.answerCallbackQuery({ text: `Unsubscribed from ${cutAtWord(subscription.topic, 100)}.` });
+  await dropPressedButton(ctx, deps);
+  // Everyone in the chat learns why the digests stopped, not only the one who pressed.
+  await sendHtml(ctx.api, target, [renderUnsubscribed([subscription.topic])], { replyTo: ctx.callbackQuery.message!.message_id });
+}
+
+/** Takes the pressed button off its message; a message too old to edit keeps it (pressing again is harmless). */
+async function dropPressedButton(ctx: CallbackQueryContext<Context>, deps: HandlerDeps): Promise<void> {
+  const markup = withoutButton(ctx.callbackQuery.message?.reply_markup, ctx.callbackQuery.data);
+  try {
+    await ctx.editMessageReplyMarkup(markup ? { reply_markup: markup } : {});
+  } catch (error) {
+    if (isNotModified(error) || isUneditable(error)) return;
+    deps.logger.warn({ err: error, updateId: ctx.update.update_id }, 'telegram: could not remove a pressed button');
+  }
 }
 
 async function editInto(ctx: CallbackQueryContext<Context>, target: Target, reply: Reply): Promise<void> {

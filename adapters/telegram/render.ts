@@ -279,6 +279,15 @@ export function renderTimezoneCurrent(timezone: string): string {
   return `🕗 This chat's time zone is <b>${escapeHtml(timezone)}</b>. Change it with <code>${escapeHtml(commandExample('timezone'))}</code>.`;
 }
 
+/** Why a channel named in a private /subscribe was not subscribed: every condition that is missing. */
+export function renderChannelRefused(channel: string, missing: readonly string[]): string {
+  const reasons = missing.map((m) => `• ${escapeHtml(cutAtWord(m, 200))}`).join('\n');
+  return (
+    `⚠️ I can't subscribe <b>${escapeHtml(cutAtWord(channel, 100))}</b>:\n${reasons}\n` +
+    'Both of us must be administrators of the channel, and I need the right to post messages.'
+  );
+}
+
 /** The prompt above the topic keyboard. */
 export const PICK_TOPIC = 'Pick a topic:';
 
@@ -287,6 +296,9 @@ export const ADMINS_ONLY = '⚠️ Only group administrators can change this cha
 
 /** Shown when something unexpected failed; the log has the details. */
 export const SOMETHING_WENT_WRONG = '⚠️ Something went wrong on our side. Please try again in a minute.';
+
+/** A private /subscribe for a channel, as typed. */
+export const CHANNEL_EXAMPLE = `/subscribe @yourchannel AI 08:00`;
 
 /** /start and /help. `resumed` counts subscriptions that /start just reactivated. */
 export function renderHelp(resumed = 0): string {
@@ -304,6 +316,7 @@ export function renderHelp(resumed = 0): string {
     options.join('\n') +
     `\n   <code>${escapeHtml(example)}</code>` +
     '\n\nWithout a topic, /news shows buttons for the main topics. In groups, only administrators can change subscriptions.' +
+    `\n\n<b>Channels</b>: post the command in the channel, or send it to me privately with the channel first: <code>${escapeHtml(CHANNEL_EXAMPLE)}</code> (or its id, <code>-100…</code>). You and I must both be administrators there, and I must be allowed to post.` +
     back
   );
 }

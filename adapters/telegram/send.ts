@@ -2,24 +2,28 @@ import type { Api } from 'grammy';
 import type { InlineKeyboardMarkup, LinkPreviewOptions } from 'grammy/types';
 import { safeHttpUrl, type Digest, type Target } from '../../src/index.js';
 
-/** No previews: a digest of several stories would show a card for whichever link came first. */
+/** No previews: left to itself, Telegram would show a card for whichever link came first. */
 export const NO_PREVIEW: LinkPreviewOptions = { is_disabled: true };
 
 /**
- * Link previews are on only for a digest of one story that fits one message: then the card shows that
- * story. Everywhere else they are off.
+ * A digest's card is its top story's, named explicitly (small media, so the card does not dwarf the list);
+ * without an item or with a link that is not http(s), no card. Only the digest's first message, which holds
+ * the top story, carries it: later parts of a long digest go without.
  */
-export function previewFor(digest: Digest, messages: number): LinkPreviewOptions {
-  const only = digest.items.length === 1 && messages === 1 ? digest.items[0] : undefined;
-  const url = only ? safeHttpUrl(only.url) : undefined;
+export function previewFor(digest: Digest): LinkPreviewOptions {
+  const top = digest.items[0];
+  const url = top ? safeHttpUrl(top.url) : undefined;
   return url ? { url, prefer_small_media: true } : NO_PREVIEW;
 }
 
 /** Extra options every HTML message gets. */
 export interface SendOptions {
+  /** For the first message only; the others never show a card. */
   preview?: LinkPreviewOptions;
   /** Put on the last message only, so buttons sit under the text they refer to. */
   keyboard?: InlineKeyboardMarkup;
+  /** The first message replies to this one (in the same chat); sent anyway if it was deleted meanwhile. */
+  replyTo?: number;
 }
 
 function chatIdOf(target: Target): number | string {
@@ -33,7 +37,8 @@ export async function sendHtml(api: Api, target: Target, messages: readonly stri
     const last = i === messages.length - 1;
     await api.sendMessage(chatIdOf(target), text, {
       parse_mode: 'HTML',
-      link_preview_options: options.preview ?? NO_PREVIEW,
+      link_preview_options: (i === 0 ? options.preview : undefined) ?? NO_PREVIEW,
+      ...(i === 0 && options.replyTo !== undefined ? { reply_parameters: { message_id: options.replyTo, allow_sending_without_reply: true } } : {}),
       ...(target.threadId !== undefined ? { message_thread_id: Number(target.threadId) } : {}),
       ...(last && options.keyboard ? { reply_markup: options.keyboard } : {}),
     });

@@ -26,6 +26,8 @@ export interface FakeChat {
   title?: string;
   first_name?: string;
   is_forum?: boolean;
+  /** A public channel's or group's @name, without the @. */
+  username?: string;
 }
 
 export interface ApiAnswer {
@@ -55,6 +57,8 @@ export interface StoredMessage {
   message_thread_id?: number;
   reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data?: string; url?: string }>> };
   link_preview_options?: Record<string, unknown>;
+  /** The message this one replies to (reply_parameters.message_id), if any. */
+  reply_to_message_id?: number;
   from: FakeUser;
 }
 
@@ -196,6 +200,8 @@ export class FakeTelegram {
   private readonly nextMessageId = new Map<number, number>();
   private readonly chats = new Map<number, FakeChat>();
   private readonly admins = new Map<number, { creator?: number; admins: Set<number> }>();
+  /** Rights getChatMember reports for an administrator, by `${chatId}:${userId}`; default: every right. */
+  private readonly rights = new Map<string, Record<string, boolean>>();
   private readonly faults: Array<{ method: string; chatId?: number; fault: Fault; remaining: number }> = [];
   private readonly blocked = new Map<number, string>();
   private readonly migrated = new Map<number, number>();
@@ -255,6 +261,11 @@ export class FakeTelegram {
   /** Sets who getChatMember reports as creator and administrators of a chat. */
   setAdmins(chatId: number, adminIds: number[], creatorId?: number): void {
     this.admins.set(chatId, { creator: creatorId, admins: new Set(adminIds) });
+  }
+
+  /** Overrides what getChatMember reports of an administrator's rights, e.g. `{ can_post_messages: false }`. */
+  setAdminRights(chatId: number, userId: number, rights: Record<string, boolean>): void {
+    this.rights.set(`${chatId}:${userId}`, rights);
   }
 
   /** The next `times` calls of `method` (to `chatId`, if given) fail with `fault`. */
@@ -496,8 +507,17 @@ export class FakeTelegram {
       case 'setMyCommands':
       case 'answerCallbackQuery':
         return { ok: true, result: true };
-      case 'getChatMember':
-        return this.getChatMember(Number(p.chat_id), Number(p.user_id));
+      case 'getChatMember': {
+        const chat = this.chatFor(p.chat_id);
+        if (!chat) return { ok: false, error_code: 400, description: 'Bad Request: chat not found' };
+        return this.getChatMember(chat.id, Number(p.user_id));
+      }
+      case 'getChat': {
+        const chat = this.chatFor(p.chat_id);
+        return chat ? { ok: true, result: chat } : { ok: false, error_code: 400, description: 'Bad Request: chat not found' };
+      }
+      case 'editMessageReplyMarkup':
+        return this.editMessageReplyMarkup(p);
       case 'sendMessage':
         return this.sendMessage(p);
       case 'editMessageText':
@@ -534,10 +554,49 @@ export class FakeTelegram {
     return { ok: true, result: true };
   }
 
+  /** A known chat by numeric id or "@username", as Telegram accepts either for chat_id. */
+  private chatFor(chatId: unknown): FakeChat | undefined {
+    if (typeof chatId === 'string' && chatId.startsWith('@')) {
+      const name = chatId.slice(1).toLowerCase();
+      return [...this.chats.values()].find((c) => c.username?.toLowerCase() === name);
+    }
+    return this.chats.get(Number(chatId));
+  }
+
   private getChatMember(chatId: number, userId: number): ApiAnswer {
     const roles = this.admins.get(chatId);
     const status = roles?.creator === userId ? 'creator' : roles?.admins.has(userId) ? 'administrator' : 'member';
-    return { ok: true, result: { status, user: user(userId), ...(status === 'administrator' ? { can_be_edited: false } : {}) } };
+    const member = userId === BOT_USER.id ? BOT_USER : user(userId);
+    if (status !== 'administrator') return { ok: true, result: { status, user: member } };
+    const rights = {
+      can_be_edited: false,
+      is_anonymous: false,
+      can_manage_chat: true,
+      can_delete_messages: true,
+      can_manage_video_chats: true,
+      can_restrict_members: true,
+      can_promote_members: false,
+      can_change_info: true,
+      can_invite_users: true,
+      can_post_stories: false,
+      can_edit_stories: false,
+      can_delete_stories: false,
+      ...(this.chats.get(chatId)?.type === 'channel' ? { can_post_messages: true, can_edit_messages: true } : {}),
+      ...this.rights.get(`${chatId}:${userId}`),
+    };
+    return { ok: true, result: { status, user: member, ...rights } };
+  }
+
+  private editMessageReplyMarkup(p: Record<string, unknown>): ApiAnswer {
+    const message = this.messages.get(`${Number(p.chat_id)}:${Number(p.message_id)}`);
+    if (!message) return { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' };
+    const markup = p.reply_markup as StoredMessage['reply_markup'];
+    const empty = (m: StoredMessage['reply_markup']) => !m || m.inline_keyboard.length === 0;
+    if (JSON.stringify(message.reply_markup) === JSON.stringify(markup) || (empty(message.reply_markup) && empty(markup))) {
+      return { ok: false, error_code: 400, description: 'Bad Request: message is not modified: specified new message content and reply markup of the message are exactly the same as a current content and reply markup of the message' };
+    }
+    message.reply_markup = empty(markup) ? undefined : markup;
+    return { ok: true, result: this.messageObject(message) };
   }
 
   private sendMessage(p: Record<string, unknown>): ApiAnswer {
@@ -547,6 +606,12 @@ export class FakeTelegram {
     if (threadId !== undefined && !chat.is_forum) return { ok: false, error_code: 400, description: 'Bad Request: message thread not found' };
     const checked = this.checkContent(p);
     if (!checked.ok) return checked.answer;
+    const replyParameters = p.reply_parameters as { message_id?: number; allow_sending_without_reply?: boolean } | undefined;
+    const replyTo = replyParameters?.message_id === undefined ? undefined : Number(replyParameters.message_id);
+    if (replyTo !== undefined && !this.messages.has(`${chat.id}:${replyTo}`) && !replyParameters?.allow_sending_without_reply) {
+      // Telegram knows users' messages too; the fake only its own, so it refuses only when told not to go on.
+      return { ok: false, error_code: 400, description: 'Bad Request: message to be replied not found' };
+    }
     const message: StoredMessage = {
       message_id: this.takeMessageId(chat.id),
       chat,
@@ -556,6 +621,7 @@ export class FakeTelegram {
       message_thread_id: threadId,
       reply_markup: p.reply_markup as StoredMessage['reply_markup'],
       link_preview_options: p.link_preview_options as Record<string, unknown> | undefined,
+      ...(replyTo !== undefined ? { reply_to_message_id: replyTo } : {}),
       from: BOT_USER,
     };
     this.messages.set(`${chat.id}:${message.message_id}`, message);
