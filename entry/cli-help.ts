@@ -165,6 +165,8 @@ ${commandLines(CLI, { width: 36, extras: OVERVIEW_FLAGS }).join('\n')}
   ${INDENT} Manage the live feeds npm start fetches (newsbrief sources --help)
   newsbrief health [--url URL]
   ${INDENT} Ask a running npm start whether it is healthy (newsbrief health --help)
+  newsbrief articles remove ID|URL … | prune --older-than AGE
+  ${INDENT} Take articles out of every digest (newsbrief articles --help)
 
 Options:
 ${OVERVIEW_OPTIONS.map((o) => optionLine(OPTION_HELP[o].flag, OPTION_HELP[o].text)).join('\n')}

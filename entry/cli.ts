@@ -65,6 +65,11 @@ async function runHealth(argv: string[], io: CliIO): Promise<number> {
   return runHealth(argv, io);
 }
 
+async function runArticles(argv: string[], io: CliIO): Promise<number> {
+  const { runArticles } = await import('./articles.js');
+  return runArticles(argv, io);
+}
+
 async function runSources(argv: string[], io: CliIO): Promise<number> {
   const { runSources } = await import('./sources.js');
   return runSources(argv, io);
@@ -75,6 +80,7 @@ const SUBCOMMAND_FAMILIES: Record<string, (argv: string[], io: CliIO) => Promise
   'migrate-db': runMigrateDb,
   sources: runSources,
   health: runHealth,
+  articles: runArticles,
 };
 
 type Values = {

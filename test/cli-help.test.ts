@@ -85,7 +85,7 @@ describe('newsbrief COMMAND --help and newsbrief help COMMAND', () => {
   it('refuses help for a command that does not exist, or more than one, with exit 2', async () => {
     const unknown = await run(['help', 'fetch']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/^newsbrief: unknown command "fetch"\. Commands: news, topics, stories, ingest, start, help, migrate-db, sources, health\./);
+    expect(unknown.stderr).toMatch(/^newsbrief: unknown command "fetch"\. Commands: news, topics, stories, ingest, start, help, migrate-db, sources, health, articles\./);
     const two = await run(['help', 'news', 'topics']);
     expect(two.code).toBe(2);
     expect(two.stderr).toContain('"help" takes one command name only (unexpected "topics")');

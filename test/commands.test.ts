@@ -205,7 +205,7 @@ describe('the CLI usage agrees with the catalogue', () => {
     expect(help.stdout()).toContain(`${MIN_COUNT}–${MAX_COUNT}`);
     const unknown = captureIO();
     expect(await main(['frobnicate'], unknown.io)).toBe(2);
-    expect(unknown.stderr()).toContain(`Commands: ${[...offeredOn('cli'), 'migrate-db', 'sources'].join(', ')}.`);
+    expect(unknown.stderr()).toContain(`Commands: ${[...offeredOn('cli'), 'migrate-db', 'sources', 'health', 'articles'].join(', ')}.`);
   });
 
   it('offers the commands the CLI runs, not the chat-only ones', () => {
