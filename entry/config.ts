@@ -44,6 +44,12 @@ const ConfigSchema = z.object({
   FEEDS_ALLOW_PRIVATE: z.enum(['on', 'off'], { message: 'must be "on" or "off"' }).default('off'),
   TERMINAL_MODE: z.enum(['auto', 'on', 'off']).default('auto'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // Terminal mode's log file; empty: newsbrief.log beside the SQLite database (DATABASE_PATH).
+  LOG_FILE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   ...telegramSettings,
   ...discordSettings,
   DIGEST_COUNT: wholeNumber(5, 1, 10),
