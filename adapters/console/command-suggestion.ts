@@ -3,13 +3,13 @@ const MAX_WORD = 24;
 
 /**
  * The command name closest to a mistyped word ("nesw" → "news"), or undefined when none is close: at most one
- * edit for words of up to four letters, two for longer ones (an adjacent swap counts as one). The work is the
- * number of names times the word's length, both bounded.
+ * edit for words of up to four letters, two for longer ones (an adjacent swap counts as one), and never more
+ * than `maxEdits`. The work is the number of names times the word's length, both bounded.
  */
-export function closestCommand(word: string, names: readonly string[]): string | undefined {
+export function closestCommand(word: string, names: readonly string[], maxEdits = 2): string | undefined {
   const typed = word.toLowerCase();
   if (typed.length === 0 || typed.length > MAX_WORD) return undefined;
-  const budget = typed.length <= 4 ? 1 : 2;
+  const budget = Math.min(maxEdits, typed.length <= 4 ? 1 : 2);
   let best: string | undefined;
   let bestDistance = budget + 1;
   for (const name of names) {

@@ -85,6 +85,8 @@ export class Terminal {
   /** Resolves once input has ended or the user quit, and every command typed before has finished. */
   readonly done: Promise<void>;
   private pending: Promise<void> = Promise.resolve();
+  /** Lines read and not yet finished, the running one included. */
+  private waiting = 0;
 
   constructor(options: TerminalOptions) {
     this.app = options.app;
@@ -108,14 +110,17 @@ export class Terminal {
     // Lines run one at a time, in the order typed, however long a command waits on storage.
     this.rl.on('line', (line) => {
       this.prompting = false;
+      this.waiting++;
       this.pending = this.pending
         .then(async () => {
           if (this.quitting) return;
           const keepGoing = await this.handle(line);
-          if (keepGoing) this.prompt();
-          else this.quit();
+          // Lines already waiting (pasted, piped) run first: one prompt after the last of them.
+          if (!keepGoing) this.quit();
+          else if (this.waiting === 1) this.prompt();
         })
-        .catch(() => {});
+        .catch(() => {})
+        .finally(() => this.waiting--);
     });
     // Only with line editing: readline reads Ctrl-C as a key and asks here instead of ending the process.
     this.rl.on('SIGINT', () => {
@@ -260,7 +265,8 @@ export class Terminal {
    */
   private async plainTextHint(text: string): Promise<string> {
     const first = text.split(/\s+/, 1)[0] ?? '';
-    if (closestCommand(first, COMMAND_NAMES)) return unknownCommandText(first);
+    // Without a slash it may be a word, not a command: only one edit away counts ("hello" is not "help").
+    if (closestCommand(first, COMMAND_NAMES, 1)) return unknownCommandText(first);
     const typed = text.slice(0, MAX_HINT_TEXT);
     let [topic] = await this.app.completeTopic(typed, 1);
     if (!topic && first !== typed) [topic] = await this.app.completeTopic(first, 1);
