@@ -71,4 +71,23 @@ describe('npm start in terminal mode', () => {
     // An empty LOG_FILE means the default, beside the database.
     expect(existsSync(join(t.ws.dir, 'newsbrief.log'))).toBe(true);
   }, 30_000);
+
+  it('stops before opening anything when the log file cannot be created, naming it and LOG_FILE', async () => {
+    const ws = await seededDatabase([], 'newsbrief-start-terminal-');
+    workspaces.push(ws);
+    // A folder cannot be made inside a file.
+    const logFile = join(ws.dbPath, 'nb.log');
+    const stderr = capture();
+    const code = await start({
+      env: { TERMINAL_MODE: 'on', DATABASE_PATH: ws.dbPath, SEEDS_DIR: ws.seeds, SEEDS_RESCAN: 'off', FEEDS_POLL: 'off', LOG_FILE: logFile },
+      stdin: new PassThrough(),
+      stdout: new PassThrough(),
+      stderr: stderr.stream,
+      stopSignal: new Promise(() => {}),
+    });
+    expect(code).toBe(1);
+    expect(stderr.text()).toContain(`newsbrief: cannot open the log file ${logFile} (LOG_FILE):`);
+    // The database was not locked: nothing was opened.
+    expect(existsSync(`${ws.dbPath}.lock`)).toBe(false);
+  });
 });
