@@ -61,6 +61,12 @@ const ConfigSchema = z.object({
     .refine((v) => /^[A-Za-z0-9.:-]+$/.test(v), {
       message: 'must be an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 or ::',
     }),
+  // Terminal mode's log file; empty: newsbrief.log beside the SQLite database (DATABASE_PATH).
+  LOG_FILE: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
   ...telegramSettings,
   ...discordSettings,
   DIGEST_COUNT: wholeNumber(5, 1, 10),

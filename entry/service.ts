@@ -2,7 +2,7 @@ import cron from 'node-cron';
 import pino from 'pino';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   DigestScheduler,
   LogRedactor,
@@ -20,6 +20,7 @@ import { IngestLane } from '../adapters/sources/ingest-lane.js';
 import { DatabaseLockedError, lockDatabase, openSqliteStorage } from '../adapters/storage/sqlite/index.js';
 import { cronTicker } from '../adapters/runtime/cron.js';
 import { Terminal } from '../adapters/console/terminal.js';
+import { LogNotices } from '../adapters/console/log-notices.js';
 import { styleFor } from '../adapters/console/render.js';
 import { shardPlan } from '../adapters/discord/config.js';
 import { ConfigError, parseConfig, redactConfig, type Config } from './config.js';
@@ -80,19 +81,34 @@ export async function start(options: StartOptions): Promise<number> {
     return 0;
   }
 
-  // In terminal mode the log would scribble over the prompt: only warnings, unless asked otherwise.
-  const level = terminalMode && options.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL;
   // Every entry, errors and their causes included, goes through one redactor that knows the secrets.
   const secrets = [config.TELEGRAM_BOT_TOKEN, config.DISCORD_TOKEN, config.TELEGRAM_WEBHOOK_SECRET, urlPassword(config.DATABASE_URL)];
   const redactor = new LogRedactor(secrets);
+  // In terminal mode JSON on the screen would draw over the prompt: the log goes to a file, and warnings and
+  // errors also reach the screen as one plain line each, printed through the terminal.
+  const notices = terminalMode ? new LogNotices(stderr) : undefined;
+  const logFile = terminalMode ? (config.LOG_FILE ?? join(dirname(config.DATABASE_PATH), 'newsbrief.log')) : undefined;
+  let destination: pino.DestinationStream;
+  try {
+    destination =
+      notices && logFile
+        ? pino.multistream([
+            { level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: true }) },
+            { level: 'warn', stream: notices },
+          ])
+        : pino.destination({ dest: 2, sync: true });
+  } catch (error) {
+    stderr.write(`newsbrief: cannot open the log file ${logFile} (LOG_FILE): ${(error as Error).message}\n`);
+    return 1;
+  }
   const logger: Logger & pino.Logger = pino(
     {
-      level,
+      level: config.LOG_LEVEL,
       base: { service: 'newsbrief' },
       redact: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN', 'config.DISCORD_TOKEN', 'config.TELEGRAM_WEBHOOK_SECRET'],
       ...redactingLogOptions(secrets),
     },
-    pino.destination({ dest: 2, sync: true }),
+    destination,
   );
   logger.info({ config: redactConfig(config) }, 'starting');
 
@@ -306,7 +322,7 @@ export async function start(options: StartOptions): Promise<number> {
     if (services.length > 0) logger.info({ database: shared ? 'shared (Postgres)' : 'this process only', ...roles }, 'instance role');
     const deliverers = services.map((s) => s.deliverer);
     if (terminalMode) {
-      terminal = new Terminal({ app, input: stdin, output: stdout, style: styleFor(stdout, options.env) });
+      terminal = new Terminal({ app, input: stdin, output: stdout, style: styleFor(stdout, options.env), logFile, notices });
       deliverers.push(terminal.deliverer());
     }
 

@@ -2,7 +2,7 @@
 // is fetched at start and its item is answered by /news in terminal mode.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPostgresStorage } from '../adapters/storage/postgres/index.js';
 import { openSqliteStorage } from '../adapters/storage/sqlite/index.js';
@@ -12,6 +12,11 @@ import { postgresUnavailable, startTestPostgres } from './helpers/postgres.js';
 import { makeTempDir, removeDir } from './helpers/seed-files.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
+
+/** What terminal mode wrote to its log file so far (its JSON lines stay off the screen). */
+function logText(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -78,9 +83,12 @@ describe('npm start with feeds', () => {
     await expect.poll(() => stdout.includes('No topic "marine ecology"'), { timeout: 10_000, interval: 50 }).toBe(true);
 
     answer();
-    await expect.poll(() => stderr.includes('"msg":"feeds polled"'), { timeout: 20_000, interval: 100 }).toBe(true);
+    // Terminal mode logs beside the database; warnings also reach the screen, as plain lines.
+    const logFile = join(dir, 'newsbrief.log');
+    await expect.poll(() => logText(logFile).includes('"msg":"feeds polled"'), { timeout: 20_000, interval: 100 }).toBe(true);
     expect(server.hits('/kelp-feed.xml')).toBe(1);
-    expect(stderr).toContain('FEED_CONTACT is not set');
+    expect(stderr).toContain('Warning: FEED_CONTACT is not set');
+    expect(stderr).not.toContain('{');
 
     // The topic list is read again after the poll stored articles under a new topic.
     child.stdin!.write('/news marine ecology\n');
@@ -88,7 +96,7 @@ describe('npm start with feeds', () => {
     expect(stdout).toContain('Kelp Coast Courier');
     child.stdin!.end('/quit\n');
     expect(await exited).toBe(0);
-    expect(stderr).not.toMatch(/"level":(50|60)/);
+    expect(logText(logFile)).not.toMatch(/"level":(50|60)/);
 
     // The poll was recorded with its validator, so the next start sends it back.
     const after = openSqliteStorage(dbPath);
@@ -145,13 +153,16 @@ describe.skipIf(unavailable !== undefined)('two npm start on one Postgres databa
       FEEDS_ALLOW_PRIVATE: 'on',
       FEED_CONTACT: 'ops@example.org',
     };
-    const one = launch(env);
-    const two = launch(env);
+    // Each instance its own log file: the `feeds polled` lines are counted per instance.
+    const logs = makeTempDir('newsbrief-start-feeds-logs-');
+    cleanups.push(() => removeDir(logs));
+    const one = launch({ ...env, LOG_FILE: join(logs, 'one.log') });
+    const two = launch({ ...env, LOG_FILE: join(logs, 'two.log') });
     // Feeds each instance's rounds polled, from its `feeds polled` lines: claims (a batch of up to 16 at a
     // time) decide who polls what, so one instance may well take them all; together they poll each once.
     const polled = (i: Launched) =>
       i
-        .stderr()
+        .log()
         .split('\n')
         .filter((line) => line.includes('"msg":"feeds polled"'))
         .reduce((sum, line) => sum + (JSON.parse(line) as { feeds: number }).feeds, 0);
@@ -170,7 +181,7 @@ describe.skipIf(unavailable !== undefined)('two npm start on one Postgres databa
     }
     for (const i of [one, two]) {
       expect(await i.exited, i.stderr()).toBe(0);
-      expect(i.stderr()).not.toMatch(/"level":(50|60)/);
+      expect(i.log()).not.toMatch(/"level":(50|60)/);
     }
     const after = await openPostgresStorage(pg.url);
     const feeds = await after.feeds.listFeeds();
@@ -184,6 +195,8 @@ interface Launched {
   exited: Promise<number | string | null>;
   stdout(): string;
   stderr(): string;
+  /** Its LOG_FILE so far. */
+  log(): string;
 }
 
 /** `npm start` in a child process, in terminal mode on a pipe; killed after the test if still running. */
@@ -199,5 +212,5 @@ function launch(env: Record<string, string>): Launched {
   child.stdout!.on('data', (d) => (stdout += String(d)));
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  return { child, exited, stdout: () => stdout, stderr: () => stderr, log: () => logText(env.LOG_FILE ?? '') };
 }

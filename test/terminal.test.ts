@@ -41,7 +41,7 @@ describe('terminal mode', () => {
     expect(out).toContain('Comet flyby seen from orbit');
     expect(out).toContain('Subscribed to Space: daily at 07:15 (Europe/Kyiv, its own zone)');
     expect(out).toMatch(/Space — daily at 07:15 \(Europe\/Kyiv, its own zone\); next: .+\(Europe\/Kyiv\)/);
-    expect(out).toContain('Unknown command "/frobnicate"');
+    expect(out).toContain('Unknown command /frobnicate. Type /help for the list.');
     expect(out).toContain('"99:99" is not a time of day');
     expect(await t.app.subscriptions(CONSOLE_TARGET)).toHaveLength(1);
   });
@@ -84,6 +84,7 @@ describe('terminal mode', () => {
     const t = await terminalWith();
     const result = await t.app.news('Space');
     if (!result.ok) throw new Error('expected a digest');
+    t.terminal.open();
     await t.terminal.deliverer().deliver(CONSOLE_TARGET, result.digest, { timezone: 'America/New_York' });
     expect(t.output()).toMatch(/Outlet \d · 25 Nov 2026 03:00 GMT-5\n/);
     await t.app.setTimezone(CONSOLE_TARGET, 'UTC+05:30');
@@ -96,6 +97,7 @@ describe('terminal mode', () => {
     const t = await terminalWith();
     const result = await t.app.news('Space');
     if (!result.ok) throw new Error('expected a digest');
+    t.terminal.open();
     const outcome = await t.terminal.deliverer().deliver(CONSOLE_TARGET, result.digest, UTC);
     expect(outcome).toEqual({ ok: true, messages: 1 });
     expect(t.output()).toMatch(/Your digest\nSpace — 1 story/);
