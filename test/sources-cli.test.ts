@@ -222,7 +222,7 @@ describe('newsbrief sources help', () => {
     const overview = await cli(['help']);
     expect(overview.stdout).toMatch(/newsbrief sources add\|list\|remove\|enable\|disable\|import\|export …\n +Manage the live feeds npm start fetches \(newsbrief sources --help\)/);
     const unknown = await cli(['frobnicate']);
-    expect(unknown.stderr).toContain('migrate-db, sources.');
+    expect(unknown.stderr).toContain('migrate-db, sources, health, articles.');
   });
 });
 
