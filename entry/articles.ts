@@ -4,7 +4,7 @@ import { cleanText, indexArticles, safeHttpUrl, type Article, type Storage } fro
 import { articleIdFor } from '../adapters/sources/article-id.js';
 import { utcDateTime } from '../adapters/console/date-text.js';
 import type { CliIO } from './cli.js';
-import { ConfigError, parseConfig } from './config.js';
+import { commandConfig } from './config.js';
 import { chooseDatabase, openStorage } from './open-storage.js';
 
 export const ARTICLES_USAGE = `Usage: newsbrief articles remove ID|URL [ID|URL …] [--db PATH]
@@ -72,16 +72,8 @@ export async function runArticles(argv: string[], io: CliIO, now: () => Date = (
     return usage(io, `--older-than must be an age such as 90d, 12w or 48h, or a date such as 2026-01-31, not "${cleanText(values['older-than']!).slice(0, 40)}"`);
   }
 
-  let config;
-  try {
-    config = parseConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`newsbrief: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io.env, io.stderr);
+  if (!config) return 2;
   // Nothing to remove from a database that does not exist: say so rather than create an empty one.
   const database = chooseDatabase(values.db, config);
   if (database.kind === 'sqlite' && !existsSync(database.path)) {

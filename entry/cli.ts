@@ -5,7 +5,7 @@ import { Newsbrief, cleanText, type Storage } from '../src/index.js';
 import { ingestSeedFolder } from '../adapters/sources/seed-folder/index.js';
 import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText, styleFor } from '../adapters/console/render.js';
 import { CLI, shellWord } from '../adapters/console/wording.js';
-import { ConfigError, parseConfig, type Config } from './config.js';
+import { commandConfig, type Config } from './config.js';
 import { chooseDatabase, openStorage } from './open-storage.js';
 import { CLI_COMMANDS, OVERVIEW, commandHelp, isCliCommand, optionLine, version, type CliCommand } from './cli-help.js';
 import { counted, ingestDetails, ingestSummary } from './ingest-summary.js';
@@ -161,16 +161,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     instants[name] = date;
   }
 
-  let config: Config;
-  try {
-    config = parseConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`newsbrief: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io.env, io.stderr);
+  if (!config) return 2;
   const seedsDir = values.seeds ?? config.SEEDS_DIR;
   if (command === 'ingest') return runIngest(words[0] ?? seedsDir, values, config, io);
 

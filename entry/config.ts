@@ -93,6 +93,20 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The settings for a CLI command: parsed from `env`, or undefined once the error has been written to
+ * `stderr` after `prefix` ("newsbrief", "newsbrief sources"); the command then exits 2.
+ */
+export function commandConfig(env: Record<string, string | undefined>, stderr: { write(text: string): unknown }, prefix = 'newsbrief'): Config | undefined {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr.write(`${prefix}: ${error.message}\n`);
+    return undefined;
+  }
+}
+
 /** Parses settings from an environment-like object that the entry point passes in. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(env);

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { cleanText } from '../src/index.js';
-import { ConfigError, parseConfig } from './config.js';
+import { commandConfig } from './config.js';
 import { HEALTH_USAGE } from './cli-help.js';
 import { healthSummary, healthUrl, type HealthReport } from './health.js';
 import type { CliIO } from './cli.js';
@@ -26,16 +26,8 @@ export async function runHealth(argv: string[], io: CliIO, now: () => Date = () 
   }
   if (positionals.length > 0) return usage(io, `"health" takes no arguments (got "${cleanText(positionals[0]!).slice(0, 40)}")`);
 
-  let config;
-  try {
-    config = parseConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`newsbrief: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io.env, io.stderr);
+  if (!config) return 2;
   let url: string;
   if (values.url !== undefined) {
     const given = checkedUrl(values.url);

@@ -11,7 +11,7 @@ import { checkFeedUrl, fetchFeed } from '../adapters/sources/feeds/fetch.js';
 import { parseFeedBody } from '../adapters/sources/feeds/parse.js';
 import { OPML_LIMITS, readOpml, withoutCredentials, writeOpml } from '../adapters/sources/feeds/opml.js';
 import type { CliIO } from './cli.js';
-import { ConfigError, parseConfig } from './config.js';
+import { commandConfig } from './config.js';
 import { allowPrivateSetting, checkName, checkQuality, checkReason, checkTopics, FEED_SETTINGS } from './feed-settings.js';
 import { openStorage } from './open-storage.js';
 import { applyImport, planImport, type ImportPlan, type SkipKind } from './sources-import.js';
@@ -161,16 +161,8 @@ export async function runSources(argv: string[], io: CliIO): Promise<number> {
     return usage(io, expected.max === 0 ? `"sources ${sub}" takes no arguments (got "${extra}")` : `"sources ${sub}" takes ${expected.name} only (unexpected "${extra}"; quote a name with spaces)`, sub);
   }
 
-  let config;
-  try {
-    config = parseConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`newsbrief sources: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = commandConfig(io.env, io.stderr, 'newsbrief sources');
+  if (!config) return 2;
   const setting = allowPrivateSetting(io.env);
   if (!setting.ok) {
     io.stderr.write(`newsbrief sources: ${setting.message}\n`);
