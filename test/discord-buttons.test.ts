@@ -357,4 +357,21 @@ describe('threads and forums', () => {
     // 12:00 UTC is already the next day in Kiritimati (UTC+14).
     expect(h.fake.forumPosts).toEqual([expect.objectContaining({ name: 'AI — 2026-11-26', appliedTags: ['4001'] })]);
   });
+
+  it('posts to an uncached text channel without looking it up first, and learns a forum from its refusal once', async () => {
+    const h = await setup();
+    const result = await h.app.news('AI', { count: 3 });
+    if (!result.ok) throw new Error(result.code);
+    // A REST-only instance (another instance holds the guild's shard) knows no channel: a lookup per delivery
+    // would be a second request under the global limit for every digest of a fan-out.
+    const text = '900000000000000777';
+    expect(await h.bot.deliverer.deliver(target(text), result.digest, { timezone: 'UTC' })).toMatchObject({ ok: true });
+    expect(h.fake.callsTo('GET', `/channels/${text}`)).toHaveLength(0);
+    h.fake.channels.set(FORUM, { id: FORUM, type: 15, name: 'late', available_tags: [{ id: '4001', name: 'AI' }] });
+    expect(await h.bot.deliverer.deliver(target(FORUM), result.digest, { timezone: 'UTC' })).toMatchObject({ ok: true });
+    expect(await h.bot.deliverer.deliver(target(FORUM), result.digest, { timezone: 'UTC' })).toMatchObject({ ok: true });
+    // The first delivery is refused as a plain message and then looked up; the second goes straight to a post.
+    expect(h.fake.callsTo('POST', `/channels/${FORUM}/messages`)).toHaveLength(1);
+    expect(h.fake.forumPosts).toHaveLength(2);
+  });
 });

@@ -88,6 +88,11 @@ function describe(error: unknown): { status?: number; reason: string } {
   return { status: typeof status === 'number' ? status : undefined, reason: text };
 }
 
+/** Discord's answer to a message posted where only threads may be (a forum): 400, code 50008. */
+function isNotTextChannel(error: unknown): boolean {
+  return error instanceof DiscordAPIError && error.code === 50008;
+}
+
 function isForum(info: ChannelInfo | undefined): boolean {
   return info?.type === ChannelType.GuildForum || info?.type === ChannelType.GuildMedia;
 }
@@ -145,12 +150,12 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
   // Channel types learnt by REST for channels the client had not cached; a type does not change into a forum.
   const looked = new Map<string, ChannelInfo>();
 
-  async function channelInfo(channelId: string): Promise<ChannelInfo | undefined> {
-    const cached = options.channels?.(channelId);
-    if (cached) return cached;
-    const known = looked.get(channelId);
-    // A forum's tags may change: look a forum up again, anything else once.
-    if (known && !isForum(known)) return known;
+  /** What is known of a channel without a request: the client's cache (the gateway), else an earlier lookup. */
+  function knownInfo(channelId: string): ChannelInfo | undefined {
+    return options.channels?.(channelId) ?? looked.get(channelId);
+  }
+
+  async function lookUp(channelId: string): Promise<ChannelInfo | undefined> {
     try {
       const info = channelInfoFromApi(await rest.get(Routes.channel(channelId)));
       if (info) looked.set(channelId, info);
@@ -176,14 +181,19 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
       if (!/^\d{1,25}$/.test(channelId)) {
         return { ok: false, permanent: true, reason: `not a Discord channel id: ${channelId.slice(0, 40)}` };
       }
-      const info = await channelInfo(channelId);
-      const forum = isForum(info);
-      const tag = forum ? topicTag(info!, digest.topic) : undefined;
-      if (forum && info!.requireTag && tag === undefined) {
+      // Most channels are text channels: an uncached one is not looked up first (a request per delivery would
+      // halve a fan-out's rate under the global limit); a post Discord refuses as "not a text channel" is.
+      let info = knownInfo(channelId);
+      // A forum learnt by REST is looked up again for its current tags; the client's cache is current already.
+      if (isForum(info) && !options.channels?.(channelId)) info = (await lookUp(channelId)) ?? info;
+      let forum = isForum(info);
+      let tag = forum ? topicTag(info!, digest.topic) : undefined;
+      const tagless = () => {
         const reason = `the forum ${channelId} requires a tag on every post and has none named "${cutAtWord(digest.topic, 60)}": add one, or subscribe elsewhere`;
         logger.warn({ channelId, topic: digest.topicKey, permanent: true }, `discord delivery failed: ${reason}`);
-        return { ok: false, permanent: true, reason };
-      }
+        return { ok: false as const, permanent: true, reason };
+      };
+      if (forum && info!.requireTag && tag === undefined) return tagless();
       const messages = withComponents(renderDigest(digest, { scheduled: true }), scheduledButtons(digest));
       let sent = 0;
       const from = Math.max(0, hooks?.fromPart ?? 0);
@@ -209,6 +219,19 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
           sent++;
           await hooks?.onPartSent?.(part, messages.slice(0, part + 1).reduce((n, m) => n + m.embeds.length, 0));
         } catch (error) {
+          if (!forum && postId === undefined && sent === 0 && isNotTextChannel(error)) {
+            const found = await lookUp(channelId);
+            if (isForum(found)) {
+              // A forum after all: this part opens a post instead (the refused message never showed).
+              await hooks?.onNotSent?.();
+              info = found;
+              forum = true;
+              tag = topicTag(found!, digest.topic);
+              if (found!.requireTag && tag === undefined) return tagless();
+              part--;
+              continue;
+            }
+          }
           const { status, reason } = describe(error);
           const permanent = status !== undefined && PERMANENT_STATUSES.has(status);
           const hint = status === 403 ? `; ${permissionHint(info)}` : '';
