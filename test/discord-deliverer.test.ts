@@ -235,6 +235,28 @@ describe('Pacer', () => {
     expect(slept).toEqual([30, 70, 30]);
   });
 
+  it('lets a shared slot go when it wakes up more than an interval late, and reserves another (at most three)', async () => {
+    let t = 1_000_000;
+    const slept: number[] = [];
+    let overshoot = 250;
+    // A stalled process: each sleep ends `overshoot` ms after it should.
+    const sleep = async (ms: number) => {
+      slept.push(ms);
+      t += ms + overshoot;
+    };
+    const budget = new FakeRateBudget(async () => 30);
+    const pacer = new Pacer(10, () => t, sleep, { budget, key: 'k' });
+    await pacer.wait();
+    // Three late wake-ups in a row: three reservations, then it sends anyway.
+    expect(budget.calls).toHaveLength(3);
+    overshoot = 5;
+    const before = budget.calls.length;
+    await pacer.wait();
+    // On time (within an interval) after its local slot: one reservation.
+    expect(budget.calls.length - before).toBe(1);
+    expect(slept.at(-1)).toBe(30);
+  });
+
   it('keeps to its own pacing, without throwing, when the shared budget cannot be reached', async () => {
     const budget = unreachableBudget();
     const { pacer, slept } = steppedPacer(10, budget);

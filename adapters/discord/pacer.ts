@@ -15,6 +15,9 @@ export type SharedBudget = { budget: RateBudget; key: string };
  * ahead on its local slot alone, without throwing or logging: an outage never stops a send, though
  * instances together may exceed the rate until the budget answers again.
  */
+/** Shared slots a caller may let go for waking up late before it sends anyway. */
+const MAX_LATE_SLOTS = 3;
+
 export class Pacer {
   private readonly intervalMs: number;
   private nextAt = 0;
@@ -33,13 +36,21 @@ export class Pacer {
   async wait(): Promise<void> {
     await this.localSlot();
     if (!this.shared) return;
-    let delay = 0;
-    try {
-      delay = await this.shared.budget.reserve(this.shared.key, this.intervalMs);
-    } catch {
-      // Unreachable budget: this call goes on its local slot alone.
+    // A process that wakes up well after its reserved instant (a stalled event loop, a busy CPU) would send
+    // at the same moment as the other instances' on-time sends: a burst Discord answers with a global 429,
+    // which pauses this whole process. Such a slot is let go and a later one reserved, a few times at most.
+    for (let attempt = 0; attempt < MAX_LATE_SLOTS; attempt++) {
+      let delay = 0;
+      try {
+        delay = await this.shared.budget.reserve(this.shared.key, this.intervalMs);
+      } catch {
+        // Unreachable budget: this call goes on its local slot alone.
+        return;
+      }
+      const due = this.now() + Math.max(0, delay);
+      if (delay > 0) await this.sleep(delay);
+      if (this.now() - due <= this.intervalMs) return;
     }
-    if (delay > 0) await this.sleep(delay);
   }
 
   private async localSlot(): Promise<void> {
