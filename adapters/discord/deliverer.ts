@@ -202,10 +202,12 @@ export function createDiscordDeliverer(options: DiscordDelivererOptions): Delive
       let postId: string | undefined;
       for (let part = from; part < messages.length; part++) {
         const body = messages[part]!;
-        await pacer.wait();
-        // discord.js waits out a 429 inside rest.post, after this: a crash then leaves the part marked as
-        // on the wire, and recovery resends it with the same nonce, which Discord answers with the original.
+        // Marked as on the wire before the pacing wait, not after: the write to the delivery log (a database
+        // round trip) then never stands between the paced instant and the request, where its varying latency
+        // bunched instances' sends into global 429s. Harmless here: a part marked but not sent is resent after
+        // a crash with the same nonce, which Discord answers with the original message if it did arrive.
         await hooks?.onSending?.(part, messages.length);
+        await pacer.wait();
         const opensPost = forum && postId === undefined;
         const route = opensPost ? Routes.threads(channelId) : Routes.channelMessages(postId ?? channelId);
         try {
