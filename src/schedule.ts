@@ -113,7 +113,10 @@ export class DigestScheduler {
   private readonly maxAttempts: number;
   private readonly firstLookbackHours: number;
   private task: ReturnType<Ticker> | undefined;
+  /** The latest tick, until it ends. */
   private inFlight: Promise<TickReport> | undefined;
+  /** Each platform's pass under way, until it ends (see tick()). */
+  private readonly passes = new Map<string, Promise<void>>();
   private draining = false;
   private readonly warnedPlatforms = new Set<string>();
   private readonly shared: boolean;
@@ -174,8 +177,10 @@ export class DigestScheduler {
     const task = this.task;
     this.task = undefined;
     if (task) await task.stop();
-    const running = this.inFlight;
-    if (!running) return this.endLeases();
+    // Every pass under way, whichever tick started it.
+    const pending: Promise<unknown>[] = [...this.passes.values(), ...(this.inFlight ? [this.inFlight] : [])];
+    if (pending.length === 0) return this.endLeases();
+    const running = Promise.allSettled(pending);
     this.draining = true;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -283,13 +288,21 @@ export class DigestScheduler {
 
   /**
    * Delivers everything due at clock(): earliest slot first, in pages, with bounded parallel sends per
-   * platform. A tick already running is joined rather than overlapped.
+   * platform. Each platform's pass runs on its own: a platform whose previous pass is still running (a long
+   * Telegram fan-out) is left to it, and the others start a new pass, so one platform's backlog never holds
+   * up another's due slots (nor, with several instances, the takeover of a dead one's chats). When every
+   * platform is still busy, the latest tick is joined rather than overlapped. The report counts the passes
+   * this tick started.
    */
   tick(): Promise<TickReport> {
-    this.inFlight ??= this.runTick().finally(() => {
-      this.inFlight = undefined;
+    const idle = [...this.deliverers.keys()].filter((platform) => !this.passes.has(platform));
+    if (idle.length === 0 && this.inFlight) return this.inFlight;
+    const tick = this.runTick(idle);
+    const settled = tick.finally(() => {
+      if (this.inFlight === settled) this.inFlight = undefined;
     });
-    return this.inFlight;
+    this.inFlight = settled;
+    return settled;
   }
 
   private async tickSafely(): Promise<void> {
@@ -301,19 +314,34 @@ export class DigestScheduler {
     }
   }
 
-  private async runTick(): Promise<TickReport> {
+  private runTick(platforms: string[]): Promise<TickReport> {
     this.draining = false;
-    // A deleted or replaced database file stops the tick before it sends what it could not record.
-    await this.storage.checkIntact();
-    const now = this.clock();
-    const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0, deferred: 0 };
-    const run: RunState = { now, report, migrated: new Map(), deactivated: new Set() };
-    // Each platform pages through its own due subscriptions, so a slow platform never idles a fast one.
-    await Promise.all([...this.deliverers.keys()].map((platform) => this.runPlatform(platform, run)));
-    for (const sub of await this.storage.subscriptions.dueSubscriptions(now, SCHEDULE.PAGE_SIZE)) {
-      if (!this.deliverers.has(sub.target.platform)) this.warnNoDeliverer(sub.target.platform);
-    }
-    return report;
+    const ready = (async (): Promise<RunState> => {
+      // A deleted or replaced database file stops the tick before it sends what it could not record.
+      await this.storage.checkIntact();
+      const now = this.clock();
+      const report: TickReport = { due: 0, sent: 0, empty: 0, skipped: 0, failed: 0, deactivated: 0, resumed: 0, deferred: 0 };
+      return { now, report, migrated: new Map(), deactivated: new Set() };
+    })();
+    // Each platform pages through its own due subscriptions, so a slow platform never idles a fast one. A
+    // platform is busy from this moment (synchronously) until its own pass ends.
+    const passes = platforms.map((platform) => {
+      const pass = ready.then((run) => this.runPlatform(platform, run));
+      this.passes.set(platform, pass);
+      pass.then(
+        () => this.passes.get(platform) === pass && this.passes.delete(platform),
+        () => this.passes.get(platform) === pass && this.passes.delete(platform),
+      );
+      return pass;
+    });
+    return (async () => {
+      const run = await ready;
+      await Promise.all(passes);
+      for (const sub of await this.storage.subscriptions.dueSubscriptions(run.now, SCHEDULE.PAGE_SIZE)) {
+        if (!this.deliverers.has(sub.target.platform)) this.warnNoDeliverer(sub.target.platform);
+      }
+      return run.report;
+    })();
   }
 
   private async runPlatform(platform: string, run: RunState): Promise<void> {

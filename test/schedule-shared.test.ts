@@ -204,6 +204,41 @@ describe('DigestScheduler shared mode (memory storage)', () => {
   });
 });
 
+describe('DigestScheduler: one platform\'s long pass does not hold up another\'s', () => {
+  it('starts a new Discord pass while the Telegram pass of the previous tick is still sending', async () => {
+    const clock = new FakeClock(START);
+    const storage = createMemoryStorage();
+    const { app } = await seed(storage, clock, 1);
+    const discordChat: Target = { platform: 'discord', chatId: '900000000000000001' };
+    const first = await app.subscribe(discordChat, 'AI', '08:00', 'UTC');
+    const second = await app.subscribe({ platform: 'discord', chatId: '900000000000000002' }, 'AI', '08:01', 'UTC');
+    if (!first.ok || !second.ok) throw new Error('subscribe');
+    const telegram = new RecordingDeliverer('telegram', clock.now);
+    const discord = new RecordingDeliverer('discord', clock.now);
+    telegram.holdTarget(chat('0'));
+    const s = new DigestScheduler({ app, deliverers: [telegram, discord], clock: clock.now });
+    schedulers.push(s);
+    clock.set(DUE);
+    const firstTick = s.tick();
+    await until(() => telegram.inFlight.length === 1 && discord.delivered.length === 1);
+    // Discord's pass ends once its slot is recorded (the subscription moved on to tomorrow).
+    for (let i = 0; i < 100 && (await storage.subscriptions.getSubscription(first.view.subscription.id))!.nextDueAt === DUE; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A minute later Telegram is still busy with the 08:00 pass; Discord's 08:01 slot goes out anyway.
+    clock.advanceMinutes(1);
+    const secondTick = await s.tick();
+    expect(secondTick.sent).toBe(1);
+    expect(discord.deliveredTo('900000000000000002')).toHaveLength(1);
+    expect(telegram.inFlight).toHaveLength(1);
+    telegram.release();
+    await firstTick;
+    expect(telegram.deliveredTo('0')).toHaveLength(2);
+    await storage.close();
+  });
+});
+
 const unavailable = postgresUnavailable();
 if (unavailable) process.stderr.write(`Postgres shared-scheduler tests skipped: ${unavailable}\n`);
 
