@@ -387,7 +387,9 @@ export class SqliteStorage implements Storage {
     // them left a sixth of it empty (7 % at 8 KiB; larger pages would cost more on every random index
     // write). An existing file keeps the page size it was made with.
     if (db.pragma('page_count', { simple: true }) === 0) db.pragma('page_size = 8192');
-    db.pragma('journal_mode = WAL');
+    // Turning a fresh file to WAL takes an exclusive lock, and SQLite can answer SQLITE_BUSY at once instead
+    // of waiting out busy_timeout when other processes are opening the same fresh file: try again briefly.
+    withBusyRetry(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     // Fewer, larger WAL checkpoints: bulk ingest writes tens of megabytes in one go.
     db.pragma('wal_autocheckpoint = 10000');
@@ -796,6 +798,22 @@ function moveStatements(db: Database.Database, whole: boolean) {
  * Runs the migrations not yet applied, under BEGIN IMMEDIATE: the version is read inside the write lock,
  * so two processes opening a fresh file at once take turns and the second finds nothing left to do.
  */
+/** Runs `fn`, trying again for up to BUSY_TIMEOUT_MS while SQLite answers "database is locked". */
+function withBusyRetry<T>(fn: () => T): T {
+  const until = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if ((code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') || Date.now() > until) throw error;
+      // A short, growing pause: the constructor is synchronous, so it blocks like busy_timeout would.
+      Atomics.wait(pause, 0, 0, Math.min(200, 10 * attempt));
+    }
+  }
+}
+
 function migrate(db: Database.Database): void {
   // What migration 5 re-encodes stored documents with.
   db.function('newsbrief_encode_document', { deterministic: true }, (json) => encodeDocument(String(json)));
