@@ -1,3 +1,4 @@
+import { argsErrorMessage } from './cli-help.js';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cleanText, indexArticles, safeHttpUrl, type Article, type Storage } from '../src/index.js';
@@ -51,7 +52,7 @@ export async function runArticles(argv: string[], io: CliIO, now: () => Date = (
       options: { db: { type: 'string' }, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (error) {
-    return usage(io, (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.'));
+    return usage(io, argsErrorMessage(error));
   }
   const [sub, ...rest] = positionals;
   if (values.help || sub === undefined || sub === 'help') {

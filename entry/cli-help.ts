@@ -202,3 +202,8 @@ export function version(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
   return typeof manifest.version === 'string' ? manifest.version : 'unknown';
 }
+
+/** A parseArgs error for the user: Node's advice on positionals that start with '-' would only confuse here. */
+export function argsErrorMessage(error: unknown): string {
+  return (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.');
+}

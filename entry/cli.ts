@@ -7,7 +7,7 @@ import { renderDigestText, renderErrorText, renderStoriesText, renderTopicsText,
 import { CLI, shellWord } from '../adapters/console/wording.js';
 import { commandConfig, type Config } from './config.js';
 import { chooseDatabase, openStorage } from './open-storage.js';
-import { CLI_COMMANDS, OVERVIEW, commandHelp, isCliCommand, optionLine, version, type CliCommand } from './cli-help.js';
+import { CLI_COMMANDS, OVERVIEW, argsErrorMessage, commandHelp, isCliCommand, optionLine, version, type CliCommand } from './cli-help.js';
 import { counted, ingestDetails, ingestSummary } from './ingest-summary.js';
 
 export interface CliIO {
@@ -122,8 +122,7 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
       },
     }));
   } catch (error) {
-    // Node's advice on positionals that start with '-' would only confuse here.
-    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.');
+    const message = argsErrorMessage(error);
     return usage(io, message, isCliCommand(argv[0] ?? '') ? (argv[0] as CliCommand) : undefined);
   }
   const [command, ...words] = positionals;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { cleanText } from '../src/index.js';
 import { commandConfig } from './config.js';
-import { HEALTH_USAGE } from './cli-help.js';
+import { HEALTH_USAGE, argsErrorMessage } from './cli-help.js';
 import { healthSummary, healthUrl, type HealthReport } from './health.js';
 import type { CliIO } from './cli.js';
 
@@ -18,7 +18,7 @@ export async function runHealth(argv: string[], io: CliIO, now: () => Date = () 
   try {
     ({ values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (error) {
-    return usage(io, (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.'));
+    return usage(io, argsErrorMessage(error));
   }
   if (values.help || positionals[0] === 'help') {
     io.stdout.write(HEALTH_USAGE);

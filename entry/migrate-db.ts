@@ -1,3 +1,4 @@
+import { argsErrorMessage } from './cli-help.js';
 /**
  * `newsbrief migrate-db`: moves an installation from its SQLite file to Postgres. The copy itself is
  * adapters/storage/postgres/from-sqlite.ts; this is the command around it: arguments, the checks before
@@ -72,7 +73,7 @@ export function parseMigrateDbArgs(argv: string[], env: Record<string, string | 
     }));
   } catch (error) {
     // Node's advice on positionals that start with '-' would only confuse here.
-    return { kind: 'usage-error', message: (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.') };
+    return { kind: 'usage-error', message: argsErrorMessage(error) };
   }
   if (values.help) return { kind: 'help' };
   if (positionals.length > 0) {

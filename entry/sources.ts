@@ -1,3 +1,4 @@
+import { argsErrorMessage } from './cli-help.js';
 /**
  * `newsbrief sources …`: the operator's commands for live feeds — add, list, remove, enable, disable, import
  * and export (OPML). They work on the feed store of the database other commands use; `npm start` does the
@@ -140,7 +141,7 @@ export async function runSources(argv: string[], io: CliIO): Promise<number> {
     }));
   } catch (error) {
     // Node's advice on positionals that start with '-' would only confuse here.
-    return usage(io, (error as Error).message.replace(/\. To specify a positional argument.*$/s, '.'));
+    return usage(io, argsErrorMessage(error));
   }
   const [sub, ...args] = positionals;
   if (values.help || sub === undefined || sub === 'help') {
